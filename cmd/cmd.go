@@ -1,0 +1,13 @@
+// Package cmd links every command into the binary. Each command lives in its own package under cmd/ and
+// registers itself with root.AddCommand; this package imports them all, and the renderers and providers they
+// need, so main only calls Main.
+package cmd
+
+import (
+	"github.com/edgegw/edgegw/cmd/root"
+
+	_ "github.com/edgegw/edgegw/render/irjson" // the `ir` target
+)
+
+// Main runs edgegw and returns the process exit code.
+func Main() int { return root.Main() }

@@ -1,0 +1,118 @@
+// Package root assembles the edgegw command tree: global flags, sub-commands, and the one place where an
+// error becomes an exit code.
+package root
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edgegw/edgegw/cmd/cmdutil"
+	versioncmd "github.com/edgegw/edgegw/cmd/version"
+)
+
+// Version is set at build time with -ldflags "-X github.com/edgegw/edgegw/cmd/root.Version=v1.2.3".
+var Version = "dev"
+
+// extraCommands are added by command packages that register themselves (see AddCommand).
+var extraCommands []func(*cmdutil.Factory) *cobra.Command
+
+// AddCommand registers a sub-command constructor; command packages call it from init.
+func AddCommand(newCmd func(*cmdutil.Factory) *cobra.Command) {
+	extraCommands = append(extraCommands, newCmd)
+}
+
+// NewCmdRoot builds the command tree around f.
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "edgegw",
+		Short: "One API-gateway manifest, compiled and deployed to every edge",
+		Long: `edgegw compiles one provider-neutral API-gateway manifest into edge configuration,
+plans and applies it through each vendor's API, checks DNS before a cutover, and rolls back from git.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case format != "":
+			case f.Getenv("GITHUB_ACTIONS") == "true":
+				format = cmdutil.FormatGitHub
+			default:
+				format = cmdutil.FormatHuman
+			}
+			switch format {
+			case cmdutil.FormatHuman, cmdutil.FormatJSON, cmdutil.FormatGitHub:
+			case "markdown":
+				// only `providers` knows markdown; it checks for itself
+			default:
+				return fmt.Errorf("--format %q: use human, json or github", format)
+			}
+			f.Format = format
+			return nil
+		},
+	}
+	cmd.PersistentFlags().StringVarP(&f.ManifestPath, "manifest", "f", "edgegw.yaml", "the manifest file")
+	cmd.PersistentFlags().StringVar(&format, "format", "", "output format: human, json or github (default human; github when GITHUB_ACTIONS=true)")
+	cmd.PersistentFlags().BoolVar(&f.NoColor, "no-color", false, "never colour the output")
+	cmd.SetOut(f.IO.Out)
+	cmd.SetErr(f.IO.ErrOut)
+	cmd.SetIn(f.IO.In)
+
+	cmd.AddCommand(versioncmd.NewCmdVersion(f, nil))
+	for _, c := range extraCommands {
+		cmd.AddCommand(c(f))
+	}
+	return cmd
+}
+
+// Main runs edgegw with the process's arguments and returns the exit code.
+func Main() int {
+	f := &cmdutil.Factory{IO: cmdutil.SystemIO(), Getenv: os.Getenv, Now: time.Now, Version: Version}
+	return Run(f, os.Args[1:])
+}
+
+// Run executes the command tree with args and returns the exit code. The first SIGINT cancels the context
+// (commands finish in-flight calls and stop); a second one exits at once.
+func Run(f *cmdutil.Factory, args []string) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		n := 0
+		for range sigs {
+			n++
+			if n == 1 {
+				fmt.Fprintln(f.IO.ErrOut, "edgegw: interrupted: finishing calls in flight (press Ctrl-C again to abort)")
+				cancel()
+				continue
+			}
+			fmt.Fprintln(f.IO.ErrOut, "edgegw: aborted")
+			os.Exit(cmdutil.ExitInterrupted)
+		}
+	}()
+
+	cmd := NewCmdRoot(f)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	code := cmdutil.ExitCode(err)
+	if err != nil {
+		var silent *cmdutil.SilentError
+		if !errors.As(err, &silent) {
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "edgegw") {
+				msg = "edgegw: " + msg
+			}
+			fmt.Fprintln(f.IO.ErrOut, msg)
+		}
+	}
+	return code
+}
