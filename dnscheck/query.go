@@ -28,6 +28,7 @@ type querier struct {
 	retries int
 	sem     chan struct{}
 	count   atomic.Int64
+	expired atomic.Bool // a query was cut short by the run's deadline
 
 	mu    sync.Mutex
 	calls map[queryKey]*queryCall
@@ -117,8 +118,9 @@ func (q *querier) exchange(ctx context.Context, server, name string, qtype uint1
 // a dead server from costing more than one timeout per question.
 func (q *querier) exchangeUDP(ctx context.Context, server string, m *dns.Msg) (*dns.Msg, error) {
 	deadline := time.Now().Add(q.timeout)
+	runDeadline := false
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+		deadline, runDeadline = d, true
 	}
 	d := net.Dialer{Deadline: deadline}
 	nc, err := d.DialContext(ctx, "udp", server)
@@ -155,11 +157,18 @@ func (q *querier) exchangeUDP(ctx context.Context, server string, m *dns.Msg) (*
 			return r, nil
 		}
 		if ctx.Err() != nil {
+			q.expired.Store(true)
 			return nil, ctx.Err()
 		}
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			if !time.Now().Before(deadline) {
+				if runDeadline {
+					// The run's deadline, not the server, ended the wait:
+					// that must not be reported as a lame server.
+					q.expired.Store(true)
+					return nil, context.DeadlineExceeded
+				}
 				return nil, errTimeout{q.timeout}
 			}
 			continue

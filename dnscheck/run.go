@@ -61,8 +61,8 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Report, error) {
 		rep.Zones = append(rep.Zones, r.zones[z].result())
 	}
 	rep.finish(cfg)
-	if err := ctx.Err(); err != nil && errors.Is(err, context.DeadlineExceeded) {
-		return rep, fmt.Errorf("dnscheck: deadline of %s exceeded before every host was checked; raise Options.Deadline or check fewer hosts: %w", opts.Deadline, err)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || r.q.expired.Load() {
+		return rep, fmt.Errorf("dnscheck: deadline of %s exceeded before every host was checked; raise Options.Deadline or check fewer hosts: %w", opts.Deadline, context.DeadlineExceeded)
 	}
 	return rep, ctx.Err()
 }
@@ -262,7 +262,7 @@ func (r *runner) askAll(ctx context.Context, zs *zoneState, name string, qtype u
 		wg.Go(func() {
 			m, err := r.q.ask(ctx, s.Addr, name, qtype, false)
 			if reason := lameReason(m, err, ""); reason != "" {
-				if ctx.Err() == nil {
+				if ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
 					zs.failed(r, s, fmt.Sprintf("%s %s: %s", display(name), dns.TypeToString[qtype], reason))
 				}
 				return

@@ -180,7 +180,7 @@ func (r *runner) discover(ctx context.Context, zone string) ([]nameserver, error
 				out = append(out, nameserver{Name: n}) // kept so the probe reports it
 			}
 			for _, ip := range ips {
-				out = append(out, nameserver{Name: n, Addr: net.JoinHostPort(ip, "53")})
+				out = append(out, nameserver{Name: n, Addr: net.JoinHostPort(ip, authPort)})
 			}
 		})
 	}
@@ -237,7 +237,7 @@ func (r *runner) probe(ctx context.Context, zs *zoneState) {
 		})
 	}
 	wg.Wait()
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || r.q.expired.Load() {
 		return
 	}
 	for i, s := range zs.servers {
@@ -351,3 +351,7 @@ func (z *zoneState) transfer(ctx context.Context, r *runner) ([]dns.RR, error) {
 	})
 	return z.xfrRRs, z.xfrErr
 }
+
+// authPort is the port discovered nameservers are asked on; a variable so
+// tests can run discovery against loopback servers on a random port.
+var authPort = "53"
