@@ -103,7 +103,8 @@ func (r *Report) finish(cfg Config) {
 	for i := range r.Hosts {
 		h := &r.Hosts[i]
 		for _, f := range r.Findings {
-			if f.Suppressed || !strings.EqualFold(f.Host, h.Name) {
+			// Zone-wide findings (lame servers, serials) affect every host in the zone.
+			if f.Suppressed || !(strings.EqualFold(f.Host, h.Name) || strings.EqualFold(f.Host, h.Zone)) {
 				continue
 			}
 			if h.Status == "" || f.Severity == SeverityError || (f.Severity == SeverityWarning && h.Status == SeverityInfo) {
@@ -161,7 +162,7 @@ func WriteHuman(w io.Writer, r *Report) error {
 			fmt.Fprintf(tw, "  https\t%d\n", h.HTTPStatus)
 		}
 		for _, f := range r.Findings {
-			if strings.EqualFold(f.Host, h.Name) {
+			if strings.EqualFold(f.Host, h.Name) || strings.EqualFold(f.Host, h.Zone) {
 				fmt.Fprintf(tw, "  %s\t%s %s\n", f.ID, label(f), f.Summary)
 			}
 		}
@@ -241,7 +242,7 @@ func WriteGitHub(w io.Writer, r *Report) error {
 		if level == "" {
 			level = "notice"
 		}
-		msg := f.Host + ": " + f.Summary
+		msg := f.Summary
 		if len(f.Evidence) > 0 {
 			msg += "\n" + strings.Join(f.Evidence, "\n")
 		}

@@ -208,6 +208,7 @@ func (r *runner) probe(ctx context.Context, zs *zoneState) {
 		return
 	}
 	type result struct {
+		live   bool
 		soa    *dns.SOA
 		reason string
 		skip   bool
@@ -225,10 +226,14 @@ func (r *runner) probe(ctx context.Context, zs *zoneState) {
 				results[i] = result{reason: "not reachable from here: " + err.Error(), skip: true}
 				return
 			}
-			if reason := lameReason(m, err, zs.name); reason != "" {
+			reason := lameReason(m, err, zs.name)
+			if reason != "" && !(lameReason(m, err, "") == "" && hasApexCNAME(m, zs.name) != nil) {
 				results[i].reason = reason
 				return
 			}
+			// A server with a CNAME at the apex answers the SOA question with
+			// the CNAME: it is authoritative, and DNS006 reports the CNAME.
+			results[i].live = true
 			for _, rr := range m.Answer {
 				if soa, ok := rr.(*dns.SOA); ok {
 					results[i].soa = soa
@@ -242,7 +247,7 @@ func (r *runner) probe(ctx context.Context, zs *zoneState) {
 	}
 	for i, s := range zs.servers {
 		res := results[i]
-		if res.soa == nil {
+		if !res.live {
 			zs.problem[s.String()] = res.reason
 			if zs.own && !res.skip {
 				r.add(Finding{ID: IDLame, Host: display(zs.name),
@@ -253,7 +258,9 @@ func (r *runner) probe(ctx context.Context, zs *zoneState) {
 			continue
 		}
 		zs.live = append(zs.live, s)
-		zs.serials[s.String()] = res.soa.Serial
+		if res.soa != nil {
+			zs.serials[s.String()] = res.soa.Serial
+		}
 	}
 	if !zs.own {
 		return
@@ -264,12 +271,14 @@ func (r *runner) probe(ctx context.Context, zs *zoneState) {
 		return
 	}
 	var ev []string
-	differ := false
+	serials := map[uint32]bool{}
 	for _, s := range zs.live {
-		soa := results[indexOf(zs.servers, s)].soa
-		ev = append(ev, fmt.Sprintf("; from %s", s), digLine(soa))
-		differ = differ || soa.Serial != zs.serials[zs.live[0].String()]
+		if soa := results[indexOf(zs.servers, s)].soa; soa != nil {
+			ev = append(ev, fmt.Sprintf("; from %s", s), digLine(soa))
+			serials[soa.Serial] = true
+		}
 	}
+	differ := len(serials) > 1
 	if differ {
 		r.add(Finding{ID: IDSerialMismatch, Host: display(zs.name),
 			Summary:  fmt.Sprintf("the authoritative servers of %s serve different SOA serials: some still serve an old copy of the zone", display(zs.name)),
@@ -293,8 +302,8 @@ func (r *runner) checkApexCNAME(ctx context.Context, zs *zoneState) {
 	if lameReason(m, err, "") != "" {
 		return
 	}
-	for _, rr := range m.Answer {
-		if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(c.Hdr.Name, zs.name) {
+	if c := hasApexCNAME(m, zs.name); c != nil {
+		{
 			r.add(Finding{ID: IDApexCNAME, Host: display(zs.name),
 				Summary:  fmt.Sprintf("%s has a CNAME at the zone apex, beside its SOA and NS: RFC 1034 forbids it and resolvers may ignore the zone's other records", display(zs.name)),
 				Evidence: []string{digLine(c)},
@@ -355,3 +364,15 @@ func (z *zoneState) transfer(ctx context.Context, r *runner) ([]dns.RR, error) {
 // authPort is the port discovered nameservers are asked on; a variable so
 // tests can run discovery against loopback servers on a random port.
 var authPort = "53"
+
+func hasApexCNAME(m *dns.Msg, zone string) *dns.CNAME {
+	if m == nil {
+		return nil
+	}
+	for _, rr := range m.Answer {
+		if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(c.Hdr.Name, zone) {
+			return c
+		}
+	}
+	return nil
+}
