@@ -6,6 +6,10 @@ package cmd
 import (
 	"github.com/edgegw/edgegw/cmd/root"
 
+	_ "github.com/edgegw/edgegw/cmd/render"   // edgegw render
+	_ "github.com/edgegw/edgegw/cmd/schema"   // edgegw schema
+	_ "github.com/edgegw/edgegw/cmd/validate" // edgegw validate
+
 	_ "github.com/edgegw/edgegw/render/irjson" // the `ir` target
 )
 
