@@ -1,0 +1,232 @@
+package providers
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/edgegw/edgegw/manifest/ir"
+)
+
+// Feature is something a route or the gateway may need a target to enforce.
+type Feature string
+
+// Features, in the order the capability matrix prints them.
+const (
+	MatchExact     Feature = "match.exact"
+	MatchPrefix    Feature = "match.prefix"
+	MatchTemplate  Feature = "match.template"
+	MatchRegex     Feature = "match.regex"
+	MatchHeader    Feature = "match.header"
+	MatchMethod    Feature = "match.method"
+	MatchHost      Feature = "match.host"
+	Respond        Feature = "respond"
+	Redirect       Feature = "redirect"
+	Rewrite        Feature = "rewrite"
+	JWTHS256       Feature = "auth.jwt.hs256"
+	JWTRS256       Feature = "auth.jwt.rs256"
+	JWTES256       Feature = "auth.jwt.es256"
+	JWTOther       Feature = "auth.jwt.other"
+	RateLimitSub   Feature = "rate_limit.jwt_sub"
+	RateLimitIP    Feature = "rate_limit.ip"
+	RateLimitHdr   Feature = "rate_limit.header"
+	Failover       Feature = "failover"
+	Breaker        Feature = "failover.breaker"
+	CORS           Feature = "cors"
+	HSTS           Feature = "hsts"
+	Transform      Feature = "transform"
+	NativeRollback Feature = "rollback.native"
+)
+
+// AllFeatures lists every feature in matrix order.
+var AllFeatures = []Feature{
+	MatchExact, MatchPrefix, MatchTemplate, MatchRegex, MatchHeader, MatchMethod, MatchHost,
+	Respond, Redirect, Rewrite, JWTHS256, JWTRS256, JWTES256, JWTOther,
+	RateLimitSub, RateLimitIP, RateLimitHdr, Failover, Breaker, CORS, HSTS, Transform, NativeRollback,
+}
+
+// Support says whether a target enforces a feature natively, and why. Every entry carries a reason.
+type Support struct {
+	Supported bool   `json:"supported"`
+	Reason    string `json:"reason"`
+	// Companion names an opt-in companion (listed under the target's `companions:`) that lifts a Cannot,
+	// e.g. "lambda-edge-jwt" on CloudFront.
+	Companion       string `json:"companion,omitempty"`
+	CompanionReason string `json:"companion_reason,omitempty"`
+}
+
+// Can declares native support, with the reason (how the target does it).
+func Can(why string) Support { return Support{Supported: true, Reason: why} }
+
+// Cannot declares that the target cannot enforce the feature natively, with the reason.
+func Cannot(why string) Support { return Support{Reason: why} }
+
+// Unless names a companion that, when the manifest opts into it, enforces the feature instead.
+func (s Support) Unless(companion, how string) Support {
+	s.Companion, s.CompanionReason = companion, how
+	return s
+}
+
+// Capabilities is a target's table. A feature missing from the table is treated as Cannot("not declared").
+type Capabilities map[Feature]Support
+
+// Get returns the entry for f.
+func (c Capabilities) Get(f Feature) Support {
+	if s, ok := c[f]; ok {
+		return s
+	}
+	return Cannot("not declared by the provider")
+}
+
+// Finding is a feature the manifest needs and the target cannot enforce. validate prints it at Pos.
+type Finding struct {
+	Target  string  `json:"target"`
+	Route   string  `json:"route,omitempty"` // empty for a gateway-wide feature
+	Pos     ir.Pos  `json:"pos"`
+	Feature Feature `json:"feature"`
+	Reason  string  `json:"reason"`
+	// Companion, when set, is the companion the manifest can opt into to fix the finding.
+	Companion string `json:"companion,omitempty"`
+}
+
+func (f Finding) String() string {
+	where := "gateway"
+	if f.Route != "" {
+		where = "route " + f.Route
+	}
+	msg := fmt.Sprintf("%s: %s needs %s, which %s cannot enforce: %s", f.Pos, where, f.Feature, f.Target, f.Reason)
+	if f.Companion != "" {
+		msg += fmt.Sprintf(" (add %q to targets.%s.companions to use the documented companion)", f.Companion, f.Target)
+	}
+	return msg
+}
+
+// CheckCapabilities returns what g needs that target cannot enforce, in route order. It needs no
+// credentials and no network: `edgegw validate --target X` calls it. An unknown target is one finding.
+func CheckCapabilities(g *ir.Gateway, target string) []Finding {
+	reg, ok := Lookup(target)
+	if !ok {
+		return []Finding{{Target: target, Feature: "target", Reason: fmt.Sprintf(
+			"no provider named %q is built into this edgegw (known: %s)", target, strings.Join(Names(), ", "))}}
+	}
+	companions := TargetCompanions(g, target)
+	var out []Finding
+	check := func(route string, pos ir.Pos, f Feature) {
+		s := reg.Capabilities.Get(f)
+		if s.Supported || (s.Companion != "" && slices.Contains(companions, s.Companion)) {
+			return
+		}
+		out = append(out, Finding{Target: target, Route: route, Pos: pos, Feature: f, Reason: s.Reason, Companion: s.Companion})
+	}
+	if g.HSTS != nil {
+		check("", ir.Pos{}, HSTS)
+	}
+	if g.CORS != nil {
+		check("", ir.Pos{}, CORS)
+	}
+	if len(g.Transform.Request.RemoveHeaders)+len(g.Transform.Request.SetHeaders)+
+		len(g.Transform.Response.RemoveHeaders)+len(g.Transform.Response.SetHeaders) > 0 || g.Transform.RequestIDHeader != "" {
+		check("", ir.Pos{}, Transform)
+	}
+	for _, r := range g.Routes {
+		for _, f := range RouteFeatures(g, r) {
+			check(r.Name, r.Pos, f)
+		}
+	}
+	return out
+}
+
+// RouteFeatures lists what one route needs a target to enforce.
+func RouteFeatures(g *ir.Gateway, r ir.Route) []Feature {
+	var fs []Feature
+	switch r.Match.Kind {
+	case ir.PathExact:
+		fs = append(fs, MatchExact)
+	case ir.PathPrefix:
+		fs = append(fs, MatchPrefix)
+	case ir.PathTemplate:
+		fs = append(fs, MatchTemplate)
+	case ir.PathRegex:
+		fs = append(fs, MatchRegex)
+	}
+	if len(r.Match.Headers) > 0 {
+		fs = append(fs, MatchHeader)
+	}
+	if len(r.Match.Methods) > 0 {
+		fs = append(fs, MatchMethod)
+	}
+	if len(r.Match.Hosts) > 0 {
+		fs = append(fs, MatchHost)
+	}
+	if r.Respond != nil {
+		fs = append(fs, Respond)
+	}
+	if r.Redirect != nil {
+		fs = append(fs, Redirect)
+	}
+	if r.Rewrite != nil {
+		fs = append(fs, Rewrite)
+	}
+	if r.Transform != nil {
+		fs = append(fs, Transform)
+	}
+	if ap := g.AuthPolicy(r.Auth); ap != nil && ap.JWT != nil {
+		for _, alg := range ap.JWT.Algorithms {
+			switch alg {
+			case "HS256":
+				fs = append(fs, JWTHS256)
+			case "RS256":
+				fs = append(fs, JWTRS256)
+			case "ES256":
+				fs = append(fs, JWTES256)
+			default:
+				fs = append(fs, JWTOther)
+			}
+		}
+	}
+	if rl := g.RateLimit(r.RateLimit); rl != nil {
+		switch kind, _ := rl.KeyKind(); kind {
+		case "jwt.sub":
+			fs = append(fs, RateLimitSub)
+		case "ip":
+			fs = append(fs, RateLimitIP)
+		default:
+			fs = append(fs, RateLimitHdr)
+		}
+	}
+	if p := g.Pool(r.Pool); p != nil && p.Failover != nil {
+		fs = append(fs, Failover)
+		if p.Failover.Breaker != nil {
+			fs = append(fs, Breaker)
+		}
+	}
+	return dedupe(fs)
+}
+
+func dedupe(fs []Feature) []Feature {
+	var out []Feature
+	for _, f := range fs {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// TargetCompanions returns the companions the manifest opted target into.
+func TargetCompanions(g *ir.Gateway, target string) []string {
+	t := g.Targets
+	switch {
+	case target == "cloudflare" && t.Cloudflare != nil:
+		return t.Cloudflare.Companions
+	case target == "cloudfront" && t.CloudFront != nil:
+		return t.CloudFront.Companions
+	case target == "fastly" && t.Fastly != nil:
+		return t.Fastly.Companions
+	case target == "azure" && t.Azure != nil:
+		return t.Azure.Companions
+	case target == "gcp" && t.GCP != nil:
+		return t.GCP.Companions
+	}
+	return nil
+}

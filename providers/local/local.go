@@ -1,0 +1,459 @@
+// Package local is the embedded target: it deploys the rendered IR (gateway.ir.json) into versioned
+// directories on this machine so a new user can plan, apply, serve (`edgegw dev`), roll back and read the
+// history with no cloud account.
+//
+// Layout of the target directory (`.edgegw/local/` next to the manifest, or `targets.local.dir`):
+//
+//	versions/<n>/gateway.ir.json   every version ever staged, kept
+//	current -> versions/<n>        the live version; activation is one atomic rename of a new symlink
+//	records/<seq>.json             the deploy records, one file each, written by rename
+//	lock                           held during apply and rollback, names its holder
+//
+// The package does not interpret the gateway; `edgegw dev` serves what Active returns.
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/edgegw/edgegw/manifest/ir"
+	"github.com/edgegw/edgegw/providers"
+	"github.com/edgegw/edgegw/render"
+	"github.com/edgegw/edgegw/render/irjson"
+)
+
+// Name is the target name.
+const Name = "local"
+
+// DefaultDir is the target directory, relative to the manifest's directory, when targets.local.dir is unset.
+const DefaultDir = ".edgegw/local"
+
+const (
+	currentLink = "current"
+	versionsDir = "versions"
+	recordsDir  = "records"
+	lockFile    = "lock"
+)
+
+func init() {
+	const gw = "the reference gateway (`edgegw dev`) executes the IR itself"
+	providers.Register(providers.Registration{
+		Name:     Name,
+		Renderer: irjson.Name,
+		Capabilities: providers.Capabilities{
+			providers.MatchExact:     providers.Can(gw),
+			providers.MatchPrefix:    providers.Can(gw + ", on segment boundaries"),
+			providers.MatchTemplate:  providers.Can(gw),
+			providers.MatchRegex:     providers.Can("Go RE2 in the reference gateway"),
+			providers.MatchHeader:    providers.Can(gw),
+			providers.MatchMethod:    providers.Can(gw),
+			providers.MatchHost:      providers.Can(gw),
+			providers.Respond:        providers.Can(gw),
+			providers.Redirect:       providers.Can(gw),
+			providers.Rewrite:        providers.Can(gw),
+			providers.JWTHS256:       providers.Can("Go crypto; the key is read from the environment at serve time"),
+			providers.JWTRS256:       providers.Can("Go crypto in the reference gateway"),
+			providers.JWTES256:       providers.Can("Go crypto in the reference gateway"),
+			providers.JWTOther:       providers.Can("every algorithm the reference gateway verifies"),
+			providers.RateLimitSub:   providers.Can("in-process sliding window (one process, not shared)"),
+			providers.RateLimitIP:    providers.Can("in-process sliding window (one process, not shared)"),
+			providers.RateLimitHdr:   providers.Can("in-process sliding window (one process, not shared)"),
+			providers.Failover:       providers.Can("the reference reverse proxy retries the next origin"),
+			providers.Breaker:        providers.Can("in-process breaker state"),
+			providers.CORS:           providers.Can(gw),
+			providers.HSTS:           providers.Can(gw),
+			providers.Transform:      providers.Can(gw),
+			providers.NativeRollback: providers.Can("every version is kept; rollback swaps the `current` symlink"),
+		},
+		NotReverted: []string{"a running `edgegw dev` keeps serving the version it loaded until restarted"},
+		Credentials: "none",
+		New:         New,
+	})
+}
+
+// Provider deploys to a directory.
+type Provider struct {
+	dir string
+	fs  FS
+}
+
+var (
+	_ providers.Provider = (*Provider)(nil)
+	_ providers.Stager   = (*Provider)(nil)
+	_ providers.Verifier = (*Provider)(nil)
+	_ providers.Locker   = (*Provider)(nil)
+)
+
+// New builds the provider from the manifest's `targets.local`.
+func New(cfg providers.Config) (providers.Provider, error) {
+	dir := DefaultDir
+	if t := cfg.Gateway.Targets.Local; t != nil && t.Dir != "" {
+		dir = t.Dir
+	}
+	return Open(Dir(cfg.BaseDir, dir), OSFS{}), nil
+}
+
+// Dir resolves a target directory as written in the manifest against the manifest's directory.
+func Dir(baseDir, dir string) string {
+	if dir == "" {
+		dir = DefaultDir
+	}
+	if filepath.IsAbs(dir) {
+		return dir
+	}
+	return filepath.Join(baseDir, dir)
+}
+
+// Open returns a provider for dir that uses fsys.
+func Open(dir string, fsys FS) *Provider { return &Provider{dir: dir, fs: fsys} }
+
+// Name implements providers.Provider.
+func (p *Provider) Name() string { return Name }
+
+func (p *Provider) path(elem ...string) string {
+	return filepath.Join(append([]string{p.dir}, elem...)...)
+}
+
+// liveVersion returns the live version number, 0 when nothing is live.
+func (p *Provider) liveVersion() (int, error) {
+	target, err := p.fs.Readlink(p.path(currentLink))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("providers/local: read %s: %w", p.path(currentLink), err)
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(filepath.ToSlash(target), versionsDir+"/"))
+	if err != nil {
+		return 0, fmt.Errorf("providers/local: %s points at %q, not versions/<n>: remove it and apply again", p.path(currentLink), target)
+	}
+	return n, nil
+}
+
+// lastSeq returns the sequence number of the newest record, 0 when none.
+func (p *Provider) lastSeq() (int, error) {
+	ents, err := p.fs.ReadDir(p.path(recordsDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("providers/local: read records: %w", err)
+	}
+	last := 0
+	for _, e := range ents {
+		if n, err := strconv.Atoi(strings.TrimSuffix(e.Name(), ".json")); err == nil && n > last {
+			last = n
+		}
+	}
+	return last, nil
+}
+
+// token is the concurrency token: the newest record and the live version, so any apply, rollback or hand
+// edit of `current` in between makes a saved plan stale.
+func (p *Provider) token() (string, int, error) {
+	v, err := p.liveVersion()
+	if err != nil {
+		return "", 0, err
+	}
+	seq, err := p.lastSeq()
+	if err != nil {
+		return "", 0, err
+	}
+	return fmt.Sprintf("record-%d/version-%d", seq, v), v, nil
+}
+
+func versionID(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+// Plan implements providers.Provider.
+func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers.TargetPlan, error) {
+	tok, v, err := p.token()
+	if err != nil {
+		return nil, err
+	}
+	live := providers.LiveState{Token: tok, Version: versionID(v)}
+	if v > 0 {
+		data, err := p.fs.ReadFile(p.path(versionsDir, strconv.Itoa(v), irjson.FileName))
+		if err != nil {
+			return nil, fmt.Errorf("providers/local: read live version %d: %w", v, err)
+		}
+		live.Artifacts = []render.Artifact{{Target: irjson.Name, Path: irjson.FileName, MediaType: "application/json", Data: data}}
+		var g ir.Gateway
+		if json.Unmarshal(data, &g) == nil {
+			live.Gateway = &g
+		}
+	}
+	return providers.Diff(Name, irjson.Name, live, in), nil
+}
+
+// Stage implements providers.Stager: it writes a new version directory, not live yet.
+func (p *Provider) Stage(ctx context.Context, tp *providers.TargetPlan) (*providers.Staged, error) {
+	n, err := p.nextVersion()
+	if err != nil {
+		return nil, err
+	}
+	final := p.path(versionsDir, strconv.Itoa(n))
+	tmp := p.path(versionsDir, ".staging-"+strconv.Itoa(n))
+	if err := p.fs.MkdirAll(tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("providers/local: stage version %d: %w", n, err)
+	}
+	for _, a := range tp.Artifacts {
+		clean := path.Clean(a.Path)
+		if strings.HasPrefix(clean, "../") || path.IsAbs(clean) || clean == ".." {
+			return nil, fmt.Errorf("providers/local: stage version %d: artifact path %q leaves the version directory", n, a.Path)
+		}
+		if d := path.Dir(clean); d != "." {
+			if err := p.fs.MkdirAll(filepath.Join(tmp, filepath.FromSlash(d)), 0o755); err != nil {
+				return nil, fmt.Errorf("providers/local: stage version %d: %w", n, err)
+			}
+		}
+		if err := p.fs.WriteFile(filepath.Join(tmp, filepath.FromSlash(clean)), a.Data, 0o644); err != nil {
+			return nil, fmt.Errorf("providers/local: stage version %d: %w", n, err)
+		}
+	}
+	// A version directory appears complete or not at all.
+	if err := p.fs.Rename(tmp, final); err != nil {
+		return nil, fmt.Errorf("providers/local: stage version %d: %w", n, err)
+	}
+	return &providers.Staged{Target: Name, Version: strconv.Itoa(n), Plan: tp}, nil
+}
+
+func (p *Provider) nextVersion() (int, error) {
+	ents, err := p.fs.ReadDir(p.path(versionsDir))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("providers/local: read versions: %w", err)
+	}
+	last := 0
+	for _, e := range ents {
+		name := strings.TrimPrefix(e.Name(), ".staging-")
+		if n, err := strconv.Atoi(name); err == nil && n > last {
+			last = n
+		}
+	}
+	return last + 1, nil
+}
+
+// Activate implements providers.Stager.
+func (p *Provider) Activate(ctx context.Context, s *providers.Staged, rec providers.DeployRecord) (*providers.Result, error) {
+	tok, _, err := p.token()
+	if err != nil {
+		return nil, err
+	}
+	if s.Plan != nil && tok != s.Plan.BaseToken {
+		return nil, &providers.StalePlanError{Target: Name, Reason: fmt.Sprintf("the live state moved from %q to %q", s.Plan.BaseToken, tok)}
+	}
+	n, _ := strconv.Atoi(s.Version)
+	return p.activate(n, rec)
+}
+
+// Apply implements providers.Provider: stage then activate.
+func (p *Provider) Apply(ctx context.Context, tp *providers.TargetPlan, rec providers.DeployRecord) (*providers.Result, error) {
+	s, err := p.Stage(ctx, tp)
+	if err != nil {
+		return nil, err
+	}
+	return p.Activate(ctx, s, rec)
+}
+
+// activate points `current` at version n (0: nothing live) and writes the record.
+func (p *Provider) activate(n int, rec providers.DeployRecord) (*providers.Result, error) {
+	link := p.path(currentLink)
+	if n == 0 {
+		if err := p.fs.Remove(link); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("providers/local: deactivate: %w", err)
+		}
+	} else {
+		tmp := p.path(".current-" + strconv.Itoa(n))
+		_ = p.fs.Remove(tmp) // left by a crash between symlink and rename
+		if err := p.fs.Symlink(versionsDir+"/"+strconv.Itoa(n), tmp); err != nil {
+			return nil, fmt.Errorf("providers/local: activate version %d: %w", n, err)
+		}
+		// rename(2) replaces the old link atomically: readers see the old version or the new one.
+		if err := p.fs.Rename(tmp, link); err != nil {
+			return nil, fmt.Errorf("providers/local: activate version %d: %w (is %s writable?)", n, err, p.dir)
+		}
+	}
+	rec.Target, rec.Version = Name, versionID(n)
+	seq, err := p.writeRecord(rec)
+	if err != nil {
+		return nil, err
+	}
+	return &providers.Result{Target: Name, Version: versionID(n), Record: seq}, nil
+}
+
+func (p *Provider) writeRecord(rec providers.DeployRecord) (int, error) {
+	seq, err := p.lastSeq()
+	if err != nil {
+		return 0, err
+	}
+	rec.Seq = seq + 1
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return 0, fmt.Errorf("providers/local: marshal record: %w", err)
+	}
+	if seq == 0 {
+		if err := p.fs.MkdirAll(p.path(recordsDir), 0o755); err != nil {
+			return 0, fmt.Errorf("providers/local: write record: %w", err)
+		}
+	}
+	name := fmt.Sprintf("%06d.json", rec.Seq)
+	tmp := p.path(recordsDir, "."+name)
+	if err := p.fs.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return 0, fmt.Errorf("providers/local: write record %d: %w", rec.Seq, err)
+	}
+	if err := p.fs.Rename(tmp, p.path(recordsDir, name)); err != nil {
+		return 0, fmt.Errorf("providers/local: write record %d: %w", rec.Seq, err)
+	}
+	return rec.Seq, nil
+}
+
+// Rollback implements providers.Provider: re-activate a kept version (no copy, one symlink swap).
+func (p *Provider) Rollback(ctx context.Context, rp providers.RestorePoint, rec providers.DeployRecord) (*providers.Result, error) {
+	n := 0
+	if rp.Version != "" {
+		var err error
+		if n, err = strconv.Atoi(rp.Version); err != nil {
+			return nil, fmt.Errorf("providers/local: roll back to version %q: not a local version number", rp.Version)
+		}
+		if _, err := p.fs.Stat(p.path(versionsDir, rp.Version, irjson.FileName)); err != nil {
+			return nil, fmt.Errorf("providers/local: roll back to version %d: %w (the version directory was removed from %s)", n, err, p.dir)
+		}
+	}
+	return p.activate(n, rec)
+}
+
+// History implements providers.Provider.
+func (p *Provider) History(ctx context.Context) ([]providers.DeployRecord, error) {
+	return history(p.fs, p.dir)
+}
+
+func history(fsys FS, dir string) ([]providers.DeployRecord, error) {
+	rdir := filepath.Join(dir, recordsDir)
+	ents, err := fsys.ReadDir(rdir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("providers/local: read records in %s: %w", dir, err)
+	}
+	var recs []providers.DeployRecord
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") || !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		b, err := fsys.ReadFile(filepath.Join(rdir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("providers/local: read record %s: %w", e.Name(), err)
+		}
+		var r providers.DeployRecord
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, fmt.Errorf("providers/local: record %s: %w", filepath.Join(rdir, e.Name()), err)
+		}
+		recs = append(recs, r)
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Seq < recs[j].Seq })
+	return recs, nil
+}
+
+// Verify implements providers.Verifier: the live link must point at the version just activated and its
+// artifact must parse as the IR `edgegw dev` will serve.
+func (p *Provider) Verify(ctx context.Context, r *providers.Result) error {
+	_, v, err := Active(p.dir)
+	if err != nil {
+		return err
+	}
+	if versionID(v) != r.Version {
+		return fmt.Errorf("providers/local: verify: version %s is live, expected %s (did another apply run?)", versionID(v), r.Version)
+	}
+	return nil
+}
+
+// Lock implements providers.Locker with a file created exclusively.
+func (p *Provider) Lock(ctx context.Context, info providers.LockInfo) (func() error, error) {
+	if err := p.fs.MkdirAll(p.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("providers/local: lock %s: %w", p.dir, err)
+	}
+	b, _ := json.Marshal(info)
+	err := p.fs.CreateExclusive(p.path(lockFile), b)
+	if errors.Is(err, fs.ErrExist) {
+		held, rerr := p.readLock()
+		if rerr != nil {
+			return nil, rerr
+		}
+		return nil, &providers.LockedError{Target: Name, Holder: held}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("providers/local: lock %s: %w", p.dir, err)
+	}
+	return func() error {
+		held, err := p.readLock()
+		if err != nil || held.ID != info.ID {
+			return nil // broken by --force-unlock: the lock is someone else's now
+		}
+		return p.fs.Remove(p.path(lockFile))
+	}, nil
+}
+
+func (p *Provider) readLock() (providers.LockInfo, error) {
+	var held providers.LockInfo
+	b, err := p.fs.ReadFile(p.path(lockFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return held, providers.ErrNoLock
+	}
+	if err != nil {
+		return held, fmt.Errorf("providers/local: read lock: %w", err)
+	}
+	if err := json.Unmarshal(b, &held); err != nil {
+		return held, fmt.Errorf("providers/local: lock file %s is unreadable (%v): remove it if no apply is running", p.path(lockFile), err)
+	}
+	return held, nil
+}
+
+// ForceUnlock implements providers.Locker.
+func (p *Provider) ForceUnlock(ctx context.Context, id string) error {
+	held, err := p.readLock()
+	if err != nil {
+		return err
+	}
+	if held.ID != id {
+		return fmt.Errorf("providers/local: --force-unlock %s: the lock on %s has id %s (held by %s)", id, p.dir, held.ID, held.Who)
+	}
+	return p.fs.Remove(p.path(lockFile))
+}
+
+// Active returns the live gateway of a local target directory and its version number, for `edgegw dev`
+// when no manifest is given. It fails with a message saying to apply when nothing is live.
+func Active(dir string) (*ir.Gateway, int, error) {
+	p := Open(dir, OSFS{})
+	v, err := p.liveVersion()
+	if err != nil {
+		return nil, 0, err
+	}
+	if v == 0 {
+		return nil, 0, fmt.Errorf("providers/local: nothing is deployed in %s: run `edgegw apply` first", dir)
+	}
+	data, err := p.fs.ReadFile(p.path(versionsDir, strconv.Itoa(v), irjson.FileName))
+	if err != nil {
+		return nil, 0, fmt.Errorf("providers/local: read version %d: %w", v, err)
+	}
+	var g ir.Gateway
+	if err := json.Unmarshal(data, &g); err != nil {
+		return nil, 0, fmt.Errorf("providers/local: version %d in %s is not valid IR: %w", v, dir, err)
+	}
+	return &g, v, nil
+}
+
+// History returns the deploy records of a local target directory, oldest first.
+func History(dir string) ([]providers.DeployRecord, error) { return history(OSFS{}, dir) }

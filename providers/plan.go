@@ -1,0 +1,334 @@
+package providers
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/edgegw/edgegw/manifest/ir"
+	"github.com/edgegw/edgegw/render"
+)
+
+// Action is what a change does.
+type Action string
+
+// Actions.
+const (
+	Create Action = "create"
+	Update Action = "update"
+	Delete Action = "delete"
+)
+
+// Symbol is the one-character mark used in human output (+ ~ -).
+func (a Action) Symbol() string {
+	switch a {
+	case Create:
+		return "+"
+	case Delete:
+		return "-"
+	default:
+		return "~"
+	}
+}
+
+// Change is one planned change, data only. Route and domain changes point back to the manifest.
+type Change struct {
+	Action Action `json:"action"`
+	// Kind is "artifact", "route" or "domain".
+	Kind string `json:"kind"`
+	Name string `json:"name"` // artifact path, route name or host
+	// Pos is the manifest position (the new one; the old one for a deletion, when known).
+	Pos    ir.Pos `json:"pos,omitzero"`
+	Before string `json:"before,omitempty"` // artifact digest before
+	After  string `json:"after,omitempty"`  // artifact digest after
+	Apex   bool   `json:"apex,omitempty"`   // a domain change on a zone apex
+}
+
+// PlannedArtifact is a rendered artifact as the plan file keeps it: apply ships exactly these bytes.
+type PlannedArtifact struct {
+	Path      string `json:"path"`
+	MediaType string `json:"media_type"`
+	Digest    string `json:"digest"`
+	Size      int    `json:"size"`
+	Data      []byte `json:"data"`
+}
+
+// Artifact converts back to a render.Artifact.
+func (a PlannedArtifact) Artifact(target string) render.Artifact {
+	return render.Artifact{Target: target, Path: a.Path, MediaType: a.MediaType, Data: a.Data}
+}
+
+// ArtifactDigest is an artifact's identity in a deploy record.
+type ArtifactDigest struct {
+	Path   string `json:"path"`
+	Digest string `json:"digest"`
+	Size   int    `json:"size"`
+}
+
+// RestorePoint is what the target returns to when an apply fails or a rollback is asked for. It is captured
+// at plan time, before anything is activated.
+type RestorePoint struct {
+	Target string `json:"target"`
+	// Version is the vendor's version id live at plan time; empty when nothing was deployed.
+	Version string `json:"version"`
+	// Detail holds what else the vendor needs to restore (e.g. a kept function's ETag).
+	Detail map[string]string `json:"detail,omitempty"`
+}
+
+// TargetPlan is the plan of one target.
+type TargetPlan struct {
+	Target   string `json:"target"`
+	Renderer string `json:"renderer"`
+	// BaseToken is the vendor's concurrency token (version id, ETag, fingerprint) the plan was made against.
+	BaseToken    string            `json:"base_token"`
+	LiveVersion  string            `json:"live_version,omitempty"`
+	RestorePoint RestorePoint      `json:"restore_point"`
+	Changes      []Change          `json:"changes"`
+	Artifacts    []PlannedArtifact `json:"artifacts"`
+	// LiveRoutes counts the routes live at plan time, for the deletion threshold.
+	LiveRoutes int `json:"live_routes"`
+	// Offline is set when the live state could not be read (no credentials): the plan shows what would be
+	// shipped but cannot be applied.
+	Offline       bool   `json:"offline,omitempty"`
+	OfflineReason string `json:"offline_reason,omitempty"`
+	// Live holds the live artifacts, for the diff shown at plan time; the plan file does not keep them.
+	Live []render.Artifact `json:"-"`
+}
+
+// HasChanges reports whether applying p would change the target.
+func (p *TargetPlan) HasChanges() bool { return len(p.Changes) > 0 }
+
+// Count returns how many changes of each action p holds, counting only kind.
+func (p *TargetPlan) Count(kind string) (create, update, del int) {
+	for _, c := range p.Changes {
+		if c.Kind != kind {
+			continue
+		}
+		switch c.Action {
+		case Create:
+			create++
+		case Update:
+			update++
+		case Delete:
+			del++
+		}
+	}
+	return
+}
+
+// RenderedArtifacts returns the plan's artifacts as render artifacts.
+func (p *TargetPlan) RenderedArtifacts() []render.Artifact {
+	out := make([]render.Artifact, len(p.Artifacts))
+	for i, a := range p.Artifacts {
+		out[i] = a.Artifact(p.Renderer)
+	}
+	return out
+}
+
+// Digests returns the artifact digests for a deploy record.
+func (p *TargetPlan) Digests() []ArtifactDigest {
+	out := make([]ArtifactDigest, len(p.Artifacts))
+	for i, a := range p.Artifacts {
+		out[i] = ArtifactDigest{Path: a.Path, Digest: a.Digest, Size: a.Size}
+	}
+	return out
+}
+
+// LiveState is what a provider read from the vendor, the input of Diff.
+type LiveState struct {
+	Token   string
+	Version string // "" when nothing is deployed
+	// Artifacts are the live artifacts as the renderer would have produced them.
+	Artifacts []render.Artifact
+	// Gateway is the live IR when the target keeps it (local) or a record does; it enables route-level
+	// changes. Nil otherwise.
+	Gateway *ir.Gateway
+	Detail  map[string]string
+}
+
+// Plan artifacts from desired artifacts.
+func plannedArtifacts(arts []render.Artifact) []PlannedArtifact {
+	out := make([]PlannedArtifact, len(arts))
+	for i, a := range arts {
+		out[i] = PlannedArtifact{Path: a.Path, MediaType: a.MediaType, Digest: a.Digest(), Size: len(a.Data), Data: a.Data}
+	}
+	return out
+}
+
+// Diff builds a target plan from the live state and the desired artifacts. Providers call it from Plan so
+// every target reports changes the same way. Route and domain changes are listed when the live IR is known
+// (or nothing is live) and at least one artifact changes.
+func Diff(target, renderer string, live LiveState, in PlanInput) *TargetPlan {
+	p := &TargetPlan{
+		Target: target, Renderer: renderer, BaseToken: live.Token, LiveVersion: live.Version,
+		RestorePoint: RestorePoint{Target: target, Version: live.Version, Detail: live.Detail},
+		Artifacts:    plannedArtifacts(in.Artifacts), Live: live.Artifacts,
+	}
+	if live.Gateway != nil {
+		p.LiveRoutes = len(live.Gateway.Routes)
+	}
+	liveByPath := map[string]render.Artifact{}
+	for _, a := range live.Artifacts {
+		liveByPath[a.Path] = a
+	}
+	for _, a := range in.Artifacts {
+		old, ok := liveByPath[a.Path]
+		switch {
+		case !ok:
+			p.Changes = append(p.Changes, Change{Action: Create, Kind: "artifact", Name: a.Path, After: a.Digest()})
+		case !bytes.Equal(old.Data, a.Data):
+			p.Changes = append(p.Changes, Change{Action: Update, Kind: "artifact", Name: a.Path, Before: old.Digest(), After: a.Digest()})
+		}
+		delete(liveByPath, a.Path)
+	}
+	for _, a := range live.Artifacts {
+		if _, gone := liveByPath[a.Path]; gone {
+			p.Changes = append(p.Changes, Change{Action: Delete, Kind: "artifact", Name: a.Path, Before: a.Digest()})
+		}
+	}
+	if !p.HasChanges() || in.Gateway == nil {
+		return p
+	}
+	if live.Gateway != nil || live.Version == "" {
+		p.Changes = append(p.Changes, GatewayChanges(live.Gateway, in.Gateway)...)
+	}
+	return p
+}
+
+// GatewayChanges lists the route and domain changes from old (nil: nothing live) to new.
+func GatewayChanges(old, new *ir.Gateway) []Change {
+	if old == nil {
+		old = &ir.Gateway{}
+	}
+	var out []Change
+	oldRoutes := map[string]int{}
+	for i, r := range old.Routes {
+		oldRoutes[r.Name] = i
+	}
+	for i, r := range new.Routes {
+		j, ok := oldRoutes[r.Name]
+		switch {
+		case !ok:
+			out = append(out, Change{Action: Create, Kind: "route", Name: r.Name, Pos: r.Pos})
+		case i != j || routeKey(old.Routes[j]) != routeKey(r):
+			out = append(out, Change{Action: Update, Kind: "route", Name: r.Name, Pos: r.Pos})
+		}
+		delete(oldRoutes, r.Name)
+	}
+	for _, r := range old.Routes {
+		if _, gone := oldRoutes[r.Name]; gone {
+			out = append(out, Change{Action: Delete, Kind: "route", Name: r.Name, Pos: r.Pos})
+		}
+	}
+	oldDomains := map[string]ir.Domain{}
+	for _, d := range old.Domains {
+		oldDomains[d.Host] = d
+	}
+	for _, d := range new.Domains {
+		o, ok := oldDomains[d.Host]
+		switch {
+		case !ok:
+			out = append(out, Change{Action: Create, Kind: "domain", Name: d.Host, Pos: d.Pos, Apex: d.Apex})
+		case domainKey(o) != domainKey(d):
+			out = append(out, Change{Action: Update, Kind: "domain", Name: d.Host, Pos: d.Pos, Apex: d.Apex || o.Apex})
+		}
+		delete(oldDomains, d.Host)
+	}
+	for _, d := range old.Domains {
+		if _, gone := oldDomains[d.Host]; gone {
+			out = append(out, Change{Action: Delete, Kind: "domain", Name: d.Host, Pos: d.Pos, Apex: d.Apex})
+		}
+	}
+	return out
+}
+
+// routeKey is a route's meaning without its position, so moving lines in the manifest is not a change.
+func routeKey(r ir.Route) string {
+	r.Pos, r.Index = ir.Pos{}, 0
+	b, _ := json.Marshal(r)
+	return string(b)
+}
+
+func domainKey(d ir.Domain) string {
+	d.Pos = ir.Pos{}
+	b, _ := json.Marshal(d)
+	return string(b)
+}
+
+// PlanFormatVersion is the version of the saved plan file. Apply refuses another version.
+const PlanFormatVersion = 1
+
+// Plan is a whole plan, and the saved plan file (`plan -out plan.json`). It never holds secret values: the
+// IR carries only references, and secrets are resolved at apply time.
+type Plan struct {
+	FormatVersion  int           `json:"format_version"`
+	EdgegwVersion  string        `json:"edgegw_version,omitempty"`
+	CreatedAt      time.Time     `json:"created_at"`
+	ManifestPath   string        `json:"manifest_path"`
+	ManifestDigest string        `json:"manifest_digest"`
+	Commit         string        `json:"commit"` // "" when the manifest is not in a git repository
+	Dirty          bool          `json:"dirty,omitempty"`
+	Targets        []*TargetPlan `json:"targets"`
+	// Skipped lists configured targets that have no provider in this build, with the reason.
+	Skipped []SkippedTarget `json:"skipped,omitempty"`
+	// Problems are offline failures (render errors, size limits) per target; a plan with problems cannot
+	// be applied.
+	Problems []TargetProblem `json:"problems,omitempty"`
+}
+
+// SkippedTarget is a configured target that was not planned.
+type SkippedTarget struct {
+	Target string `json:"target"`
+	Reason string `json:"reason"`
+}
+
+// TargetProblem is an offline failure of one target.
+type TargetProblem struct {
+	Target string `json:"target"`
+	Error  string `json:"error"`
+}
+
+// HasChanges reports whether any target has changes.
+func (p *Plan) HasChanges() bool {
+	return slices.ContainsFunc(p.Targets, func(t *TargetPlan) bool { return t.HasChanges() })
+}
+
+// Target returns the plan of one target, or nil.
+func (p *Plan) Target(name string) *TargetPlan {
+	for _, t := range p.Targets {
+		if t.Target == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// Marshal returns the plan file's bytes.
+func (p *Plan) Marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("providers: marshal plan: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// ReadPlan parses a saved plan file; name is used in messages.
+func ReadPlan(name string, data []byte) (*Plan, error) {
+	var head struct {
+		FormatVersion int `json:"format_version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("providers: read plan %s: %w (is it a file written by `edgegw plan -out`?)", name, err)
+	}
+	if head.FormatVersion != PlanFormatVersion {
+		return nil, fmt.Errorf("providers: read plan %s: format version %d, this edgegw reads version %d: re-run `edgegw plan -out %s`",
+			name, head.FormatVersion, PlanFormatVersion, name)
+	}
+	var p Plan
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("providers: read plan %s: %w", name, err)
+	}
+	return &p, nil
+}
