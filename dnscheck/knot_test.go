@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgegw/edgegw/dnscheck/internal/knottest"
+	"github.com/edgegw/edgegw/dnscheck/knottest"
 	"github.com/miekg/dns"
 )
 

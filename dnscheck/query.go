@@ -32,6 +32,7 @@ type querier struct {
 
 	mu    sync.Mutex
 	calls map[queryKey]*queryCall
+	idle  map[string]chan *dns.Conn // connected UDP sockets per server, ready for reuse
 }
 
 type queryKey struct {
@@ -53,6 +54,61 @@ func newQuerier(o Options) *querier {
 		retries: o.Retries,
 		sem:     make(chan struct{}, o.Concurrency),
 		calls:   map[queryKey]*queryCall{},
+		idle:    map[string]chan *dns.Conn{},
+	}
+}
+
+// conn returns an idle connected UDP socket to server, or a new one.
+// Reusing sockets saves a socket/connect/close per query, which is most of
+// the cost of a query on loopback or a LAN; a late answer to an earlier
+// query on a reused socket is told apart by message id and question.
+func (q *querier) conn(ctx context.Context, server string, deadline time.Time) (*dns.Conn, error) {
+	q.mu.Lock()
+	ch := q.idle[server]
+	if ch == nil {
+		ch = make(chan *dns.Conn, cap(q.sem))
+		q.idle[server] = ch
+	}
+	q.mu.Unlock()
+	select {
+	case c := <-ch:
+		return c, nil
+	default:
+	}
+	d := net.Dialer{Deadline: deadline}
+	nc, err := d.DialContext(ctx, "udp", server)
+	if err != nil {
+		return nil, err
+	}
+	return &dns.Conn{Conn: nc, UDPSize: ednsSize}, nil
+}
+
+// release keeps a socket that ended with an answer for the next query.
+func (q *querier) release(server string, c *dns.Conn) {
+	q.mu.Lock()
+	ch := q.idle[server]
+	q.mu.Unlock()
+	select {
+	case ch <- c:
+	default:
+		c.Close()
+	}
+}
+
+// close closes every idle socket; called once the run is over.
+func (q *querier) close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, ch := range q.idle {
+		for {
+			select {
+			case c := <-ch:
+				c.Close()
+				continue
+			default:
+			}
+			break
+		}
 	}
 }
 
@@ -122,15 +178,22 @@ func (q *querier) exchangeUDP(ctx context.Context, server string, m *dns.Msg) (*
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline, runDeadline = d, true
 	}
-	d := net.Dialer{Deadline: deadline}
-	nc, err := d.DialContext(ctx, "udp", server)
+	conn, err := q.conn(ctx, server, deadline)
 	if err != nil {
 		return nil, err
 	}
-	conn := &dns.Conn{Conn: nc, UDPSize: ednsSize}
-	defer conn.Close()
+	nc := conn.Conn
+	ok := false
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer func() {
+		// After a timeout the socket may still receive the late answer;
+		// only a socket that ended cleanly goes back to the pool.
+		if stop() && ok {
+			q.release(server, conn)
+		} else {
+			conn.Close()
+		}
+	}()
 
 	interval := q.timeout / time.Duration(q.retries+1)
 	sent := 0
@@ -151,9 +214,10 @@ func (q *querier) exchangeUDP(ctx context.Context, server string, m *dns.Msg) (*
 		nc.SetReadDeadline(wait)
 		r, err := conn.ReadMsg()
 		if err == nil {
-			if r.Id != m.Id || len(r.Question) != 1 || !strings.EqualFold(r.Question[0].Name, m.Question[0].Name) {
-				continue // a late answer to another query on a reused port
+			if r.Id != m.Id || len(r.Question) != 1 || !strings.EqualFold(r.Question[0].Name, m.Question[0].Name) || r.Question[0].Qtype != m.Question[0].Qtype {
+				continue // a late answer to an earlier query on a reused socket
 			}
+			ok = true
 			return r, nil
 		}
 		if ctx.Err() != nil {

@@ -41,6 +41,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Report, error) {
 	for _, h := range cfg.Hosts {
 		r.ownZones = append(r.ownZones, canonical(h.Zone))
 	}
+	defer r.q.close()
 	started := time.Now()
 
 	results := make([]HostResult, len(cfg.Hosts))
