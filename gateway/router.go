@@ -1,0 +1,243 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/edgegw/edgegw/manifest/ir"
+)
+
+// compiledRoute is an ir.Route with what matching needs precomputed.
+type compiledRoute struct {
+	ir       *ir.Route
+	order    int // position in IR order
+	segments []string
+	vars     map[string]int // template variable -> segment index
+	re       *regexp.Regexp
+	auth     *authPolicy
+	limit    *slidingWindow
+	pool     *pool
+}
+
+// router finds the first route, in IR order, that matches a request. The indexes only narrow the candidates;
+// candidates are then evaluated in IR order, so the answer is always the one a linear scan gives.
+type router struct {
+	routes    []*compiledRoute
+	exact     map[string][]int
+	prefix    map[string][]int
+	templates map[int][]int // by segment count
+	scanned   []int         // regex and fallback routes: always candidates
+}
+
+func newRouter(g *ir.Gateway, pools map[string]*pool, policies map[string]*authPolicy, limits map[string]*slidingWindow) (*router, error) {
+	rt := &router{exact: map[string][]int{}, prefix: map[string][]int{}, templates: map[int][]int{}}
+	for i := range g.Routes {
+		r := &g.Routes[i]
+		cr := &compiledRoute{ir: r, order: i}
+		switch {
+		case r.Pool != "":
+			cr.pool = pools[r.Pool]
+			if cr.pool == nil {
+				return nil, fmt.Errorf("gateway: route %q: unknown pool %q", r.Name, r.Pool)
+			}
+		case r.Respond == nil && r.Redirect == nil:
+			return nil, fmt.Errorf("gateway: route %q has no pool, respond or redirect", r.Name)
+		}
+		if r.Auth != "" {
+			cr.auth = policies[r.Auth]
+			if cr.auth == nil {
+				return nil, fmt.Errorf("gateway: route %q: unknown auth policy %q", r.Name, r.Auth)
+			}
+		}
+		if r.RateLimit != "" {
+			cr.limit = limits[r.RateLimit]
+			if cr.limit == nil {
+				return nil, fmt.Errorf("gateway: route %q: unknown rate limit %q", r.Name, r.RateLimit)
+			}
+		}
+		switch r.Match.Kind {
+		case ir.PathExact:
+			rt.exact[r.Match.Path] = append(rt.exact[r.Match.Path], i)
+		case ir.PathPrefix:
+			rt.prefix[r.Match.Path] = append(rt.prefix[r.Match.Path], i)
+		case ir.PathTemplate:
+			segs := r.Match.Segments
+			if len(segs) == 0 {
+				segs = strings.Split(r.Match.Path, "/")
+			}
+			if len(segs) > 0 && segs[0] == "" {
+				segs = segs[1:]
+			}
+			cr.segments = segs
+			cr.vars = map[string]int{}
+			for j, s := range segs {
+				if isVar(s) {
+					cr.vars[s[1:len(s)-1]] = j
+				}
+			}
+			rt.templates[len(segs)] = append(rt.templates[len(segs)], i)
+		case ir.PathRegex:
+			re, err := regexp.Compile(r.Match.Path)
+			if err != nil {
+				return nil, fmt.Errorf("gateway: route %q: regex: %w", r.Name, err)
+			}
+			cr.re = re
+			rt.scanned = append(rt.scanned, i)
+		case ir.PathFallback:
+			rt.scanned = append(rt.scanned, i)
+		default:
+			return nil, fmt.Errorf("gateway: route %q: unknown match kind %q", r.Name, r.Match.Kind)
+		}
+		rt.routes = append(rt.routes, cr)
+	}
+	return rt, nil
+}
+
+func isVar(seg string) bool { return len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}' }
+
+// match returns the first route in IR order that matches, and for a template route the path's segments.
+func (rt *router) match(host, method, path string, h http.Header) (*compiledRoute, []string) {
+	var buf [32]int
+	cand := buf[:0]
+	cand = append(cand, rt.exact[path]...)
+	if len(rt.prefix) > 0 {
+		cand = append(cand, rt.prefix[path]...)
+		for i := 0; i < len(path); i++ {
+			if path[i] != '/' {
+				continue
+			}
+			if i > 0 {
+				cand = append(cand, rt.prefix[path[:i]]...)
+			}
+			if i+1 < len(path) {
+				cand = append(cand, rt.prefix[path[:i+1]]...)
+			}
+		}
+	}
+	var segs []string
+	if len(rt.templates) > 0 {
+		segs = strings.Split(path[1:], "/")
+		cand = append(cand, rt.templates[len(segs)]...)
+	}
+	cand = append(cand, rt.scanned...)
+	slices.Sort(cand)
+	for k, i := range cand {
+		if k > 0 && cand[k-1] == i {
+			continue
+		}
+		r := rt.routes[i]
+		if r.matches(host, method, path, segs, h) {
+			return r, segs
+		}
+	}
+	return nil, nil
+}
+
+func (r *compiledRoute) matches(host, method, path string, segs []string, h http.Header) bool {
+	m := &r.ir.Match
+	switch m.Kind {
+	case ir.PathExact:
+		if path != m.Path {
+			return false
+		}
+	case ir.PathPrefix:
+		if !prefixMatches(m.Path, path) {
+			return false
+		}
+	case ir.PathTemplate:
+		if len(segs) != len(r.segments) {
+			return false
+		}
+		for i, s := range r.segments {
+			if isVar(s) {
+				if segs[i] == "" {
+					return false
+				}
+			} else if segs[i] != s {
+				return false
+			}
+		}
+	case ir.PathRegex:
+		if !r.re.MatchString(path) {
+			return false
+		}
+	}
+	if len(m.Methods) > 0 && !slices.Contains(m.Methods, method) {
+		return false
+	}
+	if len(m.Hosts) > 0 && !slices.ContainsFunc(m.Hosts, func(p string) bool { _, ok := wildcardLabel(p, host); return ok }) {
+		return false
+	}
+	for _, hm := range m.Headers {
+		if !slices.Contains(h.Values(hm.Name), hm.Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// prefixMatches respects segment boundaries: /v1 matches /v1 and /v1/..., never /v10.
+func prefixMatches(prefix, path string) bool {
+	if !strings.HasPrefix(path, prefix) {
+		return false
+	}
+	return len(path) == len(prefix) || strings.HasSuffix(prefix, "/") || path[len(prefix)] == '/'
+}
+
+// rewritePath returns the upstream path for a matched, normalized path.
+func (r *compiledRoute) rewritePath(path string, segs []string) string {
+	rw := r.ir.Rewrite
+	if rw == nil {
+		return path
+	}
+	if rw.Path != "" {
+		if r.vars == nil || !strings.Contains(rw.Path, "{") {
+			return rw.Path
+		}
+		out := rw.Path
+		for name, i := range r.vars {
+			out = strings.ReplaceAll(out, "{"+name+"}", segs[i])
+		}
+		return out
+	}
+	if rw.Prefix != "" && r.ir.Match.Kind == ir.PathPrefix {
+		return joinPrefix(rw.Prefix, strings.TrimPrefix(path, r.ir.Match.Path))
+	}
+	return path
+}
+
+// joinPrefix puts rest (empty or starting with "/", or the remainder after a prefix ending in "/") after
+// prefix without doubling or dropping the separator.
+func joinPrefix(prefix, rest string) string {
+	switch {
+	case rest == "":
+		return prefix
+	case strings.HasSuffix(prefix, "/") && strings.HasPrefix(rest, "/"):
+		return prefix + rest[1:]
+	case !strings.HasSuffix(prefix, "/") && !strings.HasPrefix(rest, "/"):
+		return prefix + "/" + rest
+	}
+	return prefix + rest
+}
+
+// publicPath maps an upstream path back to the public one, for Location headers: the inverse of the
+// route's rewrite. ok is false when the path is not under the rewritten prefix.
+func (r *compiledRoute) publicPath(upstream, requestPath string, sentUpstream string) (string, bool) {
+	rw := r.ir.Rewrite
+	if rw == nil {
+		return "", false
+	}
+	if rw.Prefix != "" && r.ir.Match.Kind == ir.PathPrefix {
+		if prefixMatches(rw.Prefix, upstream) {
+			return joinPrefix(r.ir.Match.Path, strings.TrimPrefix(upstream, rw.Prefix)), true
+		}
+		return "", false
+	}
+	if rw.Path != "" && upstream == sentUpstream {
+		return requestPath, true
+	}
+	return "", false
+}
