@@ -195,7 +195,7 @@ func TestTruncatedUDPFallsBackToTCP(t *testing.T) {
 
 func TestDeadServerEndsWithinBound(t *testing.T) {
 	const timeout = 400 * time.Millisecond
-	dead := silentServer(t)
+	dead, received := silentServer(t)
 	start := time.Now()
 	rep := run(t, Config{Hosts: []Host{
 		{Name: "api.example.test", Zone: "example.test", ExpectCNAME: "gw.edge.test", AllowedCAs: []string{"letsencrypt.org"}},
@@ -204,6 +204,14 @@ func TestDeadServerEndsWithinBound(t *testing.T) {
 	elapsed := time.Since(start)
 	if limit := 2*timeout + time.Second; elapsed > limit {
 		t.Fatalf("run against a dead server took %s, limit %s", elapsed, limit)
+	}
+	// Retransmissions happen inside the one timeout and the lame server is
+	// asked nothing more: the whole run costs one timeout, three packets.
+	if elapsed > timeout+300*time.Millisecond {
+		t.Errorf("run took %s: a dead server should cost one %s timeout", elapsed, timeout)
+	}
+	if n := received.Load(); n != 3 {
+		t.Errorf("the dead server received %d queries, want 3 (1 + Retries 2)", n)
 	}
 	got := ids(rep)
 	if !slices.Equal(got, []string{IDNoAuthoritative, IDLame}) {
@@ -220,7 +228,7 @@ func TestDeadServerEndsWithinBound(t *testing.T) {
 }
 
 func TestGlobalDeadline(t *testing.T) {
-	dead := silentServer(t)
+	dead, _ := silentServer(t)
 	start := time.Now()
 	rep, err := Run(context.Background(), Config{Hosts: []Host{{Name: "a.example.test", Zone: "example.test"}}},
 		Options{Timeout: 5 * time.Second, Deadline: 300 * time.Millisecond, Nameservers: map[string][]string{"example.test": {dead}}})

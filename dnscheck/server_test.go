@@ -189,15 +189,17 @@ func (f *fakeAuth) hasDescendant(name string) bool {
 
 // silentServer takes UDP and TCP queries on loopback and never answers:
 // a nameserver that is down behind a firewall that drops packets.
-func silentServer(t *testing.T) string {
+func silentServer(t *testing.T) (string, *atomic.Int64) {
 	t.Helper()
 	pc, l := listenPair(t)
+	var received atomic.Int64
 	go func() {
 		buf := make([]byte, 4096)
 		for {
 			if _, _, err := pc.ReadFrom(buf); err != nil {
 				return
 			}
+			received.Add(1)
 		}
 	}()
 	go func() {
@@ -210,7 +212,7 @@ func silentServer(t *testing.T) string {
 		}
 	}()
 	t.Cleanup(func() { pc.Close(); l.Close() })
-	return pc.LocalAddr().String()
+	return pc.LocalAddr().String(), &received
 }
 
 var testNow = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
