@@ -197,6 +197,9 @@ func (c *compiler) compileDomains() {
 			c.errorAt(p+".host", CodeDuplicateName, "each host appears once; "+prev+" already lists it", "duplicate host %q", host)
 			continue
 		}
+		if !ok {
+			continue
+		}
 		seen[host] = p
 		dom := ir.Domain{Host: host, Zone: zone, Apex: host == zone, Wildcard: wildcard, Pos: c.pos(p)}
 		if d.Tenant != nil && wildcard {
@@ -288,7 +291,11 @@ func (c *compiler) compileOrigins() {
 }
 
 func (c *compiler) refError(path, what, name string, known []string) {
-	detail := "defined " + what + "s: " + strings.Join(known, ", ")
+	plural := what + "s"
+	if strings.HasSuffix(what, "policy") {
+		plural = strings.TrimSuffix(what, "y") + "ies"
+	}
+	detail := "defined " + plural + ": " + strings.Join(known, ", ")
 	if len(known) == 0 {
 		detail = "no " + what + " is defined"
 	}
@@ -422,8 +429,8 @@ func (c *compiler) compileAuth() {
 			c.errorAt(jp+".algorithms", CodeJWT, "algorithm confusion: a public key must never be usable as an HMAC secret; use one family per policy, and a second policy for the other",
 				"auth policy %q mixes HMAC and public-key algorithms", name)
 		}
-		if hasHMAC {
-			if j.Secret == nil || j.Secret.Env == "" {
+		if hasHMAC && !hasAsym {
+			if (j.Secret == nil || j.Secret.Env == "") && !c.src.Failed(jp+".secret") {
 				c.errorAt(jp, CodeJWT, "add secret: {env: JWT_SECRET_KEY}; the value is read from the environment at apply time", "auth policy %q uses HMAC but has no secret reference", name)
 			} else {
 				if !envNameRE.MatchString(j.Secret.Env) {
@@ -435,7 +442,7 @@ func (c *compiler) compileAuth() {
 				c.errorAt(jp, CodeJWT, "HMAC policies verify with the secret only; remove keys/jwks or use a public-key algorithm", "auth policy %q has public keys but HMAC algorithms", name)
 			}
 		}
-		if hasAsym {
+		if hasAsym && !hasHMAC {
 			if j.Secret != nil {
 				c.errorAt(jp+".secret", CodeJWT, "a public-key policy verifies with keys or jwks; remove secret", "auth policy %q has an HMAC secret but public-key algorithms", name)
 			}

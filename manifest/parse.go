@@ -12,21 +12,13 @@ import (
 
 // Parse decodes a manifest strictly and returns it with every diagnostic found. It never panics: any input
 // either decodes or yields diagnostics. The Manifest is nil only when the YAML itself cannot be parsed.
-func Parse(name string, data []byte) (m *Manifest, diags Diagnostics) {
-	defer func() {
-		// The YAML parser is a third-party library; a panic in it must still be a diagnostic.
-		if r := recover(); r != nil {
-			m = nil
-			diags = Diagnostics{{Severity: SeverityError, Code: CodeYAML, Summary: fmt.Sprintf("cannot parse YAML: %v", r), Range: Range{File: name}}}
-		}
-	}()
+func Parse(name string, data []byte) (*Manifest, Diagnostics) {
 	if len(data) > MaxFileBytes {
 		return nil, Diagnostics{{Severity: SeverityError, Code: CodeLimit, Range: Range{File: name},
 			Summary: fmt.Sprintf("the manifest is %d bytes; the limit is %d", len(data), MaxFileBytes),
 			Detail:  "split the gateway into several manifests"}}
 	}
-	// Duplicate keys are reported by the decoder, with every other problem, rather than stopping the parse.
-	f, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
+	f, err := parseYAML(data)
 	if err != nil {
 		return nil, Diagnostics{yamlDiagnostic(name, err)}
 	}
@@ -46,7 +38,7 @@ func Parse(name string, data []byte) (m *Manifest, diags Diagnostics) {
 		}
 	}
 	d := newDecoder(name)
-	m = &Manifest{}
+	m := &Manifest{}
 	if body == nil {
 		d.errorf(Range{File: name, Start: Point{Line: 1, Col: 1}}, CodeRequired, "start from the quick-start manifest in the README", "the manifest is empty")
 		return nil, d.diags
@@ -54,6 +46,18 @@ func Parse(name string, data []byte) (m *Manifest, diags Diagnostics) {
 	d.decode(body, reflect.ValueOf(m).Elem(), "")
 	m.src = d
 	return m, d.diags
+}
+
+// parseYAML parses the syntax tree. The parser is a third-party library: a panic in it must still end as
+// a diagnostic, never as a crash of the command.
+func parseYAML(data []byte) (f *ast.File, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, err = nil, fmt.Errorf("cannot parse YAML: %v", r)
+		}
+	}()
+	// Duplicate keys are reported by the decoder, with every other problem, rather than stopping the parse.
+	return parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
 }
 
 func yamlDiagnostic(name string, err error) Diagnostic {

@@ -255,7 +255,7 @@ func (c *compiler) compileRoute(p string, idx int, r *Route) (ir.Route, bool) {
 			c.errorAt(rp, CodeRewrite, "write prefix: /internal/v2 (prefix routes) or path: /new/{id}", "rewrite needs exactly one of prefix, path")
 		case rw.Prefix != "":
 			if out.Match.Kind != ir.PathPrefix {
-				c.errorAt(rp+".prefix", CodeRewrite, "rewrite.prefix replaces the matched prefix; for other routes use rewrite.path", "route %q: rewrite.prefix on a %s route", r.Name, kindOr(out.Match.Kind))
+				c.errorAt(rp+".prefix", CodeRewrite, "rewrite.prefix replaces the matched prefix; for other routes use rewrite.path", "route %q: rewrite.prefix needs a prefix match, the route matches by %s", r.Name, kindOr(out.Match.Kind))
 			} else if rw.Prefix != "/" && strings.HasSuffix(rw.Prefix, "/") {
 				c.errorAt(rp+".prefix", CodeRewrite, "write "+strings.TrimSuffix(rw.Prefix, "/"), "rewrite prefix %q ends with /", rw.Prefix)
 			} else {
