@@ -276,9 +276,9 @@ func TestLimits(t *testing.T) {
 
 func TestMultipleDocumentsAndEmpty(t *testing.T) {
 	for doc, want := range map[string]string{
-		"":                     "the manifest is empty",
-		"version: 1\n---\nx: 1": "more than one YAML document",
-		"[1, 2]":               "expected a mapping, got a list",
+		"":                                       "the manifest is empty",
+		"version: 1\n---\nx: 1":                  "more than one YAML document",
+		"[1, 2]":                                 "expected a mapping, got a list",
 		"version: 1\ndomains: &a []\nname: *b\n": "unknown alias",
 	} {
 		_, diags := load(t, doc)

@@ -1,0 +1,22 @@
+# The one test command: installs what the tests need, then runs every test.
+.PHONY: test deps build bench fuzz
+
+test: deps
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	go vet ./...
+	go test -count=1 ./...
+
+deps:
+	bash scripts/install-test-deps.sh
+
+build:
+	go build -o edgegw .
+
+# Benchmarks print ratios against a baseline measured in the same run.
+bench:
+	go test -run XXX -bench . -benchmem -count 5 ./manifest/ ./gateway/...
+	bash bench/dns/run.sh
+	bash bench/rollback/run.sh
+
+fuzz:
+	go test ./manifest/ -run XXX -fuzz FuzzLoad -fuzztime 10m
