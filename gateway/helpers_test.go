@@ -195,7 +195,9 @@ func (h *harness) do(t *testing.T, method, host, target string, hdr map[string]s
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := h.srv.Client().Do(req)
+	client := h.srv.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

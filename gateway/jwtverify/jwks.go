@@ -27,6 +27,7 @@ type jwksCache struct {
 	keys      []Key
 	fetchedAt time.Time // last successful fetch
 	triedAt   time.Time // last attempt, successful or not
+	kidAt     time.Time // last refresh caused by an unknown kid
 	lastErr   error
 }
 
@@ -55,8 +56,13 @@ func (c *jwksCache) get(ctx context.Context, kid string) ([]Key, error) {
 	now := c.now()
 	stale := c.fetchedAt.IsZero() || now.Sub(c.fetchedAt) >= c.ttl
 	unknown := kid != "" && !slices.ContainsFunc(c.keys, func(k Key) bool { return k.KID == kid })
-	mayTry := c.triedAt.IsZero() || now.Sub(c.triedAt) >= c.minRefresh
-	if (stale || unknown) && mayTry {
+	// A failed fetch is retried no sooner than minRefresh, and so is a refresh for an unknown kid.
+	retryStale := stale && (c.lastErr == nil || now.Sub(c.triedAt) >= c.minRefresh)
+	retryKid := unknown && (c.kidAt.IsZero() || now.Sub(c.kidAt) >= c.minRefresh)
+	if retryStale || retryKid {
+		if !stale {
+			c.kidAt = now
+		}
 		c.triedAt = now
 		keys, err := c.fetch(ctx)
 		if err != nil {

@@ -165,6 +165,9 @@ func FromHeader(h http.Header) (string, *Error) {
 	if len(vals) > 1 {
 		return "", fail(CodeMalformed, "more than one Authorization header")
 	}
+	if strings.EqualFold(strings.TrimSpace(vals[0]), "Bearer") {
+		return "", fail(CodeMalformed, "empty bearer token")
+	}
 	scheme, token, ok := strings.Cut(vals[0], " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return "", fail(CodeMissing, "Authorization is not a Bearer credential")
