@@ -3,11 +3,11 @@ package gateway
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -740,7 +740,6 @@ func TestWithDecision(t *testing.T) {
 		t.Errorf("decision %+v", d)
 	}
 }
-
 
 func hmacSum(key, msg []byte) []byte {
 	m := hmac.New(sha256.New, key)
