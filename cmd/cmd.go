@@ -6,11 +6,17 @@ package cmd
 import (
 	"github.com/edgegw/edgegw/cmd/root"
 
-	_ "github.com/edgegw/edgegw/cmd/render"   // edgegw render
-	_ "github.com/edgegw/edgegw/cmd/schema"   // edgegw schema
-	_ "github.com/edgegw/edgegw/cmd/validate" // edgegw validate
+	_ "github.com/edgegw/edgegw/cmd/apply"     // edgegw apply
+	_ "github.com/edgegw/edgegw/cmd/history"   // edgegw history
+	_ "github.com/edgegw/edgegw/cmd/plan"      // edgegw plan
+	_ "github.com/edgegw/edgegw/cmd/providers" // edgegw providers
+	_ "github.com/edgegw/edgegw/cmd/render"    // edgegw render
+	_ "github.com/edgegw/edgegw/cmd/rollback"  // edgegw rollback
+	_ "github.com/edgegw/edgegw/cmd/schema"    // edgegw schema
+	_ "github.com/edgegw/edgegw/cmd/validate"  // edgegw validate
 
-	_ "github.com/edgegw/edgegw/render/irjson" // the `ir` target
+	_ "github.com/edgegw/edgegw/providers/local" // the local target
+	_ "github.com/edgegw/edgegw/render/irjson"   // the `ir` target
 )
 
 // Main runs edgegw and returns the process exit code.

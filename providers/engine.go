@@ -417,7 +417,7 @@ func restore(ctx context.Context, activated []*TargetPlan, provs map[string]Prov
 		opts.Progress(Progress{Target: tp.Target, Step: "restore", Status: "start", Version: tp.RestorePoint.Version})
 		rec := DeployRecord{Target: tp.Target, Kind: KindRestore, Previous: RestorePoint{Target: tp.Target, Version: r.Version},
 			Who: opts.Who, Time: opts.Now().UTC(), Note: "restored after a failed apply: " + cause.Error()}
-		if prev := findApply(mustHistory(ctx, provs[tp.Target]), tp.RestorePoint.Version); prev != nil {
+		if prev := findOrigin(mustHistory(ctx, provs[tp.Target]), tp.RestorePoint.Version); prev != nil {
 			rec.Commit, rec.Dirty, rec.ManifestPath, rec.ManifestDigest, rec.Artifacts = prev.Commit, prev.Dirty, prev.ManifestPath, prev.ManifestDigest, prev.Artifacts
 		}
 		res, err := provs[tp.Target].Rollback(ctx, tp.RestorePoint, rec)
@@ -437,15 +437,14 @@ func mustHistory(ctx context.Context, p Provider) []DeployRecord {
 	return h
 }
 
-// findApply returns the newest apply (or rollback --to) record that made version live, or nil.
-func findApply(recs []DeployRecord, version string) *DeployRecord {
-	for i := len(recs) - 1; i >= 0; i-- {
-		if recs[i].Version == version && version != "" && recs[i].Kind == KindApply {
-			return &recs[i]
-		}
+// findOrigin returns the record that first made version live: the deploy that created it. Its commit is
+// what that version runs, and its restore point is what was live before it.
+func findOrigin(recs []DeployRecord, version string) *DeployRecord {
+	if version == "" {
+		return nil
 	}
-	for i := len(recs) - 1; i >= 0; i-- {
-		if recs[i].Version == version && version != "" {
+	for i := range recs {
+		if recs[i].Version == version {
 			return &recs[i]
 		}
 	}
@@ -548,25 +547,19 @@ func PlanRollback(target string, recs []DeployRecord, version string) (*Rollback
 		if version == live {
 			return nil, fmt.Errorf("providers/%s: version %s is already live", target, version)
 		}
-		o := findApply(recs, version)
+		o := findOrigin(recs, version)
 		if o == nil {
 			return nil, fmt.Errorf("providers/%s: no deploy record for version %q: see `edgegw history --target %s`", target, version, target)
 		}
 		rp.To, rp.Origin = RestorePoint{Target: target, Version: version}, o
 		return rp, nil
 	}
-	var made *DeployRecord
-	for i := len(recs) - 1; i >= 0; i-- {
-		if recs[i].Version == live && recs[i].Kind == KindApply {
-			made = &recs[i]
-			break
-		}
-	}
+	made := findOrigin(recs, live)
 	if made == nil || made.Previous.Version == "" {
 		return nil, fmt.Errorf("providers/%s: %w: version %s is the first deploy of this target", target, ErrNothingToRollBack, live)
 	}
 	rp.To = made.Previous
-	rp.Origin = findApply(recs, rp.To.Version)
+	rp.Origin = findOrigin(recs, rp.To.Version)
 	return rp, nil
 }
 

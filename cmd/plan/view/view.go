@@ -1,0 +1,446 @@
+// Package view prints what the deploy commands (plan, apply, rollback, history) produce, in the three
+// output formats: human text on stderr (coloured on a TTY), a versioned NDJSON stream on stdout, and for
+// GitHub Actions the human text plus annotations, a markdown step summary and `has_changes=` as an output.
+//
+// The engine in providers returns data; this package only formats it, as terraform's views do.
+package view
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/pmezard/go-difflib/difflib"
+
+	"github.com/edgegw/edgegw/cmd/cmdutil"
+	"github.com/edgegw/edgegw/manifest"
+	"github.com/edgegw/edgegw/providers"
+	"github.com/edgegw/edgegw/render"
+)
+
+// Schema names the NDJSON stream's version; it is the first message of every stream. Bump it when a
+// message changes meaning.
+const Schema = "edgegw.deploy/v1"
+
+// View writes one command's output.
+type View struct {
+	IO      *cmdutil.IOStreams
+	Format  string
+	Color   bool
+	Command string
+	Getenv  func(string) string
+	enc     *json.Encoder
+	md      strings.Builder // the GitHub step summary
+	changes bool
+}
+
+// New starts a view; for json it writes the version message at once.
+func New(f *cmdutil.Factory, command string) *View {
+	v := &View{IO: f.IO, Format: f.Format, Color: f.Color(), Command: command, Getenv: f.Getenv}
+	if v.Getenv == nil {
+		v.Getenv = os.Getenv
+	}
+	if v.Format == cmdutil.FormatJSON {
+		v.enc = json.NewEncoder(f.IO.Out)
+		v.emit(map[string]any{"type": "version", "schema": Schema, "command": command, "edgegw": f.Version})
+	}
+	return v
+}
+
+func (v *View) json() bool { return v.Format == cmdutil.FormatJSON }
+
+func (v *View) emit(msg any) { _ = v.enc.Encode(msg) }
+
+func (v *View) human(format string, args ...any) {
+	if !v.json() {
+		fmt.Fprintf(v.IO.ErrOut, format, args...)
+	}
+}
+
+func (v *View) paint(code, s string) string {
+	if !v.Color {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+// Diagnostics prints manifest diagnostics.
+func (v *View) Diagnostics(ds manifest.Diagnostics) {
+	if len(ds) > 0 {
+		cmdutil.PrintDiagnostics(v.IO, v.Format, v.Color, ds)
+	}
+}
+
+// Info prints a line of progress (human text; an "info" message in json).
+func (v *View) Info(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if v.json() {
+		v.emit(map[string]any{"type": "info", "message": msg})
+		return
+	}
+	fmt.Fprintln(v.IO.ErrOut, msg)
+}
+
+// Warn prints a warning; in GitHub Actions it is also an annotation.
+func (v *View) Warn(target, msg string) {
+	switch v.Format {
+	case cmdutil.FormatJSON:
+		v.emit(map[string]any{"type": "warning", "target": target, "message": msg})
+		return
+	case cmdutil.FormatGitHub:
+		fmt.Fprintf(v.IO.Out, "::warning title=%s::%s\n", escape(target), escape(msg))
+	}
+	fmt.Fprintf(v.IO.ErrOut, "%s %s: %s\n", v.paint("33", "warning:"), target, msg)
+}
+
+func escape(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// Plan prints a plan: per target a summary line, the changes (routes with their manifest position) and,
+// in human output, a unified diff of each changed artifact.
+func (v *View) Plan(p *providers.Plan) {
+	for _, s := range p.Skipped {
+		v.Warn(s.Target, s.Reason+"; not planned")
+	}
+	for _, pr := range p.Problems {
+		if v.json() {
+			v.emit(map[string]any{"type": "target_error", "target": pr.Target, "error": pr.Error})
+			continue
+		}
+		if v.Format == cmdutil.FormatGitHub {
+			fmt.Fprintf(v.IO.Out, "::error title=%s::%s\n", escape(pr.Target), escape(pr.Error))
+		}
+		fmt.Fprintf(v.IO.ErrOut, "%s %s\n", v.paint("31", "error:"), pr.Error)
+	}
+	fmt.Fprintf(&v.md, "### edgegw %s\n\n| target | live version | changes |\n|---|---|---|\n", v.Command)
+	for _, tp := range p.Targets {
+		v.targetPlan(tp)
+	}
+	if p.HasChanges() {
+		v.changes = true
+	}
+	if !v.json() {
+		n := 0
+		for _, tp := range p.Targets {
+			if tp.HasChanges() {
+				n++
+			}
+		}
+		switch {
+		case n == 0:
+			v.human("\nNo changes. The live targets match the manifest.\n")
+		case n == 1:
+			v.human("\nPlan: 1 target to change.\n")
+		default:
+			v.human("\nPlan: %d targets to change.\n", n)
+		}
+	}
+}
+
+func summary(tp *providers.TargetPlan) string {
+	if tp.Offline {
+		return "live state not read: " + tp.OfflineReason
+	}
+	if !tp.HasChanges() {
+		return "no changes"
+	}
+	var parts []string
+	for _, kind := range []string{"route", "domain", "artifact"} {
+		c, u, d := tp.Count(kind)
+		var ps []string
+		for _, n := range []struct {
+			n    int
+			verb string
+		}{{c, "to add"}, {u, "to change"}, {d, "to remove"}} {
+			if n.n > 0 {
+				ps = append(ps, fmt.Sprintf("%d %s", n.n, n.verb))
+			}
+		}
+		if len(ps) > 0 {
+			parts = append(parts, kind+"s: "+strings.Join(ps, ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func liveLabel(tp *providers.TargetPlan) string {
+	switch {
+	case tp.Offline:
+		return "unknown"
+	case tp.LiveVersion == "":
+		return "none"
+	default:
+		return tp.LiveVersion
+	}
+}
+
+func (v *View) targetPlan(tp *providers.TargetPlan) {
+	fmt.Fprintf(&v.md, "| %s | %s | %s |\n", tp.Target, liveLabel(tp), summary(tp))
+	if v.json() {
+		var arts []providers.ArtifactDigest
+		arts = append(arts, tp.Digests()...)
+		c, u, d := tp.Count("route")
+		v.emit(map[string]any{"type": "target_plan", "target": tp.Target, "renderer": tp.Renderer, "live_version": tp.LiveVersion,
+			"base_token": tp.BaseToken, "offline": tp.Offline, "offline_reason": tp.OfflineReason, "has_changes": tp.HasChanges(),
+			"routes": map[string]int{"create": c, "update": u, "delete": d}, "artifacts": arts})
+		for _, ch := range tp.Changes {
+			v.emit(map[string]any{"type": "planned_change", "target": tp.Target, "change": ch})
+		}
+		return
+	}
+	if tp.Offline {
+		v.Warn(tp.Target, "live state not read: "+tp.OfflineReason+"; showing the offline part only")
+		for _, a := range tp.Artifacts {
+			v.human("  %s  %d bytes  sha256:%s\n", a.Path, a.Size, a.Digest[:12])
+		}
+		return
+	}
+	v.human("%s: %s (live version %s)\n", v.paint("1", tp.Target), summary(tp), liveLabel(tp))
+	for _, ch := range tp.Changes {
+		color := map[providers.Action]string{providers.Create: "32", providers.Update: "33", providers.Delete: "31"}[ch.Action]
+		line := fmt.Sprintf("  %s %s %s", ch.Action.Symbol(), ch.Kind, ch.Name)
+		if ch.Pos.Line > 0 {
+			line += "  " + ch.Pos.String()
+		}
+		if ch.Apex {
+			line += "  (zone apex)"
+		}
+		v.human("%s\n", v.paint(color, line))
+	}
+	for _, d := range v.diffs(tp) {
+		v.human("%s", d)
+	}
+}
+
+// diffs returns a unified diff per changed artifact, coloured on a TTY.
+func (v *View) diffs(tp *providers.TargetPlan) []string {
+	live := map[string]render.Artifact{}
+	for _, a := range tp.Live {
+		live[a.Path] = a
+	}
+	var out []string
+	for _, ch := range tp.Changes {
+		if ch.Kind != "artifact" {
+			continue
+		}
+		var before, after string
+		if a, ok := live[ch.Name]; ok {
+			before = string(a.Data)
+		}
+		size := 0
+		for _, a := range tp.Artifacts {
+			if a.Path == ch.Name {
+				after, size = string(a.Data), a.Size
+			}
+		}
+		if ch.Action == providers.Create {
+			// A whole new file is not a useful diff; `edgegw render` shows it.
+			out = append(out, fmt.Sprintf("  (new artifact %s, %d bytes)\n", ch.Name, size))
+			continue
+		}
+		d, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+			A: lines(before), B: lines(after),
+			FromFile: tp.Target + "/" + ch.Name + " (live " + liveLabel(tp) + ")", ToFile: tp.Target + "/" + ch.Name + " (planned)", Context: 3,
+		})
+		if err != nil || d == "" {
+			continue
+		}
+		if v.Color {
+			var b strings.Builder
+			for _, l := range strings.SplitAfter(d, "\n") {
+				switch {
+				case strings.HasPrefix(l, "+++"), strings.HasPrefix(l, "---"):
+					b.WriteString(v.paint("1", strings.TrimSuffix(l, "\n")) + "\n")
+				case strings.HasPrefix(l, "+"):
+					b.WriteString(v.paint("32", strings.TrimSuffix(l, "\n")) + "\n")
+				case strings.HasPrefix(l, "-"):
+					b.WriteString(v.paint("31", strings.TrimSuffix(l, "\n")) + "\n")
+				case strings.HasPrefix(l, "@@"):
+					b.WriteString(v.paint("36", strings.TrimSuffix(l, "\n")) + "\n")
+				default:
+					b.WriteString(l)
+				}
+			}
+			d = b.String()
+		}
+		fmt.Fprintf(&v.md, "\n<details><summary>%s/%s</summary>\n\n```diff\n%s```\n</details>\n\n", tp.Target, ch.Name, strings.ReplaceAll(d, "```", "` ` `"))
+		out = append(out, d)
+	}
+	return out
+}
+
+// Progress prints one step of an apply or rollback.
+func (v *View) Progress(p providers.Progress) {
+	if v.json() {
+		m := map[string]any{"type": "progress"}
+		b, _ := json.Marshal(p)
+		_ = json.Unmarshal(b, &m)
+		m["type"] = "progress"
+		v.emit(m)
+		return
+	}
+	if p.Status == "start" && !v.IO.ErrTTY {
+		return // in logs, one line per finished step is enough
+	}
+	mark := map[string]string{"start": "…", "done": v.paint("32", "✓"), "failed": v.paint("31", "✗")}[p.Status]
+	line := fmt.Sprintf("%s %s: %s", mark, p.Target, p.Step)
+	if p.Version != "" {
+		line += " version " + p.Version
+	}
+	if p.Error != "" {
+		line += ": " + p.Error
+	}
+	v.human("%s\n", line)
+}
+
+// Report prints the outcome per target and what was not reverted.
+func (v *View) Report(r *providers.Report) {
+	if r == nil {
+		return
+	}
+	fmt.Fprintf(&v.md, "\n| target | result | version | previous |\n|---|---|---|---|\n")
+	for _, t := range r.Targets {
+		fmt.Fprintf(&v.md, "| %s | %s | %s | %s |\n", t.Target, t.Status, t.Version, t.Previous)
+		if v.json() {
+			v.emit(struct {
+				Type string `json:"type"`
+				providers.TargetReport
+			}{"result", t})
+			continue
+		}
+		if v.Format == cmdutil.FormatGitHub && t.Error != "" {
+			fmt.Fprintf(v.IO.Out, "::error title=%s %s::%s\n", escape(t.Target), escape(t.Status), escape(t.Error))
+		}
+		switch t.Status {
+		case providers.StatusApplied:
+			v.human("%s: applied, version %s is live (was %s)\n", t.Target, t.Version, orNone(t.Previous))
+		case providers.StatusRolledBack:
+			v.human("%s: rolled back, version %s is live (was %s)\n", t.Target, t.Version, orNone(t.Previous))
+		case providers.StatusUnchanged:
+			v.human("%s: no changes, version %s stays live\n", t.Target, orNone(t.Version))
+		case providers.StatusRestored:
+			v.human("%s: %s, version %s is live again\n", t.Target, v.paint("33", "restored after the failure"), orNone(t.Version))
+		default:
+			v.human("%s: %s: %s\n", t.Target, v.paint("31", strings.ReplaceAll(t.Status, "_", " ")), t.Error)
+		}
+	}
+	if len(r.NotReverted) > 0 {
+		if v.json() {
+			v.emit(map[string]any{"type": "not_reverted", "items": r.NotReverted})
+		} else {
+			v.human("Not reverted:\n")
+			for _, s := range r.NotReverted {
+				v.human("  - %s\n", s)
+			}
+		}
+		fmt.Fprintf(&v.md, "\nNot reverted: %s\n", strings.Join(r.NotReverted, "; "))
+	}
+}
+
+// lines splits text for difflib, each line keeping its newline (difflib.SplitLines adds a phantom one).
+func lines(s string) []string {
+	ls := strings.SplitAfter(s, "\n")
+	if ls[len(ls)-1] == "" {
+		ls = ls[:len(ls)-1]
+	}
+	return ls
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// History prints deploy records per target; the last record of each target is the live one.
+func (v *View) History(target, where string, recs []providers.DeployRecord) {
+	if v.json() {
+		for i, r := range recs {
+			v.emit(struct {
+				Type string `json:"type"`
+				Live bool   `json:"live"`
+				providers.DeployRecord
+			}{"record", i == len(recs)-1, r})
+		}
+		return
+	}
+	v.human("%s %s\n", v.paint("1", target), where)
+	if len(recs) == 0 {
+		v.human("  no deploys yet\n")
+		return
+	}
+	tw := tabwriter.NewWriter(v.IO.ErrOut, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  \tSEQ\tKIND\tVERSION\tCOMMIT\tTIME\tWHO\tNOTE")
+	for i, r := range recs {
+		mark := ""
+		if i == len(recs)-1 {
+			mark = "*"
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", mark, r.Seq, r.Kind, orNone(r.Version), r.CommitLabel(),
+			r.Time.Local().Format("2006-01-02 15:04:05"), r.Who, r.Note)
+	}
+	_ = tw.Flush()
+	v.human("  (* live)\n")
+}
+
+// Finish writes the final summary: a json message, the GitHub step summary and outputs. It is called
+// even on error, with the error the command returns.
+func (v *View) Finish(err error, hasChanges bool) {
+	code := cmdutil.ExitCode(err)
+	switch v.Format {
+	case cmdutil.FormatJSON:
+		m := map[string]any{"type": "summary", "command": v.Command, "ok": err == nil || code == cmdutil.ExitChanges,
+			"exit_code": code, "has_changes": hasChanges}
+		if err != nil {
+			m["error"] = err.Error()
+		}
+		v.emit(m)
+	case cmdutil.FormatGitHub:
+		if err != nil && code != cmdutil.ExitChanges {
+			fmt.Fprintf(v.IO.Out, "::error title=edgegw %s::%s\n", v.Command, escape(err.Error()))
+			fmt.Fprintf(&v.md, "\n**failed** (exit %d): %s\n", code, err)
+		}
+		appendFile(v.Getenv("GITHUB_STEP_SUMMARY"), v.md.String())
+		appendFile(v.Getenv("GITHUB_OUTPUT"), fmt.Sprintf("has_changes=%t\n", hasChanges))
+	}
+}
+
+func appendFile(name, s string) {
+	if name == "" {
+		return
+	}
+	f, err := os.OpenFile(name, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	_, _ = io.WriteString(f, s)
+}
+
+// ExitError wraps the engine's errors in the typed errors cmdutil.ExitCode maps to exit codes.
+func ExitError(err error) error {
+	var (
+		partial *providers.PartialError
+		stale   *providers.StalePlanError
+		locked  *providers.LockedError
+		thresh  *providers.ThresholdError
+		creds   *providers.CredentialsError
+	)
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &partial):
+		return &cmdutil.PartialApplyError{Err: err}
+	case errors.As(err, &stale), errors.As(err, &locked), errors.As(err, &thresh):
+		return &cmdutil.BlockedError{Err: err}
+	case errors.As(err, &creds):
+		return &cmdutil.CredentialsError{Target: creds.Target, Var: creds.Var, Err: creds.Err}
+	}
+	return err
+}

@@ -1,0 +1,183 @@
+// Package providers implements `edgegw providers`: the capability matrix of every provider built into
+// this edgegw (what each target enforces natively, and how, or why not), generated from the registry. With
+// --format markdown it prints the README's table. It also gives `edgegw validate --target` its check.
+package providers
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edgegw/edgegw/cmd/cmdutil"
+	"github.com/edgegw/edgegw/cmd/root"
+	"github.com/edgegw/edgegw/cmd/validate"
+	"github.com/edgegw/edgegw/manifest"
+	"github.com/edgegw/edgegw/manifest/ir"
+	"github.com/edgegw/edgegw/providers"
+)
+
+// FormatMarkdown is the extra format this command knows.
+const FormatMarkdown = "markdown"
+
+// Schema names the json output's version.
+const Schema = "edgegw.providers/v1"
+
+// CodeCapability is the diagnostic code of a feature a target cannot enforce.
+const CodeCapability = "E601"
+
+// Options are the inputs of `edgegw providers`.
+type Options struct {
+	IO     *cmdutil.IOStreams
+	Format string
+}
+
+func init() {
+	root.AddCommand(func(f *cmdutil.Factory) *cobra.Command { return NewCmdProviders(f, nil) })
+	validate.TargetCheck = TargetDiagnostics
+}
+
+// NewCmdProviders builds the command; runF replaces the behaviour in tests.
+func NewCmdProviders(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IO}
+	return &cobra.Command{
+		Use:   "providers",
+		Short: "Print the capability matrix: what each target can enforce, and how",
+		Long: `Print, for every provider built into this edgegw, whether it enforces each gateway feature natively,
+with the reason, and the companion a manifest can opt into where it cannot. --format markdown prints the
+table the README embeds; --format json the same data for tools.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Format = f.Format
+			if runF != nil {
+				return runF(opts)
+			}
+			return Run(opts)
+		},
+	}
+}
+
+// Run prints the matrix.
+func Run(o *Options) error {
+	regs := providers.Registrations()
+	switch o.Format {
+	case FormatMarkdown:
+		_, err := io.WriteString(o.IO.Out, Markdown(regs))
+		return err
+	case cmdutil.FormatJSON:
+		type entry struct {
+			Name         string                                  `json:"name"`
+			Renderer     string                                  `json:"renderer"`
+			Credentials  string                                  `json:"credentials"`
+			Capabilities map[providers.Feature]providers.Support `json:"capabilities"`
+			NotReverted  []string                                `json:"not_reverted,omitempty"`
+		}
+		out := struct {
+			Schema    string              `json:"schema"`
+			Features  []providers.Feature `json:"features"`
+			Providers []entry             `json:"providers"`
+		}{Schema: Schema, Features: providers.AllFeatures}
+		for _, r := range regs {
+			caps := map[providers.Feature]providers.Support{}
+			for _, f := range providers.AllFeatures {
+				caps[f] = r.Capabilities.Get(f)
+			}
+			out.Providers = append(out.Providers, entry{r.Name, r.Renderer, r.Credentials, caps, r.NotReverted})
+		}
+		enc := json.NewEncoder(o.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	default:
+		tw := tabwriter.NewWriter(o.IO.Out, 2, 4, 2, ' ', 0)
+		fmt.Fprint(tw, "FEATURE")
+		for _, r := range regs {
+			fmt.Fprint(tw, "\t"+strings.ToUpper(r.Name))
+		}
+		fmt.Fprintln(tw)
+		for _, f := range providers.AllFeatures {
+			fmt.Fprint(tw, f)
+			for _, r := range regs {
+				fmt.Fprint(tw, "\t"+cell(r.Capabilities.Get(f), false))
+			}
+			fmt.Fprintln(tw)
+		}
+		return tw.Flush()
+	}
+}
+
+func cell(s providers.Support, md bool) string {
+	mark := "no"
+	if s.Supported {
+		mark = "yes"
+	}
+	if md {
+		mark = map[bool]string{true: "✅", false: "❌"}[s.Supported]
+	}
+	c := mark + " " + s.Reason
+	if s.Companion != "" {
+		if md {
+			c += fmt.Sprintf(" — companion `%s`: %s", s.Companion, s.CompanionReason)
+		} else {
+			c += fmt.Sprintf(" (companion %s: %s)", s.Companion, s.CompanionReason)
+		}
+	}
+	if md {
+		c = strings.ReplaceAll(c, "|", "\\|")
+	}
+	return c
+}
+
+// Markdown is the matrix as the README's table, generated from the registry.
+func Markdown(regs []providers.Registration) string {
+	var b strings.Builder
+	b.WriteString("| feature |")
+	for _, r := range regs {
+		fmt.Fprintf(&b, " %s |", r.Name)
+	}
+	b.WriteString("\n|---|")
+	for range regs {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, f := range providers.AllFeatures {
+		fmt.Fprintf(&b, "| `%s` |", f)
+		for _, r := range regs {
+			fmt.Fprintf(&b, " %s |", cell(r.Capabilities.Get(f), true))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("| credentials |")
+	for _, r := range regs {
+		fmt.Fprintf(&b, " %s |", r.Credentials)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// TargetDiagnostics turns providers.CheckCapabilities into diagnostics at the manifest's line:col, for
+// `edgegw validate --target`.
+func TargetDiagnostics(g *ir.Gateway, target string) (manifest.Diagnostics, error) {
+	if _, ok := providers.Lookup(target); !ok {
+		return nil, fmt.Errorf("validate: --target %s: no such provider in this build (known: %s)", target, strings.Join(providers.Names(), ", "))
+	}
+	var ds manifest.Diagnostics
+	for _, f := range providers.CheckCapabilities(g, target) {
+		what := "the gateway"
+		if f.Route != "" {
+			what = "route " + f.Route
+		}
+		detail := f.Reason
+		if f.Companion != "" {
+			detail += fmt.Sprintf("\nadd %q to targets.%s.companions to enforce it with the documented companion", f.Companion, target)
+		} else {
+			detail += "\nremove the feature from the route or do not deploy it to " + target
+		}
+		ds = append(ds, manifest.Diagnostic{Severity: manifest.SeverityError, Code: CodeCapability,
+			Summary: fmt.Sprintf("%s needs %s, which %s cannot enforce", what, f.Feature, target), Detail: detail,
+			Range: manifest.Range{File: f.Pos.File, Start: manifest.Point{Line: f.Pos.Line, Col: f.Pos.Col}}})
+	}
+	return ds, nil
+}
