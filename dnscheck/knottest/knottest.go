@@ -120,6 +120,7 @@ zone:
 	s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), log: &syncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(bin, "-c", confPath)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	dieWithParent(s.cmd)
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("knottest: start %s: %w", bin, err)
 	}
