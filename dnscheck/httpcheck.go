@@ -20,7 +20,16 @@ func (r *runner) checkHTTP(ctx context.Context, res *HostResult, h Host) {
 		res.Notes = append(res.Notes, "HTTPS not checked: "+err.Error())
 		return
 	}
+	// HTTPS requests share the query slots so --http on 1,000 hosts does
+	// not open 1,000 connections at once.
+	select {
+	case r.q.sem <- struct{}{}:
+	case <-ctx.Done():
+		res.Notes = append(res.Notes, "HTTPS not checked: "+ctx.Err().Error())
+		return
+	}
 	resp, err := r.opts.HTTPClient.Do(req)
+	<-r.q.sem
 	if err != nil {
 		r.add(Finding{ID: IDHTTPFailed, Host: res.Name,
 			Summary:  fmt.Sprintf("HEAD %s failed: %v", url, err),
