@@ -629,3 +629,30 @@ func slicesContains(s []string, v string) bool {
 	}
 	return false
 }
+
+// RouteFor returns the route a request would take, or nil when its path is rejected, its host unknown or no
+// route matches. It runs no auth, limits or upstream: `edgegw test` uses it to pick the auth policy a test
+// token must satisfy.
+func (g *Gateway) RouteFor(r *http.Request) *ir.Route {
+	rawPath, _ := requestTarget(r)
+	path, err := pathnorm.Normalize(rawPath)
+	if err != nil {
+		return nil
+	}
+	host := strings.ToLower(r.Host)
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(host, ".")
+	if _, _, ok := g.matchHost(host); !ok {
+		if g.opts.DefaultHost == "" {
+			return nil
+		}
+		host = g.opts.DefaultHost
+	}
+	route, _ := g.routes.match(host, r.Method, path, r.Header)
+	if route == nil {
+		return nil
+	}
+	return route.ir
+}
