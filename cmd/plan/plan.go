@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,7 +54,15 @@ shown. Save the plan with -out and apply exactly it with "edgegw apply plan.json
 		Example: `  edgegw plan
   edgegw plan --target local -out plan.json
   edgegw plan --detailed-exitcode   # exit 2 when there are changes`,
-		Args: cobra.NoArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			// Terraform users type `-out FILE`; pflag reads it as `-o ut FILE`. Accept that spelling.
+			if opts.Out == "ut" && len(args) == 1 {
+				opts.Out, args = args[0], nil
+			} else if rest, ok := strings.CutPrefix(opts.Out, "ut="); ok {
+				opts.Out = rest
+			}
+			return cobra.NoArgs(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ManifestPath = f.ManifestPath
 			if runF != nil {
