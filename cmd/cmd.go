@@ -13,7 +13,9 @@ import (
 	_ "github.com/edgegw/edgegw/cmd/render"    // edgegw render
 	_ "github.com/edgegw/edgegw/cmd/rollback"  // edgegw rollback
 	_ "github.com/edgegw/edgegw/cmd/schema"    // edgegw schema
+	_ "github.com/edgegw/edgegw/cmd/test"      // edgegw test
 	_ "github.com/edgegw/edgegw/cmd/validate"  // edgegw validate
+	_ "github.com/edgegw/edgegw/cmd/verifydns" // edgegw verify-dns
 
 	_ "github.com/edgegw/edgegw/providers/local" // the local target
 	_ "github.com/edgegw/edgegw/render/irjson"   // the `ir` target

@@ -1,0 +1,118 @@
+package test_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgegw/edgegw/cmd/cmdutil"
+	"github.com/edgegw/edgegw/cmd/root"
+	_ "github.com/edgegw/edgegw/cmd/test"
+)
+
+func run(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	f := &cmdutil.Factory{
+		IO:     cmdutil.TestIO(strings.NewReader(""), &out, &errOut),
+		Getenv: func(k string) string { return env[k] },
+		Now:    time.Now,
+	}
+	code = root.Run(f, args)
+	return out.String(), errOut.String(), code
+}
+
+const full = "../../testdata/examples/full.yaml"
+
+func TestExamplesPass(t *testing.T) {
+	out, errOut, code := run(t, nil, "test", "-f", full)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "PASS  ref  canary header steers to the canary pool") {
+		t.Errorf("no PASS line for the canary case:\n%s", out)
+	}
+	// full.yaml verifies RS256/ES256 against a JWKS: its jwt: cases are signed with a generated key, and
+	// the output says so.
+	if !strings.Contains(out, "trusted for this case only") {
+		t.Errorf("the generated-key note is missing:\n%s", out)
+	}
+	if !strings.Contains(errOut, "0 failed") {
+		t.Errorf("summary: %q", errOut)
+	}
+}
+
+func TestJSONIsOneLinePerCase(t *testing.T) {
+	out, _, code := run(t, nil, "test", "-f", full, "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 5 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	for _, l := range lines {
+		var v struct {
+			Type   string `json:"type"`
+			Target string `json:"target"`
+			Name   string `json:"name"`
+			Pass   *bool  `json:"pass"`
+		}
+		if err := json.Unmarshal([]byte(l), &v); err != nil || v.Type != "test" || v.Target != "ref" || v.Name == "" || v.Pass == nil {
+			t.Errorf("bad NDJSON line %q (%v)", l, err)
+		}
+	}
+}
+
+func TestFailingCaseExits1WithTheDifference(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/examples/quickstart.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(data), "expect: {status: 200, body: ok}", "expect: {status: 204, body: ok}", 1)
+	if broken == string(data) {
+		t.Fatal("quickstart.yaml changed; update this test")
+	}
+	p := filepath.Join(t.TempDir(), "edgegw.yaml")
+	if err := os.WriteFile(p, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, nil, "test", "-f", p)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if !strings.Contains(out, "FAIL  ref  health answered at the edge") || !strings.Contains(out, "status: want 204, got 200") {
+		t.Errorf("failure report:\n%s", out)
+	}
+	if !strings.Contains(errOut, "1 passed, 1 failed") {
+		t.Errorf("summary %q", errOut)
+	}
+	out, _, code = run(t, map[string]string{"GITHUB_ACTIONS": "true"}, "test", "-f", p)
+	if code != 1 || !strings.Contains(out, "::error file="+p+",line=") {
+		t.Errorf("github annotation missing (exit %d):\n%s", code, out)
+	}
+}
+
+func TestUnknownAndUnregisteredTargets(t *testing.T) {
+	_, errOut, code := run(t, nil, "test", "-f", full, "--target", "akamai")
+	if code != 1 || !strings.Contains(errOut, "ref, workers, cloudfront, fastly, azure, gcp") {
+		t.Errorf("unknown target: exit %d %q", code, errOut)
+	}
+	_, errOut, code = run(t, nil, "test", "-f", full, "--target", "gcp")
+	if code != 1 || !strings.Contains(errOut, "no test runner") {
+		t.Errorf("unregistered target: exit %d %q", code, errOut)
+	}
+}
+
+func TestInvalidManifestPrintsDiagnostics(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "edgegw.yaml")
+	_ = os.WriteFile(p, []byte("version: 1\nname: x\nroutez: []\n"), 0o644)
+	_, errOut, code := run(t, nil, "test", "-f", p)
+	if code != 1 || !strings.Contains(errOut, p+":3:1: error[") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
