@@ -1,0 +1,145 @@
+package verifydns_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgegw/edgegw/cmd/cmdutil"
+	"github.com/edgegw/edgegw/cmd/root"
+	_ "github.com/edgegw/edgegw/cmd/verifydns"
+	"github.com/edgegw/edgegw/dnscheck/knottest"
+)
+
+func startKnot(t *testing.T) *knottest.Server {
+	t.Helper()
+	if _, err := knottest.Binary(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("knotd is required in CI (make test installs it): %v", err)
+		}
+		t.Skipf("knotd not installed (apt-get install knot, or run make test): %v", err)
+	}
+	zones := map[string]string{}
+	for _, z := range []string{"clean.example", "ttl-high.example", "edge.example", "apex-cname.example"} {
+		p, err := filepath.Abs(filepath.Join("..", "..", "testdata", "zones", z+".zone"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		zones[z] = p
+	}
+	srv, err := knottest.Start(t.TempDir(), zones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func writeManifest(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "edgegw.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func run(args ...string) (string, string, int) {
+	var out, errOut bytes.Buffer
+	f := &cmdutil.Factory{IO: cmdutil.TestIO(strings.NewReader(""), &out, &errOut), Getenv: func(string) string { return "" }, Now: time.Now}
+	code := root.Run(f, args)
+	return out.String(), errOut.String(), code
+}
+
+const gateway = `version: 1
+name: dns-test
+origins: {o: {url: https://o.internal}}
+pools: {p: {origins: [o]}}
+routes: [{name: all, match: {fallback: true}, pool: p}]
+`
+
+func TestVerifyDNSAgainstKnot(t *testing.T) {
+	srv := startKnot(t)
+	ns := func(zone string) string { return "--nameserver=" + zone + "=" + srv.Addr }
+
+	clean := writeManifest(t, gateway+`domains:
+  - {host: clean.example, zone: clean.example}
+  - {host: www.clean.example, zone: clean.example}
+  - {host: "*.tenants.clean.example", zone: clean.example, tenant: {header: X-Tenant}}
+dns:
+  max_ttl: 300
+  expect:
+    clean.example: {a: [192.0.2.10], aaaa: ["2001:db8::10"]}
+    www.clean.example: {cname: gw.edge.example}
+    "*.tenants.clean.example": {cname: gw.edge.example}
+  caa: [letsencrypt.org]
+`)
+	stdout, stderr, code := run("verify-dns", "-f", clean, ns("clean.example"), ns("edge.example"), "--format", "json")
+	if code != 0 {
+		t.Fatalf("clean zone: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	var summary map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &summary); err != nil || summary["type"] != "summary" || summary["blocking"] != false {
+		t.Fatalf("clean zone: summary %q (%v)", lines[len(lines)-1], err)
+	}
+	if len(lines) != 1 {
+		t.Errorf("clean zone: want no findings, got:\n%s", stdout)
+	}
+
+	bad := writeManifest(t, gateway+`domains:
+  - {host: apex-cname.example, zone: apex-cname.example}
+  - {host: www.ttl-high.example, zone: ttl-high.example}
+dns:
+  max_ttl: 60
+  expect:
+    www.ttl-high.example: {cname: gw.edge.example}
+`)
+	args := []string{"verify-dns", "-f", bad, ns("apex-cname.example"), ns("ttl-high.example"), ns("edge.example")}
+	stdout, stderr, code = run(args...)
+	if code != cmdutil.ExitBlocked {
+		t.Fatalf("misconfigured zones: exit %d, want 5\n%s\n%s", code, stdout, stderr)
+	}
+	for _, id := range []string{"DNS006", "DNS005"} {
+		if !strings.Contains(stdout, id) {
+			t.Errorf("misconfigured zones: %s missing from the report:\n%s", id, stdout)
+		}
+	}
+	if _, _, code = run(append(args, "--warn-only")...); code != 0 {
+		t.Errorf("--warn-only: exit %d, want 0", code)
+	}
+	stdout, _, code = run(append(args, "--format", "github")...)
+	if code != cmdutil.ExitBlocked || !strings.Contains(stdout, "::error title=DNS006::") {
+		t.Errorf("github format: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestVerifyDNSSuppression(t *testing.T) {
+	srv := startKnot(t)
+	m := writeManifest(t, gateway+`domains:
+  - {host: apex-cname.example, zone: apex-cname.example}
+dns:
+  suppress: [{id: DNS006, host: apex-cname.example, reason: "the provider flattens this CNAME"}]
+`)
+	stdout, stderr, code := run("verify-dns", "-f", m, "--nameserver", "apex-cname.example="+srv.Addr)
+	if code != 0 {
+		t.Fatalf("suppressed finding still blocks: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "the provider flattens this CNAME") {
+		t.Errorf("the suppression reason is not shown:\n%s", stdout)
+	}
+}
+
+func TestVerifyDNSFlagErrors(t *testing.T) {
+	m := writeManifest(t, gateway+"domains: [{host: a.example.com, zone: example.com}]\n")
+	if _, stderr, code := run("verify-dns", "-f", m, "--nameserver", "nonsense"); code != 1 || !strings.Contains(stderr, "write zone=host:port") {
+		t.Errorf("bad --nameserver: exit %d %q", code, stderr)
+	}
+	if _, stderr, code := run("verify-dns", "-f", m, "--host", "b.example.com"); code != 1 || !strings.Contains(stderr, "not a domain of the manifest") {
+		t.Errorf("bad --host: exit %d %q", code, stderr)
+	}
+}
