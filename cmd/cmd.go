@@ -7,6 +7,7 @@ import (
 	"github.com/edgegw/edgegw/cmd/root"
 
 	_ "github.com/edgegw/edgegw/cmd/apply"     // edgegw apply
+	_ "github.com/edgegw/edgegw/cmd/dev"       // edgegw dev
 	_ "github.com/edgegw/edgegw/cmd/history"   // edgegw history
 	_ "github.com/edgegw/edgegw/cmd/plan"      // edgegw plan
 	_ "github.com/edgegw/edgegw/cmd/providers" // edgegw providers

@@ -1,0 +1,287 @@
+// Package dev implements `edgegw dev`: the reference gateway serving a manifest on localhost, reloaded when
+// the file changes, with one log line per request.
+package dev
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edgegw/edgegw/cmd/cmdutil"
+	"github.com/edgegw/edgegw/cmd/root"
+	"github.com/edgegw/edgegw/gateway"
+	"github.com/edgegw/edgegw/manifest"
+	"github.com/edgegw/edgegw/manifest/ir"
+)
+
+// DevOptions are the inputs of `edgegw dev`.
+type DevOptions struct {
+	IO           *cmdutil.IOStreams
+	ManifestPath string
+	Color        bool
+	Listen       string
+	Origins      []string // name=url
+	LogFormat    string   // pretty or json
+	Host         string   // the domain a request for an unknown Host is served as
+	Getenv       func(string) string
+	Now          func() time.Time
+	Context      context.Context
+	// PollInterval is how often the manifest is checked for changes.
+	PollInterval time.Duration
+	// Load reads the gateway to serve; default manifest.Load(ManifestPath). A deploy source can replace it.
+	Load func() (*ir.Gateway, manifest.Diagnostics)
+	// Watch returns a fingerprint of what Load reads; a change triggers a reload. Default: the manifest
+	// file's content hash.
+	Watch func() (string, error)
+	// Ready is called with the listening address once the server accepts connections.
+	Ready func(addr string)
+}
+
+func init() {
+	root.AddCommand(func(f *cmdutil.Factory) *cobra.Command { return NewCmdDev(f, nil) })
+}
+
+// NewCmdDev builds the command; runF replaces the behaviour in tests.
+func NewCmdDev(f *cmdutil.Factory, runF func(*DevOptions) error) *cobra.Command {
+	opts := &DevOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Serve the manifest with the reference gateway on localhost",
+		Long: `Serve the manifest on localhost with the reference gateway: the semantics every target reproduces.
+The manifest is reloaded when it changes; an invalid edit prints its diagnostics and the last good
+configuration keeps serving. Origins can be pointed at local servers with --origin name=url.
+
+Each request is logged on stdout:
+  GET /v2/users -> 200 OK (12ms) route=v2 pool=api origin=primary
+  POST /v2/auth -> 401 Unauthorized (4ms) route=v2 [JWT_MISSING]`,
+		Example: `  edgegw dev -f edgegw.yaml --origin primary=http://127.0.0.1:9000
+  curl -H 'Host: api.example.com' http://127.0.0.1:8787/health`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ManifestPath, opts.Color = f.ManifestPath, f.Color()
+			opts.Getenv, opts.Now, opts.Context = f.Getenv, f.Now, cmd.Context()
+			if runF != nil {
+				return runF(opts)
+			}
+			return Run(opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Listen, "listen", "127.0.0.1:8787", "address to serve on")
+	cmd.Flags().StringArrayVar(&opts.Origins, "origin", nil, "replace an origin's URL: name=url (repeatable)")
+	cmd.Flags().StringVar(&opts.LogFormat, "log-format", "pretty", "request log format: pretty or json")
+	cmd.Flags().StringVar(&opts.Host, "host", "", "serve requests for unknown hosts (127.0.0.1, localhost) as this domain (default: the first non-wildcard domain)")
+	return cmd
+}
+
+// server holds the gateway being served; a reload swaps it atomically.
+type server struct {
+	o       *DevOptions
+	origins map[string]string
+	current atomic.Pointer[gateway.Gateway]
+	logMu   sync.Mutex
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.current.Load().ServeHTTP(w, r) }
+
+// Run serves until the context is cancelled.
+func Run(o *DevOptions) error {
+	if o.LogFormat != "pretty" && o.LogFormat != "json" {
+		return fmt.Errorf("dev: --log-format %q: use pretty or json", o.LogFormat)
+	}
+	origins := map[string]string{}
+	for _, kv := range o.Origins {
+		name, url, ok := strings.Cut(kv, "=")
+		if !ok || name == "" || url == "" {
+			return fmt.Errorf("dev: --origin %q: use name=url, e.g. primary=http://127.0.0.1:9000", kv)
+		}
+		origins[name] = url
+	}
+	if o.Load == nil {
+		o.Load = func() (*ir.Gateway, manifest.Diagnostics) { return manifest.Load(o.ManifestPath) }
+	}
+	if o.Watch == nil {
+		o.Watch = func() (string, error) { return fileHash(o.ManifestPath) }
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 500 * time.Millisecond
+	}
+	ctx := o.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s := &server{o: o, origins: origins}
+	fp, _ := o.Watch()
+	gw, err := s.build()
+	if err != nil {
+		return err
+	}
+	s.current.Store(gw)
+
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return fmt.Errorf("dev: listen %s: %w", o.Listen, err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(o.IO.ErrOut, "edgegw dev: serving %s (%d routes) on http://%s\n", o.ManifestPath, len(gw.IR().Routes), ln.Addr())
+	if o.Ready != nil {
+		o.Ready(ln.Addr().String())
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	ticker := time.NewTicker(o.PollInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(shutdown)
+			return nil
+		case err := <-done:
+			if errors.Is(err, http.ErrServerClosed) {
+				return nil
+			}
+			return fmt.Errorf("dev: serve: %w", err)
+		case <-ticker.C:
+			now, err := o.Watch()
+			if err != nil || now == fp {
+				continue
+			}
+			fp = now
+			gw, err := s.build()
+			if err != nil {
+				fmt.Fprintf(o.IO.ErrOut, "edgegw dev: %v; still serving the last good configuration\n", err)
+				continue
+			}
+			s.current.Store(gw)
+			fmt.Fprintf(o.IO.ErrOut, "edgegw dev: reloaded %s (%d routes)\n", o.ManifestPath, len(gw.IR().Routes))
+		}
+	}
+}
+
+// build loads the IR and compiles a gateway, printing diagnostics and warnings.
+func (s *server) build() (*gateway.Gateway, error) {
+	o := s.o
+	g, diags := o.Load()
+	cmdutil.PrintDiagnostics(o.IO, cmdutil.FormatHuman, o.Color, diags)
+	if g == nil || diags.HasErrors() {
+		return nil, &cmdutil.SilentError{Code: cmdutil.ExitError, Err: fmt.Errorf("dev: %s is invalid", o.ManifestPath)}
+	}
+	host := o.Host
+	if host == "" {
+		for _, d := range g.Domains {
+			if !d.Wildcard && !strings.HasPrefix(d.Host, "*.") {
+				host = d.Host
+				break
+			}
+		}
+	}
+	gw, err := gateway.New(g, gateway.Options{
+		Now: o.Now, Getenv: o.Getenv, OriginURLs: s.origins, DefaultHost: host, Log: s.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dev: %w", err)
+	}
+	for _, w := range gw.Warnings() {
+		fmt.Fprintf(o.IO.ErrOut, "edgegw dev: warning: %s\n", w)
+	}
+	return gw, nil
+}
+
+func (s *server) log(d gateway.Decision) {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	if s.o.LogFormat == "json" {
+		_ = json.NewEncoder(s.o.IO.Out).Encode(logLine(d))
+		return
+	}
+	fmt.Fprintln(s.o.IO.Out, PrettyLine(d))
+}
+
+// jsonLine is the --log-format json view: one object per request.
+type jsonLine struct {
+	Time         string            `json:"time"`
+	Method       string            `json:"method"`
+	Host         string            `json:"host"`
+	Path         string            `json:"path"`
+	Status       int               `json:"status"`
+	DurationMS   float64           `json:"duration_ms"`
+	Route        string            `json:"route,omitempty"`
+	Pool         string            `json:"pool,omitempty"`
+	Origin       string            `json:"origin,omitempty"`
+	UpstreamPath string            `json:"upstream_path,omitempty"`
+	Reason       string            `json:"reason,omitempty"`
+	Detail       string            `json:"detail,omitempty"`
+	Tenant       string            `json:"tenant,omitempty"`
+	RequestID    string            `json:"request_id,omitempty"`
+	Attempts     []gateway.Attempt `json:"attempts,omitempty"`
+}
+
+func logLine(d gateway.Decision) jsonLine {
+	return jsonLine{Time: d.Time.UTC().Format(time.RFC3339Nano), Method: d.Method, Host: d.Host, Path: d.Path, Status: d.Status,
+		DurationMS: float64(d.Duration.Microseconds()) / 1000, Route: d.Route, Pool: d.Pool, Origin: d.Origin,
+		UpstreamPath: d.UpstreamPath, Reason: d.Reason, Detail: d.Detail, Tenant: d.Tenant, RequestID: d.RequestID, Attempts: d.Attempts}
+}
+
+// PrettyLine formats a decision as `wrangler tail --format pretty` does a request:
+// "GET /v2/users -> 200 OK (12ms) route=v2 pool=api origin=primary", with "[REASON]" when the gateway
+// answered itself.
+func PrettyLine(d gateway.Decision) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s -> %d %s (%dms)", d.Method, d.Path, d.Status, http.StatusText(d.Status), d.Duration.Milliseconds())
+	for _, kv := range [][2]string{{"route", d.Route}, {"pool", d.Pool}, {"origin", d.Origin}, {"tenant", d.Tenant}} {
+		if kv[1] != "" {
+			fmt.Fprintf(&b, " %s=%s", kv[0], kv[1])
+		}
+	}
+	if len(d.Attempts) > 1 {
+		var tried []string
+		for _, a := range d.Attempts {
+			if a.Error != "" {
+				tried = append(tried, a.Origin+":"+shortErr(a.Error))
+			} else {
+				tried = append(tried, fmt.Sprintf("%s:%d", a.Origin, a.Status))
+			}
+		}
+		fmt.Fprintf(&b, " tried=%s", strings.Join(tried, ","))
+	}
+	if d.Reason != "" {
+		fmt.Fprintf(&b, " [%s]", d.Reason)
+	}
+	return b.String()
+}
+
+func shortErr(e string) string {
+	switch {
+	case e == "timeout", e == "breaker open":
+		return strings.ReplaceAll(e, " ", "-")
+	case strings.Contains(e, "connection refused"):
+		return "refused"
+	}
+	return "error"
+}
+
+func fileHash(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)), nil
+}
