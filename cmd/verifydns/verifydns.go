@@ -214,3 +214,13 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	return nil
 }
+
+// ChecksMarkdown is the README's table of check ids, generated from dnscheck.Checks.
+func ChecksMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| id | severity | what | fix |\n|---|---|---|---|\n")
+	for _, c := range dnscheck.Checks {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.ID, c.Severity, strings.ReplaceAll(c.Title, "|", "\\|"), strings.ReplaceAll(c.Fix, "|", "\\|"))
+	}
+	return b.String()
+}

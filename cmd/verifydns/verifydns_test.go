@@ -11,7 +11,7 @@ import (
 
 	"github.com/edgegw/edgegw/cmd/cmdutil"
 	"github.com/edgegw/edgegw/cmd/root"
-	_ "github.com/edgegw/edgegw/cmd/verifydns"
+	"github.com/edgegw/edgegw/cmd/verifydns"
 	"github.com/edgegw/edgegw/dnscheck/knottest"
 )
 
@@ -141,5 +141,22 @@ func TestVerifyDNSFlagErrors(t *testing.T) {
 	}
 	if _, stderr, code := run("verify-dns", "-f", m, "--host", "b.example.com"); code != 1 || !strings.Contains(stderr, "not a domain of the manifest") {
 		t.Errorf("bad --host: exit %d %q", code, stderr)
+	}
+}
+
+// The README's table of check ids is generated from dnscheck.Checks; this fails when it is stale.
+func TestREADMEChecksTable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- dnschecks:begin -->\n", "<!-- dnschecks:end -->"
+	s := string(readme)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatal("README.md has no <!-- dnschecks:begin --> … <!-- dnschecks:end --> section")
+	}
+	if got, want := s[i+len(begin):j], verifydns.ChecksMarkdown(); got != want {
+		t.Errorf("README.md's DNS check table is stale; replace it with:\n%s", want)
 	}
 }
