@@ -32,7 +32,7 @@ import (
 const host = "api.example.com"
 
 // sign returns a compact JWS of claims signed with key under alg, with extra protected headers.
-func sign(t *testing.T, alg string, key any, claims map[string]any, headers map[string]any) string {
+func sign(t testing.TB, alg string, key any, claims map[string]any, headers map[string]any) string {
 	t.Helper()
 	opts := &jose.SignerOptions{}
 	for k, v := range headers {
