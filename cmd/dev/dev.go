@@ -162,7 +162,7 @@ func Run(o *DevOptions) error {
 			fp = now
 			gw, err := s.build()
 			if err != nil {
-				fmt.Fprintf(o.IO.ErrOut, "edgegw dev: %v; still serving the last good configuration\n", err)
+				fmt.Fprintf(o.IO.ErrOut, "edgegw dev: %s; still serving the last good configuration\n", strings.TrimPrefix(err.Error(), "dev: "))
 				continue
 			}
 			s.current.Store(gw)
