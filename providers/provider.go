@@ -133,7 +133,10 @@ type Registration struct {
 	NotReverted []string
 	// Credentials names the environment variables (or the chain) the provider reads, for messages and docs.
 	Credentials string
-	New         NewFunc
+	// PublicDNS is set for targets that answer the manifest's hostnames on the public internet: a plan that
+	// adds or changes a domain on such a target runs the DNS preflight first. The local target does not.
+	PublicDNS bool
+	New       NewFunc
 }
 
 // Limit is a size limit of the vendor.

@@ -33,6 +33,7 @@ type Options struct {
 	Force        bool
 	ForceUnlock  string
 	TargetsFunc  plan.TargetsFunc
+	DNS          plan.DNSOptions
 }
 
 func init() {
@@ -68,6 +69,7 @@ domain, needs --force. On failure the targets already switched are restored and 
 	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking for approval")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "apply even when the plan deletes many routes or changes a live apex domain")
 	cmd.Flags().StringVar(&opts.ForceUnlock, "force-unlock", "", "break the target lock with this `ID` (named by the lock error) first")
+	plan.AddDNSFlags(cmd, &opts.DNS)
 	return cmd
 }
 
@@ -92,6 +94,10 @@ func Run(ctx context.Context, o *Options) (err error) {
 		}
 	}
 	if err != nil {
+		return err
+	}
+	// The preflight runs before anything is staged: a blocking finding stops the apply with nothing changed.
+	if err := plan.DNSPreflight(ctx, v, pp, o.DNS, o.Factory); err != nil {
 		return err
 	}
 	changes = pp.Plan.HasChanges()
@@ -148,7 +154,9 @@ func fromPlanFile(ctx context.Context, v *view.View, o *Options) (*plan.Prepared
 		return nil, err
 	}
 	provs := map[string]providers.Provider{}
+	public := map[string]bool{}
 	for _, t := range targets {
+		public[t.Name] = t.Registration.PublicDNS
 		if t.Provider == nil {
 			if slices.ContainsFunc(p.Targets, func(tp *providers.TargetPlan) bool { return tp.Target == t.Name && tp.HasChanges() }) {
 				return nil, t.Offline
@@ -159,7 +167,7 @@ func fromPlanFile(ctx context.Context, v *view.View, o *Options) (*plan.Prepared
 	}
 	v.Info("Applying the saved plan %s (made %s from %s).", o.PlanFile, p.CreatedAt.Local().Format("2006-01-02 15:04:05"), p.ManifestPath)
 	v.Plan(p)
-	return &plan.Prepared{Gateway: g, Plan: p, Providers: provs}, nil
+	return &plan.Prepared{Gateway: g, Plan: p, Providers: provs, PublicDNS: public}, nil
 }
 
 func short(d string) string {

@@ -35,6 +35,7 @@ type Options struct {
 	Out              string
 	DetailedExitCode bool
 	TargetsFunc      TargetsFunc
+	DNS              DNSOptions
 }
 
 func init() {
@@ -74,6 +75,7 @@ shown. Save the plan with -out and apply exactly it with "edgegw apply plan.json
 	cmd.Flags().StringSliceVar(&opts.Targets, "target", nil, "plan only these targets (repeatable)")
 	cmd.Flags().StringVarP(&opts.Out, "out", "o", "", "save the plan to this file for `edgegw apply FILE`")
 	cmd.Flags().BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 0 with no changes, 2 with changes")
+	AddDNSFlags(cmd, &opts.DNS)
 	return cmd
 }
 
@@ -87,6 +89,9 @@ func Run(ctx context.Context, o *Options) (err error) {
 	}()
 	pp, err = Prepare(ctx, v, Source{ManifestPath: o.ManifestPath}, o.Targets, o.Factory, o.TargetsFunc)
 	if err != nil {
+		return err
+	}
+	if err := DNSPreflight(ctx, v, pp, o.DNS, o.Factory); err != nil {
 		return err
 	}
 	if o.Out != "" {
@@ -120,6 +125,8 @@ type Prepared struct {
 	Gateway   *ir.Gateway
 	Plan      *providers.Plan
 	Providers map[string]providers.Provider
+	// PublicDNS names the targets whose domain changes need the DNS preflight.
+	PublicDNS map[string]bool
 }
 
 // Prepare loads the manifest, builds the targets and plans them, printing diagnostics and the plan. A
@@ -151,12 +158,14 @@ func Prepare(ctx context.Context, v *view.View, src Source, only []string, f *cm
 		return nil, planErr
 	}
 	provs := map[string]providers.Provider{}
+	public := map[string]bool{}
 	for _, t := range targets {
 		if t.Provider != nil {
 			provs[t.Name] = t.Provider
 		}
+		public[t.Name] = t.Registration.PublicDNS
 	}
-	return &Prepared{Gateway: g, Plan: p, Providers: provs}, nil
+	return &Prepared{Gateway: g, Plan: p, Providers: provs, PublicDNS: public}, nil
 }
 
 func load(src Source) (*ir.Gateway, []byte, manifest.Diagnostics) {

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	_ "github.com/edgegw/edgegw/cmd" // the providers linked into the binary
-	cmdproviders "github.com/edgegw/edgegw/cmd/providers"
 	"github.com/edgegw/edgegw/cmd/cmdutil"
+	cmdproviders "github.com/edgegw/edgegw/cmd/providers"
 	"github.com/edgegw/edgegw/providers"
 )
 

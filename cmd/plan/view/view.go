@@ -17,6 +17,7 @@ import (
 	"github.com/pmezard/go-difflib/difflib"
 
 	"github.com/edgegw/edgegw/cmd/cmdutil"
+	"github.com/edgegw/edgegw/dnscheck"
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/providers"
 	"github.com/edgegw/edgegw/render"
@@ -83,6 +84,24 @@ func (v *View) Info(format string, args ...any) {
 		return
 	}
 	fmt.Fprintln(v.IO.ErrOut, msg)
+}
+
+// DNSReport prints the DNS preflight's report: finding lines in the JSON stream, a table on stderr
+// otherwise, and annotations in GitHub Actions.
+func (v *View) DNSReport(r *dnscheck.Report) {
+	switch v.Format {
+	case cmdutil.FormatJSON:
+		for _, f := range r.Findings {
+			v.emit(struct {
+				Type string `json:"type"`
+				dnscheck.Finding
+			}{"dns_finding", f})
+		}
+		return
+	case cmdutil.FormatGitHub:
+		_ = dnscheck.WriteGitHub(v.IO.Out, r)
+	}
+	_ = dnscheck.WriteHuman(v.IO.ErrOut, r)
 }
 
 // Warn prints a warning; in GitHub Actions it is also an annotation.

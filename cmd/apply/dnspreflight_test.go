@@ -1,0 +1,86 @@
+package apply_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgegw/edgegw/cmd/apply"
+	"github.com/edgegw/edgegw/cmd/cmdutil"
+	"github.com/edgegw/edgegw/dnscheck/knottest"
+	"github.com/edgegw/edgegw/manifest/ir"
+	"github.com/edgegw/edgegw/providers"
+	"github.com/edgegw/edgegw/providers/fake"
+)
+
+// A public edge target: its domain changes run the DNS preflight.
+func publicTargets(fk *fake.Provider) func(*ir.Gateway, providers.Config, []string) ([]providers.Target, []providers.SkippedTarget, error) {
+	return func(*ir.Gateway, providers.Config, []string) ([]providers.Target, []providers.SkippedTarget, error) {
+		return []providers.Target{{Name: fk.Name(), Registration: providers.Registration{Name: fk.Name(), Renderer: "ir", PublicDNS: true}, Provider: fk}}, nil, nil
+	}
+}
+
+func applyWith(t *testing.T, fk *fake.Provider, args ...string) (int, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	f := &cmdutil.Factory{IO: cmdutil.TestIO(strings.NewReader(""), &out, &errOut), ManifestPath: "edgegw.yaml", Format: cmdutil.FormatHuman,
+		Now: time.Now, Getenv: func(string) string { return "" }}
+	cmd := apply.NewCmdApply(f, func(o *apply.Options) error {
+		o.TargetsFunc = publicTargets(fk)
+		return apply.Run(context.Background(), o)
+	})
+	cmd.SetArgs(append([]string{"--auto-approve"}, args...))
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.Execute()
+	return cmdutil.ExitCode(err), out.String() + errOut.String() + errString(err)
+}
+
+func TestApplyRunsDNSPreflightForChangedDomains(t *testing.T) {
+	if _, err := knottest.Binary(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("knotd is required in CI: %v", err)
+		}
+		t.Skipf("knotd not installed: %v", err)
+	}
+	zone, _ := filepath.Abs("../../testdata/zones/apex-cname.example.zone")
+	srv, err := knottest.Start(t.TempDir(), map[string]string{"apex-cname.example": zone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	workdir(t, []byte(`version: 1
+name: preflight
+domains: [{host: apex-cname.example, zone: apex-cname.example}]
+origins: {o: {url: https://o.internal}}
+pools: {p: {origins: [o]}}
+routes: [{name: all, match: {fallback: true}, pool: p}]
+`))
+	ns := "--dns-nameserver=apex-cname.example=" + srv.Addr
+
+	fk := fake.New("edge")
+	code, out := applyWith(t, fk, ns)
+	if code != cmdutil.ExitBlocked {
+		t.Fatalf("apply with a CNAME at the apex: exit %d, want 5\n%s", code, out)
+	}
+	if !strings.Contains(out, "DNS006") || fk.Live() != 0 {
+		t.Errorf("want the DNS006 finding and nothing deployed (live version %d)\n%s", fk.Live(), out)
+	}
+
+	code, out = applyWith(t, fk, ns, "--skip-dns-preflight")
+	if code != 0 || fk.Live() != 1 {
+		t.Fatalf("apply --skip-dns-preflight: exit %d, live %d\n%s", code, fk.Live(), out)
+	}
+	if !strings.Contains(out, "DNS preflight skipped by --skip-dns-preflight") {
+		t.Errorf("the skip is not logged:\n%s", out)
+	}
+
+	// No domain change on the second apply: no preflight, so no DNS finding blocks it.
+	code, out = applyWith(t, fk, ns)
+	if code != 0 || strings.Contains(out, "DNS006") {
+		t.Errorf("apply without domain changes: exit %d\n%s", code, out)
+	}
+}
