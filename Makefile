@@ -19,4 +19,4 @@ bench:
 	bash bench/rollback/run.sh
 
 fuzz:
-	go test ./manifest/ -run XXX -fuzz FuzzLoad -fuzztime 10m
+	go test ./manifest/ -run XXX -fuzz FuzzLoad -fuzztime 10m -fuzzminimizetime 5s

@@ -26,6 +26,7 @@ const (
 	CodeJWT           = "E302" // JWT settings that cannot be verified safely
 	CodeLimit         = "E401" // a manifest limit exceeded
 	CodeTest          = "E501" // a malformed test case
+	CodeCapability    = "E601" // a feature the target cannot enforce (edgegw validate --target)
 )
 
 // Limits of the manifest itself. They keep every target's artifact within its vendor's limits and keep

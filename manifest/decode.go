@@ -26,12 +26,18 @@ type decoder struct {
 	keyPos  map[string]Range // path → range of the key that introduced the value
 	anchors map[string]ast.Node
 	depth   int
+	// aliases counts alias expansions: nested aliases can expand exponentially ("billion laughs"), so
+	// their number is bounded.
+	aliases int
 	// failed holds the paths whose value could not be decoded, so validation does not report the zero
 	// value left there as a second, misleading problem.
 	failed map[string]bool
 }
 
-const maxDepth = 64
+const (
+	maxDepth   = 64
+	maxAliases = 1000
+)
 
 var (
 	durationType  = reflect.TypeOf(Duration{})
@@ -109,6 +115,26 @@ func (d *decoder) errorf(r Range, code, detail, format string, args ...any) {
 	d.diags = append(d.diags, Diagnostic{Severity: SeverityError, Code: code, Summary: fmt.Sprintf(format, args...), Detail: detail, Range: r})
 }
 
+// anchorCollector records every anchor of the document, so an alias resolves even when its anchor sits
+// under a key that is not decoded (an unknown key is reported, and its anchors still count).
+type anchorCollector struct{ anchors map[string]ast.Node }
+
+func (a anchorCollector) Visit(n ast.Node) ast.Visitor {
+	if an, ok := n.(*ast.AnchorNode); ok && an.Name != nil {
+		if _, seen := a.anchors[an.Name.String()]; !seen {
+			a.anchors[an.Name.String()] = an.Value
+		}
+	}
+	return a
+}
+
+// collectAnchors walks the document once before decoding.
+func (d *decoder) collectAnchors(n ast.Node) {
+	if n != nil {
+		ast.Walk(anchorCollector{d.anchors}, n)
+	}
+}
+
 // resolve strips anchors, tags and aliases.
 func (d *decoder) resolve(n ast.Node) ast.Node {
 	for i := 0; i < 16 && n != nil; i++ {
@@ -121,6 +147,13 @@ func (d *decoder) resolve(n ast.Node) ast.Node {
 		case *ast.TagNode:
 			n = t.Value
 		case *ast.AliasNode:
+			d.aliases++
+			if d.aliases > maxAliases {
+				if d.aliases == maxAliases+1 {
+					d.errorf(d.rangeOf(t), CodeLimit, "write the values out; aliases are for a few shared blocks", "more than %d alias expansions", maxAliases)
+				}
+				return nil
+			}
 			name := ""
 			if t.Value != nil {
 				name = t.Value.String()

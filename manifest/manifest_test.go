@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
@@ -285,5 +286,30 @@ func TestMultipleDocumentsAndEmpty(t *testing.T) {
 		if !strings.Contains(fmt.Sprint(diags), want) {
 			t.Errorf("%q: want %q in %v", doc, want, diags)
 		}
+	}
+}
+
+// Nested aliases expand exponentially ("billion laughs"); the loader bounds them.
+func TestAliasExpansionBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`x0: &a0 ["x","x","x","x","x","x","x","x","x","x"]` + "\n")
+	for i := 1; i < 7; i++ {
+		fmt.Fprintf(&b, "x%d: &a%d [", i, i)
+		for j := 0; j < 10; j++ {
+			if j > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, "*a%d", i-1)
+		}
+		b.WriteString("]\n")
+	}
+	doc := b.String() + head + "routes: [{name: f, match: {fallback: true}, pool: p}]\ntests: [{name: t, request: {url: https://api.example.com/, jwt: {claims: {big: *a6}}}, expect: {status: 200}}]\n"
+	start := time.Now()
+	_, diags := load(t, doc)
+	if !strings.Contains(fmt.Sprint(diags), "more than 1000 alias expansions") {
+		t.Errorf("alias bomb not reported: %v", diags)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("loading an alias bomb took %v", d)
 	}
 }

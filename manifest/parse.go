@@ -43,6 +43,7 @@ func Parse(name string, data []byte) (*Manifest, Diagnostics) {
 		d.errorf(Range{File: name, Start: Point{Line: 1, Col: 1}}, CodeRequired, "start from the quick-start manifest in the README", "the manifest is empty")
 		return nil, d.diags
 	}
+	d.collectAnchors(body)
 	d.decode(body, reflect.ValueOf(m).Elem(), "")
 	m.src = d
 	return m, d.diags

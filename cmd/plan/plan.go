@@ -73,7 +73,7 @@ shown. Save the plan with -out and apply exactly it with "edgegw apply plan.json
 		},
 	}
 	cmd.Flags().StringSliceVar(&opts.Targets, "target", nil, "plan only these targets (repeatable)")
-	cmd.Flags().StringVarP(&opts.Out, "out", "o", "", "save the plan to this file for `edgegw apply FILE`")
+	cmd.Flags().StringVarP(&opts.Out, "out", "o", "", "save the plan to this `FILE`, for edgegw apply FILE")
 	cmd.Flags().BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 0 with no changes, 2 with changes")
 	AddDNSFlags(cmd, &opts.DNS)
 	return cmd

@@ -26,9 +26,6 @@ const FormatMarkdown = "markdown"
 // Schema names the json output's version.
 const Schema = "edgegw.providers/v1"
 
-// CodeCapability is the diagnostic code of a feature a target cannot enforce.
-const CodeCapability = "E601"
-
 // Options are the inputs of `edgegw providers`.
 type Options struct {
 	IO     *cmdutil.IOStreams
@@ -38,6 +35,7 @@ type Options struct {
 func init() {
 	root.AddCommand(func(f *cmdutil.Factory) *cobra.Command { return NewCmdProviders(f, nil) })
 	validate.TargetCheck = TargetDiagnostics
+	validate.TargetKnown = func(name string) bool { _, ok := providers.Lookup(name); return ok }
 }
 
 // NewCmdProviders builds the command; runF replaces the behaviour in tests.
@@ -175,7 +173,7 @@ func TargetDiagnostics(g *ir.Gateway, target string) (manifest.Diagnostics, erro
 		} else {
 			detail += "\nremove the feature from the route or do not deploy it to " + target
 		}
-		ds = append(ds, manifest.Diagnostic{Severity: manifest.SeverityError, Code: CodeCapability,
+		ds = append(ds, manifest.Diagnostic{Severity: manifest.SeverityError, Code: manifest.CodeCapability,
 			Summary: fmt.Sprintf("%s needs %s, which %s cannot enforce", what, f.Feature, target), Detail: detail,
 			Range: manifest.Range{File: f.Pos.File, Start: manifest.Point{Line: f.Pos.Line, Col: f.Pos.Col}}})
 	}

@@ -62,7 +62,7 @@ Secret values, data stores and DNS records are never reverted; the command lists
 		},
 	}
 	cmd.Flags().StringSliceVar(&opts.Targets, "target", nil, "roll back only these targets (repeatable)")
-	cmd.Flags().StringVar(&opts.Version, "version", "", "roll back to this vendor version (see `edgegw history`)")
+	cmd.Flags().StringVar(&opts.Version, "version", "", "roll back to this `VERSION` (as edgegw history lists it)")
 	cmd.Flags().StringVar(&opts.To, "to", "", "render and apply the manifest as it was at this git `REF`")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "with --to: apply even when it deletes many routes or changes a live apex domain")
 	cmd.Flags().StringVar(&opts.ForceUnlock, "force-unlock", "", "break the target lock with this `ID` first")

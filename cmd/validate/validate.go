@@ -16,6 +16,9 @@ import (
 // enforce. The providers package installs it; nil means no target checks are available.
 var TargetCheck func(g *ir.Gateway, target string) (manifest.Diagnostics, error)
 
+// TargetKnown reports whether this build has a provider for a target; installed with TargetCheck.
+var TargetKnown func(target string) bool
+
 // Options are the inputs of `edgegw validate`.
 type Options struct {
 	IO           *cmdutil.IOStreams
@@ -55,12 +58,23 @@ enforce everything the manifest asks of it.`,
 func Run(o *Options) error {
 	g, diags := manifest.Load(o.ManifestPath)
 	if g != nil && len(o.Targets) > 0 {
+		if TargetCheck == nil || TargetKnown == nil {
+			return fmt.Errorf("validate: no target capabilities are linked into this build")
+		}
 		targets := o.Targets
 		if len(targets) == 1 && targets[0] == "all" {
-			targets = g.Targets.Names()
-		}
-		if TargetCheck == nil {
-			return fmt.Errorf("validate: no target capabilities are linked into this build")
+			// "all" is the manifest's targets; one this build cannot deploy is said, not silently passed.
+			targets = nil
+			for _, t := range g.Targets.Names() {
+				if TargetKnown(t) {
+					targets = append(targets, t)
+					continue
+				}
+				diags = append(diags, manifest.Diagnostic{Severity: manifest.SeverityWarning, Code: manifest.CodeCapability,
+					Summary: fmt.Sprintf("target %s is configured, but this build of edgegw has no provider for it: its capabilities were not checked", t),
+					Detail:  "see edgegw providers for the targets this build deploys to",
+					Range:   manifest.Range{File: o.ManifestPath}})
+			}
 		}
 		for _, t := range targets {
 			more, err := TargetCheck(g, t)
