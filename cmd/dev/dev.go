@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,7 @@ import (
 	"github.com/edgegw/edgegw/gateway"
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
+	"github.com/edgegw/edgegw/providers/local"
 )
 
 // DevOptions are the inputs of `edgegw dev`.
@@ -47,6 +49,13 @@ type DevOptions struct {
 	Watch func() (string, error)
 	// Ready is called with the listening address once the server accepts connections.
 	Ready func(addr string)
+
+	// Deployed serves the active version of the local target instead of the manifest, and follows
+	// apply and rollback. It is chosen when no -f is given and LocalDir holds a live version.
+	Deployed bool
+	LocalDir string
+	// source names what is served, for messages: the manifest path or the local deploy.
+	source string
 }
 
 func init() {
@@ -63,6 +72,9 @@ func NewCmdDev(f *cmdutil.Factory, runF func(*DevOptions) error) *cobra.Command 
 The manifest is reloaded when it changes; an invalid edit prints its diagnostics and the last good
 configuration keeps serving. Origins can be pointed at local servers with --origin name=url.
 
+With no -f, in a project that has applied to the local target, dev serves the live local version instead
+(as --deployed does) and follows every apply and rollback; pass -f edgegw.yaml to serve the manifest itself.
+
 Each request is logged on stdout:
   GET /v2/users -> 200 OK (12ms) route=v2 pool=api origin=primary
   POST /v2/auth -> 401 Unauthorized (4ms) route=v2 [JWT_MISSING]`,
@@ -72,6 +84,13 @@ Each request is logged on stdout:
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ManifestPath, opts.Color = f.ManifestPath, f.Color()
 			opts.Getenv, opts.Now, opts.Context = f.Getenv, f.Now, cmd.Context()
+			// With no -f, a project that has deployed to the local target is served as deployed: what
+			// apply and rollback made live is what answers.
+			if mf := cmd.Flag("manifest"); !opts.Deployed && (mf == nil || !mf.Changed) {
+				if _, _, err := local.Active(opts.LocalDir); err == nil {
+					opts.Deployed = true
+				}
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -81,6 +100,8 @@ Each request is logged on stdout:
 	cmd.Flags().StringVar(&opts.Listen, "listen", "127.0.0.1:8787", "address to serve on")
 	cmd.Flags().StringArrayVar(&opts.Origins, "origin", nil, "replace an origin's URL: name=url (repeatable)")
 	cmd.Flags().StringVar(&opts.LogFormat, "log-format", "pretty", "request log format: pretty or json")
+	cmd.Flags().BoolVar(&opts.Deployed, "deployed", false, "serve the active version of the local target (the default when no -f is given and one is live)")
+	cmd.Flags().StringVar(&opts.LocalDir, "local-dir", local.DefaultDir, "the local target's directory, for --deployed")
 	cmd.Flags().StringVar(&opts.Host, "host", "", "serve requests for unknown hosts (127.0.0.1, localhost) as this domain (default: the first non-wildcard domain)")
 	return cmd
 }
@@ -108,6 +129,21 @@ func Run(o *DevOptions) error {
 		}
 		origins[name] = url
 	}
+	o.source = o.ManifestPath
+	if o.Deployed && o.Load == nil {
+		o.source = "the local deploy in " + o.LocalDir
+		o.Load = func() (*ir.Gateway, manifest.Diagnostics) {
+			g, v, err := local.Active(o.LocalDir)
+			if err != nil {
+				return nil, manifest.Diagnostics{{Severity: manifest.SeverityError, Code: manifest.CodeReadFile, Summary: err.Error(),
+					Detail: "apply the manifest first (edgegw apply), or serve it directly with -f edgegw.yaml", Range: manifest.Range{File: o.LocalDir}}}
+			}
+			o.source = fmt.Sprintf("version %d of the local deploy in %s", v, o.LocalDir)
+			return g, nil
+		}
+		// The live version changes only by the atomic swap of the current link.
+		o.Watch = func() (string, error) { return os.Readlink(filepath.Join(o.LocalDir, "current")) }
+	}
 	if o.Load == nil {
 		o.Load = func() (*ir.Gateway, manifest.Diagnostics) { return manifest.Load(o.ManifestPath) }
 	}
@@ -134,7 +170,10 @@ func Run(o *DevOptions) error {
 		return fmt.Errorf("dev: listen %s: %w", o.Listen, err)
 	}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(o.IO.ErrOut, "edgegw dev: serving %s (%d routes) on http://%s\n", o.ManifestPath, len(gw.IR().Routes), ln.Addr())
+	fmt.Fprintf(o.IO.ErrOut, "edgegw dev: serving %s (%d routes) on http://%s\n", o.source, len(gw.IR().Routes), ln.Addr())
+	if o.Deployed {
+		fmt.Fprintf(o.IO.ErrOut, "edgegw dev: edits to the manifest take effect on edgegw apply; serve the manifest itself with -f %s\n", o.ManifestPath)
+	}
 	if o.Ready != nil {
 		o.Ready(ln.Addr().String())
 	}
@@ -166,7 +205,7 @@ func Run(o *DevOptions) error {
 				continue
 			}
 			s.current.Store(gw)
-			fmt.Fprintf(o.IO.ErrOut, "edgegw dev: reloaded %s (%d routes)\n", o.ManifestPath, len(gw.IR().Routes))
+			fmt.Fprintf(o.IO.ErrOut, "edgegw dev: reloaded %s (%d routes)\n", o.source, len(gw.IR().Routes))
 		}
 	}
 }
@@ -177,7 +216,7 @@ func (s *server) build() (*gateway.Gateway, error) {
 	g, diags := o.Load()
 	cmdutil.PrintDiagnostics(o.IO, cmdutil.FormatHuman, o.Color, diags)
 	if g == nil || diags.HasErrors() {
-		return nil, &cmdutil.SilentError{Code: cmdutil.ExitError, Err: fmt.Errorf("dev: %s is invalid", o.ManifestPath)}
+		return nil, &cmdutil.SilentError{Code: cmdutil.ExitError, Err: fmt.Errorf("dev: %s is invalid", o.source)}
 	}
 	host := o.Host
 	if host == "" {
