@@ -73,7 +73,7 @@ func init() {
 			providers.Transform:      providers.Can(gw),
 			providers.NativeRollback: providers.Can("every version is kept; rollback swaps the `current` symlink"),
 		},
-		NotReverted: []string{"a running `edgegw dev` keeps serving the version it loaded until restarted"},
+		NotReverted: []string{"an `edgegw dev -f edgegw.yaml` serves the manifest, not the deploy; `edgegw dev` with no -f follows the rollback"},
 		Credentials: "none",
 		New:         New,
 	})
