@@ -2,11 +2,15 @@
 # Installs what the test suite needs beyond Go, so `make test` passes on a fresh machine.
 # Idempotent: tools already present are left alone.
 #   - knotd, kdig (Debian knot, knot-dnsutils): the real authoritative DNS server dnscheck is tested against
+#   - node, perl: manifest/regexsafe runs every accepted regex in JavaScript and Perl (a PCRE-family engine)
+#     to prove the portable subset means the same everywhere
 set -euo pipefail
 
 need_apt=()
 command -v knotd >/dev/null 2>&1 || need_apt+=(knot)
 command -v kdig >/dev/null 2>&1 || need_apt+=(knot-dnsutils)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v perl >/dev/null 2>&1 || need_apt+=(perl)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
