@@ -4,12 +4,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/edgegw/edgegw/internal/testenv"
 
 	"github.com/edgegw/edgegw/manifest/ir"
 )
@@ -224,29 +224,5 @@ func (h *harness) lastDecision(t *testing.T) Decision {
 	}
 }
 
-// sharedFile finds rel under ../shared beside the repository root; it skips when absent unless CI is set.
-func sharedFile(t *testing.T, rel string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", rel)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("shared test vectors missing with CI set: %v", err)
-		}
-		t.Skipf("%s not found (the vectors live in ../shared beside the repository); skipping", p)
-	}
-	return p
-}
+// sharedFile finds rel under ../shared beside the repository root.
+func sharedFile(t *testing.T, rel string) string { return testenv.SharedFile(t, rel) }

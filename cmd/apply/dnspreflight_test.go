@@ -3,11 +3,12 @@ package apply_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgegw/edgegw/internal/testenv"
 
 	"github.com/edgegw/edgegw/cmd/apply"
 	"github.com/edgegw/edgegw/cmd/cmdutil"
@@ -40,12 +41,8 @@ func applyWith(t *testing.T, fk *fake.Provider, args ...string) (int, string) {
 }
 
 func TestApplyRunsDNSPreflightForChangedDomains(t *testing.T) {
-	if _, err := knottest.Binary(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("knotd is required in CI: %v", err)
-		}
-		t.Skipf("knotd not installed: %v", err)
-	}
+	_, err := knottest.Binary()
+	testenv.Require(t, "knotd (apt-get install -y knot)", err)
 	zone, _ := filepath.Abs("../../testdata/zones/apex-cname.example.zone")
 	srv, err := knottest.Start(t.TempDir(), map[string]string{"apex-cname.example": zone})
 	if err != nil {

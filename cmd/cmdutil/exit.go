@@ -31,23 +31,11 @@ type PartialApplyError struct{ Err error }
 func (e *PartialApplyError) Error() string { return e.Err.Error() }
 func (e *PartialApplyError) Unwrap() error { return e.Err }
 
-// CredentialsError reports missing or rejected credentials. Var names what to set.
-type CredentialsError struct {
-	Target string
-	Var    string
-	Err    error
-}
+// CredentialsError reports missing or rejected credentials; Err (e.g. a providers.CredentialsError) says
+// which variable to set.
+type CredentialsError struct{ Err error }
 
-func (e *CredentialsError) Error() string {
-	msg := e.Target + ": credentials"
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
-	}
-	if e.Var != "" {
-		msg += " (set " + e.Var + ")"
-	}
-	return msg
-}
+func (e *CredentialsError) Error() string { return e.Err.Error() }
 func (e *CredentialsError) Unwrap() error { return e.Err }
 
 // BlockedError reports a safety check that refused to go on.

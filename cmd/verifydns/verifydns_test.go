@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgegw/edgegw/internal/testenv"
+
 	"github.com/edgegw/edgegw/cmd/cmdutil"
 	"github.com/edgegw/edgegw/cmd/root"
 	"github.com/edgegw/edgegw/cmd/verifydns"
@@ -17,12 +19,8 @@ import (
 
 func startKnot(t *testing.T) *knottest.Server {
 	t.Helper()
-	if _, err := knottest.Binary(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("knotd is required in CI (make test installs it): %v", err)
-		}
-		t.Skipf("knotd not installed (apt-get install knot, or run make test): %v", err)
-	}
+	_, err := knottest.Binary()
+	testenv.Require(t, "knotd (apt-get install -y knot)", err)
 	zones := map[string]string{}
 	for _, z := range []string{"clean.example", "ttl-high.example", "edge.example", "apex-cname.example"} {
 		p, err := filepath.Abs(filepath.Join("..", "..", "testdata", "zones", z+".zone"))

@@ -4,38 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/edgegw/edgegw/internal/testenv"
 )
 
-// sharedDir finds ../shared beside the repository root (the directory holding go.mod), from the test's
-// working directory. It skips when the vectors are absent, unless CI is set: CI must run them.
-func sharedFile(t *testing.T, rel string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", rel)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("test vectors missing with CI set: %v", err)
-		}
-		t.Skipf("test vectors not found at %s (they live in ../shared beside the repository); skipping", p)
-	}
-	return p
-}
+// sharedFile finds rel under ../shared beside the repository root.
+func sharedFile(t *testing.T, rel string) string { return testenv.SharedFile(t, rel) }
 
 // wycheproofExceptions are the label defects documented in shared/testvectors/README.md: 367 and 370 are
 // byte-identical to the valid 357 yet labelled invalid; 372 and 373 hold a "?" (not base64url) yet are

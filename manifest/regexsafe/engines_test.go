@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgegw/edgegw/internal/testenv"
 )
 
 // portableCorners are accepted patterns that exercise the edges of the subset rather than typical routes.
@@ -60,12 +61,8 @@ func TestEnginesAgree(t *testing.T) {
 		Millis  []float64 `json:"millis"`
 	}
 	run := func(t *testing.T, name string, args ...string) result {
-		if _, err := exec.LookPath(name); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s is needed to check the patterns against its regex engine: %v", name, err)
-			}
-			t.Skipf("%s not installed", name)
-		}
+		_, err := exec.LookPath(name)
+		testenv.Require(t, name+" (to check the patterns against its regex engine)", err)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, name, args...)

@@ -459,7 +459,7 @@ func ExitError(err error) error {
 	case errors.As(err, &stale), errors.As(err, &locked), errors.As(err, &thresh):
 		return &cmdutil.BlockedError{Err: err}
 	case errors.As(err, &creds):
-		return &cmdutil.CredentialsError{Target: creds.Target, Var: creds.Var, Err: creds.Err}
+		return &cmdutil.CredentialsError{Err: err}
 	}
 	return err
 }
