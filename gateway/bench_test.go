@@ -93,12 +93,21 @@ func benchGet(b *testing.B, c *http.Client, url string, hdr http.Header) {
 // gateway, at 1, 100 and 1,000 routes, and through an auth route with a warm HS256 or RS256 verification.
 func BenchmarkProxy(b *testing.B) {
 	origin := benchOrigin(b)
+	var direct float64
 	b.Run("direct", func(b *testing.B) {
 		c := benchClient()
 		for b.Loop() {
 			benchGet(b, c, origin.URL+"/svc0001/orders/42", nil)
 		}
+		direct = nsPerOp(b)
 	})
+	// vsDirect reports the ratio and the added latency against the direct request measured in this run.
+	vsDirect := func(b *testing.B) {
+		if direct > 0 {
+			b.ReportMetric(nsPerOp(b)/direct, "x-direct")
+			b.ReportMetric((nsPerOp(b)-direct)/1000, "µs-added")
+		}
+	}
 	for _, n := range []int{1, 100, 1000} {
 		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
 			g := benchIR(n, origin.URL)
@@ -113,6 +122,7 @@ func BenchmarkProxy(b *testing.B) {
 			for b.Loop() {
 				benchGet(b, c, url, nil)
 			}
+			vsDirect(b)
 		})
 	}
 	for _, alg := range []string{"HS256", "RS256"} {
@@ -131,6 +141,7 @@ func BenchmarkProxy(b *testing.B) {
 			for b.Loop() {
 				benchGet(b, c, url, hdr)
 			}
+			vsDirect(b)
 		})
 	}
 }
@@ -162,8 +173,11 @@ func benchToken(b *testing.B, alg string) string {
 	return sign(b, alg, benchRSA, claims, nil)
 }
 
+func nsPerOp(b *testing.B) float64 { return float64(b.Elapsed().Nanoseconds()) / float64(b.N) }
+
 // BenchmarkRouteDecision measures the route lookup alone, at 10, 100 and 1,000 routes.
 func BenchmarkRouteDecision(b *testing.B) {
+	var at10 float64
 	for _, n := range []int{10, 100, 1000} {
 		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
 			g := benchIR(n, "http://127.0.0.1:1")
@@ -177,6 +191,11 @@ func BenchmarkRouteDecision(b *testing.B) {
 				if r, _ := gw.routes.match("api.example.com", "GET", path, h); r == nil {
 					b.Fatal("no match")
 				}
+			}
+			if n == 10 {
+				at10 = nsPerOp(b)
+			} else if at10 > 0 {
+				b.ReportMetric(nsPerOp(b)/at10, "x-10-routes") // goal: ≤ 2 at 1,000 routes
 			}
 		})
 	}
