@@ -80,7 +80,9 @@ func newRouter(g *ir.Gateway, pools map[string]*pool, policies map[string]*authP
 			}
 			rt.templates[len(segs)] = append(rt.templates[len(segs)], i)
 		case ir.PathRegex:
-			re, err := regexp.Compile(r.Match.Path)
+			// A regex route matches the whole normalized path (ir.Match): anchoring here means an
+			// unanchored pattern cannot match a path that merely contains it.
+			re, err := regexp.Compile(`^(?:` + r.Match.Path + `)$`)
 			if err != nil {
 				return nil, fmt.Errorf("gateway: route %q: regex: %w", r.Name, err)
 			}

@@ -267,7 +267,8 @@ type Route struct {
 // Match is a route's condition. Every listed condition must hold.
 type Match struct {
 	Kind PathKind `json:"kind"`
-	// Path is the exact path, the prefix, the template or the regex; empty for a fallback.
+	// Path is the exact path, the prefix, the template or the regex; empty for a fallback. A regex must
+	// match the whole normalized path, as if written ^(?:regex)$: every target anchors it.
 	Path string `json:"path,omitempty"`
 	// Segments is the template split on "/", with "{name}" for variables (template routes only).
 	Segments []string `json:"segments,omitempty"`
