@@ -39,6 +39,12 @@
 // origin is skipped for the cooldown, after which one failure re-opens it and one success closes it. When every
 // origin of a pool is open the answer is 503 [ORIGINS_OPEN].
 //
+// Active health checks (an origin's health: path, interval, timeout, threshold) run when the caller starts
+// them (StartHealthChecks; `edgegw dev` does, `edgegw test` does not, so tests stay deterministic): a GET of
+// the path answering 2xx or 3xx within the timeout is a success, threshold failures in a row mark the origin
+// unhealthy, one success marks it healthy. An unhealthy origin is skipped while another origin of the pool
+// is healthy; when none is, the origins are tried in order anyway (fail open, as load balancers do).
+//
 // Internal paths never reach the client: a Location or Content-Location header that points at the rewritten
 // upstream path (relative, or absolute on the origin's host) is mapped back to the public path and host.
 // Response bodies are not rewritten.

@@ -85,11 +85,12 @@ func WithDecision(ctx context.Context, d *Decision) context.Context {
 
 // Gateway serves one IR. It is safe for concurrent use; rate-limit and breaker state live in it.
 type Gateway struct {
-	ir       *ir.Gateway
-	opts     Options
-	now      func() time.Time
-	exact    map[string]*ir.Domain
-	wildcard []*ir.Domain
+	ir         *ir.Gateway
+	opts       Options
+	now        func() time.Time
+	exact      map[string]*ir.Domain
+	wildcard   []*ir.Domain
+	originList []*origin // every origin, in IR order, for health checks
 	// stripHeaders are dropped from every client request: tenant headers and claim-forwarding headers, so a
 	// client can never pose as a tenant or a verified subject.
 	stripHeaders []string

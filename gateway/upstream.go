@@ -28,6 +28,7 @@ type origin struct {
 	basePath string // the origin URL's path, without a trailing "/"
 	host     string // Host header sent upstream
 	timeout  time.Duration
+	health   *health // nil without a health check
 }
 
 type pool struct {
@@ -55,7 +56,11 @@ func (g *Gateway) compilePools() (map[string]*pool, error) {
 		if org.timeout <= 0 {
 			org.timeout = defaultOriginTimeout
 		}
+		if o.Health != nil && o.Health.Threshold > 0 && o.Health.Interval > 0 && o.Health.Timeout > 0 {
+			org.health = &health{check: o.Health}
+		}
 		origins[o.Name] = org
+		g.originList = append(g.originList, org)
 	}
 	for name := range g.opts.OriginURLs {
 		if _, ok := origins[name]; !ok {
@@ -149,16 +154,29 @@ func (g *Gateway) roundTrip(req *http.Request) (*http.Response, error) {
 	st := stateFrom(req.Context())
 	p := st.route.pool
 	now := g.now()
-	var candidates []int
+	var candidates, unhealthy []int
 	for i := range p.origins {
 		if p.breakers != nil && p.breakers[i].open(now) {
 			st.d.Attempts = append(st.d.Attempts, Attempt{Origin: p.origins[i].name, Error: "breaker open"})
 			continue
 		}
-		candidates = append(candidates, i)
-		if p.failover == nil {
-			break // without a failover policy only the primary is ever tried
+		if !p.origins[i].health.healthy() {
+			unhealthy = append(unhealthy, i)
+			continue
 		}
+		candidates = append(candidates, i)
+	}
+	if len(candidates) == 0 {
+		// Every closed origin failed its health check: fail open and try them in order, as load balancers
+		// do, rather than refuse traffic on the probes' word alone.
+		candidates = unhealthy
+	} else {
+		for _, i := range unhealthy {
+			st.d.Attempts = append(st.d.Attempts, Attempt{Origin: p.origins[i].name, Error: "unhealthy"})
+		}
+	}
+	if p.failover == nil && len(candidates) > 1 {
+		candidates = candidates[:1] // without a failover policy only one origin is ever tried
 	}
 	if len(candidates) == 0 {
 		return nil, &upstreamError{allOpen: true, err: fmt.Errorf("gateway: pool %s: every origin's breaker is open", p.name)}

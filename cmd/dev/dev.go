@@ -164,6 +164,8 @@ func Run(o *DevOptions) error {
 		return err
 	}
 	s.current.Store(gw)
+	stopProbes := s.startProbes(ctx, gw)
+	defer func() { stopProbes() }()
 
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
@@ -205,9 +207,26 @@ func Run(o *DevOptions) error {
 				continue
 			}
 			s.current.Store(gw)
+			stopProbes()
+			stopProbes = s.startProbes(ctx, gw)
 			fmt.Fprintf(o.IO.ErrOut, "edgegw dev: reloaded %s (%d routes)\n", o.source, len(gw.IR().Routes))
 		}
 	}
+}
+
+// startProbes runs the active health checks of gw until the returned stop is called (on reload) or ctx ends.
+func (s *server) startProbes(ctx context.Context, gw *gateway.Gateway) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	gw.StartHealthChecks(ctx, func(e gateway.HealthEvent) {
+		s.logMu.Lock()
+		defer s.logMu.Unlock()
+		if e.Healthy {
+			fmt.Fprintf(s.o.IO.ErrOut, "edgegw dev: origin %s is healthy again\n", e.Origin)
+		} else {
+			fmt.Fprintf(s.o.IO.ErrOut, "edgegw dev: origin %s is unhealthy (%s): requests skip it while another origin of its pool is healthy\n", e.Origin, e.Detail)
+		}
+	})
+	return cancel
 }
 
 // build loads the IR and compiles a gateway, printing diagnostics and warnings.
