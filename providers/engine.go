@@ -237,6 +237,9 @@ type ApplyOptions struct {
 	Now            func() time.Time
 	Getenv         func(string) string
 	Progress       func(Progress)
+	// VerifyHTTP, when set, runs after each target is activated and has passed its own Verify (`apply
+	// --verify-url`); an error restores the targets switched so far, like any failed step.
+	VerifyHTTP func(ctx context.Context, target string) error
 }
 
 func (o *ApplyOptions) defaults() {
@@ -403,6 +406,13 @@ func Apply(ctx context.Context, p *Plan, provs map[string]Provider, opts ApplyOp
 				return failed(tp, "verify", err)
 			}
 			opts.Progress(Progress{Target: tp.Target, Step: "verify", Status: "done"})
+		}
+		if opts.VerifyHTTP != nil {
+			opts.Progress(Progress{Target: tp.Target, Step: "verify-http", Status: "start"})
+			if err := opts.VerifyHTTP(call, tp.Target); err != nil {
+				return failed(tp, "verify-http", err)
+			}
+			opts.Progress(Progress{Target: tp.Target, Step: "verify-http", Status: "done"})
 		}
 	}
 	finish()

@@ -8,10 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -34,6 +36,10 @@ type Options struct {
 	ForceUnlock  string
 	TargetsFunc  plan.TargetsFunc
 	DNS          plan.DNSOptions
+	// VerifyURLs are fetched after each activation; a 5xx or no answer within VerifyTimeout restores.
+	VerifyURLs    []string
+	VerifyTimeout time.Duration
+	HTTPClient    *http.Client
 }
 
 func init() {
@@ -69,6 +75,8 @@ domain, needs --force. On failure the targets already switched are restored and 
 	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking for approval")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "apply even when the plan deletes many routes or changes a live apex domain")
 	cmd.Flags().StringVar(&opts.ForceUnlock, "force-unlock", "", "break the target lock with this `ID` (named by the lock error) first")
+	cmd.Flags().StringArrayVar(&opts.VerifyURLs, "verify-url", nil, "after each target is activated, GET this `URL` until it answers below 500; otherwise restore (repeatable)")
+	cmd.Flags().DurationVar(&opts.VerifyTimeout, "verify-timeout", 30*time.Second, "how long --verify-url may take to answer below 500")
 	plan.AddDNSFlags(cmd, &opts.DNS)
 	return cmd
 }
@@ -106,12 +114,55 @@ func Run(ctx context.Context, o *Options) (err error) {
 	}
 	rep, err := providers.Apply(ctx, pp.Plan, pp.Providers, providers.ApplyOptions{
 		Gateway: pp.Gateway, Force: o.Force, ForceUnlock: o.ForceUnlock, Now: o.Factory.Now, Getenv: o.Factory.Getenv,
-		Progress: v.Progress,
+		Progress: v.Progress, VerifyHTTP: httpVerifier(o),
 	})
 	if changes {
 		v.Report(rep)
 	}
 	return err
+}
+
+// httpVerifier checks, after each activation, that every --verify-url answers below 500 within the timeout,
+// retrying once a second while the edge propagates the new version.
+func httpVerifier(o *Options) func(ctx context.Context, target string) error {
+	if len(o.VerifyURLs) == 0 {
+		return nil
+	}
+	client := o.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	return func(ctx context.Context, target string) error {
+		for _, u := range o.VerifyURLs {
+			ctx, cancel := context.WithTimeout(ctx, o.VerifyTimeout)
+			last := ""
+			for {
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+				if err != nil {
+					cancel()
+					return fmt.Errorf("apply: --verify-url %q: %w", u, err)
+				}
+				resp, err := client.Do(req)
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode < 500 {
+						break
+					}
+					last = resp.Status
+				} else {
+					last = err.Error()
+				}
+				select {
+				case <-ctx.Done():
+					cancel()
+					return fmt.Errorf("apply: %s: %s did not answer below 500 within %s (last: %s)", target, u, o.VerifyTimeout, last)
+				case <-time.After(time.Second):
+				}
+			}
+			cancel()
+		}
+		return nil
+	}
 }
 
 // fromPlanFile reads a saved plan and refuses it when the manifest changed since.

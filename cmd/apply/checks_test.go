@@ -3,8 +3,11 @@ package apply_test
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,5 +82,44 @@ routes: [{name: all, match: {fallback: true}, pool: p}]
 	code, out = applyWith(t, fk, ns)
 	if code != 0 || strings.Contains(out, "DNS006") {
 		t.Errorf("apply without domain changes: exit %d\n%s", code, out)
+	}
+}
+
+// apply --verify-url: an edge answering 5xx after the switch restores the target and exits 3.
+func TestApplyVerifyURLRestoresOnServerError(t *testing.T) {
+	v1 := quickstart(t)
+	workdir(t, v1)
+	var failing atomic.Bool
+	edge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if failing.Load() {
+			w.WriteHeader(http.StatusBadGateway)
+		}
+	}))
+	defer edge.Close()
+	fk := fake.New("edge")
+	run := func(args ...string) (int, string) {
+		var out, errOut bytes.Buffer
+		f := &cmdutil.Factory{IO: cmdutil.TestIO(strings.NewReader(""), &out, &errOut), ManifestPath: "edgegw.yaml", Format: cmdutil.FormatHuman,
+			Now: time.Now, Getenv: func(string) string { return "" }}
+		cmd := apply.NewCmdApply(f, func(o *apply.Options) error {
+			o.TargetsFunc = fakeTargets(fk)
+			return apply.Run(context.Background(), o)
+		})
+		cmd.SetArgs(append([]string{"--auto-approve", "--verify-url", edge.URL + "/health", "--verify-timeout", "1500ms"}, args...))
+		cmd.SilenceUsage, cmd.SilenceErrors = true, true
+		err := cmd.Execute()
+		return cmdutil.ExitCode(err), out.String() + errOut.String() + errString(err)
+	}
+	if code, out := run(); code != 0 || fk.Live() != 1 {
+		t.Fatalf("healthy edge: exit %d, live %d\n%s", code, fk.Live(), out)
+	}
+	write(t, "edgegw.yaml", bytes.Replace(v1, []byte("body: ok}"), []byte("body: v2}"), 1))
+	failing.Store(true)
+	code, out := run()
+	if code != cmdutil.ExitPartial || fk.Live() != 1 {
+		t.Fatalf("edge answering 502: exit %d (want 3), live %d (want 1)\n%s", code, fk.Live(), out)
+	}
+	if !strings.Contains(out, "did not answer below 500") || !strings.Contains(out, "502 Bad Gateway") {
+		t.Errorf("the reason is not shown:\n%s", out)
 	}
 }
