@@ -404,32 +404,26 @@ func (d *decoder) anyValue(n ast.Node, path string) any {
 		}
 		return out
 	}
-	if pairs, ok := mappingPairs(n); ok {
+	if _, ok := mappingPairs(n); ok {
 		out := map[string]any{}
-		for _, mv := range pairs {
-			k, ok := d.keyString(mv.Key)
-			if !ok {
-				continue
-			}
-			if _, dup := out[k]; dup {
-				d.errorf(d.rangeOf(mv.Key), CodeDuplicateKey, "remove one of them", "duplicate key %q", k)
-			}
-			out[k] = d.anyValue(mv.Value, path+"."+k)
-		}
+		d.eachKey(n, path, reflect.TypeOf(out), func(key string, _ Range, value ast.Node) {
+			out[key] = d.anyValue(value, path+"."+key)
+		})
 		return out
 	}
 	d.errorf(d.rangeOf(n), CodeYAML, "", "%s: unsupported YAML value", displayPath(path))
 	return nil
 }
 
-func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string) {
+// eachKey calls fn for every key of the mapping n, in order, reporting duplicate keys and keys that are not
+// strings. It reports false (after a type error) when n is not a mapping.
+func (d *decoder) eachKey(n ast.Node, path string, want reflect.Type, fn func(key string, kr Range, value ast.Node)) bool {
 	pairs, ok := mappingPairs(n)
 	if !ok {
-		d.typeError(n, path, v.Type())
-		return
+		d.typeError(n, path, want)
+		return false
 	}
-	fields := structFields(v.Type())
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(pairs))
 	for _, mv := range pairs {
 		key, ok := d.keyString(mv.Key)
 		if !ok {
@@ -441,6 +435,14 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string) {
 			continue
 		}
 		seen[key] = true
+		fn(key, kr, mv.Value)
+	}
+	return true
+}
+
+func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string) {
+	fields := structFields(v.Type())
+	d.eachKey(n, path, v.Type(), func(key string, kr Range, value ast.Node) {
 		idx, ok := fields[key]
 		if !ok {
 			names := make([]string, 0, len(fields))
@@ -453,41 +455,25 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string) {
 				detail = "did you mean " + strconv.Quote(s) + "? " + detail
 			}
 			d.errorf(kr, CodeUnknownKey, detail, "unknown key %q in %s", key, displayPathOr(path, "the manifest"))
-			continue
+			return
 		}
 		p := joinPath(path, key)
 		d.keyPos[p] = kr
-		d.decode(mv.Value, v.Field(idx), p)
-	}
+		d.decode(value, v.Field(idx), p)
+	})
 }
 
 func (d *decoder) decodeMap(n ast.Node, v reflect.Value, path string) {
-	pairs, ok := mappingPairs(n)
-	if !ok {
-		d.typeError(n, path, v.Type())
-		return
+	if _, ok := mappingPairs(n); ok && v.IsNil() {
+		v.Set(reflect.MakeMap(v.Type()))
 	}
-	if v.IsNil() {
-		v.Set(reflect.MakeMapWithSize(v.Type(), len(pairs)))
-	}
-	seen := map[string]bool{}
-	for _, mv := range pairs {
-		key, ok := d.keyString(mv.Key)
-		if !ok {
-			continue
-		}
-		kr := d.rangeOf(mv.Key)
-		if seen[key] {
-			d.errorf(kr, CodeDuplicateKey, "a key may appear once in a mapping; remove or merge the other one", "duplicate key %q in %s", key, displayPathOr(path, "the manifest"))
-			continue
-		}
-		seen[key] = true
+	d.eachKey(n, path, v.Type(), func(key string, kr Range, value ast.Node) {
 		p := joinPath(path, key)
 		d.keyPos[p] = kr
 		elem := reflect.New(v.Type().Elem()).Elem()
-		d.decode(mv.Value, elem, p)
+		d.decode(value, elem, p)
 		v.SetMapIndex(reflect.ValueOf(key), elem)
-	}
+	})
 }
 
 func (d *decoder) decodeDuration(n ast.Node, v reflect.Value, path string) {
