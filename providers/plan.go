@@ -169,25 +169,18 @@ func Diff(target, renderer string, live LiveState, in PlanInput) *TargetPlan {
 	if live.Gateway != nil {
 		p.LiveRoutes = len(live.Gateway.Routes)
 	}
-	liveByPath := map[string]render.Artifact{}
-	for _, a := range live.Artifacts {
-		liveByPath[a.Path] = a
-	}
-	for _, a := range in.Artifacts {
-		old, ok := liveByPath[a.Path]
-		switch {
-		case !ok:
-			p.Changes = append(p.Changes, Change{Action: Create, Kind: "artifact", Name: a.Path, After: a.Digest()})
-		case !bytes.Equal(old.Data, a.Data):
-			p.Changes = append(p.Changes, Change{Action: Update, Kind: "artifact", Name: a.Path, Before: old.Digest(), After: a.Digest()})
-		}
-		delete(liveByPath, a.Path)
-	}
-	for _, a := range live.Artifacts {
-		if _, gone := liveByPath[a.Path]; gone {
-			p.Changes = append(p.Changes, Change{Action: Delete, Kind: "artifact", Name: a.Path, Before: a.Digest()})
-		}
-	}
+	diffKeyed(live.Artifacts, in.Artifacts, func(a render.Artifact) string { return a.Path },
+		func(o, n render.Artifact, _, _ int) bool { return !bytes.Equal(o.Data, n.Data) },
+		func(act Action, o, n *render.Artifact) {
+			c := Change{Action: act, Kind: "artifact"}
+			if o != nil {
+				c.Name, c.Before = o.Path, o.Digest()
+			}
+			if n != nil {
+				c.Name, c.After = n.Path, n.Digest()
+			}
+			p.Changes = append(p.Changes, c)
+		})
 	if !p.HasChanges() || in.Gateway == nil {
 		return p
 	}
@@ -203,45 +196,52 @@ func GatewayChanges(old, new *ir.Gateway) []Change {
 		old = &ir.Gateway{}
 	}
 	var out []Change
-	oldRoutes := map[string]int{}
-	for i, r := range old.Routes {
-		oldRoutes[r.Name] = i
-	}
-	for i, r := range new.Routes {
-		j, ok := oldRoutes[r.Name]
-		switch {
-		case !ok:
-			out = append(out, Change{Action: Create, Kind: "route", Name: r.Name, Pos: r.Pos})
-		case i != j || routeKey(old.Routes[j]) != routeKey(r):
-			out = append(out, Change{Action: Update, Kind: "route", Name: r.Name, Pos: r.Pos})
-		}
-		delete(oldRoutes, r.Name)
-	}
-	for _, r := range old.Routes {
-		if _, gone := oldRoutes[r.Name]; gone {
-			out = append(out, Change{Action: Delete, Kind: "route", Name: r.Name, Pos: r.Pos})
-		}
-	}
-	oldDomains := map[string]ir.Domain{}
-	for _, d := range old.Domains {
-		oldDomains[d.Host] = d
-	}
-	for _, d := range new.Domains {
-		o, ok := oldDomains[d.Host]
-		switch {
-		case !ok:
-			out = append(out, Change{Action: Create, Kind: "domain", Name: d.Host, Pos: d.Pos, Apex: d.Apex})
-		case domainKey(o) != domainKey(d):
-			out = append(out, Change{Action: Update, Kind: "domain", Name: d.Host, Pos: d.Pos, Apex: d.Apex || o.Apex})
-		}
-		delete(oldDomains, d.Host)
-	}
-	for _, d := range old.Domains {
-		if _, gone := oldDomains[d.Host]; gone {
-			out = append(out, Change{Action: Delete, Kind: "domain", Name: d.Host, Pos: d.Pos, Apex: d.Apex})
-		}
-	}
+	// A route that moved in the precedence order changed meaning even if its own fields did not.
+	diffKeyed(old.Routes, new.Routes, func(r ir.Route) string { return r.Name },
+		func(o, n ir.Route, oi, ni int) bool { return oi != ni || routeKey(o) != routeKey(n) },
+		func(act Action, o, n *ir.Route) {
+			r := n
+			if r == nil {
+				r = o
+			}
+			out = append(out, Change{Action: act, Kind: "route", Name: r.Name, Pos: r.Pos})
+		})
+	diffKeyed(old.Domains, new.Domains, func(d ir.Domain) string { return d.Host },
+		func(o, n ir.Domain, _, _ int) bool { return domainKey(o) != domainKey(n) },
+		func(act Action, o, n *ir.Domain) {
+			d, apex := n, false
+			if d == nil {
+				d = o
+			}
+			apex = d.Apex || (o != nil && o.Apex)
+			out = append(out, Change{Action: act, Kind: "domain", Name: d.Host, Pos: d.Pos, Apex: apex})
+		})
 	return out
+}
+
+// diffKeyed compares two lists of items identified by key: emit is called with Create (o nil) or Update for
+// the new items, in new order, then with Delete (n nil) for the old items that are gone, in old order.
+func diffKeyed[T any](old, new []T, key func(T) string, changed func(o, n T, oi, ni int) bool, emit func(act Action, o, n *T)) {
+	oldAt := make(map[string]int, len(old))
+	for i, x := range old {
+		oldAt[key(x)] = i
+	}
+	for ni := range new {
+		k := key(new[ni])
+		oi, ok := oldAt[k]
+		switch {
+		case !ok:
+			emit(Create, nil, &new[ni])
+		case changed(old[oi], new[ni], oi, ni):
+			emit(Update, &old[oi], &new[ni])
+		}
+		delete(oldAt, k)
+	}
+	for oi := range old {
+		if _, gone := oldAt[key(old[oi])]; gone {
+			emit(Delete, &old[oi], nil)
+		}
+	}
 }
 
 // routeKey is a route's meaning without its position, so moving lines in the manifest is not a change.
