@@ -13,13 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgegw/edgegw/internal/clitest"
+
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	_ "github.com/edgegw/edgegw/cmd" // every command and provider, as in the binary
 	"github.com/edgegw/edgegw/cmd/apply"
 	"github.com/edgegw/edgegw/cmd/cmdutil"
-	"github.com/edgegw/edgegw/cmd/root"
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
 	"github.com/edgegw/edgegw/providers/fake"
@@ -34,11 +35,8 @@ type result struct {
 // edgegw runs the command tree in-process, in the current directory, like the binary would.
 func edgegw(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	f := &cmdutil.Factory{IO: cmdutil.TestIO(strings.NewReader(""), &out, &errOut), Version: "test", Now: time.Now,
-		Getenv: func(k string) string { return env[k] }}
-	code := root.Run(f, args)
-	return result{code, out.String(), errOut.String()}
+	r := clitest.Run(env, args...)
+	return result{r.Code, r.Stdout, r.Stderr}
 }
 
 func quickstart(t *testing.T) []byte {

@@ -1,29 +1,28 @@
 package dev
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/edgegw/edgegw/internal/clitest"
+
 	_ "github.com/edgegw/edgegw/cmd/apply"
 	"github.com/edgegw/edgegw/cmd/cmdutil"
 	_ "github.com/edgegw/edgegw/cmd/history"
 	_ "github.com/edgegw/edgegw/cmd/rollback"
-	"github.com/edgegw/edgegw/cmd/root"
 	_ "github.com/edgegw/edgegw/providers/local"
 )
 
 func edgegw(t *testing.T, args ...string) string {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	f := &cmdutil.Factory{IO: cmdutil.TestIO(strings.NewReader(""), &out, &errOut), Getenv: func(string) string { return "" }, Now: time.Now}
-	if code := root.Run(f, args); code != 0 {
-		t.Fatalf("edgegw %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errOut.String())
+	r := clitest.Run(nil, args...)
+	if r.Code != 0 {
+		t.Fatalf("edgegw %s: exit %d\n%s%s", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
 	}
-	return out.String() + errOut.String()
+	return r.Stdout + r.Stderr
 }
 
 // The README's quick start: with no -f, dev serves what apply made live, and follows apply and rollback.

@@ -1,29 +1,21 @@
 package test_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/edgegw/edgegw/cmd/cmdutil"
-	"github.com/edgegw/edgegw/cmd/root"
+	"github.com/edgegw/edgegw/internal/clitest"
+
 	_ "github.com/edgegw/edgegw/cmd/test"
 )
 
 func run(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	f := &cmdutil.Factory{
-		IO:     cmdutil.TestIO(strings.NewReader(""), &out, &errOut),
-		Getenv: func(k string) string { return env[k] },
-		Now:    time.Now,
-	}
-	code = root.Run(f, args)
-	return out.String(), errOut.String(), code
+	r := clitest.Run(env, args...)
+	return r.Stdout, r.Stderr, r.Code
 }
 
 const full = "../../testdata/examples/full.yaml"

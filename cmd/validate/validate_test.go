@@ -1,17 +1,16 @@
 package validate_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/edgegw/edgegw/internal/clitest"
 
 	"github.com/edgegw/edgegw/cmd/cmdutil"
-	"github.com/edgegw/edgegw/cmd/root"
 	_ "github.com/edgegw/edgegw/cmd/validate"
 )
 
@@ -23,14 +22,8 @@ const marker = "# --- expected output of edgegw validate (regenerate: go test ./
 
 func run(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	f := &cmdutil.Factory{
-		IO:     cmdutil.TestIO(strings.NewReader(""), &out, &errOut),
-		Getenv: func(k string) string { return env[k] },
-		Now:    time.Now,
-	}
-	code = root.Run(f, args)
-	return out.String(), errOut.String(), code
+	r := clitest.Run(env, args...)
+	return r.Stdout, r.Stderr, r.Code
 }
 
 func TestInvalidGolden(t *testing.T) {

@@ -1,18 +1,17 @@
 package verifydns_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/edgegw/edgegw/internal/clitest"
 
 	"github.com/edgegw/edgegw/internal/testenv"
 
 	"github.com/edgegw/edgegw/cmd/cmdutil"
-	"github.com/edgegw/edgegw/cmd/root"
 	"github.com/edgegw/edgegw/cmd/verifydns"
 	"github.com/edgegw/edgegw/dnscheck/knottest"
 )
@@ -47,10 +46,8 @@ func writeManifest(t *testing.T, body string) string {
 }
 
 func run(args ...string) (string, string, int) {
-	var out, errOut bytes.Buffer
-	f := &cmdutil.Factory{IO: cmdutil.TestIO(strings.NewReader(""), &out, &errOut), Getenv: func(string) string { return "" }, Now: time.Now}
-	code := root.Run(f, args)
-	return out.String(), errOut.String(), code
+	r := clitest.Run(nil, args...)
+	return r.Stdout, r.Stderr, r.Code
 }
 
 const gateway = `version: 1
