@@ -93,8 +93,9 @@ func TestStartHealthChecksReportsChanges(t *testing.T) {
 	h.gw.StartHealthChecks(ctx, func(e HealthEvent) { events <- e })
 	select {
 	case e := <-events:
-		if e.Origin != "primary" || e.Healthy {
-			t.Errorf("event %+v", e)
+		// The detail proves the probe reached the origin's health path and read its answer.
+		if e.Origin != "primary" || e.Healthy || e.Detail != "500 Internal Server Error" {
+			t.Errorf("event %+v, want primary unhealthy with 500 Internal Server Error", e)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no health event")

@@ -147,12 +147,7 @@ func validHostname(h string) bool {
 
 func (c *compiler) compileDomains() {
 	m := c.m
-	if len(m.Domains) == 0 {
-		c.errorAt("domains", CodeRequired, "list every host the gateway answers, e.g. domains: [{host: api.example.com, zone: example.com}]", "domains is missing or empty")
-	}
-	if len(m.Domains) > MaxDomains {
-		c.errorAt("domains", CodeLimit, "", "%d domains; the limit is %d", len(m.Domains), MaxDomains)
-	}
+	c.checkCount("domains", len(m.Domains), 1, MaxDomains, "list every host the gateway answers, e.g. domains: [{host: api.example.com, zone: example.com}]", "")
 	seen := map[string]string{}
 	for i, d := range m.Domains {
 		p := fmt.Sprintf("domains[%d]", i)
@@ -233,6 +228,20 @@ func (c *compiler) hostNames() []string {
 	return n
 }
 
+// checkCount reports a section with fewer than minimum entries (fix: how to add one) or more than the
+// manifest limit (fix: how to stay under it), and says whether the count is within bounds.
+func (c *compiler) checkCount(path string, n, minimum, limit int, addFix, limitFix string) bool {
+	switch {
+	case n < minimum:
+		c.errorAt(path, CodeRequired, addFix, "%s is missing or empty", path)
+		return false
+	case n > limit:
+		c.errorAt(path, CodeLimit, limitFix, "%d %s; the limit is %d", n, path, limit)
+		return false
+	}
+	return true
+}
+
 func durOr(d *Duration, def time.Duration) ir.Duration {
 	if d == nil {
 		return ir.Duration(def)
@@ -242,12 +251,7 @@ func durOr(d *Duration, def time.Duration) ir.Duration {
 
 func (c *compiler) compileOrigins() {
 	m := c.m
-	if len(m.Origins) == 0 {
-		c.errorAt("origins", CodeRequired, "define at least one upstream, e.g. origins: {primary: {url: https://api-origin.internal}}", "origins is missing or empty")
-	}
-	if len(m.Origins) > MaxOrigins {
-		c.errorAt("origins", CodeLimit, "", "%d origins; the limit is %d", len(m.Origins), MaxOrigins)
-	}
+	c.checkCount("origins", len(m.Origins), 1, MaxOrigins, "define at least one upstream, e.g. origins: {primary: {url: https://api-origin.internal}}", "")
 	for _, name := range sortedKeys(m.Origins) {
 		o := m.Origins[name]
 		p := "origins." + name

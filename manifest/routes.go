@@ -14,12 +14,8 @@ import (
 
 func (c *compiler) compileRoutes() {
 	m := c.m
-	if len(m.Routes) == 0 {
-		c.errorAt("routes", CodeRequired, "add at least one route, e.g. - {name: default, match: {fallback: true}, pool: api}", "routes is missing or empty")
-		return
-	}
-	if len(m.Routes) > MaxRoutes {
-		c.errorAt("routes", CodeLimit, "split the gateway, or merge routes with a prefix or template", "%d routes; the limit is %d", len(m.Routes), MaxRoutes)
+	if !c.checkCount("routes", len(m.Routes), 1, MaxRoutes, "add at least one route, e.g. - {name: default, match: {fallback: true}, pool: api}",
+		"split the gateway, or merge routes with a prefix or template") {
 		return
 	}
 	c.routeByName = map[string]*ir.Route{}

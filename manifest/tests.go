@@ -24,8 +24,7 @@ var relTimeRE = regexp.MustCompile(`^[+-][0-9]+(ms|s|m|h)$`)
 
 func (c *compiler) compileTests() {
 	m := c.m
-	if len(m.Tests) > MaxTests {
-		c.errorAt("tests", CodeLimit, "", "%d tests; the limit is %d", len(m.Tests), MaxTests)
+	if !c.checkCount("tests", len(m.Tests), 0, MaxTests, "", "split the tests across manifests") {
 		return
 	}
 	names := map[string]bool{}
