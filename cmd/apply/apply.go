@@ -78,6 +78,8 @@ domain, needs --force. On failure the targets already switched are restored and 
 	cmd.Flags().StringArrayVar(&opts.VerifyURLs, "verify-url", nil, "after each target is activated, GET this `URL` until it answers below 500; otherwise restore (repeatable)")
 	cmd.Flags().DurationVar(&opts.VerifyTimeout, "verify-timeout", 30*time.Second, "how long --verify-url may take to answer below 500")
 	plan.AddDNSFlags(cmd, &opts.DNS)
+	// Vendor calls in flight finish on the first SIGINT/SIGTERM (see cmd/root).
+	cmd.Annotations = map[string]string{cmdutil.AnnotationFinishInFlight: ""}
 	return cmd
 }
 
