@@ -281,7 +281,7 @@ func TestAuthOutcomes(t *testing.T) {
 		{"valid RS256, any-of audience", "/rsa/a", bearer(rs(with("aud", []string{"api", "x"}))), 200, ""},
 		{"RS256 missing required claim", "/rsa/a", bearer(sign(t, "RS256", rsaKey, claimsAt(now, "alice"), nil)), 403, "JWT_CLAIMS"},
 		{"algorithm confusion", "/rsa/a", bearer(confused), 403, "JWT_ALG"},
-		{"embedded jwk is not a key source", "/rsa/a", bearer(sign(t, "RS256", otherRSA(t), with("scope", "read"), map[string]any{"jwk": jose.JSONWebKey{Key: &otherRSAKey.PublicKey}})), 403, "JWT_SIGNATURE"},
+		{"embedded jwk is not a key source", "/rsa/a", bearer(sign(t, "RS256", otherRSA(t), with("scope", "read"), map[string]any{"jwk": jose.JSONWebKey{Key: &otherRSAKey.PublicKey}})), 403, "JWT_UNSUPPORTED"},
 	}
 	for _, c := range cases {
 		resp, body := h.do(t, "GET", host, c.path, c.hdr, "")

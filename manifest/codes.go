@@ -33,6 +33,7 @@ const (
 // loading fast; each error names the limit.
 const (
 	MaxFileBytes     = 16 << 20
+	MaxKeyFileBytes  = 64 << 10
 	MaxRoutes        = 10000
 	MaxDomains       = 10000
 	MaxOrigins       = 1000

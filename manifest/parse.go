@@ -15,7 +15,7 @@ import (
 func Parse(name string, data []byte) (*Manifest, Diagnostics) {
 	if len(data) > MaxFileBytes {
 		return nil, Diagnostics{{Severity: SeverityError, Code: CodeLimit, Range: Range{File: name},
-			Summary: fmt.Sprintf("the manifest is %d bytes; the limit is %d", len(data), MaxFileBytes),
+			Summary: fmt.Sprintf("the manifest is larger than %d bytes, the limit", MaxFileBytes),
 			Detail:  "split the gateway into several manifests"}}
 	}
 	f, err := parseYAML(data)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/edgegw/edgegw/internal/boundedio"
 	"github.com/edgegw/edgegw/manifest/ir"
 )
 
@@ -186,11 +187,11 @@ func (c *compiler) readKey(path string, k *KeyFile, families map[string]bool) *i
 	}
 	data, err := read(k.File)
 	if err != nil {
-		c.errorAt(path+".file", CodeJWT, "the path is relative to the manifest's directory", "cannot read key file %q: %v", k.File, err)
+		c.keyReadError(path, k.File, err)
 		return nil
 	}
-	if len(data) > 64<<10 {
-		c.errorAt(path+".file", CodeLimit, "", "key file %q is over 64 KiB", k.File)
+	if len(data) > MaxKeyFileBytes { // a ReadFile from elsewhere (a git tree) may not bound it
+		c.keyReadError(path, k.File, &boundedio.TooLargeError{Name: k.File, Limit: MaxKeyFileBytes})
 		return nil
 	}
 	s := string(data)

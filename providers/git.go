@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/edgegw/edgegw/internal/boundedio"
+	"github.com/edgegw/edgegw/manifest"
 )
 
 // ManifestCommit returns the HEAD commit of the git repository holding the manifest, and whether the
@@ -36,7 +38,7 @@ func ManifestCommit(manifestPath string) (commit string, dirty bool, err error) 
 	if err != nil {
 		return head.Hash().String(), true, nil // not committed yet
 	}
-	onDisk, err := os.ReadFile(manifestPath)
+	onDisk, err := boundedio.ReadInput(manifestPath, manifest.MaxFileBytes)
 	if err != nil {
 		return "", false, fmt.Errorf("providers: read %s: %w", manifestPath, err)
 	}

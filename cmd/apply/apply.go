@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -78,6 +77,8 @@ domain, needs --force. On failure the targets already switched are restored and 
 	cmd.Flags().StringArrayVar(&opts.VerifyURLs, "verify-url", nil, "after each target is activated, GET this `URL` until it answers below 500; otherwise restore (repeatable)")
 	cmd.Flags().DurationVar(&opts.VerifyTimeout, "verify-timeout", 30*time.Second, "how long --verify-url may take to answer below 500")
 	plan.AddDNSFlags(cmd, &opts.DNS)
+	// Vendor calls in flight finish on the first SIGINT/SIGTERM (see cmd/root).
+	cmd.Annotations = map[string]string{cmdutil.AnnotationFinishInFlight: ""}
 	return cmd
 }
 
@@ -167,9 +168,9 @@ func httpVerifier(o *Options) func(ctx context.Context, target string) error {
 
 // fromPlanFile reads a saved plan and refuses it when the manifest changed since.
 func fromPlanFile(ctx context.Context, v *view.View, o *Options) (*plan.Prepared, error) {
-	data, err := os.ReadFile(o.PlanFile)
+	data, err := providers.ReadPlanFile(o.PlanFile)
 	if err != nil {
-		return nil, fmt.Errorf("apply: read plan %s: %w", o.PlanFile, err)
+		return nil, fmt.Errorf("apply: %w", err)
 	}
 	p, err := providers.ReadPlan(o.PlanFile, data)
 	if err != nil {
@@ -178,16 +179,14 @@ func fromPlanFile(ctx context.Context, v *view.View, o *Options) (*plan.Prepared
 	for _, pr := range p.Problems {
 		return nil, fmt.Errorf("apply: the plan in %s failed on %s (%s): fix it and plan again", o.PlanFile, pr.Target, pr.Error)
 	}
-	mdata, err := os.ReadFile(p.ManifestPath)
+	mdata, err := manifest.ReadManifest(p.ManifestPath)
 	if err != nil {
 		return nil, &providers.StalePlanError{Reason: fmt.Sprintf("the manifest %s the plan was made from cannot be read: %v", p.ManifestPath, err)}
 	}
 	if d := plan.Digest(mdata); d != p.ManifestDigest {
 		return nil, &providers.StalePlanError{Reason: fmt.Sprintf("%s changed since the plan was made (%s, now %s)", p.ManifestPath, short(p.ManifestDigest), short(d))}
 	}
-	g, diags := manifest.LoadBytes(p.ManifestPath, mdata, manifest.LoadOptions{ReadFile: func(rel string) ([]byte, error) {
-		return os.ReadFile(filepath.Join(filepath.Dir(p.ManifestPath), rel))
-	}})
+	g, diags := manifest.LoadBytes(p.ManifestPath, mdata, manifest.LoadOptions{ReadFile: manifest.DirReader(filepath.Dir(p.ManifestPath))})
 	v.Diagnostics(diags)
 	if err := diags.Err(); err != nil {
 		return nil, &cmdutil.SilentError{Code: cmdutil.ExitError, Err: err}

@@ -5,6 +5,8 @@ package cmdutil
 import (
 	"context"
 	"errors"
+	"os"
+	"syscall"
 
 	"github.com/edgegw/edgegw/manifest"
 )
@@ -17,8 +19,22 @@ const (
 	ExitPartial     = 3   // apply partly failed (the targets already switched were restored)
 	ExitCredentials = 4   // missing or rejected credentials
 	ExitBlocked     = 5   // blocked by a safety check (stale plan, lock held, DNS preflight, thresholds)
-	ExitInterrupted = 130 // interrupted (SIGINT)
+	ExitInterrupted = 130 // interrupted (SIGINT), as shells report 128+2
+	ExitTerminated  = 143 // terminated (SIGTERM), as shells report 128+15
 )
+
+// SignalExitCode is the exit code of a command stopped by sig.
+func SignalExitCode(sig os.Signal) int {
+	if sig == syscall.SIGTERM {
+		return ExitTerminated
+	}
+	return ExitInterrupted
+}
+
+// AnnotationFinishInFlight marks a command (in cobra.Command.Annotations) whose first SIGINT or SIGTERM
+// only cancels its context, so vendor calls in flight finish and state stays consistent; every other
+// command exits at once.
+const AnnotationFinishInFlight = "edgegw/finish-in-flight"
 
 // ChangesPresentError reports that a plan has changes; returned only with --detailed-exitcode.
 type ChangesPresentError struct{}

@@ -173,19 +173,13 @@ func load(src Source) (*ir.Gateway, []byte, manifest.Diagnostics) {
 		g, diags := manifest.LoadBytes(src.ManifestPath, src.Data, manifest.LoadOptions{ReadFile: src.ReadFile})
 		return g, src.Data, diags
 	}
-	data, err := os.ReadFile(src.ManifestPath)
+	data, err := manifest.ReadManifest(src.ManifestPath)
 	if err != nil {
 		g, diags := manifest.Load(src.ManifestPath) // for its diagnostic wording
 		return g, nil, diags
 	}
 	// One read: the digest in the plan is of exactly the bytes that were compiled.
-	dir := filepath.Dir(src.ManifestPath)
-	g, diags := manifest.LoadBytes(src.ManifestPath, data, manifest.LoadOptions{ReadFile: func(rel string) ([]byte, error) {
-		if filepath.IsAbs(rel) {
-			return os.ReadFile(rel)
-		}
-		return os.ReadFile(filepath.Join(dir, rel))
-	}})
+	g, diags := manifest.LoadBytes(src.ManifestPath, data, manifest.LoadOptions{ReadFile: manifest.DirReader(filepath.Dir(src.ManifestPath))})
 	return g, data, diags
 }
 

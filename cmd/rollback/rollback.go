@@ -66,6 +66,8 @@ Secret values, data stores and DNS records are never reverted; the command lists
 	cmd.Flags().StringVar(&opts.To, "to", "", "render and apply the manifest as it was at this git `REF`")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "with --to: apply even when it deletes many routes or changes a live apex domain")
 	cmd.Flags().StringVar(&opts.ForceUnlock, "force-unlock", "", "break the target lock with this `ID` first")
+	// Vendor calls in flight finish on the first SIGINT/SIGTERM (see cmd/root).
+	cmd.Annotations = map[string]string{cmdutil.AnnotationFinishInFlight: ""}
 	return cmd
 }
 

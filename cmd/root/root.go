@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -78,30 +76,14 @@ func Main() int {
 	return Run(f, os.Args[1:])
 }
 
-// Run executes the command tree with args and returns the exit code. The first SIGINT cancels the context
-// (commands finish in-flight calls and stop); a second one exits at once.
+// Run executes the command tree with args and returns the exit code. Signals are handled as
+// signals.go says: most commands exit at once, apply and rollback finish the calls in flight first.
 func Run(f *cmdutil.Factory, args []string) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		n := 0
-		for range sigs {
-			n++
-			if n == 1 {
-				fmt.Fprintln(f.IO.ErrOut, "edgegw: interrupted: finishing calls in flight (press Ctrl-C again to abort)")
-				cancel()
-				continue
-			}
-			fmt.Fprintln(f.IO.ErrOut, "edgegw: aborted")
-			os.Exit(cmdutil.ExitInterrupted)
-		}
-	}()
-
 	cmd := NewCmdRoot(f)
 	cmd.SetArgs(args)
+	defer watchSignals(f, cmd, args, cancel)()
 	err := cmd.ExecuteContext(ctx)
 	code := cmdutil.ExitCode(err)
 	if err != nil {

@@ -3,11 +3,12 @@ package jwtverify
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/edgegw/edgegw/internal/boundedio"
 )
 
 // maxJWKSSize bounds a fetched key set; real ones are a few KiB.
@@ -91,12 +92,12 @@ func (c *jwksCache) fetch(ctx context.Context) ([]Key, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("jwtverify: jwks %s: status %d", c.url, resp.StatusCode)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSSize+1))
+	body, err := boundedio.ReadAll(resp.Body, "the response", maxJWKSSize)
+	if boundedio.IsTooLarge(err) {
+		return nil, fmt.Errorf("jwtverify: jwks %s: larger than %d bytes", c.url, maxJWKSSize)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("jwtverify: jwks %s: %w", c.url, err)
-	}
-	if len(body) > maxJWKSSize {
-		return nil, fmt.Errorf("jwtverify: jwks %s: larger than %d bytes", c.url, maxJWKSSize)
 	}
 	keys, err := ParseKeys(body, "")
 	if err != nil {

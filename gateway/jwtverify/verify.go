@@ -8,8 +8,10 @@
 // gateway needs around it: size limits, strict base64url, duplicate-key and "crit" rejection, key selection
 // by kid, a JWKS cache, and claim checks with clock skew.
 //
-// The package does no HTTP serving and knows nothing of routes; it returns an *Error whose Status is 401 for
-// a token that cannot be read and 403 for one that fails verification.
+// The package does no HTTP serving and knows nothing of routes; it returns an *Error whose Status is 401 when
+// there is no token (no or a non-Bearer Authorization header) or it is not a JWS (not three strict base64url
+// parts, header not a JSON object, over MaxTokenSize), and 403 for a JWS that fails verification or policy
+// (embedded keys, crit, wrong alg, bad signature, claims). Both are decided before go-jose parses the token.
 package jwtverify
 
 import (
@@ -41,7 +43,7 @@ const (
 	CodeMalformed   = "JWT_MALFORMED"     // not three strict base64url parts with a JSON header (401)
 	CodeTooLarge    = "JWT_TOO_LARGE"     // over MaxTokenSize (401)
 	CodeAlgorithm   = "JWT_ALG"           // alg not allowed for this policy or its keys (403)
-	CodeUnsupported = "JWT_UNSUPPORTED"   // crit or b64 header, duplicate JSON keys (403)
+	CodeUnsupported = "JWT_UNSUPPORTED"   // crit, b64 or an embedded key (jwk, jku, x5u, x5c) in the header, duplicate JSON keys (403)
 	CodeNoKey       = "JWT_KEY"           // no configured key fits the token's kid and alg (403)
 	CodeSignature   = "JWT_SIGNATURE"     // signature does not verify (403)
 	CodeExpired     = "JWT_EXPIRED"       // exp passed, or exp missing (403)
@@ -224,9 +226,15 @@ func (v *Verifier) VerifySignature(ctx context.Context, token string) ([]byte, e
 		}
 		return nil, fail(CodeUnsupported, "header: %v", err)
 	}
+	// From here the token is a JWS: every refusal is a verification or policy failure (403), decided
+	// here rather than by whichever of go-jose's checks happens to run first, so the status never depends
+	// on the type of key an attacker embedded.
+	if name := embeddedKeyHeader(raw[0]); name != "" {
+		return nil, fail(CodeUnsupported, "header %q names a key; keys come only from the configuration", name)
+	}
 	var h header
 	if err := json.Unmarshal(raw[0], &h); err != nil {
-		return nil, fail(CodeMalformed, "header: %v", err)
+		return nil, fail(CodeUnsupported, "header: %v", err)
 	}
 	if h.Alg == nil {
 		return nil, fail(CodeAlgorithm, "header has no alg")
@@ -248,7 +256,7 @@ func (v *Verifier) VerifySignature(ctx context.Context, token string) ([]byte, e
 	}
 	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
 	if err != nil {
-		return nil, fail(CodeMalformed, "%v", err)
+		return nil, fail(CodeUnsupported, "%v", err)
 	}
 	for _, k := range keys {
 		payload, err := jws.Verify(k.Key)
@@ -390,6 +398,24 @@ func numericDate(all map[string]json.RawMessage, name string) (time.Time, bool, 
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)), true, nil
+}
+
+// embeddedKeyHeaders are the header members that carry or point at a key (RFC 7515 section 4.1). The
+// thumbprints x5t and x5t#S256 only name a key, as kid does, and identity providers send them.
+var embeddedKeyHeaders = []string{"jwk", "jku", "x5u", "x5c"}
+
+// embeddedKeyHeader returns the first member of the header object that carries or points at a key, or "".
+func embeddedKeyHeader(hdr []byte) string {
+	var members map[string]json.RawMessage
+	if json.Unmarshal(hdr, &members) != nil {
+		return ""
+	}
+	for _, name := range embeddedKeyHeaders {
+		if _, ok := members[name]; ok {
+			return name
+		}
+	}
+	return ""
 }
 
 var errNotObject = errors.New("not a JSON object")

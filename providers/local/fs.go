@@ -7,7 +7,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/edgegw/edgegw/internal/boundedio"
 )
+
+// MaxStateFileBytes bounds each file of the local deploy state read back (deploy records, locks, the IR of
+// a version): the IR of the largest manifest is a few times its 16 MiB; anything larger is not ours.
+const MaxStateFileBytes = 256 << 20
 
 // FS is the file-system layer the local provider uses. It exists so benchmarks can count operations
 // (CountingFS) and tests can inject faults; OSFS is the real one.
@@ -30,7 +36,7 @@ type OSFS struct{}
 
 func (OSFS) MkdirAll(p string, perm fs.FileMode) error            { return os.MkdirAll(p, perm) }
 func (OSFS) WriteFile(n string, d []byte, perm fs.FileMode) error { return os.WriteFile(n, d, perm) }
-func (OSFS) ReadFile(n string) ([]byte, error)                    { return os.ReadFile(n) }
+func (OSFS) ReadFile(n string) ([]byte, error)                    { return boundedio.ReadFile(n, MaxStateFileBytes) }
 func (OSFS) ReadDir(n string) ([]fs.DirEntry, error)              { return os.ReadDir(n) }
 func (OSFS) Rename(o, n string) error                             { return os.Rename(o, n) }
 func (OSFS) Symlink(o, n string) error                            { return os.Symlink(o, n) }
