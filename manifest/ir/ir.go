@@ -35,6 +35,11 @@ func (p Pos) String() string {
 }
 
 // Gateway is the whole validated gateway.
+//
+// Its JSON form, the artifact the local target deploys and every digest is taken over, is canonical: it
+// carries what a target does and nothing about where it was written. Source positions, the manifest index
+// of routes, target addressing, DNS expectations and tests are kept in memory for messages and commands but
+// never serialised, so a comment-only edit, a moved line or `-f ./x.yaml` instead of `-f x.yaml` is no change.
 type Gateway struct {
 	SchemaVersion int          `json:"schema_version"`
 	Name          string       `json:"name"`
@@ -47,9 +52,9 @@ type Gateway struct {
 	CORS          *CORS        `json:"cors,omitempty"`
 	Transform     Transform    `json:"transform"`
 	Routes        []Route      `json:"routes"`
-	Targets       Targets      `json:"targets"`
-	DNS           *DNS         `json:"dns,omitempty"`
-	Tests         []TestCase   `json:"tests,omitempty"`
+	Targets       Targets      `json:"-"`
+	DNS           *DNS         `json:"-"`
+	Tests         []TestCase   `json:"-"`
 }
 
 // Domain is one host the gateway answers.
@@ -62,7 +67,7 @@ type Domain struct {
 	Wildcard bool `json:"wildcard,omitempty"`
 	// TenantHeader, for a wildcard host, names the request header that receives the first label.
 	TenantHeader string `json:"tenant_header,omitempty"`
-	Pos          Pos    `json:"pos"`
+	Pos          Pos    `json:"-"` // where it was written: messages only, never deployed or digested
 }
 
 // HSTS is the Strict-Transport-Security policy sent on every response.
@@ -93,7 +98,7 @@ type Origin struct {
 	// Timeout bounds one upstream attempt; a timeout counts as a connect failure for failover.
 	Timeout Duration     `json:"timeout"`
 	Health  *HealthCheck `json:"health,omitempty"`
-	Pos     Pos          `json:"pos"`
+	Pos     Pos          `json:"-"` // where it was written: messages only, never deployed or digested
 }
 
 // HealthCheck is an active probe of an origin.
@@ -109,7 +114,7 @@ type Pool struct {
 	Name     string    `json:"name"`
 	Origins  []string  `json:"origins"`
 	Failover *Failover `json:"failover,omitempty"`
-	Pos      Pos       `json:"pos"`
+	Pos      Pos       `json:"-"` // where it was written: messages only, never deployed or digested
 }
 
 // Failover says when a request moves to the next origin of the pool. Connect failures and timeouts always
@@ -131,7 +136,7 @@ type Breaker struct {
 type AuthPolicy struct {
 	Name string `json:"name"`
 	JWT  *JWT   `json:"jwt,omitempty"`
-	Pos  Pos    `json:"pos"`
+	Pos  Pos    `json:"-"` // where it was written: messages only, never deployed or digested
 }
 
 // JWT verifies bearer tokens. The algorithm is pinned by configuration, never taken from the token.
@@ -177,7 +182,7 @@ type RateLimit struct {
 	Key    string   `json:"key"`
 	Limit  int      `json:"limit"`
 	Window Duration `json:"window"`
-	Pos    Pos      `json:"pos"`
+	Pos    Pos      `json:"-"` // where it was written: messages only, never deployed or digested
 }
 
 // KeyKind returns "jwt.sub", "ip" or "header", and for "header" the header name.
@@ -251,7 +256,7 @@ func (k PathKind) Rank() int {
 type Route struct {
 	Name string `json:"name"`
 	// Index is the route's position in the manifest (0-based), kept for messages and stable ties.
-	Index int   `json:"index"`
+	Index int   `json:"-"` // in memory only, like Pos
 	Match Match `json:"match"`
 	// Exactly one of Pool, Respond, Redirect is set.
 	Pool      string     `json:"pool,omitempty"`
@@ -261,7 +266,7 @@ type Route struct {
 	RateLimit string     `json:"rate_limit,omitempty"` // RateLimit name
 	Rewrite   *Rewrite   `json:"rewrite,omitempty"`
 	Transform *Transform `json:"transform,omitempty"` // applied after the gateway-wide Transform
-	Pos       Pos        `json:"pos"`
+	Pos       Pos        `json:"-"`                   // where it was written: messages only, never deployed or digested
 }
 
 // Match is a route's condition. Every listed condition must hold.
