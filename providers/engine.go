@@ -274,6 +274,9 @@ func Apply(ctx context.Context, p *Plan, provs map[string]Provider, opts ApplyOp
 	for _, pp := range p.Problems {
 		return rep, fmt.Errorf("providers: the plan has a problem on %s: %s", pp.Target, pp.Error)
 	}
+	if err := p.Unplanned(); err != nil {
+		return rep, err
+	}
 	var work []*TargetPlan
 	for _, tp := range p.Targets {
 		if !tp.HasChanges() {

@@ -3,8 +3,10 @@ package providers
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/edgegw/edgegw/manifest/ir"
@@ -288,6 +290,54 @@ type SkippedTarget struct {
 type TargetProblem struct {
 	Target string `json:"target"`
 	Error  string `json:"error"`
+}
+
+// Unplanned returns an error naming every configured target whose live state this plan could not read: no
+// provider in this build (Skipped), or no credentials (Offline). A plan with such a target cannot prove that
+// the live targets match the manifest, so apply refuses it and `plan --detailed-exitcode` does not exit 0.
+// It is nil when every configured target (or every one --target asked for) was planned.
+func (p *Plan) Unplanned() error {
+	var parts []string
+	var creds *CredentialsError
+	for _, s := range p.Skipped {
+		parts = append(parts, s.Target+": "+s.Reason)
+	}
+	for _, t := range p.Targets {
+		if t.Offline {
+			parts = append(parts, t.Target+": "+t.OfflineReason)
+			if creds == nil {
+				creds = &CredentialsError{Target: t.Target, Err: errors.New(t.OfflineReason)}
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	err := &UnplannedError{Targets: parts}
+	if len(p.Skipped) == 0 && creds != nil {
+		err.Credentials = creds
+	}
+	return err
+}
+
+// UnplannedError says which configured targets a plan could not read. Credentials is set when missing
+// credentials are the only reason, so the command exits with the credentials code.
+type UnplannedError struct {
+	Targets     []string
+	Credentials *CredentialsError
+}
+
+func (e *UnplannedError) Error() string {
+	return "providers: configured targets could not be planned, so nothing proves they match the manifest: " +
+		strings.Join(e.Targets, "; ") + " (give them credentials, use an edgegw build that includes them, or leave them out on purpose with --target)"
+}
+
+// Unwrap exposes the credentials error for the exit code.
+func (e *UnplannedError) Unwrap() error {
+	if e.Credentials == nil {
+		return nil
+	}
+	return e.Credentials
 }
 
 // HasChanges reports whether any target has changes.

@@ -422,3 +422,86 @@ routes:
 		t.Error("the test never rendered the secret reference; it would pass vacuously")
 	}
 }
+
+// A deploy decision never depends on where things were written: comments, moved lines and the spelling of
+// the manifest path are no change; a change of behaviour is.
+func TestPositionsAreNoChange(t *testing.T) {
+	m := quickstart(t)
+	workdir(t, m)
+	mustCode(t, edgegw(t, nil, "apply", "--auto-approve", "-f", "edgegw.yaml"), 0, "apply")
+	mustCode(t, edgegw(t, nil, "plan", "--detailed-exitcode", "-f", "./edgegw.yaml"), 0, "plan -f ./edgegw.yaml after apply -f edgegw.yaml")
+
+	// Comments above everything shift every line; the routes are listed in another order of lines.
+	moved := strings.Replace(string(m), "routes:\n", "# a comment\n# another\nroutes:\n", 1)
+	moved = "# header comment\n\n" + moved
+	write(t, "edgegw.yaml", []byte(moved))
+	mustCode(t, edgegw(t, nil, "plan", "--detailed-exitcode"), 0, "plan after a comment-only edit")
+	mustCode(t, edgegw(t, nil, "plan", "--detailed-exitcode", "-f", filepath.Join("..", filepath.Base(mustGetwd(t)), "edgegw.yaml")), 0, "plan -f ../dir/edgegw.yaml")
+
+	changed := strings.Replace(moved, "body: ok}", "body: ok-v2}", 1)
+	write(t, "edgegw.yaml", []byte(changed))
+	mustCode(t, edgegw(t, nil, "plan", "--detailed-exitcode"), 2, "plan after a route change")
+
+	b, err := os.ReadFile(filepath.Join(local.DefaultDir, "current", "gateway.ir.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{`"pos"`, `"index"`, `"line"`, "edgegw.yaml", `"tests"`, `"targets"`, `"dns"`} {
+		if bytes.Contains(b, []byte(leak)) {
+			t.Errorf("deployed gateway.ir.json holds %s:\n%s", leak, b)
+		}
+	}
+}
+
+func mustGetwd(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wd
+}
+
+// A configured target that cannot be planned never passes as "no changes": apply refuses with nothing
+// changed, plan --detailed-exitcode is not 0, and --target leaves it out on purpose.
+func TestUnplannableTargetFailsApply(t *testing.T) {
+	m := strings.Replace(string(quickstart(t)), "  local: {}\n",
+		"  local: {}\n  cloudflare: {account_id: \"0123\", zone: example.com, script: edge}\n", 1)
+	workdir(t, []byte(m))
+	r := edgegw(t, nil, "apply", "--auto-approve")
+	mustCode(t, r, cmdutil.ExitError, "apply with a target this build cannot plan")
+	if !strings.Contains(r.stderr, "cloudflare") || strings.Contains(r.stderr, "No changes") {
+		t.Errorf("apply stderr does not name the unplanned target or claims no changes:\n%s", r.stderr)
+	}
+	if _, err := os.Lstat(filepath.Join(local.DefaultDir, "current")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("apply refused but local was activated (current: %v)", err)
+	}
+	mustCode(t, edgegw(t, nil, "plan", "--detailed-exitcode"), cmdutil.ExitError, "plan --detailed-exitcode")
+	mustCode(t, edgegw(t, nil, "apply", "--auto-approve", "--target", "local"), 0, "apply --target local")
+	mustCode(t, edgegw(t, nil, "plan", "--detailed-exitcode", "--target", "local"), 0, "plan --target local")
+}
+
+func TestOfflineTargetFailsApplyWithCredentialsCode(t *testing.T) {
+	workdir(t, quickstart(t))
+	var out, errOut bytes.Buffer
+	f := &cmdutil.Factory{IO: cmdutil.TestIO(strings.NewReader(""), &out, &errOut), ManifestPath: "edgegw.yaml",
+		Now: time.Now, Getenv: func(string) string { return "" }}
+	offline := func(*ir.Gateway, providers.Config, []string) ([]providers.Target, []providers.SkippedTarget, error) {
+		reg, _ := providers.Lookup(local.Name)
+		return []providers.Target{{Name: "local", Registration: reg,
+			Offline: &providers.CredentialsError{Target: "local", Var: "EXAMPLE_TOKEN"}}}, nil, nil
+	}
+	cmd := apply.NewCmdApply(f, func(o *apply.Options) error {
+		o.TargetsFunc = offline
+		return apply.Run(context.Background(), o)
+	})
+	cmd.SetArgs([]string{"--auto-approve"})
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.Execute()
+	if code := cmdutil.ExitCode(err); code != cmdutil.ExitCredentials {
+		t.Fatalf("apply with an offline target: exit %d (%v), want %d\n%s", code, err, cmdutil.ExitCredentials, errOut.String())
+	}
+	if _, err := os.Lstat(filepath.Join(local.DefaultDir, "current")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("apply refused but something was activated (current: %v)", err)
+	}
+}

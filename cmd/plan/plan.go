@@ -104,6 +104,13 @@ func Run(ctx context.Context, o *Options) (err error) {
 		}
 		v.Info("Saved the plan to %s; apply exactly it with: edgegw apply %s", o.Out, o.Out)
 	}
+	if o.DetailedExitCode {
+		// "No changes" must mean every configured target was read and matches: one that could not be
+		// planned is an error, not a green check.
+		if err := pp.Plan.Unplanned(); err != nil {
+			return err
+		}
+	}
 	if o.DetailedExitCode && pp.Plan.HasChanges() {
 		return cmdutil.ChangesPresentError{}
 	}
