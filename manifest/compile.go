@@ -105,6 +105,17 @@ func (c *compiler) compile() *ir.Gateway {
 	c.compileTests()
 	c.checkSecrets()
 	c.checkUnused()
+	c.g.Sections = map[string]ir.Pos{}
+	for _, sec := range []string{"tls.hsts", "cors", "transform", "routes", "targets"} {
+		if p := c.pos(sec); p.Line > 0 {
+			c.g.Sections[sec] = p
+		}
+	}
+	for _, t := range c.g.Targets.Names() {
+		if p := c.pos("targets." + t); p.Line > 0 {
+			c.g.Sections["targets."+t] = p
+		}
+	}
 	return c.g
 }
 

@@ -80,8 +80,10 @@ func (c Capabilities) Get(f Feature) Support {
 
 // Finding is a feature the manifest needs and the target cannot enforce. validate prints it at Pos.
 type Finding struct {
-	Target  string  `json:"target"`
-	Route   string  `json:"route,omitempty"` // empty for a gateway-wide feature
+	Target string `json:"target"`
+	Route  string `json:"route,omitempty"` // empty for a gateway-wide feature
+	// Section is the manifest section a gateway-wide feature comes from ("cors", "tls.hsts", "transform").
+	Section string  `json:"section,omitempty"`
 	Pos     ir.Pos  `json:"pos"`
 	Feature Feature `json:"feature"`
 	Reason  string  `json:"reason"`
@@ -111,22 +113,28 @@ func CheckCapabilities(g *ir.Gateway, target string) []Finding {
 	}
 	companions := TargetCompanions(g, target)
 	var out []Finding
+	sections := map[Feature]string{HSTS: "tls.hsts", CORS: "cors", Transform: "transform"}
 	check := func(route string, pos ir.Pos, f Feature) {
 		s := reg.Capabilities.Get(f)
 		if s.Supported || (s.Companion != "" && slices.Contains(companions, s.Companion)) {
 			return
 		}
-		out = append(out, Finding{Target: target, Route: route, Pos: pos, Feature: f, Reason: s.Reason, Companion: s.Companion})
+		fd := Finding{Target: target, Route: route, Pos: pos, Feature: f, Reason: s.Reason, Companion: s.Companion}
+		if route == "" {
+			fd.Section = sections[f]
+		}
+		out = append(out, fd)
 	}
+	// A gateway-wide feature is found at the section that asks for it.
 	if g.HSTS != nil {
-		check("", ir.Pos{}, HSTS)
+		check("", g.SectionPos("tls.hsts"), HSTS)
 	}
 	if g.CORS != nil {
-		check("", ir.Pos{}, CORS)
+		check("", g.SectionPos("cors"), CORS)
 	}
 	if len(g.Transform.Request.RemoveHeaders)+len(g.Transform.Request.SetHeaders)+
 		len(g.Transform.Response.RemoveHeaders)+len(g.Transform.Response.SetHeaders) > 0 || g.Transform.RequestIDHeader != "" {
-		check("", ir.Pos{}, Transform)
+		check("", g.SectionPos("transform"), Transform)
 	}
 	for _, r := range g.Routes {
 		for _, f := range RouteFeatures(g, r) {

@@ -1,6 +1,6 @@
 // Package providers implements `edgegw providers`: the capability matrix of every provider built into
 // this edgegw (what each target enforces natively, and how, or why not), generated from the registry. With
-// --format markdown it prints the README's table. It also gives `edgegw validate --target` its check.
+// --format markdown it prints the README's table. `edgegw validate --target` runs the same check itself.
 package providers
 
 import (
@@ -14,9 +14,6 @@ import (
 
 	"github.com/edgegw/edgegw/cmd/cmdutil"
 	"github.com/edgegw/edgegw/cmd/root"
-	"github.com/edgegw/edgegw/cmd/validate"
-	"github.com/edgegw/edgegw/manifest"
-	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
 )
 
@@ -34,8 +31,6 @@ type Options struct {
 
 func init() {
 	root.AddCommand(func(f *cmdutil.Factory) *cobra.Command { return NewCmdProviders(f, nil) })
-	validate.TargetCheck = TargetDiagnostics
-	validate.TargetKnown = func(name string) bool { _, ok := providers.Lookup(name); return ok }
 }
 
 // NewCmdProviders builds the command; runF replaces the behaviour in tests.
@@ -153,29 +148,4 @@ func Markdown(regs []providers.Registration) string {
 	}
 	b.WriteString("\n")
 	return b.String()
-}
-
-// TargetDiagnostics turns providers.CheckCapabilities into diagnostics at the manifest's line:col, for
-// `edgegw validate --target`.
-func TargetDiagnostics(g *ir.Gateway, target string) (manifest.Diagnostics, error) {
-	if _, ok := providers.Lookup(target); !ok {
-		return nil, fmt.Errorf("validate: --target %s: no such provider in this build (known: %s)", target, strings.Join(providers.Names(), ", "))
-	}
-	var ds manifest.Diagnostics
-	for _, f := range providers.CheckCapabilities(g, target) {
-		what := "the gateway"
-		if f.Route != "" {
-			what = "route " + f.Route
-		}
-		detail := f.Reason
-		if f.Companion != "" {
-			detail += fmt.Sprintf("\nadd %q to targets.%s.companions to enforce it with the documented companion", f.Companion, target)
-		} else {
-			detail += "\nremove the feature from the route or do not deploy it to " + target
-		}
-		ds = append(ds, manifest.Diagnostic{Severity: manifest.SeverityError, Code: manifest.CodeCapability,
-			Summary: fmt.Sprintf("%s needs %s, which %s cannot enforce", what, f.Feature, target), Detail: detail,
-			Range: manifest.Range{File: f.Pos.File, Start: manifest.Point{Line: f.Pos.Line, Col: f.Pos.Col}}})
-	}
-	return ds, nil
 }

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/edgegw/edgegw/cmd/cmdutil"
 	"github.com/edgegw/edgegw/cmd/root"
 	"github.com/edgegw/edgegw/manifest"
+	"github.com/edgegw/edgegw/providers"
 	"github.com/edgegw/edgegw/render"
 )
 
@@ -45,7 +45,7 @@ the same manifest gives the same bytes. Target "ir" writes the intermediate repr
 			return Run(opts)
 		},
 	}
-	cmd.Flags().StringSliceVarP(&opts.Targets, "target", "t", []string{"ir"}, "renderers to run: "+strings.Join(render.Names(), ", ")+" (repeatable)")
+	cmd.Flags().StringSliceVarP(&opts.Targets, "target", "t", []string{"ir"}, "targets to render (repeatable): any target, or ir for the IR itself")
 	cmd.Flags().StringVarP(&opts.OutDir, "out", "o", "dist", "output folder")
 	return cmd
 }
@@ -60,13 +60,23 @@ func Run(o *Options) error {
 	// Render everything first: nothing is written unless every target renders.
 	var all []render.Artifact
 	for _, t := range o.Targets {
-		r, err := render.Lookup(t)
+		if err := providers.CheckTargetName(t, true); err != nil {
+			return err
+		}
+		name := t
+		if reg, ok := providers.Lookup(t); ok {
+			name = reg.Renderer // a target renders with its registered renderer, into its own folder
+		}
+		r, err := render.Lookup(name)
 		if err != nil {
 			return err
 		}
 		arts, err := r.Render(g)
 		if err != nil {
 			return fmt.Errorf("render %s: %w", t, err)
+		}
+		for i := range arts {
+			arts[i].Target = t
 		}
 		all = append(all, arts...)
 	}

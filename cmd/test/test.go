@@ -18,6 +18,7 @@ import (
 	"github.com/edgegw/edgegw/gateway/testrun"
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
+	"github.com/edgegw/edgegw/providers"
 )
 
 // TestOptions are the inputs of `edgegw test`.
@@ -63,7 +64,7 @@ Exit status is 0 only when every case passes on every target run.`,
 			return Run(opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Target, "target", "ref", "where to run: "+strings.Join(testrun.Targets, ", ")+" or all")
+	cmd.Flags().StringVar(&opts.Target, "target", testrun.RefTarget, "the target whose runtime runs the cases (local: the reference gateway), or all")
 	cmd.Flags().StringVar(&opts.Run, "run", "", "run only the cases whose name matches this regular expression")
 	return cmd
 }
@@ -76,9 +77,14 @@ type caseLine struct {
 
 // Run loads the manifest, runs the cases and prints one line per case.
 func Run(o *TestOptions) error {
+	if o.Target != "all" {
+		if err := providers.CheckTargetName(o.Target, false); err != nil {
+			return err
+		}
+	}
 	targets, runners, err := testrun.Resolve(o.Target)
 	if err != nil {
-		return fmt.Errorf("test: %w", err)
+		return err
 	}
 	var filter *regexp.Regexp
 	if o.Run != "" {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/edgegw/edgegw/internal/clitest"
 
-	_ "github.com/edgegw/edgegw/cmd/test"
+	_ "github.com/edgegw/edgegw/cmd" // every command and target, as in the binary
 )
 
 func run(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
@@ -25,7 +25,7 @@ func TestExamplesPass(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	if !strings.Contains(out, "PASS  ref  canary header steers to the canary pool") {
+	if !strings.Contains(out, "PASS  local canary header steers to the canary pool") {
 		t.Errorf("no PASS line for the canary case:\n%s", out)
 	}
 	// full.yaml verifies RS256/ES256 against a JWKS: its jwt: cases are signed with a generated key, and
@@ -54,7 +54,7 @@ func TestJSONIsOneLinePerCase(t *testing.T) {
 			Name   string `json:"name"`
 			Pass   *bool  `json:"pass"`
 		}
-		if err := json.Unmarshal([]byte(l), &v); err != nil || v.Type != "test" || v.Target != "ref" || v.Name == "" || v.Pass == nil {
+		if err := json.Unmarshal([]byte(l), &v); err != nil || v.Type != "test" || v.Target != "local" || v.Name == "" || v.Pass == nil {
 			t.Errorf("bad NDJSON line %q (%v)", l, err)
 		}
 	}
@@ -77,7 +77,7 @@ func TestFailingCaseExits1WithTheDifference(t *testing.T) {
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
-	if !strings.Contains(out, "FAIL  ref  health answered at the edge") || !strings.Contains(out, "status: want 204, got 200") {
+	if !strings.Contains(out, "FAIL  local health answered at the edge") || !strings.Contains(out, "status: want 204, got 200") {
 		t.Errorf("failure report:\n%s", out)
 	}
 	if !strings.Contains(errOut, "1 passed, 1 failed") {
@@ -89,14 +89,19 @@ func TestFailingCaseExits1WithTheDifference(t *testing.T) {
 	}
 }
 
-func TestUnknownAndUnregisteredTargets(t *testing.T) {
+func TestUnknownAndRenamedTargets(t *testing.T) {
 	_, errOut, code := run(t, nil, "test", "-f", full, "--target", "akamai")
-	if code != 1 || !strings.Contains(errOut, "ref, workers, cloudfront, fastly, azure, gcp") {
+	if code != 1 || !strings.Contains(errOut, `no target named "akamai"`) || !strings.Contains(errOut, "local") {
 		t.Errorf("unknown target: exit %d %q", code, errOut)
 	}
-	_, errOut, code = run(t, nil, "test", "-f", full, "--target", "gcp")
-	if code != 1 || !strings.Contains(errOut, "no test runner") {
-		t.Errorf("unregistered target: exit %d %q", code, errOut)
+	for old, now := range map[string]string{"ref": "local", "workers": "cloudflare"} {
+		_, errOut, code = run(t, nil, "test", "-f", full, "--target", old)
+		if code != 1 || !strings.Contains(errOut, `is now called "`+now+`"`) {
+			t.Errorf("--target %s: exit %d %q, want the new name %s", old, code, errOut, now)
+		}
+	}
+	if _, errOut, code = run(t, nil, "test", "-f", full, "--target", "local"); code != 0 {
+		t.Errorf("--target local: exit %d %q", code, errOut)
 	}
 }
 

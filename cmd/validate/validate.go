@@ -10,14 +10,8 @@ import (
 	"github.com/edgegw/edgegw/cmd/root"
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
+	"github.com/edgegw/edgegw/providers"
 )
-
-// TargetCheck checks the IR against a target's capabilities and returns diagnostics for what it cannot
-// enforce. The providers package installs it; nil means no target checks are available.
-var TargetCheck func(g *ir.Gateway, target string) (manifest.Diagnostics, error)
-
-// TargetKnown reports whether this build has a provider for a target; installed with TargetCheck.
-var TargetKnown func(target string) bool
 
 // Options are the inputs of `edgegw validate`.
 type Options struct {
@@ -58,30 +52,26 @@ enforce everything the manifest asks of it.`,
 func Run(o *Options) error {
 	g, diags := manifest.Load(o.ManifestPath)
 	if g != nil && len(o.Targets) > 0 {
-		if TargetCheck == nil || TargetKnown == nil {
-			return fmt.Errorf("validate: no target capabilities are linked into this build")
-		}
 		targets := o.Targets
 		if len(targets) == 1 && targets[0] == "all" {
 			// "all" is the manifest's targets; one this build cannot deploy is said, not silently passed.
 			targets = nil
 			for _, t := range g.Targets.Names() {
-				if TargetKnown(t) {
+				if _, ok := providers.Lookup(t); ok {
 					targets = append(targets, t)
 					continue
 				}
 				diags = append(diags, manifest.Diagnostic{Severity: manifest.SeverityWarning, Code: manifest.CodeCapability,
 					Summary: fmt.Sprintf("target %s is configured, but this build of edgegw has no provider for it: its capabilities were not checked", t),
 					Detail:  "see edgegw providers for the targets this build deploys to",
-					Range:   manifest.Range{File: o.ManifestPath}})
+					Range:   posRange(o.ManifestPath, g.SectionPos("targets."+t))})
 			}
 		}
 		for _, t := range targets {
-			more, err := TargetCheck(g, t)
-			if err != nil {
+			if err := providers.CheckTargetName(t, false); err != nil {
 				return err
 			}
-			diags = append(diags, more...)
+			diags = append(diags, TargetDiagnostics(g, o.ManifestPath, t)...)
 		}
 		diags.Sort()
 	}
@@ -96,4 +86,43 @@ func Run(o *Options) error {
 		fmt.Fprintf(o.IO.ErrOut, "%s: valid (%d routes, %d warnings)\n", o.ManifestPath, len(g.Routes), len(diags))
 	}
 	return nil
+}
+
+// TargetDiagnostics turns providers.CheckCapabilities into diagnostics at the manifest's line:col: a route's
+// finding at the route, a gateway-wide one at the section that asks for it.
+func TargetDiagnostics(g *ir.Gateway, file, target string) manifest.Diagnostics {
+	var ds manifest.Diagnostics
+	for _, f := range providers.CheckCapabilities(g, target) {
+		what, fix := "the gateway", ""
+		switch {
+		case f.Route != "":
+			what = "route " + f.Route
+			fix = "remove the feature from the route, or do not deploy the manifest to " + target
+		case f.Section != "":
+			what = "the gateway (" + f.Section + ")"
+			fix = "every response of the gateway depends on " + f.Section + ": deploy to a target that enforces it, or remove the " + f.Section + " section"
+		}
+		detail := f.Reason
+		if f.Companion != "" {
+			detail += fmt.Sprintf("\nadd %q to targets.%s.companions to enforce it with the documented companion", f.Companion, target)
+		} else if fix != "" {
+			detail += "\n" + fix
+		}
+		pos := f.Pos
+		if pos.Line == 0 {
+			pos = g.SectionPos("targets." + target)
+		}
+		ds = append(ds, manifest.Diagnostic{Severity: manifest.SeverityError, Code: manifest.CodeCapability,
+			Summary: fmt.Sprintf("%s needs %s, which %s cannot enforce", what, f.Feature, target), Detail: detail,
+			Range: posRange(file, pos)})
+	}
+	return ds
+}
+
+// posRange is the diagnostic range of a position; the file alone when the position is unknown.
+func posRange(file string, p ir.Pos) manifest.Range {
+	if p.File != "" {
+		file = p.File
+	}
+	return manifest.Range{File: file, Start: manifest.Point{Line: p.Line, Col: p.Col}}
 }

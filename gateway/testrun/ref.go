@@ -16,7 +16,11 @@ import (
 	"github.com/edgegw/edgegw/manifest/ir"
 )
 
-func init() { Register("ref", refRunner{}) }
+// RefTarget is the target whose runner is the reference gateway: the local target deploys the IR and
+// `edgegw dev` serves it with that gateway.
+const RefTarget = "local"
+
+func init() { Register(RefTarget, refRunner{}) }
 
 // refRunner runs cases through the reference gateway, in process, with every origin replaced by a real
 // loopback server that records what it received. Each case gets a fresh gateway, so rate-limit and breaker
@@ -49,7 +53,7 @@ func (refRunner) Run(ctx context.Context, g *ir.Gateway, cases []ir.TestCase, en
 
 func runRef(ctx context.Context, g *ir.Gateway, tc ir.TestCase, env Env, base gateway.Options, probe *gateway.Gateway,
 	origins map[string]*recordingOrigin, keys *KeyCache) Result {
-	res := Result{Target: "ref", Name: tc.Name, Pos: posString(tc.Pos)}
+	res := Result{Target: RefTarget, Name: tc.Name, Pos: posString(tc.Pos)}
 	req, err := NewRequest(tc.Request)
 	if err != nil {
 		res.Error = err.Error()

@@ -2,6 +2,7 @@ package testrun
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ func env(vars map[string]string) Env {
 
 func runRefCases(t *testing.T, g *ir.Gateway, e Env) []Result {
 	t.Helper()
-	_, rs, err := Resolve("ref")
+	_, rs, err := Resolve(RefTarget)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,14 +131,12 @@ func TestFailingCaseReportsEveryDifference(t *testing.T) {
 }
 
 func TestResolveTargets(t *testing.T) {
-	if _, _, err := Resolve("nope"); err == nil || !strings.Contains(err.Error(), "ref, workers, cloudfront, fastly, azure, gcp") {
-		t.Errorf("unknown target error %v should list the known targets", err)
-	}
-	if _, _, err := Resolve("fastly"); err == nil || !strings.Contains(err.Error(), "no test runner") || !strings.Contains(err.Error(), "ref") {
+	// A target with no runner in this build: the error names the ones that have one.
+	if _, _, err := Resolve("no-such-target"); err == nil || !strings.Contains(err.Error(), "no test runner") || !strings.Contains(err.Error(), RefTarget) {
 		t.Errorf("unregistered target error %v", err)
 	}
 	names, rs, err := Resolve("all")
-	if err != nil || len(rs) == 0 || names[0] != "ref" {
+	if err != nil || len(rs) != len(names) || !slices.Contains(names, RefTarget) {
 		t.Errorf("all: %v %v", names, err)
 	}
 }

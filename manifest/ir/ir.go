@@ -55,7 +55,13 @@ type Gateway struct {
 	Targets       Targets      `json:"-"`
 	DNS           *DNS         `json:"-"`
 	Tests         []TestCase   `json:"-"`
+	// Sections holds where manifest sections were written, by dotted path ("cors", "tls.hsts",
+	// "transform", "targets.local"): gateway-wide findings point there. In memory only, like Pos.
+	Sections map[string]Pos `json:"-"`
 }
+
+// SectionPos returns where a section was written; a zero Pos when unknown.
+func (g *Gateway) SectionPos(path string) Pos { return g.Sections[path] }
 
 // Domain is one host the gateway answers.
 type Domain struct {
