@@ -505,3 +505,21 @@ func TestOfflineTargetFailsApplyWithCredentialsCode(t *testing.T) {
 		t.Fatalf("apply refused but something was activated (current: %v)", err)
 	}
 }
+
+// The local target lives next to the manifest, not in the directory edgegw runs from.
+func TestLocalTargetFollowsTheManifestDirectory(t *testing.T) {
+	m := quickstart(t)
+	t.Chdir(t.TempDir())
+	if err := os.Mkdir("sub", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join("sub", "edgegw.yaml"), m)
+	mustCode(t, edgegw(t, nil, "apply", "--auto-approve", "-f", filepath.Join("sub", "edgegw.yaml")), 0, "apply -f sub/edgegw.yaml")
+	if _, err := os.Lstat(filepath.Join("sub", local.DefaultDir, "current")); err != nil {
+		t.Errorf("no live version under sub/%s: %v", local.DefaultDir, err)
+	}
+	if _, err := os.Stat(local.DefaultDir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("apply -f sub/edgegw.yaml deployed into the working directory's %s (%v)", local.DefaultDir, err)
+	}
+	mustCode(t, edgegw(t, nil, "plan", "--detailed-exitcode", "-f", filepath.Join("sub", "edgegw.yaml")), 0, "plan from the parent directory")
+}
