@@ -387,7 +387,7 @@ func Apply(ctx context.Context, p *Plan, provs map[string]Provider, opts ApplyOp
 		prov := provs[tp.Target]
 		rec := DeployRecord{Target: tp.Target, Kind: opts.Kind, Previous: tp.RestorePoint, Commit: p.Commit, Dirty: p.Dirty,
 			ManifestPath: p.ManifestPath, ManifestDigest: p.ManifestDigest, Artifacts: tp.Digests(), Who: opts.Who,
-			Time: opts.Now().UTC(), Note: opts.Note}
+			Time: opts.Now().UTC(), Note: opts.Note, Gateway: Summarize(opts.Gateway)}
 		opts.Progress(Progress{Target: tp.Target, Step: "activate", Status: "start"})
 		var res *Result
 		var err error
@@ -431,7 +431,7 @@ func restore(ctx context.Context, activated []*TargetPlan, provs map[string]Prov
 		rec := DeployRecord{Target: tp.Target, Kind: KindRestore, Previous: RestorePoint{Target: tp.Target, Version: r.Version},
 			Who: opts.Who, Time: opts.Now().UTC(), Note: "restored after a failed apply: " + cause.Error()}
 		if prev := findOrigin(mustHistory(ctx, provs[tp.Target]), tp.RestorePoint.Version); prev != nil {
-			rec.Commit, rec.Dirty, rec.ManifestPath, rec.ManifestDigest, rec.Artifacts = prev.Commit, prev.Dirty, prev.ManifestPath, prev.ManifestDigest, prev.Artifacts
+			rec.Commit, rec.Dirty, rec.ManifestPath, rec.ManifestDigest, rec.Artifacts, rec.Gateway = prev.Commit, prev.Dirty, prev.ManifestPath, prev.ManifestDigest, prev.Artifacts, prev.Gateway
 		}
 		res, err := provs[tp.Target].Rollback(ctx, tp.RestorePoint, rec)
 		if err != nil {
@@ -628,7 +628,7 @@ func Rollback(ctx context.Context, targets []Provider, opts RollbackOptions) (*R
 		rec := DeployRecord{Target: rp.Target, Kind: KindRollback, Previous: RestorePoint{Target: rp.Target, Version: rp.From},
 			Who: opts.Who, Time: opts.Now().UTC(), Note: fmt.Sprintf("rollback from version %s to %s", rp.From, rp.To.Version)}
 		if o := rp.Origin; o != nil {
-			rec.Commit, rec.Dirty, rec.ManifestPath, rec.ManifestDigest, rec.Artifacts = o.Commit, o.Dirty, o.ManifestPath, o.ManifestDigest, o.Artifacts
+			rec.Commit, rec.Dirty, rec.ManifestPath, rec.ManifestDigest, rec.Artifacts, rec.Gateway = o.Commit, o.Dirty, o.ManifestPath, o.ManifestDigest, o.Artifacts, o.Gateway
 		}
 		opts.Progress(Progress{Target: rp.Target, Step: "rollback", Status: "start", Version: rp.To.Version})
 		res, err := provs[rp.Target].Rollback(call, rp.To, rec)

@@ -223,16 +223,21 @@ func TestForceUnlock(t *testing.T) {
 	}
 }
 
+// The guards work through a provider that keeps no IR and gives no artifacts back (the fake, like most
+// vendors): the engine compares the live deploy record's gateway summary with the manifest.
 func TestThresholds(t *testing.T) {
 	a := fake.New("a")
 	g := gateway("r1", "r2", "r3", "r4")
-	// The fake keeps no live IR, so plan against a gateway-aware target: build the plan by hand.
 	if _, err := apply(t, g, providers.ApplyOptions{}, a); err != nil {
 		t.Fatal(err)
 	}
 	p := plan(t, gateway("r1"), a)
-	p.Targets[0].LiveRoutes = 4
-	p.Targets[0].Changes = append(p.Targets[0].Changes, providers.GatewayChanges(g, gateway("r1"))...)
+	if p.Targets[0].LiveRoutes != 4 {
+		t.Fatalf("live routes from the record = %d, want 4", p.Targets[0].LiveRoutes)
+	}
+	if _, _, del := p.Targets[0].Count("route"); del != 3 {
+		t.Fatalf("plan deletes %d routes, want 3: %+v", del, p.Targets[0].Changes)
+	}
 	_, err := providers.Apply(context.Background(), p, provs(a), providers.ApplyOptions{Gateway: gateway("r1")})
 	var th *providers.ThresholdError
 	if !errors.As(err, &th) || !strings.Contains(err.Error(), "deletes 3 of 4 live routes") {
@@ -241,23 +246,40 @@ func TestThresholds(t *testing.T) {
 	if _, err := providers.Apply(context.Background(), p, provs(a), providers.ApplyOptions{Gateway: gateway("r1"), Force: true}); err != nil {
 		t.Fatalf("with Force: %v", err)
 	}
+	// Deleting 1 of 4 is under the threshold.
+	if _, err := apply(t, g, providers.ApplyOptions{Force: true}, a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apply(t, gateway("r1", "r2", "r3"), providers.ApplyOptions{}, a); err != nil {
+		t.Fatalf("deleting 1 of 4 live routes: %v", err)
+	}
+	// The same gateway again is no change, decided from the record's digests alone.
+	if p := plan(t, gateway("r1", "r2", "r3"), a); p.HasChanges() {
+		t.Fatalf("unchanged gateway planned as a change: %+v", p.Targets[0].Changes)
+	}
 }
 
 func TestApexChangeNeedsForce(t *testing.T) {
+	a := fake.New("a")
 	old := gateway("r1")
 	old.Domains = append(old.Domains, ir.Domain{Host: "example.com", Zone: "example.com", Apex: true, Pos: ir.Pos{File: "edgegw.yaml", Line: 4, Col: 5}})
-	changes := providers.GatewayChanges(old, gateway("r1"))
-	p := &providers.Plan{Targets: []*providers.TargetPlan{{Target: "a", LiveVersion: "1", Changes: changes}}}
-	err := providers.CheckThresholds(p, providers.DefaultMaxDeleteShare)
-	if err == nil || !strings.Contains(err.Error(), "apex domain example.com (edgegw.yaml:4:5)") {
-		t.Fatalf("removing a live apex: %v", err)
+	if _, err := apply(t, old, providers.ApplyOptions{}, a); err != nil {
+		t.Fatal(err)
+	}
+	_, err := apply(t, gateway("r1"), providers.ApplyOptions{}, a)
+	if err == nil || !strings.Contains(err.Error(), "delete apex domain example.com") {
+		t.Fatalf("removing a live apex through a provider that keeps no IR: %v", err)
+	}
+	if _, err := apply(t, gateway("r1"), providers.ApplyOptions{Force: true}, a); err != nil {
+		t.Fatalf("with Force: %v", err)
 	}
 }
 
 func TestRollbackAfterRollback(t *testing.T) {
 	a := fake.New("a")
 	for _, g := range []*ir.Gateway{gateway("v1"), gateway("v2"), gateway("v3")} {
-		if _, err := apply(t, g, providers.ApplyOptions{}, a); err != nil {
+		// Each version replaces the one route: that is a deletion of every live route, so Force.
+		if _, err := apply(t, g, providers.ApplyOptions{Force: true}, a); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -312,7 +334,7 @@ func TestSecretsNeverLeave(t *testing.T) {
 	if !strings.Contains(log.String(), "(sensitive)") {
 		t.Errorf("log %q does not show the redaction", log.String())
 	}
-	_, err := providers.Apply(context.Background(), plan(t, gateway("v2"), a), provs(a), providers.ApplyOptions{Gateway: g})
+	_, err := providers.Apply(context.Background(), plan(t, gateway("v2"), a), provs(a), providers.ApplyOptions{Gateway: g, Force: true})
 	if err == nil || !strings.Contains(err.Error(), "export JWT_SECRET_KEY") {
 		t.Errorf("missing secret: %v", err)
 	}

@@ -2,6 +2,8 @@ package providers
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -142,12 +144,58 @@ func (p *TargetPlan) Digests() []ArtifactDigest {
 type LiveState struct {
 	Token   string
 	Version string // "" when nothing is deployed
-	// Artifacts are the live artifacts as the renderer would have produced them.
+	// Artifacts are the live artifacts, when the vendor gives them back as the renderer produced them;
+	// a provider that cannot may leave them nil and report Record instead.
 	Artifacts []render.Artifact
-	// Gateway is the live IR when the target keeps it (local) or a record does; it enables route-level
-	// changes. Nil otherwise.
+	// Record is the deploy record the provider wrote for the live version. Its artifact digests and gateway
+	// summary are compared with the manifest, never re-serialised vendor state.
+	Record *DeployRecord
+	// Gateway is the live IR when the target keeps it (local). Nil otherwise.
 	Gateway *ir.Gateway
 	Detail  map[string]string
+}
+
+// GatewaySummary identifies what a gateway does, for deploy records: the digest of its canonical IR, and
+// each route's and domain's digest, routes in IR order. It carries no positions.
+type GatewaySummary struct {
+	Digest  string          `json:"digest"`
+	Routes  []EntityDigest  `json:"routes"`
+	Domains []DomainSummary `json:"domains"`
+}
+
+// EntityDigest is a named IR entity and the digest of its meaning.
+type EntityDigest struct {
+	Name   string `json:"name"`
+	Digest string `json:"digest"`
+}
+
+// DomainSummary is a domain in a GatewaySummary.
+type DomainSummary struct {
+	Host   string `json:"host"`
+	Apex   bool   `json:"apex,omitempty"`
+	Digest string `json:"digest"`
+}
+
+// Summarize returns the summary of g; nil for a nil gateway.
+func Summarize(g *ir.Gateway) *GatewaySummary {
+	if g == nil {
+		return nil
+	}
+	s := &GatewaySummary{Digest: digestJSON(g), Routes: []EntityDigest{}, Domains: []DomainSummary{}}
+	for _, r := range g.Routes {
+		s.Routes = append(s.Routes, EntityDigest{Name: r.Name, Digest: digestJSON(r)})
+	}
+	for _, d := range g.Domains {
+		s.Domains = append(s.Domains, DomainSummary{Host: d.Host, Apex: d.Apex, Digest: digestJSON(d)})
+	}
+	return s
+}
+
+// digestJSON digests the canonical JSON of v, which holds no positions (ir's json tags leave them out).
+func digestJSON(v any) string {
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // Plan artifacts from desired artifacts.
@@ -168,55 +216,99 @@ func Diff(target, renderer string, live LiveState, in PlanInput) *TargetPlan {
 		RestorePoint: RestorePoint{Target: target, Version: live.Version, Detail: live.Detail},
 		Artifacts:    plannedArtifacts(in.Artifacts), Live: live.Artifacts,
 	}
-	if live.Gateway != nil {
-		p.LiveRoutes = len(live.Gateway.Routes)
+	liveSummary := Summarize(live.Gateway)
+	if liveSummary == nil && live.Record != nil {
+		liveSummary = live.Record.Gateway
 	}
-	diffKeyed(live.Artifacts, in.Artifacts, func(a render.Artifact) string { return a.Path },
-		func(o, n render.Artifact, _, _ int) bool { return !bytes.Equal(o.Data, n.Data) },
-		func(act Action, o, n *render.Artifact) {
-			c := Change{Action: act, Kind: "artifact"}
-			if o != nil {
-				c.Name, c.Before = o.Path, o.Digest()
-			}
-			if n != nil {
-				c.Name, c.After = n.Path, n.Digest()
-			}
-			p.Changes = append(p.Changes, c)
-		})
+	if liveSummary != nil {
+		p.LiveRoutes = len(liveSummary.Routes)
+	}
+	if live.Artifacts == nil && live.Record != nil {
+		// The vendor does not give artifacts back: compare digests with what the live record says it shipped.
+		liveArts := live.Record.Artifacts
+		diffKeyed(liveArts, p.Digests(), func(a ArtifactDigest) string { return a.Path },
+			func(o, n ArtifactDigest, _, _ int) bool { return o.Digest != n.Digest },
+			func(act Action, o, n *ArtifactDigest) {
+				c := Change{Action: act, Kind: "artifact"}
+				if o != nil {
+					c.Name, c.Before = o.Path, o.Digest
+				}
+				if n != nil {
+					c.Name, c.After = n.Path, n.Digest
+				}
+				p.Changes = append(p.Changes, c)
+			})
+	} else {
+		diffKeyed(live.Artifacts, in.Artifacts, func(a render.Artifact) string { return a.Path },
+			func(o, n render.Artifact, _, _ int) bool { return !bytes.Equal(o.Data, n.Data) },
+			func(act Action, o, n *render.Artifact) {
+				c := Change{Action: act, Kind: "artifact"}
+				if o != nil {
+					c.Name, c.Before = o.Path, o.Digest()
+				}
+				if n != nil {
+					c.Name, c.After = n.Path, n.Digest()
+				}
+				p.Changes = append(p.Changes, c)
+			})
+	}
 	if !p.HasChanges() || in.Gateway == nil {
 		return p
 	}
-	if live.Gateway != nil || live.Version == "" {
-		p.Changes = append(p.Changes, GatewayChanges(live.Gateway, in.Gateway)...)
+	if liveSummary != nil || live.Version == "" {
+		p.Changes = append(p.Changes, summaryChanges(liveSummary, in.Gateway, live.Gateway)...)
 	}
 	return p
 }
 
 // GatewayChanges lists the route and domain changes from old (nil: nothing live) to new.
 func GatewayChanges(old, new *ir.Gateway) []Change {
+	return summaryChanges(Summarize(old), new, old)
+}
+
+// summaryChanges lists the route and domain changes from old (nil: nothing live) to new. Positions come
+// from new, and for deletions from oldIR when it is known.
+func summaryChanges(old *GatewaySummary, new, oldIR *ir.Gateway) []Change {
 	if old == nil {
-		old = &ir.Gateway{}
+		old = &GatewaySummary{}
 	}
+	cur := Summarize(new)
 	var out []Change
 	// A route that moved in the precedence order changed meaning even if its own fields did not.
-	diffKeyed(old.Routes, new.Routes, func(r ir.Route) string { return r.Name },
-		func(o, n ir.Route, oi, ni int) bool { return oi != ni || routeKey(o) != routeKey(n) },
-		func(act Action, o, n *ir.Route) {
-			r := n
-			if r == nil {
-				r = o
+	diffKeyed(old.Routes, cur.Routes, func(r EntityDigest) string { return r.Name },
+		func(o, n EntityDigest, oi, ni int) bool { return oi != ni || o.Digest != n.Digest },
+		func(act Action, o, n *EntityDigest) {
+			c := Change{Action: act, Kind: "route"}
+			if n != nil {
+				c.Name, c.Pos = n.Name, new.Route(n.Name).Pos
+			} else {
+				c.Name = o.Name
+				if oldIR != nil && oldIR.Route(o.Name) != nil {
+					c.Pos = oldIR.Route(o.Name).Pos
+				}
 			}
-			out = append(out, Change{Action: act, Kind: "route", Name: r.Name, Pos: r.Pos})
+			out = append(out, c)
 		})
-	diffKeyed(old.Domains, new.Domains, func(d ir.Domain) string { return d.Host },
-		func(o, n ir.Domain, _, _ int) bool { return domainKey(o) != domainKey(n) },
-		func(act Action, o, n *ir.Domain) {
-			d, apex := n, false
-			if d == nil {
-				d = o
+	domainPos := func(g *ir.Gateway, host string) ir.Pos {
+		if g != nil {
+			for _, d := range g.Domains {
+				if d.Host == host {
+					return d.Pos
+				}
 			}
-			apex = d.Apex || (o != nil && o.Apex)
-			out = append(out, Change{Action: act, Kind: "domain", Name: d.Host, Pos: d.Pos, Apex: apex})
+		}
+		return ir.Pos{}
+	}
+	diffKeyed(old.Domains, cur.Domains, func(d DomainSummary) string { return d.Host },
+		func(o, n DomainSummary, _, _ int) bool { return o.Digest != n.Digest },
+		func(act Action, o, n *DomainSummary) {
+			c := Change{Action: act, Kind: "domain", Apex: (n != nil && n.Apex) || (o != nil && o.Apex)}
+			if n != nil {
+				c.Name, c.Pos = n.Host, domainPos(new, n.Host)
+			} else {
+				c.Name, c.Pos = o.Host, domainPos(oldIR, o.Host)
+			}
+			out = append(out, c)
 		})
 	return out
 }
@@ -244,19 +336,6 @@ func diffKeyed[T any](old, new []T, key func(T) string, changed func(o, n T, oi,
 			emit(Delete, &old[oi], nil)
 		}
 	}
-}
-
-// routeKey is a route's meaning without its position, so moving lines in the manifest is not a change.
-func routeKey(r ir.Route) string {
-	r.Pos, r.Index = ir.Pos{}, 0
-	b, _ := json.Marshal(r)
-	return string(b)
-}
-
-func domainKey(d ir.Domain) string {
-	d.Pos = ir.Pos{}
-	b, _ := json.Marshal(d)
-	return string(b)
 }
 
 // PlanFormatVersion is the version of the saved plan file. Apply refuses another version.

@@ -33,9 +33,12 @@ type DeployRecord struct {
 	ManifestPath   string           `json:"manifest_path,omitempty"`
 	ManifestDigest string           `json:"manifest_digest,omitempty"`
 	Artifacts      []ArtifactDigest `json:"artifacts,omitempty"`
-	Who            string           `json:"who"`
-	Time           time.Time        `json:"time"`
-	Note           string           `json:"note,omitempty"`
+	// Gateway is what the version does, without positions: plan compares it with the manifest, so route
+	// changes and the deletion and apex guards work on every target, also on those that keep no IR.
+	Gateway *GatewaySummary `json:"gateway,omitempty"`
+	Who     string          `json:"who"`
+	Time    time.Time       `json:"time"`
+	Note    string          `json:"note,omitempty"`
 }
 
 // CommitLabel is the commit for display: short sha, "+dirty", or "(not in git)".

@@ -108,9 +108,18 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 	if p.Faults.Plan != nil {
 		return nil, p.Faults.Plan
 	}
-	live := providers.LiveState{Token: p.tokenLocked(), Artifacts: p.versions[p.live]}
+	// Like most vendors, the fake keeps neither the IR nor the artifacts in a form Diff can compare: it
+	// reports the deploy record of the live version, and the engine compares digests.
+	live := providers.LiveState{Token: p.tokenLocked()}
 	if p.live > 0 {
 		live.Version = strconv.Itoa(p.live)
+		live.Record = &providers.DeployRecord{} // live, but no record of it: everything is a change
+		for i := len(p.records) - 1; i >= 0; i-- {
+			if p.records[i].Version == live.Version {
+				live.Record = &p.records[i]
+				break
+			}
+		}
 	}
 	return providers.Diff(p.name, "ir", live, in), nil
 }
