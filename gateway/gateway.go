@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -85,15 +84,13 @@ func WithDecision(ctx context.Context, d *Decision) context.Context {
 
 // Gateway serves one IR. It is safe for concurrent use; rate-limit and breaker state live in it.
 type Gateway struct {
-	ir         *ir.Gateway
-	opts       Options
-	now        func() time.Time
-	exact      map[string]*ir.Domain
-	wildcard   []*ir.Domain
-	originList []*origin // every origin, in IR order, for health checks
-	// stripHeaders are dropped from every client request: tenant headers and claim-forwarding headers, so a
-	// client can never pose as a tenant or a verified subject.
-	stripHeaders []string
+	ir           *ir.Gateway
+	opts         Options
+	now          func() time.Time
+	exact        map[string]*ir.Domain
+	wildcard     []*ir.Domain
+	originList   []*origin // every origin, in IR order, for health checks
+	stripHeaders []string  // ir.Gateway.StripHeaders
 	routes       *router
 	hsts         string
 	proxy        *httputil.ReverseProxy
@@ -131,12 +128,13 @@ func New(g *ir.Gateway, opts Options) (*Gateway, error) {
 		} else {
 			gw.exact[strings.ToLower(d.Host)] = d
 		}
-		if d.TenantHeader != "" {
-			gw.stripHeaders = append(gw.stripHeaders, d.TenantHeader)
-		}
 	}
 	if g.HSTS != nil {
 		gw.hsts = g.HSTS.Header()
+	}
+	gw.stripHeaders = g.StripHeaders
+	if gw.stripHeaders == nil {
+		gw.stripHeaders = g.StripHeaderNames() // an IR deployed before it stated them
 	}
 	pools, err := gw.compilePools()
 	if err != nil {
@@ -185,9 +183,6 @@ func (g *Gateway) compilePolicies() (map[string]*authPolicy, error) {
 			RequiredClaims: j.RequiredClaims, Now: g.now, HTTPClient: g.opts.JWKSClient,
 		}
 		ap := &authPolicy{name: p.Name, forward: j.ForwardClaims}
-		for _, f := range j.ForwardClaims {
-			g.stripHeaders = append(g.stripHeaders, f.Header)
-		}
 		if keys, ok := g.opts.ReplaceKeys[p.Name]; ok {
 			cfg.Keys = keys
 		} else {
@@ -300,7 +295,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d.Tenant = tenant
 
 	if c := g.ir.CORS; c != nil {
-		if origin := r.Header.Get("Origin"); origin != "" && corsAllowed(c, origin) {
+		if origin := r.Header.Get("Origin"); origin != "" && c.Allows(origin) {
 			rw.corsOrigin = origin
 		}
 		if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
@@ -322,11 +317,6 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var e *jwtverify.Error
 		claims, e = route.auth.check(r)
 		if e != nil {
-			if e.Status() == http.StatusUnauthorized {
-				rw.Header().Set("WWW-Authenticate", `Bearer realm="`+g.ir.Name+`"`)
-			} else {
-				rw.Header().Set("WWW-Authenticate", `Bearer realm="`+g.ir.Name+`", error="invalid_token"`)
-			}
 			g.fail(rw, d, e.Status(), e.Code, e.Err.Error())
 			return
 		}
@@ -412,47 +402,25 @@ func wildcardLabel(pattern, host string) (string, bool) {
 }
 
 func (g *Gateway) preflight(rw *responseWriter, d *Decision) {
-	c := g.ir.CORS
-	h := rw.Header()
-	h.Set("Cache-Control", "no-cache")
-	if rw.corsOrigin != "" {
-		h.Set("Access-Control-Allow-Methods", strings.Join(c.AllowMethods, ", "))
-		if len(c.AllowHeaders) > 0 {
-			h.Set("Access-Control-Allow-Headers", strings.Join(c.AllowHeaders, ", "))
-		}
-		if c.MaxAge > 0 {
-			h.Set("Access-Control-Max-Age", strconv.FormatInt(c.MaxAge.Seconds(), 10))
-		}
+	for _, hs := range g.ir.CORS.PreflightHeaders(rw.corsOrigin != "") {
+		rw.Header().Set(hs.Name, hs.Value)
 	}
 	d.Reason = "CORS_PREFLIGHT"
-	rw.WriteHeader(http.StatusNoContent)
-}
-
-func corsAllowed(c *ir.CORS, origin string) bool {
-	for _, o := range c.AllowOrigins {
-		if o == "*" || o == origin {
-			return true
-		}
-	}
-	return false
-}
-
-// errorBody is the JSON body of every response the gateway writes itself.
-type errorBody struct {
-	Status  int    `json:"status"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	rw.WriteHeader(ir.PreflightStatus)
 }
 
 func (g *Gateway) fail(rw *responseWriter, d *Decision, status int, code, detail string) {
 	d.Reason, d.Detail = code, detail
-	body, _ := json.Marshal(errorBody{Status: status, Code: code, Message: http.StatusText(status)})
+	e := g.ir.Error(code)
+	if e.Code != code {
+		e = &ir.EdgeError{Code: code, Status: status, Headers: g.ir.Error(ir.CodeUpstreamUnreachable).Headers}
+	}
 	h := rw.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	rw.WriteHeader(status)
-	_, _ = rw.Write(append(body, '\n'))
+	for _, hs := range e.Headers {
+		h.Set(hs.Name, hs.Value)
+	}
+	rw.WriteHeader(e.Status)
+	_, _ = rw.Write([]byte(e.Body))
 }
 
 // transformUpstreamHeader edits h, the headers going upstream: spoofable headers dropped, transforms
@@ -462,14 +430,9 @@ func (g *Gateway) transformUpstreamHeader(h, client http.Header, st *reqState) s
 	for _, name := range g.stripHeaders {
 		h.Del(name)
 	}
-	applyHeaderTransform(h, g.ir.Transform.Request)
-	idHeader, keep := g.ir.Transform.RequestIDHeader, g.ir.Transform.KeepClientRequestID
-	if t := route.ir.Transform; t != nil {
-		applyHeaderTransform(h, t.Request)
-		if t.RequestIDHeader != "" {
-			idHeader, keep = t.RequestIDHeader, t.KeepClientRequestID
-		}
-	}
+	tr := &route.transform
+	applyHeaderTransform(h, tr.Request)
+	idHeader, keep := tr.RequestIDHeader, tr.KeepClientRequestID
 	var id string
 	if idHeader != "" {
 		id = client.Get(idHeader)
@@ -577,9 +540,10 @@ func (w *responseWriter) WriteHeader(code int) {
 	}
 	w.status = code
 	h := w.Header()
-	applyHeaderTransform(h, w.g.ir.Transform.Response)
-	if w.route != nil && w.route.ir.Transform != nil {
-		applyHeaderTransform(h, w.route.ir.Transform.Response)
+	if w.route != nil {
+		applyHeaderTransform(h, w.route.transform.Response)
+	} else {
+		applyHeaderTransform(h, w.g.ir.Transform.Response)
 	}
 	if w.g.hsts != "" {
 		h.Set("Strict-Transport-Security", w.g.hsts)
@@ -587,16 +551,9 @@ func (w *responseWriter) WriteHeader(code int) {
 	if c := w.g.ir.CORS; c != nil {
 		h.Add("Vary", "Origin")
 		if w.corsOrigin != "" {
-			if slicesContains(c.AllowOrigins, "*") && !c.AllowCredentials {
-				h.Set("Access-Control-Allow-Origin", "*")
-			} else {
-				h.Set("Access-Control-Allow-Origin", w.corsOrigin)
-			}
-			if c.AllowCredentials {
-				h.Set("Access-Control-Allow-Credentials", "true")
-			}
-			if len(c.ExposeHeaders) > 0 {
-				h.Set("Access-Control-Expose-Headers", strings.Join(c.ExposeHeaders, ", "))
+			h.Set("Access-Control-Allow-Origin", c.AllowOriginValue(w.corsOrigin))
+			for _, hs := range c.SimpleHeaders() {
+				h.Set(hs.Name, hs.Value)
 			}
 		}
 	}
@@ -620,15 +577,6 @@ func (w *responseWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
-}
-
-func slicesContains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // RouteFor returns the route a request would take, or nil when its path is rejected, its host unknown or no

@@ -26,6 +26,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/edgegw/edgegw/gateway/jwtverify"
 	"github.com/edgegw/edgegw/manifest/ir"
 )
 
@@ -745,4 +746,17 @@ func hmacSum(key, msg []byte) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write(msg)
 	return m.Sum(nil)
+}
+
+// The statuses jwtverify decides and the IR's error table agree: a target serving the table answers every
+// token rejection as the reference does.
+func TestEdgeErrorTableMatchesVerifier(t *testing.T) {
+	for _, e := range ir.EdgeErrors("x") {
+		if !strings.HasPrefix(e.Code, "JWT_") {
+			continue
+		}
+		if got := (&jwtverify.Error{Code: e.Code}).Status(); got != e.Status {
+			t.Errorf("%s: verifier says %d, table %d", e.Code, got, e.Status)
+		}
+	}
 }

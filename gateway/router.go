@@ -20,6 +20,8 @@ type compiledRoute struct {
 	auth     *authPolicy
 	limit    *slidingWindow
 	pool     *pool
+	// transform is the route's effective transform, as the IR states it (ir.Gateway.EffectiveTransform).
+	transform ir.RouteTransform
 }
 
 // router finds the first route, in IR order, that matches a request. The indexes only narrow the candidates;
@@ -36,7 +38,7 @@ func newRouter(g *ir.Gateway, pools map[string]*pool, policies map[string]*authP
 	rt := &router{exact: map[string][]int{}, prefix: map[string][]int{}, templates: map[int][]int{}}
 	for i := range g.Routes {
 		r := &g.Routes[i]
-		cr := &compiledRoute{ir: r, order: i}
+		cr := &compiledRoute{ir: r, order: i, transform: g.EffectiveTransform(r)}
 		switch {
 		case r.Pool != "":
 			cr.pool = pools[r.Pool]
@@ -74,7 +76,7 @@ func newRouter(g *ir.Gateway, pools map[string]*pool, policies map[string]*authP
 			cr.segments = segs
 			cr.vars = map[string]int{}
 			for j, s := range segs {
-				if isVar(s) {
+				if ir.IsTemplateVar(s) {
 					cr.vars[s[1:len(s)-1]] = j
 				}
 			}
@@ -97,8 +99,6 @@ func newRouter(g *ir.Gateway, pools map[string]*pool, policies map[string]*authP
 	}
 	return rt, nil
 }
-
-func isVar(seg string) bool { return len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}' }
 
 // match returns the first route in IR order that matches, and for a template route the path's segments.
 func (rt *router) match(host, method, path string, h http.Header) (*compiledRoute, []string) {
@@ -154,7 +154,7 @@ func (r *compiledRoute) matches(host, method, path string, segs []string, h http
 			return false
 		}
 		for i, s := range r.segments {
-			if isVar(s) {
+			if ir.IsTemplateVar(s) {
 				if segs[i] == "" {
 					return false
 				}

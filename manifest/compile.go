@@ -105,6 +105,8 @@ func (c *compiler) compile() *ir.Gateway {
 	c.compileTests()
 	c.checkSecrets()
 	c.checkUnused()
+	c.g.StripHeaders = c.g.StripHeaderNames()
+	c.g.Errors = ir.EdgeErrors(c.g.Name)
 	c.g.Sections = map[string]ir.Pos{}
 	for _, sec := range []string{"tls.hsts", "cors", "transform", "routes", "targets"} {
 		if p := c.pos(sec); p.Line > 0 {
@@ -553,7 +555,7 @@ func (c *compiler) compileRateLimits() {
 		} else if r.Window.D() < time.Second || r.Window.D() > 24*time.Hour {
 			c.errorAt(p+".window", CodeInvalidValue, "a window is between 1s and 24h", "window %s is out of range", r.Window.Duration)
 		}
-		c.g.RateLimits = append(c.g.RateLimits, ir.RateLimit{Name: name, Key: r.Key, Limit: r.Limit, Window: durOr(r.Window, 0), Pos: c.pos(p)})
+		c.g.RateLimits = append(c.g.RateLimits, ir.RateLimit{Name: name, Key: r.Key, Limit: r.Limit, Window: durOr(r.Window, 0), KeyFallback: "ip", Pos: c.pos(p)})
 	}
 }
 

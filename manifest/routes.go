@@ -75,7 +75,7 @@ func specificity(r *ir.Route) int {
 	case ir.PathTemplate:
 		n := 0
 		for _, s := range r.Match.Segments {
-			if !isVar(s) {
+			if !ir.IsTemplateVar(s) {
 				n++
 			}
 		}
@@ -83,8 +83,6 @@ func specificity(r *ir.Route) int {
 	}
 	return 0
 }
-
-func isVar(seg string) bool { return strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") }
 
 var varNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
@@ -312,7 +310,7 @@ func (c *compiler) parseTemplate(path, t string) (segs, vars []string, ok bool) 
 	ok = true
 	for i, s := range parts {
 		switch {
-		case isVar(s):
+		case ir.IsTemplateVar(s):
 			name := s[1 : len(s)-1]
 			if !varNameRE.MatchString(name) {
 				c.errorAt(path, CodeTemplate, "a variable is {name} with letters, digits and _", "template %q: %q is not a variable", t, s)
@@ -391,7 +389,7 @@ func (c *compiler) checkShadowed() {
 func templateLiteralPrefix(segs []string) string {
 	var b strings.Builder
 	for _, s := range segs {
-		if isVar(s) {
+		if ir.IsTemplateVar(s) {
 			break
 		}
 		b.WriteString("/" + s)
@@ -436,7 +434,7 @@ func pathCovers(a, b *ir.Route) bool {
 		}
 		for i, s := range a.Match.Segments {
 			t := b.Match.Segments[i]
-			if isVar(s) {
+			if ir.IsTemplateVar(s) {
 				if t == "" { // a variable needs a non-empty segment
 					return false
 				}

@@ -52,9 +52,14 @@ type Gateway struct {
 	CORS          *CORS        `json:"cors,omitempty"`
 	Transform     Transform    `json:"transform"`
 	Routes        []Route      `json:"routes"`
-	Targets       Targets      `json:"-"`
-	DNS           *DNS         `json:"-"`
-	Tests         []TestCase   `json:"-"`
+	// StripHeaders are removed from every client request before routing (StripHeaderNames).
+	StripHeaders []string `json:"strip_headers,omitempty"`
+	// Errors is the table of responses the edge writes itself, by code: the reference gateway and every
+	// renderer answer with these bytes.
+	Errors  []EdgeError `json:"errors,omitempty"`
+	Targets Targets     `json:"-"`
+	DNS     *DNS        `json:"-"`
+	Tests   []TestCase  `json:"-"`
 	// Sections holds where manifest sections were written, by dotted path ("cors", "tls.hsts",
 	// "transform", "targets.local"): gateway-wide findings point there. In memory only, like Pos.
 	Sections map[string]Pos `json:"-"`
@@ -188,7 +193,10 @@ type RateLimit struct {
 	Key    string   `json:"key"`
 	Limit  int      `json:"limit"`
 	Window Duration `json:"window"`
-	Pos    Pos      `json:"-"` // where it was written: messages only, never deployed or digested
+	// KeyFallback is what a request without the key (no verified sub, no header) is counted by, so that
+	// leaving the key out never escapes the limit.
+	KeyFallback string `json:"key_fallback,omitempty"`
+	Pos         Pos    `json:"-"` // where it was written: messages only, never deployed or digested
 }
 
 // KeyKind returns "jwt.sub", "ip" or "header", and for "header" the header name.
