@@ -193,6 +193,8 @@ func (g *Gateway) compilePolicies() (map[string]*authPolicy, error) {
 				}
 				if secret == "" {
 					g.warnings = append(g.warnings, fmt.Sprintf("auth %s: secret %s is not set: tokens for its HS algorithms will be refused (403)", p.Name, j.Secret))
+				} else if err := ir.CheckHMACSecret(p, secret); err != nil {
+					return nil, fmt.Errorf("gateway: %w", err)
 				} else {
 					cfg.Keys = append(cfg.Keys, jwtverify.HMACKey([]byte(secret), ""))
 				}

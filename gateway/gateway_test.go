@@ -760,3 +760,22 @@ func TestEdgeErrorTableMatchesVerifier(t *testing.T) {
 		}
 	}
 }
+
+// A too-short HMAC secret would make every correctly signed token fail: refuse to serve, naming the
+// variable and never its value.
+func TestShortHMACSecretRefused(t *testing.T) {
+	const short = "0123456789abcdef0123456789ab" // 28 bytes
+	g := &ir.Gateway{SchemaVersion: 1, Name: "gw",
+		AuthPolicies: []ir.AuthPolicy{{Name: "bearer", JWT: &ir.JWT{Algorithms: []string{"HS256"}, Secret: &ir.Value{Env: "JWT_SECRET_KEY"}}}}}
+	_, err := New(g, Options{Getenv: func(string) string { return short }})
+	if err == nil || !strings.Contains(err.Error(), "JWT_SECRET_KEY is 28 bytes; HS256 needs at least 32") || strings.Contains(err.Error(), short) {
+		t.Fatalf("short secret: %v", err)
+	}
+	if _, err := New(g, Options{Getenv: func(string) string { return short + "cdef" }}); err != nil {
+		t.Fatalf("32-byte secret refused: %v", err)
+	}
+	g.AuthPolicies[0].JWT.Algorithms = []string{"HS512"}
+	if _, err := New(g, Options{Getenv: func(string) string { return short + "cdef" }}); err == nil || !strings.Contains(err.Error(), "HS512 needs at least 64") {
+		t.Fatalf("32-byte secret for HS512: %v", err)
+	}
+}

@@ -305,7 +305,7 @@ func TestRollbackAfterRollback(t *testing.T) {
 }
 
 func TestSecretsNeverLeave(t *testing.T) {
-	const canary = "canary-7f3a9c1e-secret"
+	const canary = "canary-7f3a9c1e-secret-0123456789abcdef"
 	var log bytes.Buffer
 	a := fake.New("a")
 	a.Log = &log

@@ -61,5 +61,13 @@ func ResolveSecrets(g *ir.Gateway, getenv func(string) string) ([]Secret, error)
 		}
 		out = append(out, Secret{Name: name, Value: NewSensitive(v)})
 	}
+	for _, p := range g.AuthPolicies {
+		if p.JWT == nil || p.JWT.Secret == nil || p.JWT.Secret.Env == "" {
+			continue
+		}
+		if err := ir.CheckHMACSecret(p, getenv(p.JWT.Secret.Env)); err != nil {
+			return nil, fmt.Errorf("providers: %w", err)
+		}
+	}
 	return out, nil
 }

@@ -369,7 +369,7 @@ func TestPartialFailureRestoresAndExits3(t *testing.T) {
 	}
 }
 
-const canary = "canary-5b1f0e-do-not-print"
+const canary = "canary-5b1f0e-do-not-print-0123456789"
 
 // TestCanarySecretNeverPrinted plants a secret value and greps every output format, the plan file, the
 // artifacts, the deploy records and a provider's log for it.

@@ -2,6 +2,7 @@ package ir
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -241,3 +242,33 @@ func MergeHeaderTransforms(first, second HeaderTransform) HeaderTransform {
 
 // IsZero reports a transform that changes nothing.
 func (t HeaderTransform) IsZero() bool { return len(t.RemoveHeaders) == 0 && len(t.SetHeaders) == 0 }
+
+// MinHMACKeyBytes is the shortest secret an HMAC algorithm accepts: a key at least as long as the hash
+// output (RFC 7518 §3.2). 0 for other algorithms.
+func MinHMACKeyBytes(alg string) int {
+	switch alg {
+	case "HS256":
+		return 32
+	case "HS384":
+		return 48
+	case "HS512":
+		return 64
+	}
+	return 0
+}
+
+// CheckHMACSecret returns an error when secret, the value of the policy's secret reference, is shorter
+// than one of the policy's HMAC algorithms needs. The message names the variable and the lengths, never
+// the value.
+func CheckHMACSecret(p AuthPolicy, secret string) error {
+	if p.JWT == nil || p.JWT.Secret == nil {
+		return nil
+	}
+	for _, alg := range p.JWT.Algorithms {
+		if n := MinHMACKeyBytes(alg); n > 0 && len(secret) < n {
+			return fmt.Errorf("auth policy %s: secret %s is %d bytes; %s needs at least %d (RFC 7518 §3.2), or every correctly signed token would be refused: set %s to a longer random value (e.g. openssl rand -base64 48)",
+				p.Name, p.JWT.Secret.Env, len(secret), alg, n, p.JWT.Secret.Env)
+		}
+	}
+	return nil
+}
