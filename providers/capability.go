@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/edgegw/edgegw/manifest/ir"
 )
@@ -36,19 +37,29 @@ const (
 	HSTS           Feature = "hsts"
 	Transform      Feature = "transform"
 	NativeRollback Feature = "rollback.native"
+	// Behaviour every manifest gets, whatever it says: a target must provide these to deploy any manifest.
+	PathNormalize   Feature = "path.normalize"   // fail-closed normalization before matching (400 on attack paths)
+	SyntheticErrors Feature = "errors.synthetic" // the IR's edge error responses, byte for byte
+	HSTSOnErrors    Feature = "hsts.errors"      // HSTS on the edge's own answers too, not only proxied ones
 )
+
+// Always lists the features every manifest needs.
+var Always = []Feature{PathNormalize, SyntheticErrors, HSTSOnErrors}
 
 // AllFeatures lists every feature in matrix order.
 var AllFeatures = []Feature{
 	MatchExact, MatchPrefix, MatchTemplate, MatchRegex, MatchHeader, MatchMethod, MatchHost,
 	Respond, Redirect, Rewrite, JWTHS256, JWTRS256, JWTES256, JWTOther,
 	RateLimitSub, RateLimitIP, RateLimitHdr, Failover, Breaker, CORS, HSTS, Transform, NativeRollback,
+	PathNormalize, SyntheticErrors, HSTSOnErrors,
 }
 
-// Support says whether a target enforces a feature natively, and why. Every entry carries a reason.
+// Support says whether a target enforces a feature natively, and why. Every entry carries a reason. A
+// supported feature may be limited: each Constraint must hold for every use of it in the manifest.
 type Support struct {
-	Supported bool   `json:"supported"`
-	Reason    string `json:"reason"`
+	Supported   bool         `json:"supported"`
+	Reason      string       `json:"reason"`
+	Constraints []Constraint `json:"constraints,omitempty"`
 	// Companion names an opt-in companion (listed under the target's `companions:`) that lifts a Cannot,
 	// e.g. "lambda-edge-jwt" on CloudFront.
 	Companion       string `json:"companion,omitempty"`
@@ -60,6 +71,65 @@ func Can(why string) Support { return Support{Supported: true, Reason: why} }
 
 // Cannot declares that the target cannot enforce the feature natively, with the reason.
 func Cannot(why string) Support { return Support{Reason: why} }
+
+// Limited declares support within constraints (at most N conditions, some keys or windows only, …).
+func Limited(why string, cs ...Constraint) Support {
+	return Support{Supported: true, Reason: why, Constraints: cs}
+}
+
+// Constraint is one parametric limit of a supported feature, e.g. "windows of 60s or 300s only".
+type Constraint struct {
+	// Limit says the limit to a reader, as the matrix prints it.
+	Limit string `json:"limit"`
+	// Check returns why one use breaks the limit, or "". route is nil for a gateway-wide feature.
+	Check func(g *ir.Gateway, route *ir.Route) string `json:"-"`
+}
+
+// MaxConditions limits the non-path conditions (hosts, headers, methods) of one route.
+func MaxConditions(n int) Constraint {
+	return Constraint{Limit: fmt.Sprintf("at most %d conditions per route", n), Check: func(_ *ir.Gateway, r *ir.Route) string {
+		if r != nil && r.Match.Conditions() > n {
+			return fmt.Sprintf("the route has %d conditions (hosts, headers, methods); the limit is %d", r.Match.Conditions(), n)
+		}
+		return ""
+	}}
+}
+
+// FailoverMethods limits failover to routes restricted to these methods (CloudFront origin groups fail
+// over GET, HEAD and OPTIONS only).
+func FailoverMethods(methods ...string) Constraint {
+	return Constraint{Limit: "failover for " + strings.Join(methods, "/") + " only", Check: func(_ *ir.Gateway, r *ir.Route) string {
+		if r == nil {
+			return ""
+		}
+		if len(r.Match.Methods) == 0 {
+			return "the route accepts every method; restrict it with methods: [" + strings.Join(methods, ", ") + "]"
+		}
+		for _, m := range r.Match.Methods {
+			if !slices.Contains(methods, m) {
+				return "the route accepts " + m
+			}
+		}
+		return ""
+	}}
+}
+
+// RateLimitWindows limits rate-limit windows to these durations.
+func RateLimitWindows(windows ...time.Duration) Constraint {
+	var names []string
+	for _, w := range windows {
+		names = append(names, w.String())
+	}
+	return Constraint{Limit: "windows of " + strings.Join(names, ", ") + " only", Check: func(g *ir.Gateway, r *ir.Route) string {
+		if r == nil {
+			return ""
+		}
+		if rl := g.RateLimit(r.RateLimit); rl != nil && !slices.Contains(windows, rl.Window.D()) {
+			return fmt.Sprintf("rate limit %s has a window of %s; use one of %s", rl.Name, rl.Window, strings.Join(names, ", "))
+		}
+		return ""
+	}}
+}
 
 // Unless names a companion that, when the manifest opts into it, enforces the feature instead.
 func (s Support) Unless(companion, how string) Support {
@@ -114,16 +184,35 @@ func CheckCapabilities(g *ir.Gateway, target string) []Finding {
 	companions := TargetCompanions(g, target)
 	var out []Finding
 	sections := map[Feature]string{HSTS: "tls.hsts", CORS: "cors", Transform: "transform"}
+	for _, f := range Always {
+		sections[f] = "targets." + target
+	}
 	check := func(route string, pos ir.Pos, f Feature) {
 		s := reg.Capabilities.Get(f)
-		if s.Supported || (s.Companion != "" && slices.Contains(companions, s.Companion)) {
+		if s.Companion != "" && slices.Contains(companions, s.Companion) {
 			return
 		}
-		fd := Finding{Target: target, Route: route, Pos: pos, Feature: f, Reason: s.Reason, Companion: s.Companion}
+		reason := s.Reason
+		if s.Supported {
+			var broken []string
+			for _, c := range s.Constraints {
+				if why := c.Check(g, g.Route(route)); why != "" {
+					broken = append(broken, c.Limit+": "+why)
+				}
+			}
+			if len(broken) == 0 {
+				return
+			}
+			reason = s.Reason + ", limited to " + strings.Join(broken, "; ")
+		}
+		fd := Finding{Target: target, Route: route, Pos: pos, Feature: f, Reason: reason, Companion: s.Companion}
 		if route == "" {
 			fd.Section = sections[f]
 		}
 		out = append(out, fd)
+	}
+	for _, f := range Always {
+		check("", g.SectionPos("targets."+target), f)
 	}
 	// A gateway-wide feature is found at the section that asks for it.
 	if g.HSTS != nil {

@@ -103,13 +103,24 @@ func Run(o *Options) error {
 
 func cell(s providers.Support, md bool) string {
 	mark := "no"
-	if s.Supported {
+	switch {
+	case s.Supported && len(s.Constraints) > 0:
+		mark = "limited"
+		if md {
+			mark = "⚠️"
+		}
+	case s.Supported:
 		mark = "yes"
-	}
-	if md {
-		mark = map[bool]string{true: "✅", false: "❌"}[s.Supported]
+		if md {
+			mark = "✅"
+		}
+	case md:
+		mark = "❌"
 	}
 	c := mark + " " + s.Reason
+	for _, k := range s.Constraints {
+		c += "; " + k.Limit
+	}
 	if s.Companion != "" {
 		if md {
 			c += fmt.Sprintf(" — companion `%s`: %s", s.Companion, s.CompanionReason)

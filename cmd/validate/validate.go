@@ -3,6 +3,7 @@ package validate
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -98,6 +99,9 @@ func TargetDiagnostics(g *ir.Gateway, file, target string) manifest.Diagnostics 
 		case f.Route != "":
 			what = "route " + f.Route
 			fix = "remove the feature from the route, or do not deploy the manifest to " + target
+		case strings.HasPrefix(f.Section, "targets."):
+			what = "every manifest"
+			fix = target + " cannot serve a manifest the way the reference gateway does; deploy to another target"
 		case f.Section != "":
 			what = "the gateway (" + f.Section + ")"
 			fix = "every response of the gateway depends on " + f.Section + ": deploy to a target that enforces it, or remove the " + f.Section + " section"
