@@ -10,8 +10,11 @@ import (
 
 func TestCheckCapabilities(t *testing.T) {
 	providers.Register(providers.Registration{Name: "test-nohs", Renderer: "ir", Capabilities: providers.Capabilities{
-		providers.MatchPrefix: providers.Can("if-chain"),
-		providers.JWTHS256:    providers.Cannot("no HMAC in the rules engine").Unless("origin-auth", "the origin verifies the token"),
+		providers.MatchPrefix:     providers.Can("if-chain"),
+		providers.PathNormalize:   providers.Can("normalizer"),
+		providers.SyntheticErrors: providers.Can("synthetic"),
+		providers.HSTSOnErrors:    providers.Can("hsts"),
+		providers.JWTHS256:        providers.Cannot("no HMAC in the rules engine").Unless("origin-auth", "the origin verifies the token"),
 	}})
 	g := &ir.Gateway{
 		AuthPolicies: []ir.AuthPolicy{{Name: "b", JWT: &ir.JWT{Algorithms: []string{"HS256"}}}},
