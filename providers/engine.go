@@ -289,6 +289,14 @@ func Apply(ctx context.Context, p *Plan, provs map[string]Provider, opts ApplyOp
 		work = append(work, tp)
 	}
 	if len(work) == 0 {
+		if opts.ForceUnlock != "" {
+			// Nothing to apply, but the lock was asked to be broken: break it, or say it was not there.
+			var names []string
+			for _, tp := range p.Targets {
+				names = append(names, tp.Target)
+			}
+			return rep, breakLock(context.WithoutCancel(ctx), names, provs, opts.ForceUnlock, opts.Progress)
+		}
 		return rep, nil
 	}
 	if !opts.Force {
@@ -478,24 +486,8 @@ var ErrNoLock = errors.New("no lock held")
 
 func lockTargets(ctx context.Context, names []string, provs map[string]Provider, forceID, who, op string, progress func(Progress)) (func(), error) {
 	if forceID != "" {
-		broke := false
-		for _, n := range names {
-			l, ok := provs[n].(Locker)
-			if !ok {
-				continue
-			}
-			err := l.ForceUnlock(ctx, forceID)
-			switch {
-			case err == nil:
-				broke = true
-				progress(Progress{Target: n, Step: "unlock", Status: "done"})
-			case errors.Is(err, ErrNoLock):
-			default:
-				return nil, err
-			}
-		}
-		if !broke {
-			return nil, fmt.Errorf("providers: --force-unlock %s: no target holds a lock with that id", forceID)
+		if err := breakLock(ctx, names, provs, forceID, progress); err != nil {
+			return nil, err
 		}
 	}
 	var unlocks []func() error
@@ -519,6 +511,30 @@ func lockTargets(ctx context.Context, names []string, provs map[string]Provider,
 		unlocks = append(unlocks, u)
 	}
 	return release, nil
+}
+
+// breakLock breaks the lock with id on every named target that holds it; it fails when none does.
+func breakLock(ctx context.Context, names []string, provs map[string]Provider, id string, progress func(Progress)) error {
+	broke := false
+	for _, n := range names {
+		l, ok := provs[n].(Locker)
+		if !ok {
+			continue
+		}
+		err := l.ForceUnlock(ctx, id)
+		switch {
+		case err == nil:
+			broke = true
+			progress(Progress{Target: n, Step: "unlock", Status: "done"})
+		case errors.Is(err, ErrNoLock):
+		default:
+			return err
+		}
+	}
+	if !broke {
+		return fmt.Errorf("providers: --force-unlock %s: no target holds a lock with that id", id)
+	}
+	return nil
 }
 
 func newLockID() string {

@@ -268,6 +268,13 @@ func TestLockHeldAndForceUnlock(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(local.DefaultDir, "lock")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the lock is still there after the apply: %v", err)
 	}
+	// With nothing to apply, --force-unlock still breaks the lock (it is not silently kept).
+	write(t, filepath.Join(local.DefaultDir, "lock"), []byte(`{"id":"c0ffee02","who":"ci@runner-8","operation":"apply","pid":4243,"created":"2026-01-02T03:04:05Z"}`))
+	mustCode(t, edgegw(t, nil, "apply", "--auto-approve", "--force-unlock", "c0ffee02"), 0, "force-unlock with nothing to apply")
+	if _, err := os.Stat(filepath.Join(local.DefaultDir, "lock")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("--force-unlock with nothing to apply kept the lock: %v", err)
+	}
+	mustCode(t, edgegw(t, nil, "apply", "--auto-approve", "--force-unlock", "c0ffee02"), 1, "force-unlock of a lock that is gone")
 }
 
 func TestDeletionThreshold(t *testing.T) {
