@@ -616,6 +616,13 @@ func Rollback(ctx context.Context, targets []Provider, opts RollbackOptions) (*R
 		names = append(names, p.Name())
 	}
 	rep := &Report{NotReverted: notReverted(names)}
+	// Lock first, then read what is live: an apply that finished while we waited is what we roll back
+	// from, never a state read before the lock.
+	unlock, err := lockTargets(call, names, provs, opts.ForceUnlock, opts.Who, "rollback", opts.Progress)
+	if err != nil {
+		return rep, err
+	}
+	defer unlock()
 	var plans []*RollbackPlan
 	for _, p := range targets {
 		recs, err := p.History(call)
@@ -628,11 +635,6 @@ func Rollback(ctx context.Context, targets []Provider, opts RollbackOptions) (*R
 		}
 		plans = append(plans, rp)
 	}
-	unlock, err := lockTargets(call, names, provs, opts.ForceUnlock, opts.Who, "rollback", opts.Progress)
-	if err != nil {
-		return rep, err
-	}
-	defer unlock()
 	var errs []error
 	done := 0
 	for _, rp := range plans {

@@ -339,3 +339,38 @@ func TestSecretsNeverLeave(t *testing.T) {
 		t.Errorf("missing secret: %v", err)
 	}
 }
+
+// lockHook runs onLock when the engine takes its lock: an apply that finished while the rollback waited.
+type lockHook struct {
+	*fake.Provider
+	onLock func()
+}
+
+func (l lockHook) Lock(context.Context, providers.LockInfo) (func() error, error) {
+	l.onLock()
+	return func() error { return nil }, nil
+}
+
+func (l lockHook) ForceUnlock(context.Context, string) error { return providers.ErrNoLock }
+
+func TestRollbackReadsLiveStateUnderTheLock(t *testing.T) {
+	a := fake.New("a")
+	for _, g := range []*ir.Gateway{gateway("v1"), gateway("v2")} {
+		if _, err := apply(t, g, providers.ApplyOptions{Force: true}, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hooked := lockHook{Provider: a, onLock: func() {
+		if _, err := apply(t, gateway("v3"), providers.ApplyOptions{Force: true}, a); err != nil {
+			t.Fatal(err)
+		}
+	}}
+	rep, err := providers.Rollback(context.Background(), []providers.Provider{hooked}, providers.RollbackOptions{Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Version 3 went live while the rollback waited for the lock: it is what is rolled back, to 2.
+	if a.Live() != 2 || rep.Targets[0].Previous != "3" {
+		t.Fatalf("live = %d, rolled back from %q; want 2 from \"3\" (the state read under the lock)", a.Live(), rep.Targets[0].Previous)
+	}
+}
