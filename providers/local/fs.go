@@ -3,6 +3,7 @@ package local
 import (
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,17 +45,24 @@ func (OSFS) Readlink(n string) (string, error)                    { return os.Re
 func (OSFS) Remove(n string) error                                { return os.Remove(n) }
 func (OSFS) Stat(n string) (fs.FileInfo, error)                   { return os.Stat(n) }
 
-// CreateExclusive implements FS.
+// CreateExclusive implements FS. The content is written to a temporary file first and then linked into
+// place, which fails when name exists: a reader never sees a lock file that is created but not yet
+// written.
 func (OSFS) CreateExclusive(n string, d []byte) error {
-	f, err := os.OpenFile(n, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := os.CreateTemp(filepath.Dir(n), "."+filepath.Base(n)+"-*")
 	if err != nil {
 		return err
 	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
 	if _, err := f.Write(d); err != nil {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Link(tmp, n)
 }
 
 // CountingFS counts the operations made through it, by name.

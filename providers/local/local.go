@@ -390,8 +390,13 @@ func (p *Provider) Lock(ctx context.Context, info providers.LockInfo) (func() er
 	}
 	b, _ := json.Marshal(info)
 	err := p.fs.CreateExclusive(p.path(lockFile), b)
-	if errors.Is(err, fs.ErrExist) {
+	for attempt := 0; errors.Is(err, fs.ErrExist); attempt++ {
 		held, rerr := p.readLock()
+		if errors.Is(rerr, providers.ErrNoLock) && attempt < 20 {
+			// Released between our create and our read: try again.
+			err = p.fs.CreateExclusive(p.path(lockFile), b)
+			continue
+		}
 		if rerr != nil {
 			return nil, rerr
 		}
@@ -418,16 +423,20 @@ func (p *Provider) readLock() (providers.LockInfo, error) {
 	if err != nil {
 		return held, fmt.Errorf("providers/local: read lock: %w", err)
 	}
-	if err := json.Unmarshal(b, &held); err != nil {
-		return held, fmt.Errorf("providers/local: lock file %s is unreadable (%v): remove it if no apply is running", p.path(lockFile), err)
+	if err := json.Unmarshal(b, &held); err != nil || held.ID == "" {
+		return providers.LockInfo{ID: UnreadableLockID}, fmt.Errorf("providers/local: lock file %s is unreadable: if no apply or rollback is running, break it with --force-unlock %s", p.path(lockFile), UnreadableLockID)
 	}
 	return held, nil
 }
 
+// UnreadableLockID is the id --force-unlock takes to break a lock file that does not parse (left by a
+// process killed while writing it by an older edgegw, or damaged by hand).
+const UnreadableLockID = "unreadable"
+
 // ForceUnlock implements providers.Locker.
 func (p *Provider) ForceUnlock(ctx context.Context, id string) error {
 	held, err := p.readLock()
-	if err != nil {
+	if err != nil && !(held.ID == UnreadableLockID && id == UnreadableLockID) {
 		return err
 	}
 	if held.ID != id {
