@@ -29,6 +29,7 @@ type FS interface {
 	Symlink(oldname, newname string) error
 	Readlink(name string) (string, error)
 	Remove(name string) error
+	RemoveAll(name string) error
 	Stat(name string) (fs.FileInfo, error)
 }
 
@@ -43,6 +44,7 @@ func (OSFS) Rename(o, n string) error                             { return os.Re
 func (OSFS) Symlink(o, n string) error                            { return os.Symlink(o, n) }
 func (OSFS) Readlink(n string) (string, error)                    { return os.Readlink(n) }
 func (OSFS) Remove(n string) error                                { return os.Remove(n) }
+func (OSFS) RemoveAll(n string) error                             { return os.RemoveAll(n) }
 func (OSFS) Stat(n string) (fs.FileInfo, error)                   { return os.Stat(n) }
 
 // CreateExclusive implements FS. The content is written to a temporary file first and then linked into
@@ -146,6 +148,12 @@ func (c *CountingFS) Readlink(n string) (string, error) {
 func (c *CountingFS) Remove(n string) error {
 	c.count("remove")
 	return c.FS.Remove(n)
+}
+
+// RemoveAll implements FS.
+func (c *CountingFS) RemoveAll(n string) error {
+	c.count("removeall")
+	return c.FS.RemoveAll(n)
 }
 func (c *CountingFS) Stat(n string) (fs.FileInfo, error) {
 	c.count("stat")

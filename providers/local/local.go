@@ -270,8 +270,24 @@ func (p *Provider) Apply(ctx context.Context, tp *providers.TargetPlan, rec prov
 	return p.Activate(ctx, s, rec)
 }
 
-// activate points `current` at version n (0: nothing live) and writes the record.
+// activate points `current` at version n (0: nothing live) and writes the record. The record is written
+// first as pending inside the version's directory, so a process killed between the link swap and the
+// record leaves what the next command needs to write the record (see repair).
 func (p *Provider) activate(n int, rec providers.DeployRecord) (*providers.Result, error) {
+	rec.Target, rec.Version = Name, versionID(n)
+	if n > 0 {
+		b, err := json.MarshalIndent(rec, "", "  ")
+		if err != nil {
+			return nil, fmt.Errorf("providers/local: marshal record: %w", err)
+		}
+		pending := p.path(versionsDir, strconv.Itoa(n), pendingRecord)
+		if err := p.fs.WriteFile(pending+".tmp", b, 0o644); err != nil {
+			return nil, fmt.Errorf("providers/local: activate version %d: %w", n, err)
+		}
+		if err := p.fs.Rename(pending+".tmp", pending); err != nil {
+			return nil, fmt.Errorf("providers/local: activate version %d: %w", n, err)
+		}
+	}
 	link := p.path(currentLink)
 	if n == 0 {
 		if err := p.fs.Remove(link); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -288,12 +304,69 @@ func (p *Provider) activate(n int, rec providers.DeployRecord) (*providers.Resul
 			return nil, fmt.Errorf("providers/local: activate version %d: %w (is %s writable?)", n, err, p.dir)
 		}
 	}
-	rec.Target, rec.Version = Name, versionID(n)
 	seq, err := p.writeRecord(rec)
 	if err != nil {
 		return nil, err
 	}
+	if n > 0 {
+		_ = p.fs.Remove(p.path(versionsDir, strconv.Itoa(n), pendingRecord))
+	}
 	return &providers.Result{Target: Name, Version: versionID(n), Record: seq}, nil
+}
+
+// pendingRecord is the record an activation of its version is about to write.
+const pendingRecord = ".pending-record.json"
+
+// repair makes the records agree with `current` after a process was killed mid-activation: when the live
+// version is not the one the newest record names, it writes the record the activation left pending (or,
+// without one, a repair record saying so). It also removes what killed commands left behind. It runs with
+// the lock held, so no other apply is writing. It returns what it did, for the user.
+func (p *Provider) repair() ([]string, error) {
+	var did []string
+	v, err := p.liveVersion()
+	if err != nil {
+		return nil, err
+	}
+	recs, err := history(p.fs, p.dir)
+	if err != nil {
+		return nil, err
+	}
+	lastVersion := ""
+	if len(recs) > 0 {
+		lastVersion = recs[len(recs)-1].Version
+	}
+	if v > 0 && lastVersion != versionID(v) {
+		pending := p.path(versionsDir, strconv.Itoa(v), pendingRecord)
+		var rec providers.DeployRecord
+		b, perr := p.fs.ReadFile(pending)
+		if perr != nil || json.Unmarshal(b, &rec) != nil || rec.Version != versionID(v) {
+			rec = providers.DeployRecord{Target: Name, Kind: "repair", Version: versionID(v), Who: "edgegw",
+				Note: "version " + versionID(v) + " was live with no record of it (an activation was interrupted, or current was changed by hand)"}
+		} else {
+			rec.Note = strings.TrimSpace(rec.Note + " (recorded after an interrupted activation)")
+		}
+		rec.Previous = providers.RestorePoint{Target: Name, Version: lastVersion}
+		if _, err := p.writeRecord(rec); err != nil {
+			return nil, err
+		}
+		_ = p.fs.Remove(pending)
+		did = append(did, fmt.Sprintf("wrote the missing record of live version %d", v))
+	}
+	// Leftovers of killed commands: staging directories, temporary links and records.
+	clean := func(dir, prefix string) {
+		ents, _ := p.fs.ReadDir(dir)
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), prefix) {
+				if err := p.fs.RemoveAll(filepath.Join(dir, e.Name())); err == nil {
+					did = append(did, "removed "+filepath.Join(dir, e.Name()))
+				}
+			}
+		}
+	}
+	clean(p.path(versionsDir), ".staging-")
+	clean(p.dir, ".current-")
+	clean(p.path(recordsDir), ".")
+	return did, nil
 }
 
 func (p *Provider) writeRecord(rec providers.DeployRecord) (int, error) {
@@ -404,6 +477,10 @@ func (p *Provider) Lock(ctx context.Context, info providers.LockInfo) (func() er
 	}
 	if err != nil {
 		return nil, fmt.Errorf("providers/local: lock %s: %w", p.dir, err)
+	}
+	if _, err := p.repair(); err != nil {
+		_ = p.fs.Remove(p.path(lockFile))
+		return nil, err
 	}
 	return func() error {
 		held, err := p.readLock()

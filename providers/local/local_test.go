@@ -34,7 +34,8 @@ func TestDirRelativeToManifest(t *testing.T) {
 	}
 }
 
-// TestRollbackIsOneLinkSwap checks that rolling back writes no artifact: the kept version is re-linked.
+// TestRollbackIsOneLinkSwap checks that rolling back writes no artifact: the kept version is re-linked, and
+// the only files written are the record, first pending in the version's directory, then in records/.
 func TestRollbackIsOneLinkSwap(t *testing.T) {
 	dir := t.TempDir()
 	fsys := &local.CountingFS{FS: local.OSFS{}}
@@ -55,8 +56,8 @@ func TestRollbackIsOneLinkSwap(t *testing.T) {
 	if _, err := p.Rollback(ctx, providers.RestorePoint{Version: "1"}, providers.DeployRecord{Kind: providers.KindRollback}); err != nil {
 		t.Fatal(err)
 	}
-	if s := fsys.String(); strings.Contains(s, "mkdir") || !strings.Contains(s, "symlink=1") || strings.Count(s, "write=1") != 1 {
-		t.Errorf("rollback did %s; want one symlink and only the record written", s)
+	if s := fsys.String(); strings.Contains(s, "mkdir") || !strings.Contains(s, "symlink=1") || strings.Count(s, "write=2") != 1 {
+		t.Errorf("rollback did %s; want one symlink and only the record written (pending, then final)", s)
 	}
 	g, v, err := local.Active(dir)
 	if err != nil || v != 1 || g.Routes[0].Respond.Body != "one" {
