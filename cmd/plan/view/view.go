@@ -16,7 +16,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/pmezard/go-difflib/difflib"
+	"github.com/aymanbagabas/go-udiff"
 
 	"github.com/edgegw/edgegw/cmd/cmdutil"
 	"github.com/edgegw/edgegw/dnscheck"
@@ -279,11 +279,10 @@ func (v *View) diffs(tp *providers.TargetPlan) []string {
 			out = append(out, fmt.Sprintf("  (new artifact %s, %d bytes)\n", ch.Name, size))
 			continue
 		}
-		d, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-			A: lines(before), B: lines(after),
-			FromFile: tp.Target + "/" + ch.Name + " (live " + liveLabel(tp) + ")", ToFile: tp.Target + "/" + ch.Name + " (planned)", Context: 3,
-		})
-		if err != nil || d == "" {
+		// go-udiff (a port of the Go tools' diff) writes standard unified diffs, the "\ No newline at end
+		// of file" marker included.
+		d := udiff.Unified(tp.Target+"/"+ch.Name+" (live "+liveLabel(tp)+")", tp.Target+"/"+ch.Name+" (planned)", before, after)
+		if d == "" {
 			continue
 		}
 		if v.OutColor {
@@ -376,15 +375,6 @@ func (v *View) Report(r *providers.Report) {
 		}
 		fmt.Fprintf(&v.md, "\nNot reverted: %s\n", strings.Join(r.NotReverted, "; "))
 	}
-}
-
-// lines splits text for difflib, each line keeping its newline (difflib.SplitLines adds a phantom one).
-func lines(s string) []string {
-	ls := strings.SplitAfter(s, "\n")
-	if ls[len(ls)-1] == "" {
-		ls = ls[:len(ls)-1]
-	}
-	return ls
 }
 
 func orNone(s string) string {
