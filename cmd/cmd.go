@@ -9,6 +9,7 @@ import (
 	_ "github.com/edgegw/edgegw/cmd/apply"     // edgegw apply
 	_ "github.com/edgegw/edgegw/cmd/dev"       // edgegw dev
 	_ "github.com/edgegw/edgegw/cmd/history"   // edgegw history
+	_ "github.com/edgegw/edgegw/cmd/init"      // edgegw init
 	_ "github.com/edgegw/edgegw/cmd/plan"      // edgegw plan
 	_ "github.com/edgegw/edgegw/cmd/providers" // edgegw providers
 	_ "github.com/edgegw/edgegw/cmd/render"    // edgegw render

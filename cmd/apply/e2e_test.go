@@ -112,8 +112,8 @@ func TestQuickStart(t *testing.T) {
 
 	r := edgegw(t, env, "plan")
 	mustCode(t, r, 0, "plan")
-	if !strings.Contains(r.stderr, "routes: 3 to add") || !strings.Contains(r.stderr, "+ route health  edgegw.yaml:12:5") {
-		t.Errorf("plan does not list the routes with their lines:\n%s", r.stderr)
+	if !strings.Contains(r.stdout, "routes: 3 to add") || !strings.Contains(r.stdout, "+ route health  edgegw.yaml:12:5") {
+		t.Errorf("plan does not list the routes with their lines:\n%s", r.stdout)
 	}
 	r = edgegw(t, env, "apply", "--auto-approve")
 	mustCode(t, r, 0, "apply")
@@ -128,8 +128,8 @@ func TestQuickStart(t *testing.T) {
 	sha2 := commit(t, repo, "v2")
 	r = edgegw(t, env, "plan", "--detailed-exitcode")
 	mustCode(t, r, 2, "plan --detailed-exitcode with changes")
-	if !strings.Contains(r.stderr, `-        "body": "ok"`) || !strings.Contains(r.stderr, `+        "body": "ok-v2"`) {
-		t.Errorf("plan shows no unified diff of the artifact:\n%s", r.stderr)
+	if !strings.Contains(r.stdout, `-        "body": "ok"`) || !strings.Contains(r.stdout, `+        "body": "ok-v2"`) {
+		t.Errorf("plan shows no unified diff of the artifact:\n%s", r.stdout)
 	}
 	mustCode(t, edgegw(t, env, "apply", "--auto-approve"), 0, "apply v2")
 	if body, v := activeBody(t, "health"); v != 2 || body != "ok-v2" {
@@ -148,8 +148,8 @@ func TestQuickStart(t *testing.T) {
 	r = edgegw(t, env, "history")
 	mustCode(t, r, 0, "history")
 	for _, want := range []string{sha1[:12], sha2[:12], "rollback from version 2 to 1", "alice@"} {
-		if !strings.Contains(r.stderr, want) {
-			t.Errorf("history lacks %q:\n%s", want, r.stderr)
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("history lacks %q:\n%s", want, r.stdout)
 		}
 	}
 	r = edgegw(t, env, "history", "--format", "json")
@@ -204,15 +204,15 @@ func TestNotInGitAndApplyTwice(t *testing.T) {
 	mustCode(t, edgegw(t, nil, "apply", "--auto-approve"), 0, "apply")
 	r := edgegw(t, nil, "apply", "--auto-approve")
 	mustCode(t, r, 0, "second apply")
-	if !strings.Contains(r.stderr, "No changes") {
-		t.Errorf("second apply:\n%s", r.stderr)
+	if !strings.Contains(r.stdout, "No changes") {
+		t.Errorf("second apply:\n%s", r.stdout)
 	}
 	recs, _ := local.History(local.DefaultDir)
 	if len(recs) != 1 || recs[0].Commit != "" {
 		t.Fatalf("records = %+v, want one record with commit \"\" (not in git)", recs)
 	}
-	if r := edgegw(t, nil, "history"); !strings.Contains(r.stderr, "(not in git)") {
-		t.Errorf("history:\n%s", r.stderr)
+	if r := edgegw(t, nil, "history"); !strings.Contains(r.stdout, "(not in git)") {
+		t.Errorf("history:\n%s", r.stdout)
 	}
 	mustCode(t, edgegw(t, nil, "plan", "--detailed-exitcode"), 0, "plan without changes")
 }

@@ -72,8 +72,14 @@ func NewCmdDev(f *cmdutil.Factory, runF func(*DevOptions) error) *cobra.Command 
 The manifest is reloaded when it changes; an invalid edit prints its diagnostics and the last good
 configuration keeps serving. Origins can be pointed at local servers with --origin name=url.
 
+Requests are routed by their Host header, as at the edge: a host that is none of the manifest's domains is
+answered 404. A request to 127.0.0.1, localhost or [::1] is served as the domain --host names (default:
+the first non-wildcard domain); send -H 'Host: api.example.com' to reach another one.
+
 With no -f, in a project that has applied to the local target, dev serves the live local version instead
-(as --deployed does) and follows every apply and rollback; pass -f edgegw.yaml to serve the manifest itself.
+(as --deployed does) and follows every apply and rollback: each request reads the local target's current
+link, so a request sent after apply or rollback returned sees the version they made live. Pass
+-f edgegw.yaml to serve the manifest itself. Stop dev with Ctrl-C.
 
 Each request is logged on stdout:
   GET /v2/users -> 200 OK (12ms) route=v2 pool=api origin=primary
@@ -102,7 +108,7 @@ Each request is logged on stdout:
 	cmd.Flags().StringVar(&opts.LogFormat, "log-format", "pretty", "request log format: pretty or json")
 	cmd.Flags().BoolVar(&opts.Deployed, "deployed", false, "serve the active version of the local target (the default when no -f is given and one is live)")
 	cmd.Flags().StringVar(&opts.LocalDir, "local-dir", local.DefaultDir, "the local target's directory, for --deployed")
-	cmd.Flags().StringVar(&opts.Host, "host", "", "serve requests for unknown hosts (127.0.0.1, localhost) as this domain (default: the first non-wildcard domain)")
+	cmd.Flags().StringVar(&opts.Host, "host", "", "serve requests to 127.0.0.1, localhost and [::1] as this domain (default: the first non-wildcard domain); other unknown hosts are 404")
 	return cmd
 }
 
@@ -112,9 +118,64 @@ type server struct {
 	origins map[string]string
 	current atomic.Pointer[gateway.Gateway]
 	logMu   sync.Mutex
+	// host is the domain a request for a loopback name (127.0.0.1, localhost) is served as.
+	host atomic.Pointer[string]
+	// perRequest checks the fingerprint before every request (the deployed source: one readlink), so a
+	// request sent after apply or rollback returned is answered by the version they made live.
+	perRequest bool
+	reloadMu   sync.Mutex
+	fp         string
+	stopProbes func()
+	ctx        context.Context
 }
 
-func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.current.Load().ServeHTTP(w, r) }
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.perRequest {
+		s.reloadIfChanged()
+	}
+	if h := s.host.Load(); h != nil && *h != "" && isLoopbackName(r.Host) {
+		r.Host = *h
+	}
+	s.current.Load().ServeHTTP(w, r)
+}
+
+// isLoopbackName reports whether a Host header names this machine (localhost, 127.0.0.1, [::1]), with or
+// without a port. Only such requests are served as --host; any other unknown host is 404.
+func isLoopbackName(hostport string) bool {
+	h := hostport
+	if hh, _, err := net.SplitHostPort(hostport); err == nil {
+		h = hh
+	}
+	h = strings.TrimSuffix(strings.ToLower(strings.Trim(h, "[]")), ".")
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// reloadIfChanged rebuilds the gateway when what Watch fingerprints changed since the last build.
+func (s *server) reloadIfChanged() {
+	now, err := s.o.Watch()
+	if err != nil {
+		return
+	}
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	if now == s.fp {
+		return
+	}
+	s.fp = now
+	gw, err := s.build()
+	if err != nil {
+		fmt.Fprintf(s.o.IO.ErrOut, "edgegw dev: %s; still serving the last good configuration\n", strings.TrimPrefix(err.Error(), "dev: "))
+		return
+	}
+	s.current.Store(gw)
+	s.stopProbes()
+	s.stopProbes = s.startProbes(s.ctx, gw)
+	fmt.Fprintf(s.o.IO.ErrOut, "edgegw dev: reloaded %s (%d routes)\n", s.o.source, len(gw.IR().Routes))
+}
 
 // Run serves until the context is cancelled.
 func Run(o *DevOptions) error {
@@ -157,15 +218,19 @@ func Run(o *DevOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	s := &server{o: o, origins: origins}
-	fp, _ := o.Watch()
+	s := &server{o: o, origins: origins, perRequest: o.Deployed, ctx: ctx}
+	s.fp, _ = o.Watch()
 	gw, err := s.build()
 	if err != nil {
 		return err
 	}
 	s.current.Store(gw)
-	stopProbes := s.startProbes(ctx, gw)
-	defer func() { stopProbes() }()
+	s.stopProbes = s.startProbes(ctx, gw)
+	defer func() {
+		s.reloadMu.Lock()
+		defer s.reloadMu.Unlock()
+		s.stopProbes()
+	}()
 
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
@@ -196,20 +261,7 @@ func Run(o *DevOptions) error {
 			}
 			return fmt.Errorf("dev: serve: %w", err)
 		case <-ticker.C:
-			now, err := o.Watch()
-			if err != nil || now == fp {
-				continue
-			}
-			fp = now
-			gw, err := s.build()
-			if err != nil {
-				fmt.Fprintf(o.IO.ErrOut, "edgegw dev: %s; still serving the last good configuration\n", strings.TrimPrefix(err.Error(), "dev: "))
-				continue
-			}
-			s.current.Store(gw)
-			stopProbes()
-			stopProbes = s.startProbes(ctx, gw)
-			fmt.Fprintf(o.IO.ErrOut, "edgegw dev: reloaded %s (%d routes)\n", o.source, len(gw.IR().Routes))
+			s.reloadIfChanged()
 		}
 	}
 }
@@ -246,12 +298,15 @@ func (s *server) build() (*gateway.Gateway, error) {
 			}
 		}
 	}
+	// No DefaultHost: the gateway answers an unknown host 404, as every target does; ServeHTTP maps only
+	// loopback names to host.
 	gw, err := gateway.New(g, gateway.Options{
-		Now: o.Now, Getenv: o.Getenv, OriginURLs: s.origins, DefaultHost: host, Log: s.log,
+		Now: o.Now, Getenv: o.Getenv, OriginURLs: s.origins, Log: s.log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dev: %w", err)
 	}
+	s.host.Store(&host)
 	for _, w := range gw.Warnings() {
 		fmt.Fprintf(o.IO.ErrOut, "edgegw dev: warning: %s\n", w)
 	}

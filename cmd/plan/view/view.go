@@ -1,6 +1,8 @@
 // Package view prints what the deploy commands (plan, apply, rollback, history) produce, in the three
-// output formats: human text on stderr (coloured on a TTY), a versioned NDJSON stream on stdout, and for
-// GitHub Actions the human text plus annotations, a markdown step summary and `has_changes=` as an output.
+// output formats: human text (coloured on a TTY), a versioned NDJSON stream on stdout, and for GitHub
+// Actions the human text plus annotations, a markdown step summary and `has_changes=` as an output. In human
+// text the plan and the history table are data and go to stdout (`edgegw plan > plan.txt`, as terraform
+// prints its plan); progress, warnings and results go to stderr.
 //
 // The engine in providers returns data; this package only formats it, as terraform's views do.
 package view
@@ -14,7 +16,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/pmezard/go-difflib/difflib"
+	"github.com/aymanbagabas/go-udiff"
 
 	"github.com/edgegw/edgegw/cmd/cmdutil"
 	"github.com/edgegw/edgegw/dnscheck"
@@ -34,9 +36,11 @@ type View struct {
 	Color   bool
 	Command string
 	Getenv  func(string) string
-	enc     *json.Encoder
-	md      strings.Builder // the GitHub step summary
-	changes bool
+	// OutColor says whether the data on stdout may be coloured (stdout is a terminal).
+	OutColor bool
+	enc      *json.Encoder
+	md       strings.Builder // the GitHub step summary
+	changes  bool
 }
 
 // New starts a view; for json it writes the version message at once.
@@ -45,6 +49,7 @@ func New(f *cmdutil.Factory, command string) *View {
 	if v.Getenv == nil {
 		v.Getenv = os.Getenv
 	}
+	v.OutColor = !f.NoColor && f.IO.OutTTY && v.Getenv("NO_COLOR") == ""
 	if v.Format == cmdutil.FormatJSON {
 		v.enc = json.NewEncoder(f.IO.Out)
 		v.emit(map[string]any{"type": "version", "schema": Schema, "command": command, "edgegw": f.Version})
@@ -62,8 +67,20 @@ func (v *View) human(format string, args ...any) {
 	}
 }
 
-func (v *View) paint(code, s string) string {
-	if !v.Color {
+// data prints human text that is the command's result (the plan, the history table) on stdout.
+func (v *View) data(format string, args ...any) {
+	if !v.json() {
+		fmt.Fprintf(v.IO.Out, format, args...)
+	}
+}
+
+func (v *View) paint(code, s string) string { return paint(v.Color, code, s) }
+
+// paintOut colours text for stdout.
+func (v *View) paintOut(code, s string) string { return paint(v.OutColor, code, s) }
+
+func paint(on bool, code, s string) string {
+	if !on {
 		return s
 	}
 	return "\x1b[" + code + "m" + s + "\x1b[0m"
@@ -152,11 +169,11 @@ func (v *View) Plan(p *providers.Plan) {
 		}
 		switch {
 		case n == 0:
-			v.human("\nNo changes. The live targets match the manifest.\n")
+			v.data("\nNo changes. The live targets match the manifest.\n")
 		case n == 1:
-			v.human("\nPlan: 1 target to change.\n")
+			v.data("\nPlan: 1 target to change.\n")
 		default:
-			v.human("\nPlan: %d targets to change.\n", n)
+			v.data("\nPlan: %d targets to change.\n", n)
 		}
 	}
 }
@@ -215,11 +232,11 @@ func (v *View) targetPlan(tp *providers.TargetPlan) {
 	if tp.Offline {
 		v.Warn(tp.Target, "live state not read: "+tp.OfflineReason+"; showing the offline part only")
 		for _, a := range tp.Artifacts {
-			v.human("  %s  %d bytes  sha256:%s\n", a.Path, a.Size, a.Digest[:12])
+			v.data("  %s  %d bytes  sha256:%s\n", a.Path, a.Size, a.Digest[:12])
 		}
 		return
 	}
-	v.human("%s: %s (live version %s)\n", v.paint("1", tp.Target), summary(tp), liveLabel(tp))
+	v.data("%s: %s (live version %s)\n", v.paintOut("1", tp.Target), summary(tp), liveLabel(tp))
 	for _, ch := range tp.Changes {
 		color := map[providers.Action]string{providers.Create: "32", providers.Update: "33", providers.Delete: "31"}[ch.Action]
 		line := fmt.Sprintf("  %s %s %s", ch.Action.Symbol(), ch.Kind, ch.Name)
@@ -229,10 +246,10 @@ func (v *View) targetPlan(tp *providers.TargetPlan) {
 		if ch.Apex {
 			line += "  (zone apex)"
 		}
-		v.human("%s\n", v.paint(color, line))
+		v.data("%s\n", v.paintOut(color, line))
 	}
 	for _, d := range v.diffs(tp) {
-		v.human("%s", d)
+		v.data("%s", d)
 	}
 }
 
@@ -262,25 +279,24 @@ func (v *View) diffs(tp *providers.TargetPlan) []string {
 			out = append(out, fmt.Sprintf("  (new artifact %s, %d bytes)\n", ch.Name, size))
 			continue
 		}
-		d, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-			A: lines(before), B: lines(after),
-			FromFile: tp.Target + "/" + ch.Name + " (live " + liveLabel(tp) + ")", ToFile: tp.Target + "/" + ch.Name + " (planned)", Context: 3,
-		})
-		if err != nil || d == "" {
+		// go-udiff (a port of the Go tools' diff) writes standard unified diffs, the "\ No newline at end
+		// of file" marker included.
+		d := udiff.Unified(tp.Target+"/"+ch.Name+" (live "+liveLabel(tp)+")", tp.Target+"/"+ch.Name+" (planned)", before, after)
+		if d == "" {
 			continue
 		}
-		if v.Color {
+		if v.OutColor {
 			var b strings.Builder
 			for _, l := range strings.SplitAfter(d, "\n") {
 				switch {
 				case strings.HasPrefix(l, "+++"), strings.HasPrefix(l, "---"):
-					b.WriteString(v.paint("1", strings.TrimSuffix(l, "\n")) + "\n")
+					b.WriteString(v.paintOut("1", strings.TrimSuffix(l, "\n")) + "\n")
 				case strings.HasPrefix(l, "+"):
-					b.WriteString(v.paint("32", strings.TrimSuffix(l, "\n")) + "\n")
+					b.WriteString(v.paintOut("32", strings.TrimSuffix(l, "\n")) + "\n")
 				case strings.HasPrefix(l, "-"):
-					b.WriteString(v.paint("31", strings.TrimSuffix(l, "\n")) + "\n")
+					b.WriteString(v.paintOut("31", strings.TrimSuffix(l, "\n")) + "\n")
 				case strings.HasPrefix(l, "@@"):
-					b.WriteString(v.paint("36", strings.TrimSuffix(l, "\n")) + "\n")
+					b.WriteString(v.paintOut("36", strings.TrimSuffix(l, "\n")) + "\n")
 				default:
 					b.WriteString(l)
 				}
@@ -361,15 +377,6 @@ func (v *View) Report(r *providers.Report) {
 	}
 }
 
-// lines splits text for difflib, each line keeping its newline (difflib.SplitLines adds a phantom one).
-func lines(s string) []string {
-	ls := strings.SplitAfter(s, "\n")
-	if ls[len(ls)-1] == "" {
-		ls = ls[:len(ls)-1]
-	}
-	return ls
-}
-
 func orNone(s string) string {
 	if s == "" {
 		return "none"
@@ -389,12 +396,12 @@ func (v *View) History(target, where string, recs []providers.DeployRecord) {
 		}
 		return
 	}
-	v.human("%s %s\n", v.paint("1", target), where)
+	v.data("%s %s\n", v.paintOut("1", target), where)
 	if len(recs) == 0 {
-		v.human("  no deploys yet\n")
+		v.data("  no deploys yet\n")
 		return
 	}
-	tw := tabwriter.NewWriter(v.IO.ErrOut, 2, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(v.IO.Out, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  \tSEQ\tKIND\tVERSION\tCOMMIT\tTIME\tWHO\tNOTE")
 	for i, r := range recs {
 		mark := ""
@@ -405,7 +412,7 @@ func (v *View) History(target, where string, recs []providers.DeployRecord) {
 			r.Time.Local().Format("2006-01-02 15:04:05"), r.Who, r.Note)
 	}
 	_ = tw.Flush()
-	v.human("  (* live)\n")
+	v.data("  (* live)\n")
 }
 
 // Finish writes the final summary: a json message, the GitHub step summary and outputs. It is called
