@@ -1,5 +1,5 @@
 # The one test command: installs what the tests need, then runs every test.
-.PHONY: test deps build bench fuzz
+.PHONY: test deps build demo bench fuzz
 
 test: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
@@ -11,6 +11,10 @@ deps:
 
 build:
 	go build -o edgegw .
+
+# The README's quick start, end to end, in a throw-away git repository (scripts/demo.sh).
+demo: build
+	EDGEGW=$(CURDIR)/edgegw bash scripts/demo.sh
 
 # Benchmarks print ratios against a baseline measured in the same run.
 bench:
