@@ -12,7 +12,7 @@
 //  2. The raw request path is normalized once by manifest/pathnorm; a rejected path is 400 [BAD_PATH].
 //  3. The Host is matched against the domains (exact hosts first, then "*.zone" wildcards whose first label
 //     is the tenant, written into the domain's tenant header; a client-sent tenant header is always dropped).
-//     An unknown host is 404 [HOST_UNKNOWN] (Options.DefaultHost lets `edgegw dev` answer on 127.0.0.1).
+//     An unknown host is 404 [HOST_UNKNOWN], as on every target (`edgegw dev --host` maps loopback names).
 //  4. A CORS preflight (OPTIONS with Origin and Access-Control-Request-Method) is answered here: 204 with
 //     Cache-Control: no-cache, with the allow headers only when the Origin is allowed.
 //  5. Routes are tried in IR order (never re-sorted); the first whose path, hosts, headers and methods all

@@ -31,8 +31,6 @@ type Options struct {
 	Getenv func(string) string
 	// Log receives one Decision per request, after the response is written.
 	Log func(Decision)
-	// DefaultHost stands in for a Host that matches no domain; empty means such a request is 404.
-	DefaultHost string
 	// JWKSClient fetches JWKS URLs. Default: a client with a 5s timeout.
 	JWKSClient *http.Client
 	// ReplaceKeys replaces, per auth policy name, the configured keys with these (and no JWKS). `edgegw test`
@@ -285,10 +283,6 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	host = strings.TrimSuffix(host, ".")
 	tenantHeader, tenant, ok := g.matchHost(host)
-	if !ok && g.opts.DefaultHost != "" {
-		host = g.opts.DefaultHost
-		tenantHeader, tenant, ok = g.matchHost(host)
-	}
 	d.Host = host
 	if !ok {
 		g.fail(rw, d, http.StatusNotFound, "HOST_UNKNOWN", "host "+host+" is not one of the gateway's domains")
@@ -596,10 +590,7 @@ func (g *Gateway) RouteFor(r *http.Request) *ir.Route {
 	}
 	host = strings.TrimSuffix(host, ".")
 	if _, _, ok := g.matchHost(host); !ok {
-		if g.opts.DefaultHost == "" {
-			return nil
-		}
-		host = g.opts.DefaultHost
+		return nil
 	}
 	route, _ := g.routes.match(host, r.Method, path, r.Header)
 	if route == nil {

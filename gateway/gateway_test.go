@@ -723,10 +723,11 @@ func TestSyntheticAndRedirect(t *testing.T) {
 	}
 }
 
-func TestDefaultHostServesUnknownHosts(t *testing.T) {
-	h := newHarness(t, baseIR(), func(o *Options) { o.DefaultHost = "api.example.com" })
-	if resp, _ := h.do(t, "GET", "127.0.0.1:8787", "/health", nil, ""); resp.StatusCode != 200 {
-		t.Errorf("default host: %d", resp.StatusCode)
+func TestUnknownHostIs404(t *testing.T) {
+	h := newHarness(t, baseIR())
+	resp, body := h.do(t, "GET", "127.0.0.1:8787", "/health", nil, "")
+	if resp.StatusCode != 404 || !strings.Contains(body, ir.CodeHostUnknown) {
+		t.Errorf("unknown host: %d %s", resp.StatusCode, body)
 	}
 }
 
