@@ -124,7 +124,7 @@ type NewFunc func(cfg Config) (Provider, error)
 // Registration is what a provider package registers in init.
 type Registration struct {
 	Name string // the target name under `targets:`
-	// Renderer is the render target this provider ships (render.Lookup name), e.g. "ir" or "workers".
+	// Renderer is the render target this provider ships (render.Lookup name), e.g. "ir".
 	Renderer     string
 	Capabilities Capabilities
 	// Limits are checked offline, at plan time, against the rendered artifacts.

@@ -17,7 +17,7 @@ import (
 
 // Artifact is one file a target deploys.
 type Artifact struct {
-	Target string // the renderer's name, e.g. "ir", "workers"
+	Target string // the target or renderer name, e.g. "ir", "local"
 	Path   string // slash-separated, relative to the target's folder, e.g. "worker.js"
 	// MediaType tells providers how to upload it, e.g. "application/javascript+module".
 	MediaType string
