@@ -40,6 +40,9 @@ type analyzer struct {
 	pattern string
 	caps    []capture // from wrap; nil when positions are unknown
 	memo    map[*syntax.Regexp]*facts
+
+	splitMemo map[*syntax.Regexp]int // see splits
+	split     *Problem               // the first part found to divide text in too many ways
 }
 
 func bounds(re *syntax.Regexp) (lo, hi int) {

@@ -63,6 +63,16 @@
 //     the path length to the power of their number. Without a leading ^ the engine also retries at every
 //     start position, which counts as one more (a.*b.*c). Two such repeats (^/(.+)/(.+)$) are accepted: a
 //     request path is at most a few KB, and quadratic time on that stays in milliseconds;
+//   - optional or variable-length parts next to each other that can take the same characters, when together
+//     they can divide one text in more than 256 ways: a counted repeat of a nullable or variable-length body
+//     runs its minimum iterations one after another, so ^(a?){25}a{25}$ is 25 such parts (about 2^24 ways),
+//     and so is a?a?a?...a{25} written out; a{0,25}a{25} says the same with one part. The estimate multiplies,
+//     along each sequence, the numbers of lengths the parts of a run that can trade text can match, leaving
+//     out the largest (one part alone divides nothing) and parts without a bound (the rules above judge
+//     those); a repeat that can run more than once over a part that divides text in more than one way
+//     multiplies again with every iteration ((?:b(a?){2})*), code overlapping-optionals;
+//     [0-9]{1,3}(\.[0-9]{1,3}){3}, (ab?){25} and [a-z0-9][a-z0-9-]{0,61}[a-z0-9] are fine: each part needs a
+//     character the next cannot take, or only one part varies;
 //   - a count over MaxRepeat, or nested counts multiplying to more than 1000, code repeat-too-large.
 //
 // The rules look at sets of characters and at whether a part can match empty, not at whole strings, so they

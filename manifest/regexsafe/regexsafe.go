@@ -32,6 +32,7 @@ const (
 	CodeOverlappingAlternation = "overlapping-alternation"
 	CodeAdjacentRepeat         = "adjacent-repeat"
 	CodeRepeatChain            = "repeat-chain"
+	CodeOverlappingOptionals   = "overlapping-optionals"
 	CodeRepeatTooLarge         = "repeat-too-large"
 	CodeSyntax                 = "syntax"
 )
@@ -79,7 +80,10 @@ func Check(pattern string) *Problem {
 	if p := a.walk(re); p != nil {
 		return p
 	}
-	return a.checkChains(re)
+	if p := a.checkChains(re); p != nil {
+		return p
+	}
+	return a.checkSplits(re)
 }
 
 // checkCharacters rejects bytes no normalized path contains (manifest/pathnorm encodes or rejects everything

@@ -2,6 +2,8 @@ package regexsafe
 
 import (
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"regexp"
 	"regexp/syntax"
 	"strings"
@@ -80,6 +82,19 @@ var safePatterns = []string{
 	`^/[a-z]{2}(?:-[a-z]{2})?(?:/[a-z0-9-]+){1,5}/?$`,
 	`^/(?:[^/]+/)*[^/]+\.json$`,
 	`(?:)`,
+
+	// Near misses of overlapping-optionals: fixed counts, optional parts that need a character the others
+	// cannot take, IP-style counts with separators, at most 256 ways, and optional iterations past a minimum.
+	`^/a{25}$`,
+	`^/(ab?){25}$`,
+	`^/(?:(ab)?c){25}$`,
+	`^/(a?b){25}a{25}$`,
+	`^/ip/[0-9]{1,3}(\.[0-9]{1,3}){3}$`,
+	`^/x(a?){9}a{9}$`,
+	`^/a?a?a?a?a?a?a?a?a?a{9}$`,
+	`^/(a?){0,25}a{25}$`,
+	`^/[a-z]{0,10}[a-z0-9]{0,10}[a-z]{0,10}$`,
+	`^/(-[a-z]{0,3}){30}$`,
 }
 
 // rejected lists patterns and the problem they must get: code, and offset where it is worth pinning down.
@@ -236,6 +251,18 @@ var rejected = []struct {
 	{`^/(.*/)?(.*/)?.*x$`, CodeRepeatChain, 3},
 	{`^/.*?[ab]{1,3}([a-z0-9-]{2,}a{2}[a-z]?[a-z]*?)/$`, CodeRepeatChain, 2},
 
+	{`^(a?){25}a{25}$`, CodeOverlappingOptionals, 1},
+	{`(a?){10}`, CodeOverlappingOptionals, 0},
+	{`^/a?a?a?a?a?a?a?a?a?a?a{10}$`, CodeOverlappingOptionals, 2},
+	{`^/a?a?a?a?a?a?a?a?a?a?$`, CodeOverlappingOptionals, 2},
+	{`^/x(a|){25}a{25}$`, CodeOverlappingOptionals, 3},
+	{`^/((?:ab)?){7}$`, CodeOverlappingOptionals, 2},
+	{`^/x{0,3}x{0,3}x{0,3}x{0,3}x{0,3}x{0,3}$`, CodeOverlappingOptionals, 2},
+	{`^/([a-z]?){25}[a-z]{25}$`, CodeOverlappingOptionals, 2},
+	{`^/(?:b(a?){2})*$`, CodeOverlappingOptionals, 2},
+	{`^/(?:b(a?){2}){9}$`, CodeOverlappingOptionals, 2},
+	{`^/(?:x(a?){2}){0,9}$`, CodeOverlappingOptionals, 2},
+
 	{`a{101}`, CodeRepeatTooLarge, 1},
 	{`a{1,200}`, CodeRepeatTooLarge, 1},
 	{`a{101,}`, CodeRepeatTooLarge, 1},
@@ -325,7 +352,8 @@ var knownCodes = map[string]bool{
 	CodeNamedGroup: true, CodePossessive: true, CodeAtomicGroup: true, CodeInlineFlag: true,
 	CodeUnsupportedGroup: true, CodeUnsupportedEscape: true, CodeUnsupportedClass: true, CodeLiteralBrace: true,
 	CodeNestedRepeat: true, CodeOverlappingAlternation: true, CodeAdjacentRepeat: true, CodeRepeatChain: true, CodeRepeatTooLarge: true,
-	CodeSyntax: true,
+	CodeOverlappingOptionals: true,
+	CodeSyntax:               true,
 }
 
 // TestMessages pins the wording users see for the issue's examples: the construct quoted as written, and a fix.
@@ -343,6 +371,11 @@ func TestMessages(t *testing.T) {
 		{`^/\d+\d+$`, "repeats `\\d+` and `\\d+` next to each other can both match `0`", "merge them into one repeat: `\\d{2,}`"},
 		{`.*.*x`, "repeats `.*` and `.*` next to each other", "merge them into one repeat: `.*`"},
 		{`^/[a-z]+-?[a-z]+$`, "separated only by optional items", "put a character between them"},
+		{`^(a?){25}a{25}$`, "the optional or variable-length parts of `(a?){25}` can each take `a`, so they can divide the same text in 16777216 ways, more than 256", "merge them into one counted repeat: `a{0,25}`"},
+		{`^/a?a?a?a?a?a?a?a?a?a?a{10}$`, "the optional or variable-length parts of `a?a?a?a?a?a?a?a?a?a?` can each take `a`", "`a{0,10}`"},
+		{`^/((?:ab)?){7}$`, "parts of `((?:ab)?){7}`", "`(?:ab){0,7}`"},
+		{`^/(?:b(a?){2})*$`, "repeat `(?:b(a?){2})*` repeats a part that can divide the same text in more than one way, so the ways multiply with every iteration, without bound", "give its optional parts fixed lengths"},
+		{`^/x{0,3}x{0,3}x{0,3}x{0,3}x{0,3}x{0,3}$`, "parts of `x{0,3}x{0,3}x{0,3}x{0,3}x{0,3}x{0,3}` can each take `x`, so they can divide the same text in 1024 ways", "make the repeated part non-optional or give it a fixed length"},
 		{`a{1,200}`, "counted repeat `a{1,200}` is over the limit of 100", "at most 100"},
 		{`^/(.+)/(.+)/(.+)$`, "`.+`, `.+` and `.+` can each take over the text between them", "`[^/]*` instead of `.*`"},
 		{`/a.*b.*c`, "the search for where a match starts (the pattern has no `^`), `.*` and `.*`", "anchor the pattern with `^`"},
@@ -377,6 +410,8 @@ func TestSuggestedFixesAreAccepted(t *testing.T) {
 		{`^/([a-z]+/?)*$`, `^/([a-z]+/)*[a-z]*$`},
 		{`^/.*/?.*$`, `^/[^/]*/.*$`},
 		{`^/(ab|ac)*$`, `^/(a(?:b|c))*$`},
+		{`^/(a?){25}a{25}$`, `^/a{0,25}a{25}$`},
+		{`^/a?a?a?a?a?a?a?a?a?a?a{10}$`, `^/a{0,10}a{10}$`},
 	} {
 		if Check(tc.bad) == nil {
 			t.Errorf("Check(%q) = nil; want a problem", tc.bad)
@@ -485,5 +520,37 @@ func generate(b *strings.Builder, re *syntax.Regexp, rng *rand.Rand) {
 		for range lo + rng.IntN(hi-lo+1) {
 			generate(b, re.Sub[0], rng)
 		}
+	}
+}
+
+// TestExampleRegexesStillPass keeps every regex route of the shipped examples valid.
+func TestExampleRegexesStillPass(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "examples", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples found: %v", err)
+	}
+	field := regexp.MustCompile(`regex:\s*("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,}]+)`)
+	n := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range field.FindAllStringSubmatch(string(data), -1) {
+			p := m[1]
+			switch p[0] {
+			case '"':
+				p = strings.NewReplacer(`\\`, `\`, `\"`, `"`).Replace(p[1 : len(p)-1])
+			case '\'':
+				p = p[1 : len(p)-1]
+			}
+			n++
+			if prob := Check(p); prob != nil {
+				t.Errorf("%s: regex %q: %v", f, p, prob)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("the examples hold no regex route")
 	}
 }
