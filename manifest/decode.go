@@ -39,6 +39,9 @@ const (
 	maxAliases = 1000
 )
 
+// sectionLimits are the manifest's list limits, by path, checked before a list is decoded.
+var sectionLimits = map[string]int{"routes": MaxRoutes, "domains": MaxDomains, "tests": MaxTests}
+
 var (
 	durationType  = reflect.TypeOf(Duration{})
 	valueType     = reflect.TypeOf(ir.Value{})
@@ -325,6 +328,12 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 		seq, ok := n.(*ast.SequenceNode)
 		if !ok {
 			d.typeError(n, path, t)
+			return
+		}
+		if limit, ok := sectionLimits[path]; ok && len(seq.Values) > limit {
+			// Reported once here, rather than decoding (and reporting) every item of a list that cannot load.
+			d.failed[path] = true
+			d.errorf(d.rangeOf(n), CodeLimit, "split the gateway into several manifests", "%d %s; the limit is %d", len(seq.Values), path, limit)
 			return
 		}
 		s := reflect.MakeSlice(t, len(seq.Values), len(seq.Values))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/edgegw/edgegw/manifest"
@@ -23,6 +24,13 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Add([]byte("version: 1\nroutes: [{name: a, match: {path: {regex: \"(a|b)*c\"}}}]"))
 	f.Add([]byte("a: &x [*x]"))
+	// Small versions of the shapes the pre-scan bounds, and text it must not read as structure.
+	f.Add([]byte("version: 1\nname: " + strings.Repeat("[", 70) + strings.Repeat("]", 70)))
+	f.Add([]byte("version: 1\nroutes:\n" + strings.Repeat("- ", 70) + "x\n"))
+	f.Add([]byte("version: 1\norigins: {" + strings.Repeat("o: x, ", 50) + "}\n"))
+	f.Add([]byte("version: 1\nroutes: [" + strings.Repeat("1,", 200) + "1]\n"))
+	f.Add([]byte("version: 1\nroutes:\n" + strings.Repeat("- 1\n", 200)))
+	f.Add([]byte("a: \"[[{\" # [[[\nb: |\n  [[[[\n  - - -\nc: 'it''s [' \n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		g, diags := manifest.LoadBytes("f.yaml", data, manifest.LoadOptions{})
 		for _, d := range diags {

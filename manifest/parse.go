@@ -18,6 +18,10 @@ func Parse(name string, data []byte) (*Manifest, Diagnostics) {
 			Summary: fmt.Sprintf("the manifest is larger than %d bytes, the limit", MaxFileBytes),
 			Detail:  "split the gateway into several manifests"}}
 	}
+	if lim := prescan(data); lim != nil {
+		return nil, Diagnostics{{Severity: SeverityError, Code: CodeLimit, Range: Range{File: name, Start: Point{Line: lim.line, Col: lim.col}},
+			Summary: lim.summary, Detail: lim.fixIt}}
+	}
 	f, err := parseYAML(data)
 	if err != nil {
 		return nil, Diagnostics{yamlDiagnostic(name, err)}

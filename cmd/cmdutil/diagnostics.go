@@ -9,9 +9,20 @@ import (
 	"github.com/edgegw/edgegw/manifest"
 )
 
+// MaxPrintedDiagnostics bounds what one command prints: past it the problems are one mistake repeated,
+// and a hostile manifest must not fill a terminal or a CI log.
+const MaxPrintedDiagnostics = 50
+
 // PrintDiagnostics writes diagnostics in the chosen format: human text to ErrOut; one NDJSON object per
-// diagnostic to Out for json; workflow-command annotations to Out (plus the human text) for github.
+// diagnostic to Out for json; workflow-command annotations to Out (plus the human text) for github. It prints at most
+// MaxPrintedDiagnostics, then says how many more there are (for json, as a final summary object).
 func PrintDiagnostics(ios *IOStreams, format string, color bool, diags manifest.Diagnostics) {
+	omitted := 0
+	if len(diags) > MaxPrintedDiagnostics {
+		omitted = len(diags) - MaxPrintedDiagnostics
+		diags = diags[:MaxPrintedDiagnostics]
+	}
+	more := fmt.Sprintf("… and %d more diagnostics", omitted)
 	switch format {
 	case FormatJSON:
 		enc := json.NewEncoder(ios.Out)
@@ -21,13 +32,26 @@ func PrintDiagnostics(ios *IOStreams, format string, color bool, diags manifest.
 				manifest.Diagnostic
 			}{"diagnostic", d})
 		}
+		if omitted > 0 {
+			_ = enc.Encode(struct {
+				Type        string `json:"type"`
+				Diagnostics int    `json:"diagnostics"`
+				Omitted     int    `json:"omitted"`
+			}{"diagnostics_summary", len(diags) + omitted, omitted})
+		}
 	case FormatGitHub:
 		for _, d := range diags {
 			fmt.Fprintln(ios.Out, GitHubAnnotation(d))
 		}
+		if omitted > 0 {
+			fmt.Fprintln(ios.Out, "::notice title=edgegw::"+more)
+		}
 		printHuman(ios.ErrOut, color, diags)
 	default:
 		printHuman(ios.ErrOut, color, diags)
+	}
+	if omitted > 0 && format != FormatJSON {
+		fmt.Fprintln(ios.ErrOut, more)
 	}
 }
 

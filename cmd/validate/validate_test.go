@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -151,5 +152,43 @@ func TestSecretValuesNeverPrinted(t *testing.T) {
 		if !strings.Contains(stdout+stderr, "E301") {
 			t.Errorf("%s: secret not reported", format)
 		}
+	}
+}
+
+// TestDiagnosticsCapped checks that a manifest with many problems prints a bounded number of them, then
+// how many were left out, in every format.
+func TestDiagnosticsCapped(t *testing.T) {
+	const printed = 50
+	var b strings.Builder
+	b.WriteString("version: 1\nname: capped\nroutes:\n")
+	for i := 0; i < 200; i++ {
+		b.WriteString("  - 1\n")
+	}
+	file := filepath.Join(t.TempDir(), "edgegw.yaml")
+	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := run(t, nil, "validate", "-f", file)
+	if code != cmdutil.ExitError || strings.Count(stderr, "error[") != printed {
+		t.Fatalf("human: exit %d, want %d errors printed, got %d", code, printed, strings.Count(stderr, "error["))
+	}
+	if !regexp.MustCompile(`(?m)^… and [0-9]+ more diagnostics$`).MatchString(stderr) {
+		t.Errorf("human: no line saying how many more diagnostics there are in %q", stderr[len(stderr)-200:])
+	}
+	stdout, _, _ := run(t, nil, "validate", "-f", file, "--format", "json")
+	jl := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
+	if len(jl) != printed+1 {
+		t.Fatalf("json: want %d lines, got %d", printed+1, len(jl))
+	}
+	var sum struct {
+		Type                 string
+		Diagnostics, Omitted int
+	}
+	if err := json.Unmarshal([]byte(jl[len(jl)-1]), &sum); err != nil || sum.Type != "diagnostics_summary" || sum.Omitted != sum.Diagnostics-printed || sum.Omitted <= 0 {
+		t.Errorf("json summary %q: %v", jl[len(jl)-1], err)
+	}
+	stdout, _, _ = run(t, nil, "validate", "-f", file, "--format", "github")
+	if n := strings.Count(stdout, "::error "); n != printed || !strings.Contains(stdout, "more diagnostics") {
+		t.Errorf("github: %d annotations, summary present %v", n, strings.Contains(stdout, "more diagnostics"))
 	}
 }

@@ -1,0 +1,304 @@
+package manifest
+
+import "fmt"
+
+// The YAML parser (goccy/go-yaml) is kept because it gives every node its line and column, which the
+// diagnostics need; yaml.v3 gives positions too but only on its own node tree, and neither bounds the
+// work it does. goccy's cost grows faster than linearly with nesting depth and with the keys of one
+// mapping, and a large flow list costs hundreds of bytes per item. A manifest never needs any of that, so
+// a single pass over the raw bytes bounds the shape before the parser sees it. It knows just enough YAML
+// not to count brackets in quoted strings, comments and block scalars; it errs toward counting less.
+const (
+	// maxNodes bounds scalars, collections and their items: 10,000 routes, 10,000 domains and 10,000
+	// tests, each written out in full, stay well below it.
+	maxNodes = 1_000_000
+	// maxMappingKeys bounds the keys of one mapping; no section of a manifest holds more than MaxRoutes.
+	maxMappingKeys = MaxRoutes
+)
+
+// shapeLimitError is a pre-scan limit crossed at a point of the file.
+type shapeLimitError struct {
+	line, col      int
+	summary, fixIt string
+}
+
+type scanLevel struct {
+	indent int  // column (0-based) of a block collection; -1 for a flow collection
+	seq    bool // a sequence, not a mapping
+	items  int
+}
+
+// prescan walks data once and reports the first limit it crosses, or nil.
+func prescan(data []byte) *shapeLimitError {
+	s := scanner{data: data, line: 1}
+	return s.run()
+}
+
+type scanner struct {
+	data      []byte
+	i         int
+	line, col int // 1-based line; 0-based column in characters
+	block     []scanLevel
+	flow      []scanLevel
+	nodes     int
+}
+
+func (s *scanner) fail(summary, fix string) *shapeLimitError {
+	return s.failAt(s.col, summary, fix)
+}
+
+func (s *scanner) failAt(col int, summary, fix string) *shapeLimitError {
+	return &shapeLimitError{line: s.line, col: col + 1, summary: summary, fixIt: fix}
+}
+
+// advance moves past one byte, keeping line and column.
+func (s *scanner) advance() {
+	c := s.data[s.i]
+	s.i++
+	switch {
+	case c == '\n':
+		s.line++
+		s.col = 0
+	case c&0xC0 != 0x80: // not a UTF-8 continuation byte
+		s.col++
+	}
+}
+
+func (s *scanner) peek(off int) byte {
+	if s.i+off < len(s.data) {
+		return s.data[s.i+off]
+	}
+	return 0
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0 }
+
+func (s *scanner) node() *shapeLimitError {
+	s.nodes++
+	if s.nodes > maxNodes {
+		return s.fail(fmt.Sprintf("the manifest has more than %d YAML values", maxNodes), "split the gateway into several manifests")
+	}
+	return nil
+}
+
+func (s *scanner) push(l scanLevel) *shapeLimitError {
+	col := s.col
+	if l.indent >= 0 {
+		col = l.indent
+	}
+	if l.indent < 0 {
+		s.flow = append(s.flow, l)
+	} else {
+		s.block = append(s.block, l)
+	}
+	if len(s.block)+len(s.flow) > maxDepth {
+		return s.failAt(col, fmt.Sprintf("nesting deeper than %d levels", maxDepth), "a manifest needs a few levels; flatten the structure")
+	}
+	return s.node()
+}
+
+func (s *scanner) mappingKey(l *scanLevel, col int) *shapeLimitError {
+	l.items++
+	if l.items > maxMappingKeys {
+		return s.failAt(col, fmt.Sprintf("a mapping with more than %d keys", maxMappingKeys), "no section holds that many entries; split the gateway into several manifests")
+	}
+	return nil
+}
+
+// blockEntry records a block sequence entry ("- ") or a block mapping key at column col.
+func (s *scanner) blockEntry(col int, seq bool) *shapeLimitError {
+	for len(s.block) > 0 && s.block[len(s.block)-1].indent > col {
+		s.block = s.block[:len(s.block)-1]
+	}
+	// A sequence may sit at its key's indentation; the next key at that column ends it.
+	if !seq && len(s.block) > 0 && s.block[len(s.block)-1].indent == col && s.block[len(s.block)-1].seq {
+		s.block = s.block[:len(s.block)-1]
+	}
+	if n := len(s.block); n > 0 && s.block[n-1].indent == col && s.block[n-1].seq == seq {
+		if seq {
+			s.block[n-1].items++
+			return s.node()
+		}
+		return s.mappingKey(&s.block[n-1], col)
+	}
+	if err := s.push(scanLevel{indent: col, seq: seq, items: 1}); err != nil {
+		return err
+	}
+	if seq {
+		return s.node()
+	}
+	return nil
+}
+
+func (s *scanner) run() *shapeLimitError {
+	lineStart := true
+	for s.i < len(s.data) {
+		if lineStart && len(s.flow) == 0 {
+			lineStart = false
+			for s.i < len(s.data) && (s.data[s.i] == ' ') {
+				s.advance()
+			}
+			if s.col == 0 && s.peek(0) == '-' && s.peek(1) == '-' && s.peek(2) == '-' && isBlank(s.peek(3)) {
+				s.block = s.block[:0]
+				s.i += 3
+				s.col += 3
+			}
+		}
+		if err := s.token(&lineStart); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// token scans from a point where a node may start up to the next such point.
+func (s *scanner) token(lineStart *bool) *shapeLimitError {
+	c := s.data[s.i]
+	inFlow := len(s.flow) > 0
+	switch {
+	case c == '\n':
+		s.advance()
+		*lineStart = true
+		return nil
+	case c == ' ' || c == '\t' || c == '\r':
+		s.advance()
+		return nil
+	case c == '#':
+		s.skipLine()
+		return nil
+	case c == '[' || c == '{':
+		err := s.push(scanLevel{indent: -1, seq: c == '[', items: 0})
+		s.advance()
+		return err
+	case c == ']' || c == '}':
+		if inFlow {
+			s.flow = s.flow[:len(s.flow)-1]
+		}
+		s.advance()
+		return nil
+	case c == ',' && inFlow:
+		top := &s.flow[len(s.flow)-1]
+		var err *shapeLimitError
+		if top.seq {
+			top.items++
+			err = s.node()
+		} else {
+			err = s.mappingKey(top, s.col)
+		}
+		s.advance()
+		return err
+	case !inFlow && (c == '-' || c == '?') && isBlank(s.peek(1)):
+		err := s.blockEntry(s.col, c == '-')
+		s.advance()
+		return err
+	case c == ':' && isBlank(s.peek(1)):
+		s.advance()
+		return nil
+	case c == '&' || c == '!':
+		for s.i < len(s.data) && !isBlank(s.data[s.i]) && !(inFlow && isFlowIndicator(s.data[s.i])) {
+			s.advance()
+		}
+		return nil
+	case !inFlow && (c == '|' || c == '>'):
+		return s.blockScalar()
+	}
+	// A scalar: quoted, or plain up to ": ", " #", the end of the line, or a flow indicator.
+	startCol := s.col
+	if err := s.node(); err != nil {
+		return err
+	}
+	switch c {
+	case '"':
+		s.advance()
+		for s.i < len(s.data) && s.data[s.i] != '"' {
+			if s.data[s.i] == '\\' && s.i+1 < len(s.data) {
+				s.advance()
+			}
+			s.advance()
+		}
+		if s.i < len(s.data) {
+			s.advance()
+		}
+	case '\'':
+		s.advance()
+		for s.i < len(s.data) {
+			if s.data[s.i] == '\'' {
+				if s.peek(1) != '\'' {
+					break
+				}
+				s.advance()
+			}
+			s.advance()
+		}
+		if s.i < len(s.data) {
+			s.advance()
+		}
+	default:
+		from := s.i
+		for s.i < len(s.data) {
+			b := s.data[s.i]
+			if b == '\n' || (b == ':' && (isBlank(s.peek(1)) || (inFlow && isFlowIndicator(s.peek(1))))) ||
+				(b == '#' && s.i > 0 && (s.data[s.i-1] == ' ' || s.data[s.i-1] == '\t')) || (inFlow && isFlowIndicator(b)) {
+				break
+			}
+			s.advance()
+		}
+		if s.i == from { // a lone ':' before a flow indicator
+			s.advance()
+		}
+	}
+	// A block mapping key: the scalar is followed by ":".
+	if !inFlow {
+		for s.i < len(s.data) && (s.data[s.i] == ' ' || s.data[s.i] == '\t') {
+			s.advance()
+		}
+		if s.peek(0) == ':' && isBlank(s.peek(1)) {
+			return s.blockEntry(startCol, false)
+		}
+	}
+	return nil
+}
+
+func isFlowIndicator(c byte) bool { return c == ',' || c == '[' || c == ']' || c == '{' || c == '}' }
+
+func (s *scanner) skipLine() {
+	for s.i < len(s.data) && s.data[s.i] != '\n' {
+		s.advance()
+	}
+}
+
+// blockScalar skips a literal (|) or folded (>) scalar: its header line, then every line indented more
+// than the node that holds it, up to the first less indented line that is not blank.
+func (s *scanner) blockScalar() *shapeLimitError {
+	if err := s.node(); err != nil {
+		return err
+	}
+	parent := -1
+	if len(s.block) > 0 {
+		parent = s.block[len(s.block)-1].indent
+	}
+	s.skipLine()
+	content := -1 // the scalar's indentation, fixed by its first non-blank line
+	for s.i < len(s.data) {
+		// s.i is at a newline; look at the next line.
+		j, indent := s.i+1, 0
+		for j < len(s.data) && s.data[j] == ' ' {
+			j++
+			indent++
+		}
+		if j >= len(s.data) {
+			break
+		}
+		if b := s.data[j]; b != '\n' && b != '\r' {
+			if content < 0 {
+				content = indent
+			}
+			if indent <= parent || indent < content {
+				break
+			}
+		}
+		s.advance()
+		s.skipLine()
+	}
+	return nil
+}
