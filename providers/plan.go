@@ -1,7 +1,6 @@
 package providers
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -198,6 +197,15 @@ func digestJSON(v any) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// plannedDigests returns the digests of artifacts.
+func plannedDigests(arts []render.Artifact) []ArtifactDigest {
+	out := make([]ArtifactDigest, len(arts))
+	for i, a := range arts {
+		out[i] = ArtifactDigest{Path: a.Path, Digest: a.Digest(), Size: len(a.Data)}
+	}
+	return out
+}
+
 // Plan artifacts from desired artifacts.
 func plannedArtifacts(arts []render.Artifact) []PlannedArtifact {
 	out := make([]PlannedArtifact, len(arts))
@@ -223,35 +231,26 @@ func Diff(target, renderer string, live LiveState, in PlanInput) *TargetPlan {
 	if liveSummary != nil {
 		p.LiveRoutes = len(liveSummary.Routes)
 	}
+	// Artifacts are compared by digest: the live ones as the vendor gave them back, or, when it does not,
+	// as the live record says they were shipped.
+	var liveArts []ArtifactDigest
 	if live.Artifacts == nil && live.Record != nil {
-		// The vendor does not give artifacts back: compare digests with what the live record says it shipped.
-		liveArts := live.Record.Artifacts
-		diffKeyed(liveArts, p.Digests(), func(a ArtifactDigest) string { return a.Path },
-			func(o, n ArtifactDigest, _, _ int) bool { return o.Digest != n.Digest },
-			func(act Action, o, n *ArtifactDigest) {
-				c := Change{Action: act, Kind: "artifact"}
-				if o != nil {
-					c.Name, c.Before = o.Path, o.Digest
-				}
-				if n != nil {
-					c.Name, c.After = n.Path, n.Digest
-				}
-				p.Changes = append(p.Changes, c)
-			})
+		liveArts = live.Record.Artifacts
 	} else {
-		diffKeyed(live.Artifacts, in.Artifacts, func(a render.Artifact) string { return a.Path },
-			func(o, n render.Artifact, _, _ int) bool { return !bytes.Equal(o.Data, n.Data) },
-			func(act Action, o, n *render.Artifact) {
-				c := Change{Action: act, Kind: "artifact"}
-				if o != nil {
-					c.Name, c.Before = o.Path, o.Digest()
-				}
-				if n != nil {
-					c.Name, c.After = n.Path, n.Digest()
-				}
-				p.Changes = append(p.Changes, c)
-			})
+		liveArts = plannedDigests(live.Artifacts)
 	}
+	diffKeyed(liveArts, p.Digests(), func(a ArtifactDigest) string { return a.Path },
+		func(o, n ArtifactDigest, _, _ int) bool { return o.Digest != n.Digest },
+		func(act Action, o, n *ArtifactDigest) {
+			c := Change{Action: act, Kind: "artifact"}
+			if o != nil {
+				c.Name, c.Before = o.Path, o.Digest
+			}
+			if n != nil {
+				c.Name, c.After = n.Path, n.Digest
+			}
+			p.Changes = append(p.Changes, c)
+		})
 	if !p.HasChanges() || in.Gateway == nil {
 		return p
 	}
