@@ -143,6 +143,9 @@ func (s *scanner) run() *shapeLimitError {
 				s.i += 3
 				s.col += 3
 			}
+			if s.i >= len(s.data) {
+				break
+			}
 		}
 		if err := s.token(&lineStart); err != nil {
 			return err
