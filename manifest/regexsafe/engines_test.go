@@ -62,18 +62,7 @@ func TestEnginesAgree(t *testing.T) {
 		Millis  []float64 `json:"millis"`
 	}
 	run := func(t *testing.T, name string, args ...string) result {
-		_, err := exec.LookPath(name)
-		testenv.Require(t, name+" (to check the patterns against its regex engine)", err)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, name, args...)
-		cmd.Stdin = bytes.NewReader(input)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", name, err, stderr.String())
-		}
+		out := runEngine(t, "to check the patterns against its regex engine", input, name, args...)
 		var r result
 		if err := json.Unmarshal(out, &r); err != nil {
 			t.Fatalf("%s: bad output: %v", name, err)
@@ -213,18 +202,7 @@ func TestCountedRepeatsStayFast(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := func(t *testing.T, name string, args ...string) {
-		_, err := exec.LookPath(name)
-		testenv.Require(t, name+" (to time the patterns in its regex engine)", err)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, name, args...)
-		cmd.Stdin = bytes.NewReader(input)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", name, err, stderr.String())
-		}
+		out := runEngine(t, "to time the patterns in its regex engine", input, name, args...)
 		var millis []float64
 		if err := json.Unmarshal(out, &millis); err != nil || len(millis) != len(accepted) {
 			t.Fatalf("%s: bad output (%v): %.200s", name, err, out)
@@ -287,4 +265,23 @@ for my $c (@{$in->{cases}}) {
 print encode_json(\@millis);
 `)
 	})
+}
+
+// runEngine runs an engine's script on input and returns its standard output; a missing engine skips
+// locally and fails under CI (internal/testenv).
+func runEngine(t *testing.T, why string, input []byte, name string, args ...string) []byte {
+	t.Helper()
+	_, err := exec.LookPath(name)
+	testenv.Require(t, name+" ("+why+")", err)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdin = bytes.NewReader(input)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", name, err, stderr.String())
+	}
+	return out
 }
