@@ -23,7 +23,7 @@ type Manifest struct {
 	CORS       *CORS                       `yaml:"cors,omitempty"`
 	Transform  *Transform                  `yaml:"transform,omitempty" jsonschema_description:"gateway-wide request and response transforms"`
 	Routes     []*Route                    `yaml:"routes" jsonschema:"required,minItems=1"`
-	Targets    *ir.Targets                 `yaml:"targets,omitempty" jsonschema_description:"where the gateway deploys; each block is that vendor's addressing only"`
+	Targets    TargetBlocks                `yaml:"targets,omitempty" jsonschema_description:"where the gateway deploys; each block is that vendor's addressing only"`
 	DNS        *DNS                        `yaml:"dns,omitempty" jsonschema_description:"expectations checked by edgegw verify-dns"`
 	Tests      []*TestCase                 `yaml:"tests,omitempty" jsonschema_description:"requests and the decisions the gateway must take, run by edgegw test"`
 

@@ -42,7 +42,11 @@ func ConfiguredTargets(g *ir.Gateway, cfg Config, only []string) (targets []Targ
 		}
 		reg, ok := Lookup(n)
 		if !ok {
-			skipped = append(skipped, SkippedTarget{Target: n, Reason: "no provider for " + n + " is built into this edgegw yet"})
+			skipped = append(skipped, SkippedTarget{Target: n, Reason: "no target named " + n + " is built into this edgegw"})
+			continue
+		}
+		if reg.New == nil || reg.Renderer == "" {
+			skipped = append(skipped, SkippedTarget{Target: n, Reason: reg.NotBuiltError("be deployed").Error()})
 			continue
 		}
 		t := Target{Name: n, Registration: reg}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
+	_ "github.com/edgegw/edgegw/providers/all" // the manifest reads each target's block as its target registered it
 )
 
 func env(vars map[string]string) Env {

@@ -330,83 +330,41 @@ type Rewrite struct {
 	Path   string `json:"path,omitempty"`
 }
 
-// Targets holds each configured target's addressing. A nil field means the target is not configured.
-type Targets struct {
-	Local      *LocalTarget      `json:"local,omitempty" yaml:"local,omitempty"`
-	Cloudflare *CloudflareTarget `json:"cloudflare,omitempty" yaml:"cloudflare,omitempty"`
-	CloudFront *CloudFrontTarget `json:"cloudfront,omitempty" yaml:"cloudfront,omitempty"`
-	Fastly     *FastlyTarget     `json:"fastly,omitempty" yaml:"fastly,omitempty"`
-	Azure      *AzureTarget      `json:"azure,omitempty" yaml:"azure,omitempty"`
-	GCP        *GCPTarget        `json:"gcp,omitempty" yaml:"gcp,omitempty"`
+// Target is one configured target: its name, the companions the manifest opted it into, and its own
+// settings. Config is decoded and validated by the block the target registered (manifest.RegisterTargetBlock);
+// the core never looks inside it, only the target's own packages do.
+type Target struct {
+	Name       string
+	Companions []string
+	Config     any
+	Pos        Pos
 }
 
-// Names lists the configured targets in a fixed order.
+// Companioned is implemented by target settings that take `companions:`.
+type Companioned interface {
+	CompanionList() []string
+}
+
+// Targets lists the configured targets, sorted by name.
+type Targets []Target
+
+// Names lists the configured targets, sorted.
 func (t Targets) Names() []string {
-	var n []string
-	if t.Local != nil {
-		n = append(n, "local")
-	}
-	if t.Cloudflare != nil {
-		n = append(n, "cloudflare")
-	}
-	if t.CloudFront != nil {
-		n = append(n, "cloudfront")
-	}
-	if t.Fastly != nil {
-		n = append(n, "fastly")
-	}
-	if t.Azure != nil {
-		n = append(n, "azure")
-	}
-	if t.GCP != nil {
-		n = append(n, "gcp")
+	n := make([]string, len(t))
+	for i, x := range t {
+		n[i] = x.Name
 	}
 	return n
 }
 
-// LocalTarget is the embedded target: versioned directories on this machine.
-type LocalTarget struct {
-	// Dir holds the versions, relative to the manifest's directory. Default ".edgegw/local".
-	Dir string `json:"dir,omitempty" yaml:"dir,omitempty"`
-}
-
-// CloudflareTarget addresses a Workers script.
-type CloudflareTarget struct {
-	AccountID         Value  `json:"account_id" yaml:"account_id" jsonschema:"required"`
-	Zone              string `json:"zone" yaml:"zone" jsonschema:"required"`
-	Script            string `json:"script" yaml:"script" jsonschema:"required"`
-	CompatibilityDate string `json:"compatibility_date,omitempty" yaml:"compatibility_date,omitempty"`
-	// Companions opts into documented companions (e.g. "durable-object-rate-limit").
-	Companions []string `json:"companions,omitempty" yaml:"companions,omitempty"`
-}
-
-// CloudFrontTarget addresses a distribution and its viewer-request function.
-type CloudFrontTarget struct {
-	DistributionID string   `json:"distribution_id" yaml:"distribution_id" jsonschema:"required"`
-	Function       string   `json:"function" yaml:"function" jsonschema:"required"`
-	Companions     []string `json:"companions,omitempty" yaml:"companions,omitempty"`
-}
-
-// FastlyTarget addresses a VCL service.
-type FastlyTarget struct {
-	ServiceID  Value    `json:"service_id" yaml:"service_id" jsonschema:"required"`
-	Companions []string `json:"companions,omitempty" yaml:"companions,omitempty"`
-}
-
-// AzureTarget addresses a Front Door (Standard/Premium) endpoint.
-type AzureTarget struct {
-	SubscriptionID Value    `json:"subscription_id" yaml:"subscription_id" jsonschema:"required"`
-	ResourceGroup  string   `json:"resource_group" yaml:"resource_group" jsonschema:"required"`
-	Profile        string   `json:"profile" yaml:"profile" jsonschema:"required"`
-	Endpoint       string   `json:"endpoint" yaml:"endpoint" jsonschema:"required"`
-	Companions     []string `json:"companions,omitempty" yaml:"companions,omitempty"`
-}
-
-// GCPTarget addresses a global external Application Load Balancer URL map.
-type GCPTarget struct {
-	Project    string   `json:"project" yaml:"project" jsonschema:"required"`
-	URLMap     string   `json:"url_map" yaml:"url_map" jsonschema:"required"`
-	Companions []string `json:"companions,omitempty" yaml:"companions,omitempty"`
+// Lookup returns the configured target of that name.
+func (t Targets) Lookup(name string) (Target, bool) {
+	for _, x := range t {
+		if x.Name == name {
+			return x, true
+		}
+	}
+	return Target{}, false
 }
 
 // DNS holds the expectations checked by verify-dns.
