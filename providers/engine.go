@@ -96,6 +96,9 @@ func MakePlan(ctx context.Context, g *ir.Gateway, targets []Target, meta PlanMet
 			continue
 		}
 		arts, err := r.Render(g)
+		if err == nil {
+			err = render.Canonicalize(r, g, arts)
+		}
 		if err != nil {
 			fail(t.Name, fmt.Errorf("providers/%s: render: %w", t.Name, err))
 			continue

@@ -68,6 +68,26 @@ type Gateway struct {
 // SectionPos returns where a section was written; a zero Pos when unknown.
 func (g *Gateway) SectionPos(path string) Pos { return g.Sections[path] }
 
+// WithoutPositions returns a copy of g that knows nothing of where it was written: the serialised IR plus the
+// targets' settings, with no positions, manifest indexes, tests or DNS expectations. Rendering it gives the
+// canonical artifacts that decide whether anything changed, whatever comments a renderer writes from
+// positions.
+func (g *Gateway) WithoutPositions() (*Gateway, error) {
+	b, err := json.Marshal(g)
+	if err != nil {
+		return nil, fmt.Errorf("ir: %w", err)
+	}
+	out := &Gateway{}
+	if err := json.Unmarshal(b, out); err != nil {
+		return nil, fmt.Errorf("ir: %w", err)
+	}
+	for _, t := range g.Targets {
+		t.Pos = Pos{}
+		out.Targets = append(out.Targets, t)
+	}
+	return out, nil
+}
+
 // Domain is one host the gateway answers.
 type Domain struct {
 	Host string `json:"host"` // lower case; "*.api.example.com" for a wildcard

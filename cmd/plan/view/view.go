@@ -168,6 +168,8 @@ func (v *View) Plan(p *providers.Plan) {
 			}
 		}
 		switch {
+		case n == 0 && p.PositionsOnly():
+			v.data("\nNo changes. The live targets match the manifest; only comments or positions in it moved.\n")
 		case n == 0:
 			v.data("\nNo changes. The live targets match the manifest.\n")
 		case n == 1:
