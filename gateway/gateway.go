@@ -362,7 +362,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		st.scheme = "https"
 	}
-	st.upstreamPath = route.rewritePath(path, params)
+	st.upstreamPath = route.ir.UpstreamPath(path, params)
 	d.UpstreamPath = st.upstreamPath
 	g.proxy.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
 }
