@@ -86,7 +86,12 @@ func MakePlan(ctx context.Context, g *ir.Gateway, targets []Target, meta PlanMet
 	}
 	var errs []error
 	fail := func(t string, err error) {
-		p.Problems = append(p.Problems, TargetProblem{Target: t, Error: err.Error()})
+		pos := g.SectionPos("targets." + t)
+		var re *render.RouteError
+		if errors.As(err, &re) && g.Route(re.Route) != nil {
+			pos = g.Route(re.Route).Pos
+		}
+		p.Problems = append(p.Problems, TargetProblem{Target: t, Error: err.Error(), Pos: pos})
 		errs = append(errs, err)
 	}
 	for _, t := range targets {

@@ -400,6 +400,9 @@ type SkippedTarget struct {
 type TargetProblem struct {
 	Target string `json:"target"`
 	Error  string `json:"error"`
+	// Pos is where the manifest asks for what failed: the route a render error names, or the target's block
+	// for a size limit.
+	Pos ir.Pos `json:"pos,omitempty"`
 }
 
 // Unplanned returns an error naming every configured target whose live state this plan could not read: no

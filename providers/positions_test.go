@@ -66,3 +66,39 @@ func TestPositionsInArtifactsAreNoChange(t *testing.T) {
 		t.Fatalf("a new route: changes %v, positions only %v", p.HasChanges(), p.PositionsOnly())
 	}
 }
+
+// failingRenderer refuses the route named "bad", as a renderer does for a construct its target cannot hold.
+type failingRenderer struct{}
+
+func (failingRenderer) Name() string { return "test-refuses-bad" }
+
+func (failingRenderer) Render(g *ir.Gateway) ([]render.Artifact, error) {
+	if g.Route("bad") != nil {
+		return nil, &render.RouteError{Route: "bad", Err: fmt.Errorf("a table of 2 entries is over this target's limit of 1")}
+	}
+	return linesRenderer{}.Render(g)
+}
+
+func init() { render.Register(failingRenderer{}) }
+
+// Render and size-limit failures are reported where the manifest asks for what failed.
+func TestRenderAndLimitFailuresHavePositions(t *testing.T) {
+	g := gateway("ok", "bad")
+	g.Sections = map[string]ir.Pos{"targets.a": {File: "edgegw.yaml", Line: 40, Col: 3}}
+	reg := providers.Registration{Name: "a", Renderer: "test-refuses-bad"}
+	p, err := providers.MakePlan(context.Background(), g, []providers.Target{{Name: "a", Registration: reg, Provider: fake.New("a")}}, providers.PlanMeta{})
+	if err == nil || len(p.Problems) != 1 {
+		t.Fatalf("err %v, problems %+v", err, p.Problems)
+	}
+	if got := p.Problems[0].Pos.String(); got != "edgegw.yaml:11:5" {
+		t.Errorf("render error at %q, want the route's position edgegw.yaml:11:5", got)
+	}
+	reg.Renderer, reg.Limits = "test-lines", []providers.Limit{{Path: "main.js", MaxBytes: 10, Reason: "test: 10 bytes"}}
+	p, err = providers.MakePlan(context.Background(), g, []providers.Target{{Name: "a", Registration: reg, Provider: fake.New("a")}}, providers.PlanMeta{})
+	if err == nil || len(p.Problems) != 1 || !strings.Contains(p.Problems[0].Error, "over the limit of 10") {
+		t.Fatalf("err %v, problems %+v", err, p.Problems)
+	}
+	if got := p.Problems[0].Pos.String(); got != "edgegw.yaml:40:3" {
+		t.Errorf("size limit at %q, want the target's block edgegw.yaml:40:3", got)
+	}
+}

@@ -28,6 +28,16 @@ type Artifact struct {
 	Canonical string
 }
 
+// RouteError is a render failure caused by one route (a table the target cannot hold, a construct it cannot
+// express). Renderers return it so the failure is reported at the route's manifest position.
+type RouteError struct {
+	Route string
+	Err   error
+}
+
+func (e *RouteError) Error() string { return fmt.Sprintf("route %q: %v", e.Route, e.Err) }
+func (e *RouteError) Unwrap() error { return e.Err }
+
 // DecisionDigest is the digest that decides whether the artifact changed: Canonical when set, else Digest.
 func (a Artifact) DecisionDigest() string {
 	if a.Canonical != "" {
