@@ -12,12 +12,12 @@ import (
 
 // compiledRoute is an ir.Route with what matching needs precomputed.
 type compiledRoute struct {
-	ir       *ir.Route
-	order    int // position in IR order
-	re       *regexp.Regexp
-	auth     *authPolicy
-	limit    *slidingWindow
-	pool     *pool
+	ir    *ir.Route
+	order int // position in IR order
+	re    *regexp.Regexp
+	auth  *authPolicy
+	limit *slidingWindow
+	pool  *pool
 	// transform is the route's effective transform, as the IR states it (ir.Gateway.EffectiveTransform).
 	transform ir.RouteTransform
 }
