@@ -180,7 +180,7 @@ func TestSuiteCatchesEveryBrokenRule(t *testing.T) {
 	}
 }
 
-// TestBrokenEngineFailsTheWholeCorpusSomewhere guards the harness itself: an engine that answers 200 to
+// TestEngineAnsweringEverythingFailsTheCorpus guards the harness itself: an engine that answers 200 to
 // everything, from no origin, fails most of the corpus.
 func TestEngineAnsweringEverythingFailsTheCorpus(t *testing.T) {
 	ms, _, err := Load(LoadOptions{})
