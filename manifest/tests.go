@@ -346,6 +346,13 @@ func (c *compiler) headerExpect(path string, h *HeaderExpect) *ir.HeaderExpect {
 		out.Equal = append(out.Equal, ir.HeaderSet{Name: textproto.CanonicalMIMEHeaderKey(n), Value: h.Equal[n]})
 	}
 	sort.Slice(out.Equal, func(i, j int) bool { return out.Equal[i].Name < out.Equal[j].Name })
+	for _, n := range sortedKeys(h.NotEqual) {
+		if !validHeaderName(n) {
+			c.errorAtKey(path+".not_equal."+n, CodeTest, "", "%q is not a header name", n)
+			continue
+		}
+		out.NotEqual = append(out.NotEqual, ir.HeaderSet{Name: textproto.CanonicalMIMEHeaderKey(n), Value: h.NotEqual[n]})
+	}
 	return out
 }
 

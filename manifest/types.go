@@ -319,6 +319,8 @@ type HeaderExpect struct {
 	Present []string          `yaml:"present,omitempty"`
 	Absent  []string          `yaml:"absent,omitempty"`
 	Equal   map[string]string `yaml:"equal,omitempty"`
+	// NotEqual holds headers that must be present with another value (a client-sent request id replaced).
+	NotEqual map[string]string `yaml:"not_equal,omitempty" jsonschema_description:"present, with a value other than this"`
 }
 
 // Duration is written as a Go duration ("10s", "1m30s") or a whole number of seconds.

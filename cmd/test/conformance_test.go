@@ -70,7 +70,7 @@ func TestSuiteSummaryByFeature(t *testing.T) {
 			t.Errorf("no summary row for %s:\n%s", want, out)
 		}
 	}
-	out, _, code = run(t, nil, "test", "--suite", "conformance", "--format", "json", "--run", "breaker")
+	out, _, code = run(t, nil, "test", "--suite", "conformance", "--vectors", "../../"+conformance.DefaultVectors, "--format", "json", "--run", "breaker")
 	if code != 0 {
 		t.Fatalf("json: exit %d\n%s", code, out)
 	}
@@ -133,5 +133,30 @@ func TestCannotSkipsAndChecksTheRefusal(t *testing.T) {
 	}
 	if skipped != 2 || checks != 1 {
 		t.Errorf("%d cases skipped (want the 2 breaker cases), %d refusal checks (want 1)", skipped, checks)
+	}
+}
+
+// TestCorpusFeaturesAreCapabilityFeatures keeps the corpus tags in step with the capability tables: a tag
+// that names no feature would never be skipped by any target.
+func TestCorpusFeaturesAreCapabilityFeatures(t *testing.T) {
+	ms, _, err := conformance.Load(conformance.LoadOptions{Vectors: "../../" + conformance.DefaultVectors})
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, f := range providers.AllFeatures {
+		known[string(f)] = true
+	}
+	for _, f := range conformance.Features(ms) {
+		if !known[f] {
+			t.Errorf("corpus feature %q is not one of providers.AllFeatures", f)
+		}
+	}
+	for _, m := range ms {
+		for _, tc := range m.Gateway.Tests {
+			if len(tc.Features) == 0 {
+				t.Errorf("%s: case %q has no features", m.File, tc.Name)
+			}
+		}
 	}
 }

@@ -128,7 +128,7 @@ func runCase(ctx context.Context, g *ir.Gateway, probe *gateway.Gateway, tc ir.T
 			}
 		}
 		if ref != nil {
-			diffs := CompareReference(got[i], ref[i], ids)
+			diffs := CompareReference(got[i], ref[i], rq.cr.Header, ids)
 			for k := range diffs {
 				diffs[k].Step = rq.label
 			}
@@ -433,6 +433,14 @@ func compareHeaders(what string, e ir.HeaderExpect, got http.Header) []Diff {
 			diffs = append(diffs, Diff{Field: what + " " + h.Name, Want: fmt.Sprintf("%q", h.Value), Got: fmt.Sprintf("%q", j)})
 		}
 	}
+	for _, h := range e.NotEqual {
+		v, ok := got[http.CanonicalHeaderKey(h.Name)]
+		if !ok {
+			diffs = append(diffs, Diff{Field: what + " " + h.Name, Want: fmt.Sprintf("a value other than %q", h.Value), Got: "absent"})
+		} else if j := strings.Join(v, ", "); j == h.Value {
+			diffs = append(diffs, Diff{Field: what + " " + h.Name, Want: fmt.Sprintf("a value other than %q", h.Value), Got: fmt.Sprintf("%q", j)})
+		}
+	}
 	sort.SliceStable(diffs, func(i, j int) bool { return diffs[i].Field < diffs[j].Field })
 	return diffs
 }
@@ -472,7 +480,7 @@ func requestIDHeaders(g *ir.Gateway) []string {
 // the origins that got it, the upstream path, query and headers (a request id: present and well-formed on
 // both), the response headers the manifest governs and, for an answer of the edge itself, its body.
 // Want holds the reference's value.
-func CompareReference(got, ref *Observed, requestIDs []string) []Diff {
+func CompareReference(got, ref *Observed, sentHeader http.Header, requestIDs []string) []Diff {
 	var diffs []Diff
 	add := func(field, refv, gotv string) {
 		diffs = append(diffs, Diff{Field: field, Want: refv, Got: gotv, Reference: true})
@@ -503,8 +511,13 @@ func CompareReference(got, ref *Observed, requestIDs []string) []Diff {
 			gv, gok := got.UpstreamHeader[name]
 			rv, rok := ref.UpstreamHeader[name]
 			if slices.Contains(requestIDs, name) {
-				if gok != rok || (gok && !requestIDForm.MatchString(strings.Join(gv, ","))) {
-					add("upstream header "+name, headerText(rv, rok), headerText(gv, gok))
+				// A fresh id differs per request: present and well-formed on both, and a client-sent id
+				// kept or replaced as the reference did.
+				sentv, sent := sentHeader[name]
+				keptRef := sent && rok && slices.Equal(rv, sentv)
+				keptGot := sent && gok && slices.Equal(gv, sentv)
+				if gok != rok || keptRef != keptGot || (gok && !keptGot && !requestIDForm.MatchString(strings.Join(gv, ","))) {
+					add("upstream header "+name, requestIDText(rv, rok, keptRef), requestIDText(gv, gok, keptGot))
 				}
 				continue
 			}
@@ -532,6 +545,16 @@ func CompareReference(got, ref *Observed, requestIDs []string) []Diff {
 		add("body", fmt.Sprintf("%q", truncate(ref.Body, 200)), fmt.Sprintf("%q", truncate(got.Body, 200)))
 	}
 	return diffs
+}
+
+func requestIDText(v []string, ok, kept bool) string {
+	switch {
+	case !ok:
+		return "absent"
+	case kept:
+		return "the client's " + headerText(v, true)
+	}
+	return "a fresh id " + headerText(v, true)
 }
 
 func hasVendorPrefix(name string) bool {

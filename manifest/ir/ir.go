@@ -575,6 +575,8 @@ type HeaderExpect struct {
 	Present []string    `json:"present,omitempty"`
 	Absent  []string    `json:"absent,omitempty"`
 	Equal   []HeaderSet `json:"equal,omitempty"`
+	// NotEqual headers must be present with a value other than the one given.
+	NotEqual []HeaderSet `json:"not_equal,omitempty"`
 }
 
 // Value is a string written in the manifest either literally or as a reference to an environment variable

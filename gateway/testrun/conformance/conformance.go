@@ -78,6 +78,13 @@ func Load(o LoadOptions) ([]Manifest, []string, error) {
 		out = append(out, w...)
 	}
 	for i := range out {
+		names := map[string]bool{}
+		for _, tc := range out[i].Gateway.Tests {
+			if names[tc.Name] {
+				return nil, nil, fmt.Errorf("conformance: %s: two cases are named %q", out[i].File, tc.Name)
+			}
+			names[tc.Name] = true
+		}
 		out[i].Cases = out[i].Gateway.Tests
 	}
 	return out, notes, nil

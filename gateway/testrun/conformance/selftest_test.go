@@ -122,6 +122,16 @@ var brokenRules = []struct {
 	{"Retry-After missing", brokenEngine{resp: func(r *testrun.ClientResponse) {
 		r.Header.Del("Retry-After")
 	}}, "limit plus one is 429 with Retry-After"},
+	{"client request id kept instead of replaced", brokenEngine{ir: func(g *ir.Gateway) {
+		g.Transform.KeepClientRequestID = true
+	}}, "a client request id is replaced"},
+	{"client request id replaced where it must be kept", brokenEngine{ir: func(g *ir.Gateway) {
+		for i := range g.Routes {
+			if t := g.Routes[i].Transform; t != nil {
+				t.KeepClientRequestID = false
+			}
+		}
+	}}, "a client request id is kept where the route says so"},
 	{"query dropped upstream", brokenEngine{req: func(cr *testrun.ClientRequest) {
 		cr.Target, _, _ = strings.Cut(cr.Target, "?")
 	}}, "the query string takes no part in matching and is forwarded"},
