@@ -358,12 +358,6 @@ func observe(resp *ClientResponse, seen []received) *Observed {
 // Compare checks an expectation against what was observed; every target is judged by it alike.
 func Compare(e ir.TestExpect, o *Observed) (diffs []Diff, notes []string) {
 	add := func(field, want, got string) { diffs = append(diffs, Diff{Field: field, Want: want, Got: got}) }
-	orNone := func(s string) string {
-		if s == "" {
-			return "(none)"
-		}
-		return s
-	}
 	if e.Status != 0 && e.Status != o.Status {
 		add("status", fmt.Sprint(e.Status), fmt.Sprint(o.Status))
 	}
@@ -488,6 +482,16 @@ func CompareReference(got, ref *Observed, sentHeader http.Header, requestIDs []s
 	if got.Status != ref.Status {
 		add("status", fmt.Sprint(ref.Status), fmt.Sprint(got.Status))
 	}
+	// The route and pool are compared where both runtimes report them (test mode); the origins reached
+	// are compared always, observed at the origins.
+	if got.Decided && ref.Decided {
+		if got.Route != ref.Route {
+			add("route", orNone(ref.Route), orNone(got.Route))
+		}
+		if got.Pool != ref.Pool {
+			add("pool", orNone(ref.Pool), orNone(got.Pool))
+		}
+	}
 	names := func(o *Observed) string {
 		if len(o.Tried) == 0 {
 			return "no origin"
@@ -545,6 +549,13 @@ func CompareReference(got, ref *Observed, sentHeader http.Header, requestIDs []s
 		add("body", fmt.Sprintf("%q", truncate(ref.Body, 200)), fmt.Sprintf("%q", truncate(got.Body, 200)))
 	}
 	return diffs
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }
 
 func requestIDText(v []string, ok, kept bool) string {

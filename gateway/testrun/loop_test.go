@@ -204,3 +204,19 @@ func TestOriginRefusesWhenDown(t *testing.T) {
 		t.Errorf("error %v, want connection refused", err)
 	}
 }
+
+// TestReportedRouteIsComparedWithTheReference checks that a route the target reports in test mode must be
+// the reference's, and that a target reporting none is judged on what the origins observed only.
+func TestReportedRouteIsComparedWithTheReference(t *testing.T) {
+	g := jwksGateway()
+	wrong := &recordingEngine{change: func(r *ClientResponse) { r.Decision["route"] = "other" }}
+	res := Run(context.Background(), g, g.Tests[1:], Options{Target: "x", Engine: wrong, Reference: RefEngine{}})
+	if res[0].Pass || !strings.Contains(strings.Join(res[0].Lines(), "\n"), `route: x: other, reference: api`) {
+		t.Errorf("a wrong reported route passed: %v", res[0].Lines())
+	}
+	silent := &recordingEngine{change: func(r *ClientResponse) { r.Decision = nil }}
+	res = Run(context.Background(), g, g.Tests[1:], Options{Target: "x", Engine: silent, Reference: RefEngine{}})
+	if !res[0].Pass {
+		t.Errorf("a target that reports no decision failed: %v", res[0].Lines())
+	}
+}
