@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/edgegw/edgegw/gateway/jwtverify"
@@ -45,6 +47,11 @@ func wycheproof(dir string) ([]Manifest, error) {
 	var wf wycheproofFile
 	if err := json.Unmarshal(data, &wf); err != nil {
 		return nil, fmt.Errorf("conformance: %s: %w", file, err)
+	}
+	lines := tcIDLines(data)
+	for id, p := range lines {
+		p.File = file
+		lines[id] = p
 	}
 	var out []Manifest
 	for gi, grp := range wf.TestGroups {
@@ -87,7 +94,7 @@ func wycheproof(dir string) ([]Manifest, error) {
 			}
 			g.Tests = append(g.Tests, ir.TestCase{
 				Name:     fmt.Sprintf("wycheproof tcId %d %s (%s)", t.TcID, t.Comment, meta.Alg),
-				Pos:      ir.Pos{File: file, Line: 1, Col: 1},
+				Pos:      lines[t.TcID],
 				Features: []string{feature, "match.prefix"},
 				Request: ir.TestRequest{Method: "GET", URL: "https://api.example.com/w",
 					Headers: []ir.HeaderSet{{Name: "Authorization", Value: "Bearer " + t.JWS}}},
@@ -120,4 +127,18 @@ func featureOf(alg string) string {
 		return "auth.jwt.es256"
 	}
 	return "auth.jwt.other"
+}
+
+var tcIDRE = regexp.MustCompile(`^(\s*)"tcId"\s*:\s*([0-9]+)`)
+
+// tcIDLines finds where each test vector is written, so a difference points at its line in the file.
+func tcIDLines(data []byte) map[int]ir.Pos {
+	out := map[int]ir.Pos{}
+	for i, line := range strings.Split(string(data), "\n") {
+		if m := tcIDRE.FindStringSubmatch(line); m != nil {
+			id, _ := strconv.Atoi(m[2])
+			out[id] = ir.Pos{Line: i + 1, Col: len(m[1]) + 1}
+		}
+	}
+	return out
 }
