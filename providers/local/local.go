@@ -5,9 +5,14 @@
 // Layout of the target directory (`.edgegw/local/` next to the manifest, or `targets.local.dir`):
 //
 //	versions/<n>/gateway.ir.json   every version ever staged, kept
+//	versions/<n>/.pending-record.json  the record an activation of <n> is about to write
 //	current -> versions/<n>        the live version; activation is one atomic rename of a new symlink
 //	records/<seq>.json             the deploy records, one file each, written by rename
 //	lock                           held during apply and rollback, names its holder
+//
+// What is live is what `current` points at, whatever the records say: plan and history, which run without
+// the lock, read it so, and the next command that takes the lock writes the record a killed activation
+// left pending and removes its leftovers (see readState and repair).
 //
 // The package does not interpret the gateway; `edgegw dev` serves what Active returns.
 package local
