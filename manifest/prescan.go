@@ -10,9 +10,10 @@ import "fmt"
 // before the parser sees it. It knows just enough YAML not to count brackets in quoted strings, comments
 // and block scalars; it errs toward counting less.
 //
-// The limits were measured against `edgegw validate` (peak RSS under 256 MiB and well under 2 s for the
-// worst input under each, see TestValidateNearLimitsStaysBounded), and each sits above what a manifest at
-// the documented limits needs: 10,000 routes written out in full are about 160,000 values.
+// The limits were measured against `edgegw validate` (peak RSS under 256 MiB and under 2 s of CPU for the
+// worst input under each, see TestValidateNearLimitsStaysBounded in the repository root), and each sits
+// above what a manifest at the documented limits needs: 10,000 routes written out in full are about
+// 160,000 values.
 // MaxFileBytes of anything that passes costs the parser about 12 bytes a byte; a soft memory limit set by
 // the command (main.go) keeps garbage from doubling that.
 const (
