@@ -34,7 +34,7 @@ func ManifestCommit(manifestPath string) (commit string, dirty bool, err error) 
 	if err != nil {
 		return "", false, fmt.Errorf("providers: git commit %s: %w", head.Hash(), err)
 	}
-	committed, err := fileAt(c, rel)
+	committed, err := fileAt(c, rel, manifest.MaxFileBytes)
 	if err != nil {
 		return head.Hash().String(), true, nil // not committed yet
 	}
@@ -63,27 +63,37 @@ func ManifestAtRef(manifestPath, ref string) (data []byte, readFile func(rel str
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("providers: rollback --to %s: commit %s: %w", ref, h, err)
 	}
-	data, err = fileAt(c, rel)
+	data, err = fileAt(c, rel, manifest.MaxFileBytes)
+	if boundedio.IsTooLarge(err) {
+		return nil, nil, "", fmt.Errorf("providers: rollback --to %s: %s in commit %s is larger than %d bytes, the manifest limit: roll back to another ref", ref, rel, h.String()[:12], manifest.MaxFileBytes)
+	}
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("providers: rollback --to %s: %s is not in commit %s: %w", ref, rel, h.String()[:12], err)
 	}
 	dir := path.Dir(rel)
 	readFile = func(name string) ([]byte, error) {
-		return fileAt(c, path.Join(dir, filepath.ToSlash(name)))
+		return fileAt(c, path.Join(dir, filepath.ToSlash(name)), manifest.MaxKeyFileBytes)
 	}
 	return data, readFile, h.String(), nil
 }
 
-func fileAt(c *object.Commit, rel string) ([]byte, error) {
+// fileAt reads the blob at rel in c, no further than limit bytes: the blob's size is checked before it is
+// read, and the read itself is bounded, as for a file on disk.
+func fileAt(c *object.Commit, rel string, limit int64) ([]byte, error) {
 	f, err := c.File(rel)
 	if err != nil {
 		return nil, err
 	}
-	s, err := f.Contents()
+	name := "git:" + c.Hash.String()[:12] + ":" + rel
+	if f.Size > limit {
+		return nil, &boundedio.TooLargeError{Name: name, Limit: limit}
+	}
+	r, err := f.Reader()
 	if err != nil {
 		return nil, err
 	}
-	return []byte(s), nil
+	defer r.Close()
+	return boundedio.ReadAll(r, name, limit)
 }
 
 // openRepo finds the repository holding path and path's slash-separated name inside it; nil when none.

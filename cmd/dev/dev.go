@@ -92,9 +92,14 @@ Each request is logged on stdout:
 			opts.Getenv, opts.Now, opts.Context = f.Getenv, f.Now, cmd.Context()
 			// With no -f, a project that has deployed to the local target is served as deployed: what
 			// apply and rollback made live is what answers.
+			// A deploy that is there but broken is an error, never a silent fall back to edgegw.yaml.
 			if mf := cmd.Flag("manifest"); !opts.Deployed && (mf == nil || !mf.Changed) {
-				if _, _, err := local.Active(opts.LocalDir); err == nil {
+				_, _, err := local.Active(opts.LocalDir)
+				switch {
+				case err == nil:
 					opts.Deployed = true
+				case !errors.Is(err, local.ErrNothingDeployed):
+					return fmt.Errorf("dev: the live local deploy cannot be served: %w; repair it with `edgegw rollback` (the previous version) or `edgegw apply` (a new one), or serve the manifest itself with -f %s", err, f.ManifestPath)
 				}
 			}
 			if runF != nil {

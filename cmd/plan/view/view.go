@@ -227,6 +227,9 @@ func liveLabel(tp *providers.TargetPlan) string {
 
 func (v *View) targetPlan(tp *providers.TargetPlan) {
 	fmt.Fprintf(&v.md, "| %s | %s | %s |\n", tp.Target, liveLabel(tp), summary(tp))
+	for _, w := range tp.Warnings {
+		v.Warn(tp.Target, w)
+	}
 	if v.json() {
 		var arts []providers.ArtifactDigest
 		arts = append(arts, tp.Digests()...)
