@@ -88,6 +88,11 @@ func (c Config) validate() error {
 				return fmt.Errorf("dnscheck/config: host %q: expected CNAME target %q is not a valid hostname", h.Name, h.ExpectCNAME)
 			}
 		}
+		if h.FlattenedTo != "" {
+			if _, ok := dns.IsDomainName(h.FlattenedTo); !ok || strings.Contains(h.FlattenedTo, "*") {
+				return fmt.Errorf("dnscheck/config: host %q: flattened_to %q is not a valid hostname", h.Name, h.FlattenedTo)
+			}
+		}
 	}
 	return nil
 }
@@ -176,7 +181,7 @@ func (r *runner) checkHost(ctx context.Context, h Host) HostResult {
 
 	apex := name == zone
 	qtypes := []uint16{dns.TypeA}
-	if len(h.ExpectAddrs) > 0 || apex {
+	if len(h.ExpectAddrs) > 0 || h.FlattenedTo != "" || apex {
 		qtypes = append(qtypes, dns.TypeAAAA)
 	}
 	var answers []*hostAnswers
@@ -223,6 +228,9 @@ func (r *runner) checkHost(ctx context.Context, h Host) HostResult {
 			Fix:      fmt.Sprintf("add \"%s %d IN CNAME %s\" (or the edge's A/AAAA) so every tenant resolves", name, ttlSuggestion(r.cfg.MaxTTL), orPlaceholder(h.ExpectCNAME))})
 	} else {
 		r.checkExpectations(h, res.Name, apex, owner, first, answers, rrs, cname)
+		if h.FlattenedTo != "" && !(apex && cname != nil) { // DNS006 already says what is wrong with the apex
+			r.checkFlattened(ctx, &res, h, owner, first, answers)
+		}
 	}
 	r.checkTTL(h, res.Name, owner, rrs)
 	if cname != nil {

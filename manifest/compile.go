@@ -786,9 +786,20 @@ func (c *compiler) compileDNS() {
 			}
 		}
 		x.A, x.AAAA = e.A, e.AAAA
+		x.FlattenedTo = strings.ToLower(strings.TrimSuffix(e.FlattenedTo, "."))
+		if x.FlattenedTo != "" {
+			switch {
+			case !validHostname(x.FlattenedTo):
+				c.errorAt(p+".flattened_to", CodeDomain, "name the edge hostname the apex is flattened to, e.g. flattened_to: edge-gateway.provider.net", "%q is not a host name", e.FlattenedTo)
+			case x.CNAME != "" || len(x.A) > 0 || len(x.AAAA) > 0:
+				c.errorAt(p+".flattened_to", CodeInvalidValue, "flattened_to already says which addresses the host must answer (the edge hostname's); keep it, or cname:, or a:/aaaa:", "flattened_to cannot be combined with cname, a or aaaa")
+			case x.FlattenedTo == h:
+				c.errorAt(p+".flattened_to", CodeInvalidValue, "name the edge hostname the host is flattened to, not the host itself", "%s cannot be flattened to itself", h)
+			}
+		}
 		for _, dom := range c.g.Domains {
 			if dom.Host == h && dom.Apex && x.CNAME != "" {
-				c.errorAt(p+".cname", CodeDomain, "a CNAME cannot sit at a zone apex beside SOA and NS (RFC 1034); expect the flattened addresses with a: and aaaa:", "apex %s cannot be a CNAME", h)
+				c.errorAt(p+".cname", CodeDomain, "a CNAME cannot sit at a zone apex beside SOA and NS (RFC 1034); expect the edge hostname it is flattened to with flattened_to:, or the addresses with a: and aaaa:", "apex %s cannot be a CNAME", h)
 			}
 		}
 		out.Expect = append(out.Expect, x)

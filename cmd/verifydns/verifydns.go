@@ -120,7 +120,7 @@ func Config(g *ir.Gateway, hosts []string, extraHeaders []string) (dnscheck.Conf
 		delete(want, d.Host)
 		h := dnscheck.Host{Name: d.Host, Zone: d.Zone, EdgeHeaders: headers}
 		if e, ok := expect[d.Host]; ok {
-			h.ExpectCNAME = e.CNAME
+			h.ExpectCNAME, h.FlattenedTo = e.CNAME, e.FlattenedTo
 			for _, a := range append(append([]string(nil), e.A...), e.AAAA...) {
 				addr, err := netip.ParseAddr(a)
 				if err != nil {
