@@ -41,6 +41,13 @@ type compiler struct {
 	usedAuth    map[string]bool
 	usedLimits  map[string]bool
 	usedOrigins map[string]bool
+	// unresolved holds the kinds of reference ("pool", "origin", …) with at least one that names nothing, or
+	// that could not be decoded: what is unused of that kind is unknown until the reference is fixed, so no
+	// unused warning follows from a typo.
+	unresolved map[string]bool
+	// declaredRoutes holds every route name written, compiled or not: a test naming a route that has its
+	// own error is not a second error.
+	declaredRoutes map[string]bool
 }
 
 func (c *compiler) errorAt(path, code, detail, format string, args ...any) {
@@ -67,6 +74,7 @@ func (c *compiler) compile() *ir.Gateway {
 	m := c.m
 	c.g = &ir.Gateway{SchemaVersion: ir.SchemaVersion, Name: m.Name}
 	c.usedPools, c.usedAuth, c.usedLimits, c.usedOrigins = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	c.unresolved, c.declaredRoutes = map[string]bool{}, map[string]bool{}
 	if m.Version != 1 {
 		if m.Version == 0 {
 			c.errorAt("version", CodeRequired, "add `version: 1` at the top of the file", "version is missing")
@@ -307,7 +315,16 @@ func (c *compiler) compileOrigins() {
 	}
 }
 
+// refSections are the sections a reference of each kind names an entry of.
+var refSections = map[string]string{"pool": "pools", "origin": "origins", "auth policy": "auth", "rate limit": "rate_limits", "route": "routes", "domain host": "domains"}
+
+// refError reports a reference to an entry that does not exist, unless the section it names could not be
+// decoded (a misspelt or mistyped section has its own error, and every reference into it would follow).
 func (c *compiler) refError(path, what, name string, known []string) {
+	c.unresolved[what] = true
+	if sec := refSections[what]; sec != "" && c.src.Failed(sec) {
+		return
+	}
 	plural := what + "s"
 	if strings.HasSuffix(what, "policy") {
 		plural = strings.TrimSuffix(what, "y") + "ies"
@@ -817,23 +834,41 @@ func (c *compiler) compileDNS() {
 	c.g.DNS = out
 }
 
+// declaredRoute reports whether a route of that name is written in the manifest, compiled or not.
+func (c *compiler) declaredRoute(name string) bool { return c.declaredRoutes[name] }
+
+// checkUnused warns of what nothing references. A kind with a reference that names nothing, or whose
+// referring section could not be decoded, is skipped: the typo is the one problem to report.
 func (c *compiler) checkUnused() {
+	skip := func(what, referrer string) bool { return c.unresolved[what] || c.src.Failed(referrer) }
 	for _, name := range sortedKeys(c.m.Origins) {
+		if skip("origin", "pools") {
+			break
+		}
 		if !c.usedOrigins[name] && c.m.Origins[name] != nil {
 			c.warnAtKey("origins."+name, CodeUnused, "reference it from a pool, or remove it", "origin %q is not used by any pool", name)
 		}
 	}
 	for _, name := range sortedKeys(c.m.Pools) {
+		if skip("pool", "routes") {
+			break
+		}
 		if !c.usedPools[name] {
 			c.warnAtKey("pools."+name, CodeUnused, "reference it from a route, or remove it", "pool %q is not used by any route", name)
 		}
 	}
 	for _, name := range sortedKeys(c.m.Auth) {
+		if skip("auth policy", "routes") {
+			break
+		}
 		if !c.usedAuth[name] {
 			c.warnAtKey("auth."+name, CodeUnused, "reference it from a route with auth: "+name+", or remove it", "auth policy %q is not used by any route", name)
 		}
 	}
 	for _, name := range sortedKeys(c.m.RateLimits) {
+		if skip("rate limit", "routes") {
+			break
+		}
 		if !c.usedLimits[name] {
 			c.warnAtKey("rate_limits."+name, CodeUnused, "reference it from a route with rate_limit: "+name+", or remove it", "rate limit %q is not used by any route", name)
 		}

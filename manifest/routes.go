@@ -35,6 +35,7 @@ func (c *compiler) compileRoutes() {
 				c.errorAt(p+".name", CodeDuplicateName, "route names are unique; the other one is at "+c.src.At(prev).Pos().String(), "duplicate route name %q", r.Name)
 			}
 			names[r.Name] = p + ".name"
+			c.declaredRoutes[r.Name] = true
 		}
 		route, ok := c.compileRoute(p, i, r)
 		if ok {
@@ -215,7 +216,12 @@ func (c *compiler) compileRoute(p string, idx int, r *Route) (ir.Route, bool) {
 		}
 		out.Redirect = &ir.Redirect{Status: st, Location: rd.To, KeepQuery: rd.KeepQuery}
 	}
-	if actions != 1 {
+	for _, ref := range []struct{ key, what string }{{"pool", "pool"}, {"auth", "auth policy"}, {"rate_limit", "rate limit"}} {
+		if c.src.Failed(p + "." + ref.key) {
+			c.unresolved[ref.what] = true // its own error is reported; what it meant is unknown
+		}
+	}
+	if actions != 1 && !(actions == 0 && (c.src.Failed(p+".pool") || c.src.Failed(p+".respond") || c.src.Failed(p+".redirect"))) {
 		c.errorAt(p, CodeRouteAction, "a route does one thing: pool: NAME (proxy), respond: {status: 200} or redirect: {to: URL}", "route %q must have exactly one of pool, respond, redirect (has %d)", r.Name, actions)
 		ok = false
 	}

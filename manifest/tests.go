@@ -95,7 +95,7 @@ func (c *compiler) compileTests() {
 			if e.Status != 0 && (e.Status < 100 || e.Status > 599) {
 				c.errorAt(ep+".status", CodeTest, "", "%d is not an HTTP status", e.Status)
 			}
-			if e.Route != "" && c.routeByName[e.Route] == nil {
+			if e.Route != "" && c.routeByName[e.Route] == nil && !c.declaredRoute(e.Route) {
 				var names []string
 				for _, r := range c.g.Routes {
 					names = append(names, r.Name)

@@ -96,8 +96,8 @@ func TestFormats(t *testing.T) {
 		t.Fatalf("json: exit %d", code)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != 7 {
-		t.Fatalf("json: want one line per diagnostic (7), got %q", stdout)
+	if len(lines) != 4 {
+		t.Fatalf("json: want one line per diagnostic (4), got %q", stdout)
 	}
 	errorsSeen := 0
 	for _, l := range lines {

@@ -1,0 +1,61 @@
+package manifest_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/edgegw/edgegw/manifest"
+)
+
+const typoBase = `version: 1
+name: t
+domains:
+  - {host: api.example.com, zone: example.com}
+origins:
+  primary: {url: https://o.internal}
+pools:
+  api: {origins: [primary]}
+auth:
+  bearer: {jwt: {algorithms: [HS256], secret: {env: JWT_SECRET_KEY}}}
+rate_limits:
+  per_ip: {key: ip, limit: 10, window: 60s}
+routes:
+  - {name: api, match: {path: {prefix: /api}}, pool: api, auth: bearer, rate_limit: per_ip}
+tests:
+  - name: t1
+    request: {url: https://api.example.com/api/x}
+    expect: {route: api, pool: api}
+`
+
+// One typo gives one diagnostic: the unknown reference or key, with its suggestion, and none of what
+// follows from it (the route it breaks named as unknown by a test, the entry it meant reported unused,
+// the section it misspells reported missing).
+func TestOneTypoOneDiagnostic(t *testing.T) {
+	for _, tc := range []struct{ name, from, to, code, summary string }{
+		{"pool reference", "pool: api,", "pool: ap,", manifest.CodeUnknownRef, `unknown pool "ap"`},
+		{"auth reference", "auth: bearer,", "auth: barer,", manifest.CodeUnknownRef, `unknown auth policy "barer"`},
+		{"rate limit reference", "rate_limit: per_ip}", "rate_limit: per_pi}", manifest.CodeUnknownRef, `unknown rate limit "per_pi"`},
+		{"origin reference", "origins: [primary]", "origins: [primry]", manifest.CodeUnknownRef, `unknown origin "primry"`},
+		{"top-level key", "\nroutes:", "\nrotues:", manifest.CodeUnknownKey, `unknown key "rotues" in the manifest`},
+		{"top-level pools key", "\npools:", "\npols:", manifest.CodeUnknownKey, `unknown key "pols" in the manifest`},
+		{"route key", "pool: api,", "pol: api,", manifest.CodeUnknownKey, `unknown key "pol" in routes[0]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(typoBase, tc.from) {
+				t.Fatalf("%q is not in the base manifest", tc.from)
+			}
+			_, diags := load(t, strings.Replace(typoBase, tc.from, tc.to, 1))
+			if len(diags) != 1 || diags[0].Code != tc.code || diags[0].Summary != tc.summary || !strings.Contains(diags[0].Detail, "did you mean") {
+				t.Errorf("want exactly one %s %q with a suggestion, got %d:\n%v", tc.code, tc.summary, len(diags), diags)
+			}
+		})
+	}
+	// The base manifest is clean, and an entry nothing references is still reported when there is no typo.
+	if _, diags := load(t, typoBase); len(diags) != 0 {
+		t.Fatalf("base manifest: %v", diags)
+	}
+	_, diags := load(t, strings.Replace(typoBase, "pools:\n", "pools:\n  spare: {origins: [primary]}\n", 1))
+	if len(diags) != 1 || diags[0].Code != manifest.CodeUnused {
+		t.Errorf("an unused pool without a typo: want one %s warning, got %v", manifest.CodeUnused, diags)
+	}
+}
