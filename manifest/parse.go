@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
@@ -18,13 +19,17 @@ func Parse(name string, data []byte) (*Manifest, Diagnostics) {
 			Summary: fmt.Sprintf("the manifest is larger than %d bytes, the limit", MaxFileBytes),
 			Detail:  "split the gateway into several manifests"}}
 	}
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if d := notTextDiagnostic(name, data); d != nil {
+		return nil, Diagnostics{*d}
+	}
 	if lim := prescan(data); lim != nil {
 		return nil, Diagnostics{{Severity: SeverityError, Code: CodeLimit, Range: Range{File: name, Start: Point{Line: lim.line, Col: lim.col}},
 			Summary: lim.summary, Detail: lim.fixIt}}
 	}
 	f, err := parseYAML(data)
 	if err != nil {
-		return nil, Diagnostics{yamlDiagnostic(name, err)}
+		return nil, Diagnostics{syntaxHint(yamlDiagnostic(name, err), data)}
 	}
 	var body ast.Node
 	docs := 0

@@ -26,6 +26,8 @@ type scanLevel struct {
 	indent int  // column (0-based) of a block collection; -1 for a flow collection
 	seq    bool // a sequence, not a mapping
 	items  int
+	// line and col (1-based) of a flow collection's opening bracket, so an unclosed one can be named
+	line, col int
 }
 
 // prescan walks data once and reports the first limit it crosses, or nil.
@@ -170,7 +172,7 @@ func (s *scanner) token(lineStart *bool) *shapeLimitError {
 		s.skipLine()
 		return nil
 	case c == '[' || c == '{':
-		err := s.push(scanLevel{indent: -1, seq: c == '[', items: 0})
+		err := s.push(scanLevel{indent: -1, seq: c == '[', items: 0, line: s.line, col: s.col + 1})
 		s.advance()
 		return err
 	case c == ']' || c == '}':
@@ -304,4 +306,20 @@ func (s *scanner) blockScalar() *shapeLimitError {
 		s.skipLine()
 	}
 	return nil
+}
+
+// unclosedFlow finds the outermost `{` or `[` that is never closed, for a syntax error that the parser
+// reports only where it gave up; ok is false when every flow collection is closed (or the scan stopped at
+// a limit).
+func unclosedFlow(data []byte) (open byte, line, col int, ok bool) {
+	s := scanner{data: data, line: 1}
+	if s.run() != nil || len(s.flow) == 0 {
+		return 0, 0, 0, false
+	}
+	l := s.flow[0]
+	open = '{'
+	if l.seq {
+		open = '['
+	}
+	return open, l.line, l.col, true
 }
