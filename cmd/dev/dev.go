@@ -66,8 +66,9 @@ func init() {
 func NewCmdDev(f *cmdutil.Factory, runF func(*DevOptions) error) *cobra.Command {
 	opts := &DevOptions{IO: f.IO}
 	cmd := &cobra.Command{
-		Use:   "dev",
-		Short: "Serve the manifest with the reference gateway on localhost",
+		Use:         "dev",
+		Short:       "Serve the manifest with the reference gateway on localhost",
+		Annotations: map[string]string{cmdutil.AnnotationNoJSONStream: "request logs: --log-format json"},
 		Long: `Serve the manifest on localhost with the reference gateway: the semantics every target reproduces.
 The manifest is reloaded when it changes; an invalid edit prints its diagnostics and the last good
 configuration keeps serving. Origins can be pointed at local servers with --origin name=url.

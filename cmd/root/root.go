@@ -53,6 +53,9 @@ plans and applies it through each vendor's API, checks DNS before a cutover, and
 				return fmt.Errorf("--format %q: use human, json or github", format)
 			}
 			f.Format = format
+			if jsonStreamed(cmd) {
+				f.JSONStream(cmd.Name()) // the version line, before anything the command prints
+			}
 			return nil
 		},
 	}
@@ -85,6 +88,7 @@ func Run(f *cmdutil.Factory, args []string) int {
 	cmd.SetArgs(args)
 	defer watchSignals(f, cmd, args, cancel)()
 	err := cmd.ExecuteContext(ctx)
+	f.FinishJSON(err)
 	code := cmdutil.ExitCode(err)
 	if err != nil {
 		var silent *cmdutil.SilentError
@@ -97,4 +101,20 @@ func Run(f *cmdutil.Factory, args []string) int {
 		}
 	}
 	return code
+}
+
+// jsonStreamed says whether cmd's --format json output is the NDJSON stream: every command's is, except
+// those whose output is a document of its own (cmdutil.AnnotationNoJSONStream) and cobra's help and
+// completion commands.
+func jsonStreamed(cmd *cobra.Command) bool {
+	for c := cmd; c != nil; c = c.Parent() {
+		switch c.Name() {
+		case "help", "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
+			return false
+		}
+		if c.Annotations[cmdutil.AnnotationNoJSONStream] != "" {
+			return false
+		}
+	}
+	return true
 }

@@ -32,6 +32,7 @@ type TestOptions struct {
 	Getenv       func(string) string
 	Now          func() time.Time
 	Context      context.Context
+	JSON         *cmdutil.JSONStream // --format json: the stream the case lines and the counts go to
 }
 
 func init() {
@@ -57,7 +58,7 @@ Exit status is 0 only when every case passes on every target run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ManifestPath, opts.Format, opts.Color = f.ManifestPath, f.Format, f.Color()
-			opts.Getenv, opts.Now, opts.Context = f.Getenv, f.Now, cmd.Context()
+			opts.Getenv, opts.Now, opts.Context, opts.JSON = f.Getenv, f.Now, cmd.Context(), f.JSONStream(cmd.Name())
 			if runF != nil {
 				return runF(opts)
 			}
@@ -69,10 +70,12 @@ Exit status is 0 only when every case passes on every target run.`,
 	return cmd
 }
 
-// caseLine is the NDJSON view of one result.
+// caseLine is the NDJSON view of one result. Its position has the shape of every other position in
+// JSON output ({"file","line","col"}), not the runner's "file:line:col" text.
 type caseLine struct {
 	Type string `json:"type"`
 	testrun.Result
+	Pos *cmdutil.Pos `json:"pos,omitempty"`
 }
 
 // Run loads the manifest, runs the cases and prints one line per case.
@@ -129,6 +132,8 @@ func Run(o *TestOptions) error {
 			o.print(res, cases[k].Pos)
 		}
 	}
+	o.JSON.Set("passed", passed)
+	o.JSON.Set("failed", failed)
 	if o.Format != cmdutil.FormatJSON {
 		fmt.Fprintf(o.IO.ErrOut, "%d passed, %d failed (%s; %s)\n", passed, failed, strings.Join(targets, ", "), o.ManifestPath)
 	}
@@ -141,7 +146,12 @@ func Run(o *TestOptions) error {
 func (o *TestOptions) print(res testrun.Result, pos ir.Pos) {
 	switch o.Format {
 	case cmdutil.FormatJSON:
-		_ = json.NewEncoder(o.IO.Out).Encode(caseLine{Type: "test", Result: res})
+		line := caseLine{Type: "test", Result: res, Pos: cmdutil.PosOf(manifest.Range{File: pos.File, Start: manifest.Point{Line: pos.Line, Col: pos.Col}})}
+		if o.JSON != nil {
+			o.JSON.Emit(line)
+		} else {
+			_ = json.NewEncoder(o.IO.Out).Encode(line)
+		}
 		return
 	case cmdutil.FormatGitHub:
 		if !res.Pass {

@@ -47,7 +47,10 @@ func TestJSONIsOneLinePerCase(t *testing.T) {
 	if len(lines) < 5 {
 		t.Fatalf("%d lines", len(lines))
 	}
-	for _, l := range lines {
+	if !strings.Contains(lines[0], `"type":"version"`) || !strings.Contains(lines[len(lines)-1], `"type":"summary"`) {
+		t.Errorf("the stream starts with the version line and ends with the summary: %q … %q", lines[0], lines[len(lines)-1])
+	}
+	for _, l := range lines[1 : len(lines)-1] {
 		var v struct {
 			Type   string `json:"type"`
 			Target string `json:"target"`

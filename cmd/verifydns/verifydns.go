@@ -37,6 +37,8 @@ type Options struct {
 	Deadline    time.Duration
 	HTTP        bool
 	WarnOnly    bool
+
+	JSON *cmdutil.JSONStream // --format json: the stream the findings and the summary go to
 }
 
 func init() {
@@ -60,6 +62,7 @@ finding for good with dns.suppress in the manifest: {id: DNS005, host: api.examp
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ManifestPath, opts.Format, opts.Color, opts.Now = f.ManifestPath, f.Format, f.Color(), f.Now
+			opts.JSON = f.JSONStream(cmd.Name())
 			if runF != nil {
 				return runF(opts)
 			}
@@ -189,8 +192,17 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	switch o.Format {
 	case cmdutil.FormatJSON:
-		if werr := dnscheck.WriteJSON(o.IO.Out, rep); werr != nil {
-			return werr
+		if o.JSON == nil {
+			if werr := dnscheck.WriteJSON(o.IO.Out, rep); werr != nil {
+				return werr
+			}
+			break
+		}
+		for _, m := range rep.FindingMessages() {
+			o.JSON.Emit(m)
+		}
+		for k, v := range rep.SummaryFields() {
+			o.JSON.Set(k, v)
 		}
 	case cmdutil.FormatGitHub:
 		if werr := dnscheck.WriteGitHub(o.IO.Out, rep); werr != nil {

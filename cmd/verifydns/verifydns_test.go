@@ -82,7 +82,7 @@ dns:
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &summary); err != nil || summary["type"] != "summary" || summary["blocking"] != false {
 		t.Fatalf("clean zone: summary %q (%v)", lines[len(lines)-1], err)
 	}
-	if len(lines) != 1 {
+	if len(lines) != 2 {
 		t.Errorf("clean zone: want no findings, got:\n%s", stdout)
 	}
 

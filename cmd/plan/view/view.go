@@ -25,9 +25,9 @@ import (
 	"github.com/edgegw/edgegw/render"
 )
 
-// Schema names the NDJSON stream's version; it is the first message of every stream. Bump it when a
-// message changes meaning.
-const Schema = "edgegw.deploy/v1"
+// Schema names the NDJSON stream's version, the one every command's --format json follows (see
+// cmdutil.JSONStream).
+const Schema = cmdutil.JSONSchema
 
 // View writes one command's output.
 type View struct {
@@ -38,7 +38,7 @@ type View struct {
 	Getenv  func(string) string
 	// OutColor says whether the data on stdout may be coloured (stdout is a terminal).
 	OutColor bool
-	enc      *json.Encoder
+	stream   *cmdutil.JSONStream
 	md       strings.Builder // the GitHub step summary
 	changes  bool
 }
@@ -51,15 +51,14 @@ func New(f *cmdutil.Factory, command string) *View {
 	}
 	v.OutColor = !f.NoColor && f.IO.OutTTY && v.Getenv("NO_COLOR") == ""
 	if v.Format == cmdutil.FormatJSON {
-		v.enc = json.NewEncoder(f.IO.Out)
-		v.emit(map[string]any{"type": "version", "schema": Schema, "command": command, "edgegw": f.Version})
+		v.stream = f.JSONStream(command) // the version line, if root has not written it yet
 	}
 	return v
 }
 
 func (v *View) json() bool { return v.Format == cmdutil.FormatJSON }
 
-func (v *View) emit(msg any) { _ = v.enc.Encode(msg) }
+func (v *View) emit(msg any) { v.stream.Emit(msg) }
 
 func (v *View) human(format string, args ...any) {
 	if !v.json() {
@@ -421,12 +420,8 @@ func (v *View) Finish(err error, hasChanges bool) {
 	code := cmdutil.ExitCode(err)
 	switch v.Format {
 	case cmdutil.FormatJSON:
-		m := map[string]any{"type": "summary", "command": v.Command, "ok": err == nil || code == cmdutil.ExitChanges,
-			"exit_code": code, "has_changes": hasChanges}
-		if err != nil {
-			m["error"] = err.Error()
-		}
-		v.emit(m)
+		v.stream.Set("has_changes", hasChanges)
+		v.stream.Finish(err)
 	case cmdutil.FormatGitHub:
 		if err != nil && code != cmdutil.ExitChanges {
 			fmt.Fprintf(v.IO.Out, "::error title=edgegw %s::%s\n", v.Command, escape(err.Error()))
