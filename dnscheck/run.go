@@ -746,14 +746,14 @@ func (r *runner) resolverAddrs() ([]string, error) {
 		}
 		cc, err := dns.ClientConfigFromFile("/etc/resolv.conf")
 		if err != nil {
-			r.resErr = fmt.Errorf("dnscheck/ns: no resolver to find nameservers with: %w; pass --resolver host:port or --nameserver zone=host:port", err)
+			r.resErr = &ResolverError{Err: fmt.Errorf("no resolver to find nameservers with: %w", err)}
 			return
 		}
 		for _, s := range cc.Servers {
 			r.resolvers = append(r.resolvers, net.JoinHostPort(s, cc.Port))
 		}
 		if len(r.resolvers) == 0 {
-			r.resErr = errors.New("dnscheck/ns: /etc/resolv.conf lists no nameserver; pass --resolver host:port or --nameserver zone=host:port")
+			r.resErr = &ResolverError{Err: errors.New("/etc/resolv.conf lists no nameserver")}
 		}
 	})
 	return r.resolvers, r.resErr
@@ -776,8 +776,18 @@ func (r *runner) resolve(ctx context.Context, name string, qtype uint16) (*dns.M
 		}
 		last = fmt.Errorf("resolver %s: %s %s: %w", s, display(name), dns.TypeToString[qtype], err)
 	}
-	return nil, last
+	return nil, &ResolverError{Err: last}
 }
+
+// ResolverError says the recursive resolver, used only to find nameservers, could not be asked: the
+// zone's delegation may be fine, and the fix is another resolver or naming the nameservers.
+type ResolverError struct{ Err error }
+
+func (e *ResolverError) Error() string { return e.Err.Error() }
+func (e *ResolverError) Unwrap() error { return e.Err }
+
+// resolverFix is DNS001's fix when the resolver, not the zone, failed.
+const resolverFix = "the resolver used to find the zone's nameservers did not answer from here: pass --resolver host:port of one that does, or --nameserver zone=host:port to ask the zone's servers directly"
 
 func withPort(addr string) string {
 	if _, _, err := net.SplitHostPort(addr); err == nil {

@@ -168,7 +168,7 @@ func validHostname(h string) bool {
 
 func (c *compiler) compileDomains() {
 	m := c.m
-	c.checkCount("domains", len(m.Domains), 1, MaxDomains, "list every host the gateway answers, e.g. domains: [{host: api.example.com, zone: example.com}]", "")
+	c.checkCount("domains", len(m.Domains), 1, MaxDomains, "list every host the gateway answers, e.g. domains: [{host: api.example.com, zone: example.com}]", limitFixes["domains"])
 	seen := map[string]string{}
 	for i, d := range m.Domains {
 		p := fmt.Sprintf("domains[%d]", i)

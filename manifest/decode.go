@@ -333,7 +333,7 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 		if limit, ok := sectionLimits[path]; ok && len(seq.Values) > limit {
 			// Reported once here, rather than decoding (and reporting) every item of a list that cannot load.
 			d.failed[path] = true
-			d.errorf(d.rangeOf(n), CodeLimit, "split the gateway into several manifests", "%d %s; the limit is %d", len(seq.Values), path, limit)
+			d.errorf(d.rangeOf(n), CodeLimit, limitFixes[path], "%d %s; the limit is %d", len(seq.Values), path, limit)
 			return
 		}
 		s := reflect.MakeSlice(t, len(seq.Values), len(seq.Values))

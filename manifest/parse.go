@@ -17,7 +17,7 @@ func Parse(name string, data []byte) (*Manifest, Diagnostics) {
 	if len(data) > MaxFileBytes {
 		return nil, Diagnostics{{Severity: SeverityError, Code: CodeLimit, Range: Range{File: name},
 			Summary: fmt.Sprintf("the manifest is larger than %d bytes, the limit", MaxFileBytes),
-			Detail:  "split the gateway into several manifests"}}
+			Detail:  sizeFix}}
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
 	if d := notTextDiagnostic(name, data); d != nil {
@@ -43,7 +43,7 @@ func Parse(name string, data []byte) (*Manifest, Diagnostics) {
 		} else {
 			d := newDecoder(name)
 			return nil, Diagnostics{{Severity: SeverityError, Code: CodeYAML, Range: d.rangeOf(doc.Body),
-				Summary: "more than one YAML document", Detail: "a manifest is one document: remove the --- separator and what follows, or split it into files"}}
+				Summary: "more than one YAML document", Detail: "a manifest is one document: remove the --- separator and what follows (another gateway has a manifest file of its own)"}}
 		}
 	}
 	d := newDecoder(name)

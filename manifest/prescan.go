@@ -78,7 +78,7 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 func (s *scanner) node() *shapeLimitError {
 	s.nodes++
 	if s.nodes > maxNodes {
-		return s.fail(fmt.Sprintf("the manifest has more than %d YAML values", maxNodes), "split the gateway into several manifests")
+		return s.fail(fmt.Sprintf("the manifest has more than %d YAML values", maxNodes), sizeFix)
 	}
 	return nil
 }
@@ -102,7 +102,7 @@ func (s *scanner) push(l scanLevel) *shapeLimitError {
 func (s *scanner) mappingKey(l *scanLevel, col int) *shapeLimitError {
 	l.items++
 	if l.items > maxMappingKeys {
-		return s.failAt(col, fmt.Sprintf("a mapping with more than %d keys", maxMappingKeys), "no section holds that many entries; split the gateway into several manifests")
+		return s.failAt(col, fmt.Sprintf("a mapping with more than %d keys", maxMappingKeys), "no section of a manifest holds that many entries: "+sizeFix)
 	}
 	return nil
 }

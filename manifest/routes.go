@@ -15,7 +15,7 @@ import (
 func (c *compiler) compileRoutes() {
 	m := c.m
 	if !c.checkCount("routes", len(m.Routes), 1, MaxRoutes, "add at least one route, e.g. - {name: default, match: {fallback: true}, pool: api}",
-		"split the gateway, or merge routes with a prefix or template") {
+		limitFixes["routes"]) {
 		return
 	}
 	c.routeByName = map[string]*ir.Route{}

@@ -25,7 +25,7 @@ var relTimeRE = regexp.MustCompile(`^[+-][0-9]+(ms|s|m|h)$`)
 
 func (c *compiler) compileTests() {
 	m := c.m
-	if !c.checkCount("tests", len(m.Tests), 0, MaxTests, "", "split the tests across manifests") {
+	if !c.checkCount("tests", len(m.Tests), 0, MaxTests, "", limitFixes["tests"]) {
 		return
 	}
 	names := map[string]bool{}

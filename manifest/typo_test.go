@@ -1,6 +1,7 @@
 package manifest_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -57,5 +58,36 @@ func TestOneTypoOneDiagnostic(t *testing.T) {
 	_, diags := load(t, strings.Replace(typoBase, "pools:\n", "pools:\n  spare: {origins: [primary]}\n", 1))
 	if len(diags) != 1 || diags[0].Code != manifest.CodeUnused {
 		t.Errorf("an unused pool without a typo: want one %s warning, got %v", manifest.CodeUnused, diags)
+	}
+}
+
+// A limit's advice is something edgegw can do: one manifest is one gateway, so no E401 asks to split the
+// gateway into several manifests.
+func TestLimitAdviceIsDoable(t *testing.T) {
+	var routes, many strings.Builder
+	routes.WriteString(head + "routes:\n")
+	for i := 0; i <= manifest.MaxRoutes; i++ {
+		fmt.Fprintf(&routes, "  - {name: r%d, match: {path: {exact: /r%d}}, pool: p}\n", i, i)
+	}
+	many.WriteString(head + "routes: [{name: f, match: {fallback: true}, pool: p}]\ndns: {expect: {\n")
+	for i := 0; i <= manifest.MaxRoutes; i++ {
+		fmt.Fprintf(&many, "  h%d.example.com: {},\n", i)
+	}
+	many.WriteString("}}\n")
+	for name, doc := range map[string]string{"routes": routes.String(), "keys of one mapping": many.String()} {
+		_, diags := load(t, doc)
+		var limit *manifest.Diagnostic
+		for i := range diags {
+			if diags[i].Code == manifest.CodeLimit {
+				limit = &diags[i]
+			}
+		}
+		if limit == nil {
+			t.Errorf("%s: no %s diagnostic: %v", name, manifest.CodeLimit, diags)
+			continue
+		}
+		if strings.Contains(limit.Detail, "several manifests") || limit.Detail == "" {
+			t.Errorf("%s: advice %q", name, limit.Detail)
+		}
 	}
 }

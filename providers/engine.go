@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -31,9 +32,16 @@ func ConfiguredTargets(g *ir.Gateway, cfg Config, only []string) (targets []Targ
 		return nil, nil, errors.New("providers: the manifest configures no target: add `targets: {local: {}}` to deploy on this machine")
 	}
 	for _, o := range only {
-		if !slices.Contains(names, o) {
-			return nil, nil, fmt.Errorf("providers: --target %s: not configured under `targets:` in the manifest (configured: %s)", o, strings.Join(names, ", "))
+		if slices.Contains(names, o) {
+			continue
 		}
+		if _, old := renamed[o]; old {
+			return nil, nil, fmt.Errorf("providers: --target %s: %w", o, CheckTargetName(o, false))
+		}
+		if CheckTargetName(o, false) != nil && !slices.Contains(manifestTargetNames(), o) {
+			return nil, nil, fmt.Errorf("providers: --target %s: no such target; --target takes one of the manifest's targets: %s", o, strings.Join(names, ", "))
+		}
+		return nil, nil, fmt.Errorf("providers: --target %s: not configured under `targets:` in the manifest (configured: %s)", o, strings.Join(names, ", "))
 	}
 	cfg.Gateway = g
 	for _, n := range names {
@@ -683,3 +691,18 @@ func notReverted(names []string) []string {
 
 // NotReverted returns what a rollback of the named targets leaves as it was.
 func NotReverted(names []string) []string { return notReverted(names) }
+
+// manifestTargetNames are the names a manifest's targets: section knows, built into this edgegw or not.
+func manifestTargetNames() []string {
+	t := reflect.TypeOf(ir.Targets{})
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var out []string
+	for i := range t.NumField() {
+		if n, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); n != "" && n != "-" {
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -79,7 +79,7 @@ func (s *JSONStream) Finish(err error) {
 	code := ExitCode(err)
 	fields := []any{"type", "summary", "command", s.command, "ok", code == ExitOK || code == ExitChanges, "exit_code", code}
 	if err != nil {
-		fields = append(fields, "error", err.Error())
+		fields = append(fields, "error", UserMessage(err))
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.summary)) {
 		fields = append(fields, k, s.summary[k])

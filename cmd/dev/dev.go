@@ -13,9 +13,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -234,8 +236,11 @@ func Run(o *DevOptions) error {
 	}()
 
 	ln, err := net.Listen("tcp", o.Listen)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("dev: %s is already in use (another edgegw dev?): stop that process, or serve on another port with --listen %s", o.Listen, nextPort(o.Listen))
+	}
 	if err != nil {
-		return fmt.Errorf("dev: listen %s: %w", o.Listen, err)
+		return fmt.Errorf("dev: listen %s: %w; pass --listen host:port", o.Listen, err)
 	}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(o.IO.ErrOut, "edgegw dev: serving %s (%d routes) on http://%s\n", o.source, len(gw.IR().Routes), ln.Addr())
@@ -398,4 +403,14 @@ func fileHash(path string) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("%x", h.Sum(nil)), nil
+}
+
+// nextPort is addr with the port after its own, as a --listen to suggest.
+func nextPort(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	n, perr := strconv.Atoi(port)
+	if err != nil || perr != nil || n <= 0 || n >= 65535 {
+		return "127.0.0.1:0"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(n+1))
 }

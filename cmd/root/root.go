@@ -93,7 +93,7 @@ func Run(f *cmdutil.Factory, args []string) int {
 	if err != nil {
 		var silent *cmdutil.SilentError
 		if !errors.As(err, &silent) {
-			msg := err.Error()
+			msg := cmdutil.UserMessage(err)
 			if !strings.HasPrefix(msg, "edgegw") {
 				msg = "edgegw: " + msg
 			}

@@ -94,7 +94,7 @@ func TestFailingCaseExits1WithTheDifference(t *testing.T) {
 
 func TestUnknownAndRenamedTargets(t *testing.T) {
 	_, errOut, code := run(t, nil, "test", "-f", full, "--target", "akamai")
-	if code != 1 || !strings.Contains(errOut, `no target named "akamai"`) || !strings.Contains(errOut, "local") {
+	if code != 1 || !strings.Contains(errOut, `no such target "akamai"`) || !strings.Contains(errOut, "local") {
 		t.Errorf("unknown target: exit %d %q", code, errOut)
 	}
 	for old, now := range map[string]string{"ref": "local", "workers": "cloudflare"} {

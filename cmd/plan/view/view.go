@@ -122,6 +122,7 @@ func (v *View) DNSReport(r *dnscheck.Report) {
 
 // Warn prints a warning; in GitHub Actions it is also an annotation.
 func (v *View) Warn(target, msg string) {
+	msg = cmdutil.UserText(msg)
 	switch v.Format {
 	case cmdutil.FormatJSON:
 		v.emit(map[string]any{"type": "warning", "target": target, "message": msg})
@@ -144,13 +145,13 @@ func (v *View) Plan(p *providers.Plan) {
 	}
 	for _, pr := range p.Problems {
 		if v.json() {
-			v.emit(map[string]any{"type": "target_error", "target": pr.Target, "error": pr.Error})
+			v.emit(map[string]any{"type": "target_error", "target": pr.Target, "error": cmdutil.UserText(pr.Error)})
 			continue
 		}
 		if v.Format == cmdutil.FormatGitHub {
-			fmt.Fprintf(v.IO.Out, "::error title=%s::%s\n", escape(pr.Target), escape(pr.Error))
+			fmt.Fprintf(v.IO.Out, "::error title=%s::%s\n", escape(pr.Target), escape(cmdutil.UserText(pr.Error)))
 		}
-		fmt.Fprintf(v.IO.ErrOut, "%s %s\n", v.paint("31", "error:"), pr.Error)
+		fmt.Fprintf(v.IO.ErrOut, "%s %s\n", v.paint("31", "error:"), cmdutil.UserText(pr.Error))
 	}
 	fmt.Fprintf(&v.md, "### edgegw %s\n\n| target | live version | changes |\n|---|---|---|\n", v.Command)
 	for _, tp := range p.Targets {
@@ -327,7 +328,7 @@ func (v *View) Progress(p providers.Progress) {
 		line += " version " + p.Version
 	}
 	if p.Error != "" {
-		line += ": " + p.Error
+		line += ": " + cmdutil.UserText(p.Error)
 	}
 	v.human("%s\n", line)
 }
@@ -348,7 +349,7 @@ func (v *View) Report(r *providers.Report) {
 			continue
 		}
 		if v.Format == cmdutil.FormatGitHub && t.Error != "" {
-			fmt.Fprintf(v.IO.Out, "::error title=%s %s::%s\n", escape(t.Target), escape(t.Status), escape(t.Error))
+			fmt.Fprintf(v.IO.Out, "::error title=%s %s::%s\n", escape(t.Target), escape(t.Status), escape(cmdutil.UserText(t.Error)))
 		}
 		switch t.Status {
 		case providers.StatusApplied:
@@ -360,7 +361,7 @@ func (v *View) Report(r *providers.Report) {
 		case providers.StatusRestored:
 			v.human("%s: %s, version %s is live again\n", t.Target, v.paint("33", "restored after the failure"), orNone(t.Version))
 		default:
-			v.human("%s: %s: %s\n", t.Target, v.paint("31", strings.ReplaceAll(t.Status, "_", " ")), t.Error)
+			v.human("%s: %s: %s\n", t.Target, v.paint("31", strings.ReplaceAll(t.Status, "_", " ")), cmdutil.UserText(t.Error))
 		}
 	}
 	if len(r.NotReverted) > 0 {
@@ -424,8 +425,8 @@ func (v *View) Finish(err error, hasChanges bool) {
 		v.stream.Finish(err)
 	case cmdutil.FormatGitHub:
 		if err != nil && code != cmdutil.ExitChanges {
-			fmt.Fprintf(v.IO.Out, "::error title=edgegw %s::%s\n", v.Command, escape(err.Error()))
-			fmt.Fprintf(&v.md, "\n**failed** (exit %d): %s\n", code, err)
+			fmt.Fprintf(v.IO.Out, "::error title=edgegw %s::%s\n", v.Command, escape(cmdutil.UserMessage(err)))
+			fmt.Fprintf(&v.md, "\n**failed** (exit %d): %s\n", code, cmdutil.UserMessage(err))
 		}
 		appendFile(v.Getenv("GITHUB_STEP_SUMMARY"), v.md.String())
 		appendFile(v.Getenv("GITHUB_OUTPUT"), fmt.Sprintf("has_changes=%t\n", hasChanges))
