@@ -144,6 +144,7 @@ func Run(o *TestOptions) error {
 }
 
 func (o *TestOptions) print(res testrun.Result, pos ir.Pos) {
+	res.Error = cmdutil.UserText(res.Error) // a runner's error, as the user reads it
 	switch o.Format {
 	case cmdutil.FormatJSON:
 		line := caseLine{Type: "test", Result: res, Pos: cmdutil.PosOf(manifest.Range{File: pos.File, Start: manifest.Point{Line: pos.Line, Col: pos.Col}})}
