@@ -59,6 +59,8 @@ func TestEveryCommandFollowsTheJSONContract(t *testing.T) {
 	// An invalid manifest: diagnostics are messages of the stream too, with their position.
 	// (init finds a manifest in the folder and fails: a failing command must still end its stream.)
 	runs = append(runs, []string{"validate", "-f", "bad.yaml"}, []string{"test", "-f", "bad.yaml"}, []string{"plan", "-f", "bad.yaml"})
+	// A command line that does not parse still gets its stream.
+	runs = append(runs, []string{"validate", "--no-such-flag"})
 
 	for _, args := range runs {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {

@@ -88,6 +88,14 @@ func Run(f *cmdutil.Factory, args []string) int {
 	cmd.SetArgs(args)
 	defer watchSignals(f, cmd, args, cancel)()
 	err := cmd.ExecuteContext(ctx)
+	if err != nil && f.Format == "" && jsonRequested(args) {
+		// The command failed before its flags were read (an unknown flag or command): the stream still
+		// starts with its version line and ends with the summary.
+		if c, _, ferr := cmd.Find(args); ferr == nil && jsonStreamed(c) {
+			f.Format = cmdutil.FormatJSON
+			f.JSONStream(c.Name())
+		}
+	}
 	f.FinishJSON(err)
 	code := cmdutil.ExitCode(err)
 	if err != nil {
@@ -117,4 +125,14 @@ func jsonStreamed(cmd *cobra.Command) bool {
 		}
 	}
 	return true
+}
+
+// jsonRequested says whether args ask for --format json, for a command line cobra could not parse.
+func jsonRequested(args []string) bool {
+	for i, a := range args {
+		if a == "--format=json" || (a == "--format" && i+1 < len(args) && args[i+1] == "json") {
+			return true
+		}
+	}
+	return false
 }
