@@ -48,6 +48,7 @@ type compiler struct {
 	// declaredRoutes holds every route name written, compiled or not: a test naming a route that has its
 	// own error is not a second error.
 	declaredRoutes map[string]bool
+	unnamedRoute   bool
 }
 
 func (c *compiler) errorAt(path, code, detail, format string, args ...any) {
@@ -62,6 +63,17 @@ func (c *compiler) errorAtKey(path, code, detail, format string, args ...any) {
 		return
 	}
 	c.diags = append(c.diags, Diagnostic{Severity: SeverityError, Code: code, Summary: fmt.Sprintf(format, args...), Detail: detail, Range: c.src.KeyAt(path)})
+}
+
+// requiredAt reports a required field missing from parent, unless one of the fields was written with a
+// misspelt key: the unknown key, with its suggestion, is then the one problem to report.
+func (c *compiler) requiredAt(parent string, fields []string, detail, format string, args ...any) {
+	for _, f := range fields {
+		if c.src.Failed(parent + "." + f) {
+			return
+		}
+	}
+	c.errorAt(parent, CodeRequired, detail, format, args...)
 }
 
 func (c *compiler) warnAtKey(path, code, detail, format string, args ...any) {
@@ -282,7 +294,7 @@ func (c *compiler) compileOrigins() {
 			continue
 		}
 		if o.URL == "" {
-			c.errorAt(p, CodeRequired, "add url: https://host", "origin %q has no url", name)
+			c.requiredAt(p, []string{"url"}, "add url: https://host", "origin %q has no url", name)
 		} else if u, err := url.Parse(o.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			c.errorAt(p+".url", CodeInvalidValue, "write an absolute http:// or https:// URL, e.g. https://api-origin.internal", "origin %q: %q is not an http(s) URL", name, o.URL)
 		} else if u.User != nil {
@@ -347,7 +359,10 @@ func (c *compiler) compilePools() {
 		p := "pools." + name
 		c.checkName(p, name, "pool")
 		if pl == nil || len(pl.Origins) == 0 {
-			c.errorAt(p, CodeRequired, "add origins: [primary, secondary]", "pool %q has no origins", name)
+			if c.src.Failed(p + ".origins") {
+				c.unresolved["origin"] = true // which origins it meant is unknown
+			}
+			c.requiredAt(p, []string{"origins"}, "add origins: [primary, secondary]", "pool %q has no origins", name)
 			continue
 		}
 		if len(pl.Origins) > MaxPoolOrigins {
@@ -421,7 +436,7 @@ func (c *compiler) compileAuth() {
 		p := "auth." + name
 		c.checkName(p, name, "auth policy")
 		if a == nil || a.JWT == nil {
-			c.errorAt(p, CodeRequired, "add jwt: {algorithms: [RS256], jwks: {url: …}}", "auth policy %q has no jwt settings", name)
+			c.requiredAt(p, []string{"jwt"}, "add jwt: {algorithms: [RS256], jwks: {url: …}}", "auth policy %q has no jwt settings", name)
 			continue
 		}
 		j := a.JWT
@@ -457,7 +472,7 @@ func (c *compiler) compileAuth() {
 			out.Algorithms = append(out.Algorithms, alg)
 		}
 		if len(j.Algorithms) == 0 {
-			c.errorAt(jp, CodeRequired, "list the algorithms your identity provider signs with, e.g. algorithms: [RS256]", "auth policy %q lists no algorithms", name)
+			c.requiredAt(jp, []string{"algorithms"}, "list the algorithms your identity provider signs with, e.g. algorithms: [RS256]", "auth policy %q lists no algorithms", name)
 		}
 		if hasHMAC && hasAsym {
 			c.errorAt(jp+".algorithms", CodeJWT, "algorithm confusion: a public key must never be usable as an HMAC secret; use one family per policy, and a second policy for the other",
@@ -499,7 +514,7 @@ func (c *compiler) compileAuth() {
 			u, err := url.Parse(j.JWKS.URL)
 			switch {
 			case j.JWKS.URL == "":
-				c.errorAt(jp+".jwks", CodeRequired, "", "jwks has no url")
+				c.requiredAt(jp+".jwks", []string{"url"}, "", "jwks has no url")
 			case err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname()))):
 				c.errorAt(jp+".jwks.url", CodeJWT, "keys must come over HTTPS (plain http only for a loopback address in development)", "jwks url %q is not an https URL", j.JWKS.URL)
 			}
@@ -560,7 +575,7 @@ func (c *compiler) compileRateLimits() {
 		case strings.HasPrefix(r.Key, "header:") && validHeaderName(strings.TrimPrefix(r.Key, "header:")):
 			r.Key = "header:" + textproto.CanonicalMIMEHeaderKey(strings.TrimPrefix(r.Key, "header:"))
 		case r.Key == "":
-			c.errorAt(p, CodeRequired, "key: jwt.sub, ip or header:X-API-Key", "rate limit %q has no key", name)
+			c.requiredAt(p, []string{"key"}, "key: jwt.sub, ip or header:X-API-Key", "rate limit %q has no key", name)
 		default:
 			c.errorAt(p+".key", CodeInvalidValue, "a rate-limit key is jwt.sub, ip or header:NAME", "%q is not a rate-limit key", r.Key)
 		}
@@ -568,7 +583,7 @@ func (c *compiler) compileRateLimits() {
 			c.errorAt(p+".limit", CodeInvalidValue, "", "limit must be at least 1")
 		}
 		if r.Window == nil {
-			c.errorAt(p, CodeRequired, "add window: 60s", "rate limit %q has no window", name)
+			c.requiredAt(p, []string{"window"}, "add window: 60s", "rate limit %q has no window", name)
 		} else if r.Window.D() < time.Second || r.Window.D() > 24*time.Hour {
 			c.errorAt(p+".window", CodeInvalidValue, "a window is between 1s and 24h", "window %s is out of range", r.Window.Duration)
 		}
@@ -835,7 +850,8 @@ func (c *compiler) compileDNS() {
 }
 
 // declaredRoute reports whether a route of that name is written in the manifest, compiled or not.
-func (c *compiler) declaredRoute(name string) bool { return c.declaredRoutes[name] }
+// A route without a name (its own error) may be the one a test names.
+func (c *compiler) declaredRoute(name string) bool { return c.declaredRoutes[name] || c.unnamedRoute }
 
 // checkUnused warns of what nothing references. A kind with a reference that names nothing, or whose
 // referring section could not be decoded, is skipped: the typo is the one problem to report.

@@ -28,7 +28,8 @@ func (c *compiler) compileRoutes() {
 			continue
 		}
 		if r.Name == "" {
-			c.errorAt(p, CodeRequired, "give the route a name: name: my-route", "route has no name")
+			c.unnamedRoute = true
+			c.requiredAt(p, []string{"name"}, "give the route a name: name: my-route", "route has no name")
 		} else {
 			c.checkName(p+".name", r.Name, "route")
 			if prev, dup := names[r.Name]; dup {
@@ -88,10 +89,17 @@ func specificity(r *ir.Route) int {
 var varNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func (c *compiler) compileRoute(p string, idx int, r *Route) (ir.Route, bool) {
+	// What the route names is used, whether or not the route compiles: a route with its own error does not
+	// also make its pool or policies look unused.
+	for used, name := range map[*map[string]bool]string{&c.usedPools: r.Pool, &c.usedAuth: r.Auth, &c.usedLimits: r.RateLimit} {
+		if name != "" {
+			(*used)[name] = true
+		}
+	}
 	out := ir.Route{Name: r.Name, Index: idx, Pos: c.pos(p)}
 	ok := true
 	if r.Match == nil {
-		c.errorAt(p, CodeRequired, "add match: {path: {prefix: /api}} or match: {fallback: true}", "route %q has no match", r.Name)
+		c.requiredAt(p, []string{"match"}, "add match: {path: {prefix: /api}} or match: {fallback: true}", "route %q has no match", r.Name)
 		return out, false
 	}
 	mp := p + ".match"
@@ -147,7 +155,7 @@ func (c *compiler) compileRoute(p string, idx int, r *Route) (ir.Route, bool) {
 	} else if mt.Fallback {
 		out.Match.Kind = ir.PathFallback
 	} else {
-		c.errorAt(mp, CodeRequired, "add path: {prefix: /api} (or exact, template, regex), or fallback: true", "route %q matches no path", r.Name)
+		c.requiredAt(mp, []string{"path", "fallback"}, "add path: {prefix: /api} (or exact, template, regex), or fallback: true", "route %q matches no path", r.Name)
 		ok = false
 	}
 	for i, h := range mt.Hosts {

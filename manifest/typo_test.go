@@ -40,6 +40,13 @@ func TestOneTypoOneDiagnostic(t *testing.T) {
 		{"top-level key", "\nroutes:", "\nrotues:", manifest.CodeUnknownKey, `unknown key "rotues" in the manifest`},
 		{"top-level pools key", "\npools:", "\npols:", manifest.CodeUnknownKey, `unknown key "pols" in the manifest`},
 		{"route key", "pool: api,", "pol: api,", manifest.CodeUnknownKey, `unknown key "pol" in routes[0]`},
+		{"route name key", "{name: api,", "{nmae: api,", manifest.CodeUnknownKey, `unknown key "nmae" in routes[0]`},
+		{"route match key", "match: {path", "mtach: {path", manifest.CodeUnknownKey, `unknown key "mtach" in routes[0]`},
+		{"origin url key", "{url: https://o.internal}", "{ulr: https://o.internal}", manifest.CodeUnknownKey, `unknown key "ulr" in origins.primary`},
+		{"pool origins key", "{origins: [primary]}", "{orgins: [primary]}", manifest.CodeUnknownKey, `unknown key "orgins" in pools.api`},
+		{"jwt algorithms key", "{algorithms: [HS256]", "{algoritms: [HS256]", manifest.CodeUnknownKey, `unknown key "algoritms" in auth.bearer.jwt`},
+		{"rate limit key key", "{key: ip,", "{kye: ip,", manifest.CodeUnknownKey, `unknown key "kye" in rate_limits.per_ip`},
+		{"rate limit window key", "window: 60s}", "windw: 60s}", manifest.CodeUnknownKey, `unknown key "windw" in rate_limits.per_ip`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if !strings.Contains(typoBase, tc.from) {
