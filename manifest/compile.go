@@ -49,6 +49,7 @@ type compiler struct {
 	// own error is not a second error.
 	declaredRoutes map[string]bool
 	unnamedRoute   bool
+	hostMissing    bool // a domain without a host (its own error): which hosts the gateway serves is not known
 }
 
 func (c *compiler) errorAt(path, code, detail, format string, args ...any) {
@@ -194,6 +195,7 @@ func (c *compiler) compileDomains() {
 		bare := strings.TrimPrefix(host, "*.")
 		switch {
 		case d.Host == "":
+			c.hostMissing = true
 			c.errorAt(p+".host", CodeRequired, "", "domain host is missing")
 			ok = false
 		case strings.Contains(bare, "*") || !validHostname(bare):
@@ -848,6 +850,10 @@ func (c *compiler) compileDNS() {
 	}
 	c.g.DNS = out
 }
+
+// hostsKnown says whether every host the gateway serves is known: not when a domain lost its host to an
+// error of its own, or the domains section could not be decoded.
+func (c *compiler) hostsKnown() bool { return !c.hostMissing && !c.src.Failed("domains") }
 
 // declaredRoute reports whether a route of that name is written in the manifest, compiled or not.
 // A route without a name (its own error) may be the one a test names.

@@ -36,14 +36,14 @@ func (c *compiler) compileTests() {
 			continue
 		}
 		if t.Name == "" {
-			c.errorAt(p, CodeRequired, "give the test a name", "test has no name")
+			c.requiredAt(p, []string{"name"}, "give the test a name", "test has no name")
 		} else if names[t.Name] {
 			c.errorAt(p+".name", CodeDuplicateName, "test names are unique so reports can name them", "duplicate test name %q", t.Name)
 		}
 		names[t.Name] = true
 		tc := ir.TestCase{Name: t.Name, Pos: c.pos(p)}
 		if t.Request == nil {
-			c.errorAt(p, CodeRequired, "add request: {method: GET, url: https://api.example.com/…}", "test %q has no request", t.Name)
+			c.requiredAt(p, []string{"request"}, "add request: {method: GET, url: https://api.example.com/…}", "test %q has no request", t.Name)
 			continue
 		}
 		rq := t.Request
@@ -57,7 +57,7 @@ func (c *compiler) compileTests() {
 		u, err := url.Parse(rq.URL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			c.errorAt(rp+".url", CodeTest, "write the full URL a client would call, e.g. https://api.example.com/v2/users", "test %q: %q is not an absolute URL", t.Name, rq.URL)
-		} else if h := strings.ToLower(u.Hostname()); !c.servesHost(h) {
+		} else if h := strings.ToLower(u.Hostname()); !c.servesHost(h) && c.hostsKnown() {
 			c.errorAt(rp+".url", CodeTest, "the gateway answers: "+strings.Join(c.hostNames(), ", "), "test %q: host %q is not one of the gateway's domains", t.Name, h)
 		}
 		for _, h := range sortedKeys(rq.Headers) {
@@ -86,7 +86,7 @@ func (c *compiler) compileTests() {
 			tc.Request.JWT = tj
 		}
 		if t.Expect == nil {
-			c.errorAt(p, CodeRequired, "add expect: {status: 200} (or route, pool, upstream_path, headers)", "test %q has no expect", t.Name)
+			c.requiredAt(p, []string{"expect"}, "add expect: {status: 200} (or route, pool, upstream_path, headers)", "test %q has no expect", t.Name)
 		} else {
 			e := t.Expect
 			ep := p + ".expect"

@@ -46,6 +46,8 @@ func TestOneTypoOneDiagnostic(t *testing.T) {
 		{"pool origins key", "{origins: [primary]}", "{orgins: [primary]}", manifest.CodeUnknownKey, `unknown key "orgins" in pools.api`},
 		{"jwt algorithms key", "{algorithms: [HS256]", "{algoritms: [HS256]", manifest.CodeUnknownKey, `unknown key "algoritms" in auth.bearer.jwt`},
 		{"rate limit key key", "{key: ip,", "{kye: ip,", manifest.CodeUnknownKey, `unknown key "kye" in rate_limits.per_ip`},
+		{"domain host key", "{host: api.example.com,", "{hots: api.example.com,", manifest.CodeUnknownKey, `unknown key "hots" in domains[0]`},
+		{"test expect key", "expect: {route: api", "expcet: {route: api", manifest.CodeUnknownKey, `unknown key "expcet" in tests[0]`},
 		{"rate limit window key", "window: 60s}", "windw: 60s}", manifest.CodeUnknownKey, `unknown key "windw" in rate_limits.per_ip`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
