@@ -46,6 +46,8 @@ type scanLevel struct {
 	indent int  // column (0-based) of a block collection; -1 for a flow collection
 	seq    bool // a sequence, not a mapping
 	items  int
+	// line and col (1-based) of a flow collection's opening bracket, so an unclosed one can be named
+	line, col int
 }
 
 // prescan walks data once and reports the first limit it crosses, or nil.
@@ -97,7 +99,7 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 func (s *scanner) node() *shapeLimitError {
 	s.nodes++
 	if s.nodes > maxNodes {
-		return s.fail(fmt.Sprintf("the manifest has more than %d YAML values", maxNodes), "split the gateway into several manifests")
+		return s.fail(fmt.Sprintf("the manifest has more than %d YAML values", maxNodes), sizeFix)
 	}
 	return nil
 }
@@ -121,7 +123,7 @@ func (s *scanner) push(l scanLevel) *shapeLimitError {
 func (s *scanner) mappingKey(l *scanLevel, col int) *shapeLimitError {
 	l.items++
 	if l.items > maxMappingKeys {
-		return s.failAt(col, fmt.Sprintf("a mapping with more than %d keys", maxMappingKeys), "no section holds that many entries; split the gateway into several manifests")
+		return s.failAt(col, fmt.Sprintf("a mapping with more than %d keys", maxMappingKeys), "no section of a manifest holds that many entries: "+sizeFix)
 	}
 	s.keyWork += l.items
 	if s.keyWork > maxKeyWork {
@@ -209,7 +211,7 @@ func (s *scanner) token(lineStart *bool) *shapeLimitError {
 		s.skipLine()
 		return nil
 	case c == '[' || c == '{':
-		err := s.push(scanLevel{indent: -1, seq: c == '[', items: 0})
+		err := s.push(scanLevel{indent: -1, seq: c == '[', items: 0, line: s.line, col: s.col + 1})
 		s.advance()
 		return err
 	case c == ']' || c == '}':
@@ -347,4 +349,20 @@ func (s *scanner) blockScalar() *shapeLimitError {
 		s.skipLine()
 	}
 	return s.scalarDone(startI, startLine, startCol)
+}
+
+// unclosedFlow finds the outermost `{` or `[` that is never closed, for a syntax error that the parser
+// reports only where it gave up; ok is false when every flow collection is closed (or the scan stopped at
+// a limit).
+func unclosedFlow(data []byte) (open byte, line, col int, ok bool) {
+	s := scanner{data: data, line: 1}
+	if s.run() != nil || len(s.flow) == 0 {
+		return 0, 0, 0, false
+	}
+	l := s.flow[0]
+	open = '{'
+	if l.seq {
+		open = '['
+	}
+	return open, l.line, l.col, true
 }

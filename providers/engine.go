@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/render"
 )
@@ -31,9 +32,16 @@ func ConfiguredTargets(g *ir.Gateway, cfg Config, only []string) (targets []Targ
 		return nil, nil, errors.New("providers: the manifest configures no target: add `targets: {local: {}}` to deploy on this machine")
 	}
 	for _, o := range only {
-		if !slices.Contains(names, o) {
-			return nil, nil, fmt.Errorf("providers: --target %s: not configured under `targets:` in the manifest (configured: %s)", o, strings.Join(names, ", "))
+		if slices.Contains(names, o) {
+			continue
 		}
+		if _, old := manifest.RenamedTarget(o); old {
+			return nil, nil, fmt.Errorf("providers: --target %s: %w", o, CheckTargetName(o, false))
+		}
+		if CheckTargetName(o, false) != nil {
+			return nil, nil, fmt.Errorf("providers: --target %s: no such target; --target takes one of the manifest's targets: %s", o, strings.Join(names, ", "))
+		}
+		return nil, nil, fmt.Errorf("providers: --target %s: not configured under `targets:` in the manifest (configured: %s)", o, strings.Join(names, ", "))
 	}
 	cfg.Gateway = g
 	for _, n := range names {

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
@@ -126,4 +128,27 @@ func openRepo(p string) (*git.Repository, string, error) {
 		return nil, "", fmt.Errorf("providers: %s is outside its git worktree %s: %w", p, root, err)
 	}
 	return repo, filepath.ToSlash(rel), nil
+}
+
+// gitIdentity is "Name <email>" from git's configuration for the repository holding dir (its own config
+// over the user's global one), or the global one outside a repository; "" when neither names anyone.
+func gitIdentity(dir string) string {
+	var cfg *config.Config
+	if repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true}); err == nil {
+		cfg, _ = repo.ConfigScoped(config.GlobalScope)
+	}
+	if cfg == nil {
+		cfg, _ = config.LoadConfig(config.GlobalScope)
+	}
+	if cfg == nil {
+		return ""
+	}
+	name, email := strings.TrimSpace(cfg.User.Name), strings.TrimSpace(cfg.User.Email)
+	switch {
+	case name != "" && email != "":
+		return name + " <" + email + ">"
+	case email != "":
+		return email
+	}
+	return name
 }

@@ -56,7 +56,8 @@ func (r DeployRecord) CommitLabel() string {
 	return c
 }
 
-// Who names the person or CI job deploying: $GITHUB_ACTOR in GitHub Actions, else user@host.
+// Who names the person or CI job deploying: $GITHUB_ACTOR in GitHub Actions, else user@host, else (no
+// $USER, as in many containers) git's user.name and user.email, as a commit would name them.
 func Who(getenv func(string) string) string {
 	if a := getenv("GITHUB_ACTOR"); a != "" {
 		return "github:" + a
@@ -66,6 +67,9 @@ func Who(getenv func(string) string) string {
 		u = getenv("USERNAME")
 	}
 	if u == "" {
+		if id := gitIdentity("."); id != "" {
+			return id
+		}
 		u = "unknown"
 	}
 	if h, err := os.Hostname(); err == nil && h != "" {

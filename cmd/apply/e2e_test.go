@@ -190,7 +190,7 @@ func ndjson(t *testing.T, s string) []map[string]any {
 		}
 		out = append(out, m)
 	}
-	if len(out) == 0 || out[0]["type"] != "version" || out[0]["schema"] != "edgegw.deploy/v1" {
+	if len(out) == 0 || out[0]["type"] != "version" || out[0]["schema"] != cmdutil.JSONSchema {
 		t.Fatalf("the stream does not start with the schema version: %v", out)
 	}
 	if out[len(out)-1]["type"] != "summary" {
