@@ -14,6 +14,7 @@ import (
 
 	"github.com/edgegw/edgegw/cmd/cmdutil"
 	"github.com/edgegw/edgegw/cmd/root"
+	"github.com/edgegw/edgegw/gateway/testrun"
 	"github.com/edgegw/edgegw/providers"
 )
 
@@ -77,7 +78,7 @@ func Run(o *Options) error {
 					caps[f] = r.Capabilities.Get(f)
 				}
 			}
-			e := entry{"provider", r.Name, r.Renderer, r.Credentials, caps, r.NotReverted, r.NotBuilt()}
+			e := entry{"provider", r.Name, r.Renderer, r.Credentials, caps, r.NotReverted, notBuilt(r)}
 			if o.JSON != nil {
 				o.JSON.Emit(e)
 			} else if err := enc.Encode(e); err != nil {
@@ -110,8 +111,18 @@ func Run(o *Options) error {
 }
 
 // built says whether this edgegw can check, render and deploy the target.
-func built(r providers.Registration, md bool) string {
+// notBuilt lists what this edgegw lacks of a target, its test engine (the real runtime the conformance
+// suite runs its artifact in) included.
+func notBuilt(r providers.Registration) []string {
 	missing := r.NotBuilt()
+	if _, ok := testrun.LookupEngine(r.Name); !ok {
+		missing = append(missing, "test engine")
+	}
+	return missing
+}
+
+func built(r providers.Registration, md bool) string {
+	missing := notBuilt(r)
 	switch {
 	case len(missing) == 0 && md:
 		return "✅"
