@@ -36,3 +36,4 @@ go mod download
 # does not pay for the build.
 go mod download -modfile=tools/falco/go.mod
 go build -modfile=tools/falco/go.mod -o /dev/null github.com/ysugimoto/falco/cmd/falco
+(cd tools/falco && go build -o /dev/null ./simulate)

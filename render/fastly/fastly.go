@@ -50,6 +50,7 @@ const (
 	TestClientIPHeader = "Edgegw-Test-Client-Ip" // the client address for `key: ip` limits
 	TestRouteHeader    = "Edgegw-Test-Route"     // response: the route taken
 	TestPoolHeader     = "Edgegw-Test-Pool"      // response: the pool chosen
+	TestJWTHeader      = "Edgegw-Test-Jwt"       // response: "verified" when a token's signature verified
 )
 
 // SecretsDictionary is the edge dictionary holding HS secrets, one item per environment variable name.
@@ -147,11 +148,12 @@ const (
 	hSub     = "Edgegw-Sub"
 	hClaim   = "Edgegw-Claim-" // + index in the policy's forward_claims
 	hRetry   = "Edgegw-Retry-After"
+	hSigned  = "Edgegw-Jwt-Verified"
 	maxClaim = 8
 )
 
 func internalHeaders(test bool) []string {
-	h := []string{hAction, hError, hPath, hHost, hDomain, hTenant, hCORS, hRoute, hPool, hUp, hQuery, hCand, hOrigin, hSub, hRetry}
+	h := []string{hAction, hError, hPath, hHost, hDomain, hTenant, hCORS, hRoute, hPool, hUp, hQuery, hCand, hOrigin, hSub, hRetry, hSigned}
 	for i := 0; i < maxClaim; i++ {
 		h = append(h, hClaim+strconv.Itoa(i))
 	}
@@ -905,6 +907,7 @@ func (r *renderer) emitAuth(p ir.AuthPolicy) {
 	w.open("if (!var.ok) {")
 	r.setError(ir.CodeJWTSignature)
 	w.close("")
+	w.line(`set req.http.%s = "1";`, hSigned)
 	w.line("# claims")
 	w.line("set var.body = digest.base64url_nopad_decode(var.pl);")
 	w.open("if (var.body !~ %s) {", lit(`^`+ws+`\{[\s\S]*\}`+ws+`$`))
@@ -1587,6 +1590,9 @@ func (r *renderer) emitDeliverHeaders() {
 		w.close("")
 		w.open("if (req.http.%s) {", hPool)
 		w.line("set resp.http.%s = req.http.%s;", TestPoolHeader, hPool)
+		w.close("")
+		w.open("if (req.http.%s) {", hSigned)
+		w.line(`set resp.http.%s = "verified";`, TestJWTHeader)
 		w.close("")
 	}
 	w.close("")
