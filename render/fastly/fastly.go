@@ -51,6 +51,9 @@ const (
 	TestRouteHeader    = "Edgegw-Test-Route"     // response: the route taken
 	TestPoolHeader     = "Edgegw-Test-Pool"      // response: the pool chosen
 	TestJWTHeader      = "Edgegw-Test-Jwt"       // response: "verified" when a token's signature verified
+	// TestURLHeader carries the upstream URL the VCL decided, path and query byte for byte, to the test
+	// runtime, which sends exactly that request line: falco rebuilds the upstream URL from the decoded path.
+	TestURLHeader = "Edgegw-Test-Url"
 )
 
 // SecretsDictionary is the edge dictionary holding HS secrets, one item per environment variable name.
@@ -159,7 +162,7 @@ func internalHeaders(test bool) []string {
 	}
 	if !test {
 		// A client can never drive the test-mode code: production VCL has none, and drops the headers too.
-		h = append(h, TestNowHeader, TestClientIPHeader)
+		h = append(h, TestNowHeader, TestClientIPHeader, TestURLHeader)
 	}
 	return h
 }
@@ -564,7 +567,7 @@ func (r *renderer) emitNormalize() {
 		w.open(`if (var.p ~ "^/\.\.(/|$)") {`)
 		r.setError(ir.CodeBadPath)
 		w.close("")
-		w.line(`set var.p = regsub(var.p, %s, "\1/\2");`, lit(`^((?:/`+seg+`)*)/`+seg+`/\.\.(/.*)?$`))
+		w.line(`set var.p = regsub(var.p, %s, "\1/\2");`, lit(`^((?:/`+seg+`)*)/`+seg+`/\.\.((?:/.*)?)$`))
 		w.line(`set var.p = regsuball(var.p, "//", "/");`)
 		w.close("")
 	}
@@ -1377,10 +1380,15 @@ func (r *renderer) emitPick() {
 		}
 		w.open("%s (req.http.%s == %s) {", kw, hOrigin, lit(o.Name))
 		w.line("set req.backend = %s;", oi.backend)
+		url := fmt.Sprintf("req.http.%s + req.http.%s", hUp, hQuery)
 		if oi.basePath != "" {
-			w.line("set req.url = %s + req.http.%s + req.http.%s;", lit(oi.basePath), hUp, hQuery)
+			url = lit(oi.basePath) + " + " + url
+		}
+		if r.opt.Test {
+			w.line("set req.http.%s = %s;", TestURLHeader, url)
+			w.line(`set req.url = "/";`)
 		} else {
-			w.line("set req.url = req.http.%s + req.http.%s;", hUp, hQuery)
+			w.line("set req.url = %s;", url)
 		}
 		host := o.HostHeader
 		if host == "" {

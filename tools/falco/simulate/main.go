@@ -6,6 +6,11 @@
 //
 //	simulate -config run.json main.vcl
 //
+// Test-mode VCL (render/fastly) puts the upstream URL it decided in the Edgegw-Test-Url request header:
+// falco rebuilds the upstream request line from the decoded path (so "/%40" would go out as "/@", and a
+// path holding "%25" could not be sent at all), so this command's transport sends that URL byte for byte and
+// drops the header. Nothing else about the request changes.
+//
 // run.json: {"edge_dictionaries": {"name": {"key": "base64 of the value"}}, "max_backends": 10}; values are
 // base64 so that a secret holding any byte arrives unchanged. It listens on a free
 // loopback port and prints "listening on 127.0.0.1:PORT" once ready; it stops when stdin closes.
@@ -74,6 +79,7 @@ func main() {
 		}
 		opts = append(opts, icontext.WithInjectEdgeDictionaries(dicts))
 	}
+	http.DefaultTransport = exactURL{next: http.DefaultTransport}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "simulate: listen:", err)
@@ -89,4 +95,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, "simulate:", err)
 		os.Exit(1)
 	}
+}
+
+// exactURL sends the request line the VCL decided (see the package documentation).
+type exactURL struct{ next http.RoundTripper }
+
+func (t exactURL) RoundTrip(r *http.Request) (*http.Response, error) {
+	if u := r.Header.Get("Edgegw-Test-Url"); u != "" {
+		r = r.Clone(r.Context())
+		r.Header.Del("Edgegw-Test-Url")
+		r.URL.Opaque, r.URL.RawQuery, r.URL.RawPath = u, "", ""
+	}
+	return t.next.RoundTrip(r)
 }
