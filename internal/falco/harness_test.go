@@ -102,8 +102,18 @@ type outcome struct {
 // refDo sends req through the reference gateway.
 func refDo(t *testing.T, g *ir.Gateway, o *origins, now time.Time, req *testrun.ClientRequest) outcome {
 	t.Helper()
-	gw, err := gateway.New(g, gateway.Options{Now: func() time.Time { return now }, OriginURLs: o.urls(),
-		Getenv: func(string) string { return "" }})
+	return refDoEnv(t, g, o, req, testrun.Env{Now: func() time.Time { return now }})
+}
+
+// refDoEnv is refDo with the run's environment (HS secrets); the clock is the request's.
+func refDoEnv(t *testing.T, g *ir.Gateway, o *origins, req *testrun.ClientRequest, env testrun.Env) outcome {
+	t.Helper()
+	getenv := env.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	now := req.Now
+	gw, err := gateway.New(g, gateway.Options{Now: func() time.Time { return now }, OriginURLs: o.urls(), Getenv: getenv})
 	if err != nil {
 		t.Fatal(err)
 	}

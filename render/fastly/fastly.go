@@ -914,7 +914,7 @@ func (r *renderer) emitAuth(p ir.AuthPolicy) {
 	w.line("# claims")
 	w.line("set var.body = digest.base64url_nopad_decode(var.pl);")
 	w.open("if (var.body !~ %s) {", lit(`^`+ws+`\{[\s\S]*\}`+ws+`$`))
-	r.setError(ir.CodeJWTClaims)
+	r.setError(ir.CodeJWTUnsupported)
 	w.close("")
 	for _, m := range []string{"exp", "nbf", "iat", "sub", "iss", "aud"} {
 		w.open("if (var.body ~ %s) {", lit(`"`+m+`"`+ws+`:[\s\S]*"`+m+`"`+ws+`:`))
