@@ -144,12 +144,12 @@ func (Engine) Open(ctx context.Context, g *ir.Gateway, origins map[string]string
 	if err != nil {
 		return fail(fmt.Errorf("falco: %w", err))
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		return fail(fmt.Errorf("falco: start simulator: %w", err))
 	}
-	inst.cmd, inst.stdin = cmd, stdin
+	inst.cmd, inst.stdin, inst.stderr = cmd, stdin, stderr
 	ready := make(chan string, 1)
 	go func() {
 		line, _ := bufio.NewReader(stdout).ReadString('\n')
@@ -161,7 +161,7 @@ func (Engine) Open(ctx context.Context, g *ir.Gateway, origins map[string]string
 		addr, ok := strings.CutPrefix(line, "listening on ")
 		if !ok {
 			_ = cmd.Wait()
-			return fail(fmt.Errorf("falco: simulator did not start: %s %s", line, stderr.String()))
+			return fail(fmt.Errorf("falco: simulator did not start: %s %s", line, stderr.tail()))
 		}
 		inst.addr = addr
 	case <-time.After(30 * time.Second):
@@ -173,10 +173,36 @@ func (Engine) Open(ctx context.Context, g *ir.Gateway, origins map[string]string
 }
 
 type instance struct {
-	dir   string
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	addr  string
+	dir    string
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stderr *lockedBuffer
+	addr   string
+}
+
+// lockedBuffer collects the simulator's stderr, read when a request fails.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.b.Len() > 64<<10 {
+		l.b.Reset()
+	}
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) tail() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.b.String()
+	if len(s) > 2000 {
+		s = s[len(s)-2000:]
+	}
+	return strings.TrimSpace(s)
 }
 
 // Do implements testrun.Instance: one raw HTTP/1.1 request, the request-target written as given.
@@ -223,7 +249,7 @@ func (in *instance) Do(ctx context.Context, req *testrun.ClientRequest) (*testru
 	}
 	outer, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
-		return nil, fmt.Errorf("falco: read: %w", err)
+		return nil, fmt.Errorf("falco: read: %w (simulator: %s)", err, in.stderr.tail())
 	}
 	defer outer.Body.Close()
 	body, err := io.ReadAll(outer.Body)

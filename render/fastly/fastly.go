@@ -1277,7 +1277,7 @@ func (r *renderer) emitRequest() {
 			w.line(`set req.http.%s = req.http.%s + %s;`, hCand, hCand, lit(o+","))
 			w.close("")
 		}
-		w.open(`if (req.http.%s == "") {`, hCand)
+		w.open(`if (req.http.%s !~ ".") {`, hCand)
 		w.line("set req.http.%s = %s;", hCand, lit(strings.Join(p.Origins, ",")+","))
 		w.close("")
 		if p.Failover == nil {
@@ -1692,7 +1692,7 @@ func (r *renderer) emitVCLSubs() {
 	}
 	if len(fo) > 0 {
 		w.line("# failover: a listed status from an origin that is not the last candidate tries the next one")
-		w.open(`if (req.http.%s != "" && (%s)) {`, hCand, strings.Join(fo, " || "))
+		w.open(`if (req.http.%s ~ "." && (%s)) {`, hCand, strings.Join(fo, " || "))
 		w.line("restart;")
 		w.close("")
 	}
@@ -1719,7 +1719,7 @@ func (r *renderer) emitVCLSubs() {
 	}
 	w.line("# Fastly's own error while proxying: the origin was unreachable or timed out")
 	w.open(`if (req.http.%s == "proxy") {`, hAction)
-	w.open(`if (req.http.%s != "") {`, hCand)
+	w.open(`if (req.http.%s ~ ".") {`, hCand)
 	w.line("restart;")
 	w.close("")
 	w.open(`if (obj.response ~ "(?i)timeout") {`)
