@@ -116,6 +116,12 @@ func TestFeaturesDifferential(t *testing.T) {
 		{name: "unlisted status does not fail over", target: "/flaky", script: map[string]int{"one": 500}},
 		{name: "pool without failover", target: "/solo", script: map[string]int{"solo": 503}},
 		{name: "bad path", target: "/a/%2e%2e/%2e%2e/x"},
+		{name: "location under the rewritten prefix", target: "/app/home", header: map[string]string{"X-Want-Location": "/v1/login?next=1"}},
+		{name: "location at the origin's host", target: "/app/home", header: map[string]string{"X-Want-Location": "http://{self}/v1/x#frag"}},
+		{name: "location elsewhere", target: "/app/home", header: map[string]string{"X-Want-Location": "https://elsewhere.example/v1/x"}},
+		{name: "location outside the prefix", target: "/app/home", header: map[string]string{"X-Want-Location": "/v10/x"}},
+		{name: "location of a path rewrite", target: "/items/7/parts/wheel", header: map[string]string{"X-Want-Location": "/parts/wheel/of/7"}},
+		{name: "relative location", target: "/items/7/parts/wheel", header: map[string]string{"X-Want-Location": "other"}},
 	}
 	passed := 0
 	for _, s := range steps {

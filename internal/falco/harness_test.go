@@ -62,6 +62,10 @@ func newOrigins(t *testing.T, g *ir.Gateway) *origins {
 			o.mu.Unlock()
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.Header().Set("X-Origin", name)
+			if loc := r.Header.Get("X-Want-Location"); loc != "" {
+				// The test names the Location to answer with; {self} is this origin's own host:port.
+				w.Header().Set("Location", strings.ReplaceAll(loc, "{self}", r.Host))
+			}
 			if st != 0 {
 				w.WriteHeader(st)
 			}

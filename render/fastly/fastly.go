@@ -152,11 +152,12 @@ const (
 	hClaim   = "Edgegw-Claim-" // + index in the policy's forward_claims
 	hRetry   = "Edgegw-Retry-After"
 	hSigned  = "Edgegw-Jwt-Verified"
+	hPublic  = "Edgegw-Public-Host"
 	maxClaim = 8
 )
 
 func internalHeaders(test bool) []string {
-	h := []string{hAction, hError, hPath, hHost, hDomain, hTenant, hCORS, hRoute, hPool, hUp, hQuery, hCand, hOrigin, hSub, hRetry, hSigned}
+	h := []string{hAction, hError, hPath, hHost, hDomain, hTenant, hCORS, hRoute, hPool, hUp, hQuery, hCand, hOrigin, hSub, hRetry, hSigned, hPublic}
 	for i := 0; i < maxClaim; i++ {
 		h = append(h, hClaim+strconv.Itoa(i))
 	}
@@ -1102,6 +1103,7 @@ func (r *renderer) emitRequest() {
 	w.line("return;")
 	w.close("")
 	w.line("# host: lower case, without port and trailing dot")
+	w.line("set req.http.%s = req.http.Host;", hPublic)
 	w.line("set var.host = std.tolower(req.http.Host);")
 	w.line(`set var.host = regsub(var.host, ":[0-9]*$", "");`)
 	w.line(`set var.host = regsub(var.host, "\.$", "");`)
@@ -1521,6 +1523,111 @@ func (r *renderer) emitRespond() {
 	}
 }
 
+// emitLocation writes gateway.publicLocation: a Location or Content-Location from an origin never shows
+// the origin's host or the upstream path. An absolute URL at an origin's host gets the public scheme and
+// host; a path under the route's rewritten prefix is mapped back under the matched prefix, and for a path
+// rewrite the exact upstream path is mapped back to the request's path.
+func (r *renderer) emitLocation() {
+	w := &r.w
+	hosts := map[string]bool{}
+	var hostList []string
+	for _, o := range r.g.Origins {
+		oi := r.origins[o.Name]
+		for _, h := range []string{hostPort(oi), o.HostHeader} {
+			if h != "" && !hosts[strings.ToLower(h)] {
+				hosts[strings.ToLower(h)] = true
+				hostList = append(hostList, strings.ToLower(h))
+			}
+		}
+	}
+	sort.Strings(hostList)
+	var pathRewrites []string
+	for _, ri := range r.routes {
+		if ri.r.Rewrite != nil && ri.r.Rewrite.Path != "" {
+			pathRewrites = append(pathRewrites, fmt.Sprintf("req.http.%s == %q", hRoute, strconv.Itoa(ri.idx)))
+		}
+	}
+	w.line("# Location headers from an origin, mapped back to public ones (gateway.publicLocation).")
+	w.line("# @scope: deliver")
+	w.open("sub edgegw_location {")
+	for _, v := range []string{"loc", "abs", "path", "suffix", "from", "to", "rest"} {
+		w.line("declare local var.%s STRING;", v)
+	}
+	w.line("declare local var.mapped BOOL;")
+	for _, h := range []string{"Location", "Content-Location"} {
+		w.open("if (resp.http.%s) {", h)
+		w.line("set var.loc = resp.http.%s;", h)
+		w.line(`set var.abs = "";`)
+		w.line("set var.mapped = true;")
+		w.open(`if (var.loc ~ "^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)(.*)$") {`)
+		w.line("set var.rest = re.group.2;")
+		if len(hostList) > 0 {
+			var tests []string
+			for _, hh := range hostList {
+				tests = append(tests, "std.tolower(re.group.1) == "+lit(hh))
+			}
+			w.open("if (%s) {", strings.Join(tests, " || "))
+			w.open("if (req.is_ssl) {")
+			w.line(`set var.abs = "https://" + req.http.%s;`, hPublic)
+			w.close(" else {")
+			w.indent++
+			w.line(`set var.abs = "http://" + req.http.%s;`, hPublic)
+			w.close("")
+			w.line("set var.loc = var.rest;")
+			w.close(" else {")
+			w.indent++
+			w.line("set var.mapped = false;")
+			w.close("")
+		} else {
+			w.line("set var.mapped = false;")
+		}
+		w.close("")
+		w.open(`if (var.mapped && var.loc ~ "^/" && var.loc !~ "^//") {`)
+		w.line(`set var.path = regsub(var.loc, "[?#].*$", "");`)
+		w.line(`set var.suffix = regsub(var.loc, "^[^?#]*", "");`)
+		if r.hasTable("edgegw_rewrite_from") {
+			w.line(`set var.from = table.lookup(edgegw_rewrite_from, req.http.%s, "");`, hRoute)
+			w.line(`set var.to = table.lookup(edgegw_rewrite_to, req.http.%s, "");`, hRoute)
+			w.open(`if (var.from != "" && std.prefixof(var.path, var.to) && (var.path == var.to || var.to ~ "/$" || substr(var.path, std.strlen(var.to), 1) == "/")) {`)
+			w.line("set var.rest = substr(var.path, std.strlen(var.to));")
+			w.open(`if (var.rest == "") {`)
+			w.line("set var.path = var.from;")
+			w.close("")
+			w.open(`elsif (var.from ~ "/$" && var.rest ~ "^/") {`)
+			w.line(`set var.path = var.from + regsub(var.rest, "^/", "");`)
+			w.close("")
+			w.open(`elsif (var.from !~ "/$" && var.rest !~ "^/") {`)
+			w.line(`set var.path = var.from + "/" + var.rest;`)
+			w.close("")
+			w.open("else {")
+			w.line("set var.path = var.from + var.rest;")
+			w.close("")
+			w.close("")
+		}
+		if len(pathRewrites) > 0 {
+			w.open("if ((%s) && var.path == req.http.%s) {", strings.Join(pathRewrites, " || "), hUp)
+			w.line("set var.path = req.http.%s;", hPath)
+			w.close("")
+		}
+		w.line("set var.loc = var.path + var.suffix;")
+		w.close("")
+		w.open("if (var.mapped) {")
+		w.line("set resp.http.%s = var.abs + var.loc;", h)
+		w.close("")
+		w.close("")
+	}
+	w.close("")
+	w.line("")
+}
+
+// hostPort is the origin's host as a URL authority holds it: with the port unless it is the scheme's.
+func hostPort(oi *originInfo) string {
+	if (oi.ssl && oi.port == "443") || (!oi.ssl && oi.port == "80") {
+		return oi.host
+	}
+	return oi.host + ":" + oi.port
+}
+
 func statusText(code int) string {
 	if t := http.StatusText(code); t != "" {
 		return t
@@ -1533,9 +1640,13 @@ func statusText(code int) string {
 func (r *renderer) emitDeliverHeaders() {
 	w := &r.w
 	g := r.g
+	r.emitLocation()
 	w.line("# Every response, from an origin or the edge: response transform, HSTS, CORS.")
 	w.line("# @scope: deliver")
 	w.open("sub edgegw_response_headers {")
+	w.open(`if (req.http.%s == "proxy" && (resp.http.Location || resp.http.Content-Location)) {`, hAction)
+	w.line("call edgegw_location;")
+	w.close("")
 	resp := func(t ir.HeaderTransform) {
 		for _, h := range t.RemoveHeaders {
 			w.line("unset resp.http.%s;", h)

@@ -635,6 +635,7 @@ sub edgegw_request {
     return;
   }
   # host: lower case, without port and trailing dot
+  set req.http.Edgegw-Public-Host = req.http.Host;
   set var.host = std.tolower(req.http.Host);
   set var.host = regsub(var.host, ":[0-9]*$", "");
   set var.host = regsub(var.host, "\.$", "");
@@ -1019,9 +1020,111 @@ sub edgegw_preflight {
   synthetic "";
 }
 
+# Location headers from an origin, mapped back to public ones (gateway.publicLocation).
+# @scope: deliver
+sub edgegw_location {
+  declare local var.loc STRING;
+  declare local var.abs STRING;
+  declare local var.path STRING;
+  declare local var.suffix STRING;
+  declare local var.from STRING;
+  declare local var.to STRING;
+  declare local var.rest STRING;
+  declare local var.mapped BOOL;
+  if (resp.http.Location) {
+    set var.loc = resp.http.Location;
+    set var.abs = "";
+    set var.mapped = true;
+    if (var.loc ~ "^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)(.*)$") {
+      set var.rest = re.group.2;
+      if (std.tolower(re.group.1) == "api-canary.internal" || std.tolower(re.group.1) == "api-origin-dr.internal" || std.tolower(re.group.1) == "api-origin.internal") {
+        if (req.is_ssl) {
+          set var.abs = "https://" + req.http.Edgegw-Public-Host;
+        } else {
+          set var.abs = "http://" + req.http.Edgegw-Public-Host;
+        }
+        set var.loc = var.rest;
+      } else {
+        set var.mapped = false;
+      }
+    }
+    if (var.mapped && var.loc ~ "^/" && var.loc !~ "^//") {
+      set var.path = regsub(var.loc, "[?#].*$", "");
+      set var.suffix = regsub(var.loc, "^[^?#]*", "");
+      set var.from = table.lookup(edgegw_rewrite_from, req.http.Edgegw-Route, "");
+      set var.to = table.lookup(edgegw_rewrite_to, req.http.Edgegw-Route, "");
+      if (var.from != "" && std.prefixof(var.path, var.to) && (var.path == var.to || var.to ~ "/$" || substr(var.path, std.strlen(var.to), 1) == "/")) {
+        set var.rest = substr(var.path, std.strlen(var.to));
+        if (var.rest == "") {
+          set var.path = var.from;
+        }
+        elsif (var.from ~ "/$" && var.rest ~ "^/") {
+          set var.path = var.from + regsub(var.rest, "^/", "");
+        }
+        elsif (var.from !~ "/$" && var.rest !~ "^/") {
+          set var.path = var.from + "/" + var.rest;
+        }
+        else {
+          set var.path = var.from + var.rest;
+        }
+      }
+      set var.loc = var.path + var.suffix;
+    }
+    if (var.mapped) {
+      set resp.http.Location = var.abs + var.loc;
+    }
+  }
+  if (resp.http.Content-Location) {
+    set var.loc = resp.http.Content-Location;
+    set var.abs = "";
+    set var.mapped = true;
+    if (var.loc ~ "^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)(.*)$") {
+      set var.rest = re.group.2;
+      if (std.tolower(re.group.1) == "api-canary.internal" || std.tolower(re.group.1) == "api-origin-dr.internal" || std.tolower(re.group.1) == "api-origin.internal") {
+        if (req.is_ssl) {
+          set var.abs = "https://" + req.http.Edgegw-Public-Host;
+        } else {
+          set var.abs = "http://" + req.http.Edgegw-Public-Host;
+        }
+        set var.loc = var.rest;
+      } else {
+        set var.mapped = false;
+      }
+    }
+    if (var.mapped && var.loc ~ "^/" && var.loc !~ "^//") {
+      set var.path = regsub(var.loc, "[?#].*$", "");
+      set var.suffix = regsub(var.loc, "^[^?#]*", "");
+      set var.from = table.lookup(edgegw_rewrite_from, req.http.Edgegw-Route, "");
+      set var.to = table.lookup(edgegw_rewrite_to, req.http.Edgegw-Route, "");
+      if (var.from != "" && std.prefixof(var.path, var.to) && (var.path == var.to || var.to ~ "/$" || substr(var.path, std.strlen(var.to), 1) == "/")) {
+        set var.rest = substr(var.path, std.strlen(var.to));
+        if (var.rest == "") {
+          set var.path = var.from;
+        }
+        elsif (var.from ~ "/$" && var.rest ~ "^/") {
+          set var.path = var.from + regsub(var.rest, "^/", "");
+        }
+        elsif (var.from !~ "/$" && var.rest !~ "^/") {
+          set var.path = var.from + "/" + var.rest;
+        }
+        else {
+          set var.path = var.from + var.rest;
+        }
+      }
+      set var.loc = var.path + var.suffix;
+    }
+    if (var.mapped) {
+      set resp.http.Content-Location = var.abs + var.loc;
+    }
+  }
+}
+
 # Every response, from an origin or the edge: response transform, HSTS, CORS.
 # @scope: deliver
 sub edgegw_response_headers {
+  if (req.http.Edgegw-Action == "proxy" && (resp.http.Location || resp.http.Content-Location)) {
+    call edgegw_location;
+  }
   unset resp.http.Server;
   set resp.http.Strict-Transport-Security = "max-age=63072000; includeSubDomains; preload";
   add resp.http.Vary = "Origin";
@@ -1050,6 +1153,7 @@ sub vcl_recv {
     unset req.http.Edgegw-Sub;
     unset req.http.Edgegw-Retry-After;
     unset req.http.Edgegw-Jwt-Verified;
+    unset req.http.Edgegw-Public-Host;
     unset req.http.Edgegw-Claim-0;
     unset req.http.Edgegw-Claim-1;
     unset req.http.Edgegw-Claim-2;
@@ -1111,6 +1215,7 @@ sub vcl_miss {
   unset bereq.http.Edgegw-Sub;
   unset bereq.http.Edgegw-Retry-After;
   unset bereq.http.Edgegw-Jwt-Verified;
+  unset bereq.http.Edgegw-Public-Host;
   unset bereq.http.Edgegw-Claim-0;
   unset bereq.http.Edgegw-Claim-1;
   unset bereq.http.Edgegw-Claim-2;
@@ -1144,6 +1249,7 @@ sub vcl_pass {
   unset bereq.http.Edgegw-Sub;
   unset bereq.http.Edgegw-Retry-After;
   unset bereq.http.Edgegw-Jwt-Verified;
+  unset bereq.http.Edgegw-Public-Host;
   unset bereq.http.Edgegw-Claim-0;
   unset bereq.http.Edgegw-Claim-1;
   unset bereq.http.Edgegw-Claim-2;

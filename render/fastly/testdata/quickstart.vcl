@@ -310,6 +310,7 @@ sub edgegw_request {
     return;
   }
   # host: lower case, without port and trailing dot
+  set req.http.Edgegw-Public-Host = req.http.Host;
   set var.host = std.tolower(req.http.Host);
   set var.host = regsub(var.host, ":[0-9]*$", "");
   set var.host = regsub(var.host, "\.$", "");
@@ -589,9 +590,77 @@ sub edgegw_respond {
   }
 }
 
+# Location headers from an origin, mapped back to public ones (gateway.publicLocation).
+# @scope: deliver
+sub edgegw_location {
+  declare local var.loc STRING;
+  declare local var.abs STRING;
+  declare local var.path STRING;
+  declare local var.suffix STRING;
+  declare local var.from STRING;
+  declare local var.to STRING;
+  declare local var.rest STRING;
+  declare local var.mapped BOOL;
+  if (resp.http.Location) {
+    set var.loc = resp.http.Location;
+    set var.abs = "";
+    set var.mapped = true;
+    if (var.loc ~ "^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)(.*)$") {
+      set var.rest = re.group.2;
+      if (std.tolower(re.group.1) == "127.0.0.1:9000") {
+        if (req.is_ssl) {
+          set var.abs = "https://" + req.http.Edgegw-Public-Host;
+        } else {
+          set var.abs = "http://" + req.http.Edgegw-Public-Host;
+        }
+        set var.loc = var.rest;
+      } else {
+        set var.mapped = false;
+      }
+    }
+    if (var.mapped && var.loc ~ "^/" && var.loc !~ "^//") {
+      set var.path = regsub(var.loc, "[?#].*$", "");
+      set var.suffix = regsub(var.loc, "^[^?#]*", "");
+      set var.loc = var.path + var.suffix;
+    }
+    if (var.mapped) {
+      set resp.http.Location = var.abs + var.loc;
+    }
+  }
+  if (resp.http.Content-Location) {
+    set var.loc = resp.http.Content-Location;
+    set var.abs = "";
+    set var.mapped = true;
+    if (var.loc ~ "^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)(.*)$") {
+      set var.rest = re.group.2;
+      if (std.tolower(re.group.1) == "127.0.0.1:9000") {
+        if (req.is_ssl) {
+          set var.abs = "https://" + req.http.Edgegw-Public-Host;
+        } else {
+          set var.abs = "http://" + req.http.Edgegw-Public-Host;
+        }
+        set var.loc = var.rest;
+      } else {
+        set var.mapped = false;
+      }
+    }
+    if (var.mapped && var.loc ~ "^/" && var.loc !~ "^//") {
+      set var.path = regsub(var.loc, "[?#].*$", "");
+      set var.suffix = regsub(var.loc, "^[^?#]*", "");
+      set var.loc = var.path + var.suffix;
+    }
+    if (var.mapped) {
+      set resp.http.Content-Location = var.abs + var.loc;
+    }
+  }
+}
+
 # Every response, from an origin or the edge: response transform, HSTS, CORS.
 # @scope: deliver
 sub edgegw_response_headers {
+  if (req.http.Edgegw-Action == "proxy" && (resp.http.Location || resp.http.Content-Location)) {
+    call edgegw_location;
+  }
 }
 
 sub vcl_recv {
@@ -614,6 +683,7 @@ sub vcl_recv {
     unset req.http.Edgegw-Sub;
     unset req.http.Edgegw-Retry-After;
     unset req.http.Edgegw-Jwt-Verified;
+    unset req.http.Edgegw-Public-Host;
     unset req.http.Edgegw-Claim-0;
     unset req.http.Edgegw-Claim-1;
     unset req.http.Edgegw-Claim-2;
@@ -675,6 +745,7 @@ sub vcl_miss {
   unset bereq.http.Edgegw-Sub;
   unset bereq.http.Edgegw-Retry-After;
   unset bereq.http.Edgegw-Jwt-Verified;
+  unset bereq.http.Edgegw-Public-Host;
   unset bereq.http.Edgegw-Claim-0;
   unset bereq.http.Edgegw-Claim-1;
   unset bereq.http.Edgegw-Claim-2;
@@ -708,6 +779,7 @@ sub vcl_pass {
   unset bereq.http.Edgegw-Sub;
   unset bereq.http.Edgegw-Retry-After;
   unset bereq.http.Edgegw-Jwt-Verified;
+  unset bereq.http.Edgegw-Public-Host;
   unset bereq.http.Edgegw-Claim-0;
   unset bereq.http.Edgegw-Claim-1;
   unset bereq.http.Edgegw-Claim-2;
