@@ -48,31 +48,10 @@ var (
 	simErr  error
 )
 
-// simulator builds tools/falco/simulate once per process (see that command for why falco's own simulate
-// subcommand is not used).
+// simulator builds tools/falco/simulate (see that command for why falco's own simulate subcommand is not
+// used), once per cache key (cachedBuild).
 func simulator() (string, error) {
-	simOnce.Do(func() {
-		root, err := repoRoot()
-		if err != nil {
-			simErr = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "edgegw-falco-sim-")
-		if err != nil {
-			simErr = fmt.Errorf("falco: %w", err)
-			return
-		}
-		out := filepath.Join(dir, "simulate")
-		cmd := exec.Command("go", "build", "-o", out, "./simulate")
-		cmd.Dir = filepath.Join(root, "tools", "falco")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Run(); err != nil {
-			simErr = fmt.Errorf("falco: build tools/falco/simulate: %v: %s; run scripts/install-test-deps.sh", err, stderr.String())
-			return
-		}
-		simPath = out
-	})
+	simOnce.Do(func() { simPath, simErr = cachedBuild("simulate", "./simulate") })
 	return simPath, simErr
 }
 

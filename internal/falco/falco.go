@@ -9,11 +9,14 @@ package falco
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -26,36 +29,66 @@ var (
 	buildErr  error
 )
 
-// Binary returns a falco binary: $EDGEGW_FALCO when set, else the version pinned in tools/falco/go.mod, built
-// once per process into a temporary directory from the Go build cache (scripts/install-test-deps.sh fills it).
+// Binary returns a falco binary: $EDGEGW_FALCO when set, else the version pinned in tools/falco/go.mod (see
+// cachedBuild).
 func Binary() (string, error) {
 	if p := os.Getenv(BinaryEnv); p != "" {
 		return p, nil
 	}
 	buildOnce.Do(func() {
-		root, err := repoRoot()
-		if err != nil {
-			buildErr = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "edgegw-falco-")
-		if err != nil {
-			buildErr = fmt.Errorf("falco: %w", err)
-			return
-		}
-		out := filepath.Join(dir, "falco")
-		cmd := exec.Command("go", "build", "-modfile="+filepath.Join(root, "tools", "falco", "go.mod"), "-o", out,
-			"github.com/ysugimoto/falco/cmd/falco")
-		cmd.Dir = root
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Run(); err != nil {
-			buildErr = fmt.Errorf("falco: build the pinned falco (go build -modfile=tools/falco/go.mod): %v: %s; run scripts/install-test-deps.sh", err, stderr.String())
-			return
-		}
-		buildPath = out
+		buildPath, buildErr = cachedBuild("falco", "-modfile=tools/falco/go.mod", "github.com/ysugimoto/falco/cmd/falco")
 	})
 	return buildPath, buildErr
+}
+
+// cachedBuild builds a command of the tools/falco module into the user cache directory, named by a digest
+// of the module's files, so every test process after the first reuses it and a change of version rebuilds
+// it. The build writes a temporary file and renames it, so parallel test processes never see half a binary.
+func cachedBuild(name string, args ...string) (string, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, f := range []string{"go.mod", "go.sum", filepath.Join("simulate", "main.go")} {
+		b, err := os.ReadFile(filepath.Join(root, "tools", "falco", f))
+		if err != nil {
+			return "", fmt.Errorf("falco: %w", err)
+		}
+		h.Write(b)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	dir := filepath.Join(cache, "edgegw", "falco-"+hex.EncodeToString(h.Sum(nil))[:16])
+	out := filepath.Join(dir, name)
+	if _, err := os.Stat(out); err == nil {
+		return out, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("falco: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, name+".tmp-")
+	if err != nil {
+		return "", fmt.Errorf("falco: %w", err)
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	cmd := exec.Command("go", append([]string{"build", "-o", tmp.Name()}, args...)...)
+	cmd.Dir = root
+	if name == "simulate" {
+		cmd.Dir = filepath.Join(root, "tools", "falco")
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("falco: go build %s: %v: %s; run scripts/install-test-deps.sh", strings.Join(args, " "), err, stderr.String())
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return "", fmt.Errorf("falco: %w", err)
+	}
+	return out, nil
 }
 
 // repoRoot finds the directory holding tools/falco/go.mod, from the working directory up.
