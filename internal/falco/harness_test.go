@@ -156,8 +156,7 @@ func falcoDo(t *testing.T, in testrun.Instance, o *origins, req *testrun.ClientR
 // Headers one runtime adds and the other does not, none of them decided by the manifest.
 var (
 	runtimeResponseHeaders = []string{"Date", "Content-Length", "Connection", "Via", "X-Served-By", "X-Cache", "X-Cache-Hits"}
-	runtimeUpstreamHeaders = []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Accept-Encoding",
-		"User-Agent", "Content-Length", "Fastly-Ff", "Connection"}
+	runtimeUpstreamHeaders = []string{"Accept-Encoding", "User-Agent", "Content-Length", "Fastly-Ff", "Connection"}
 	uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 )
 

@@ -1270,6 +1270,15 @@ func (r *renderer) emitRequest() {
 		w.close("")
 	}
 	w.line("call edgegw_transform;")
+	w.line("# X-Forwarded-*, as the reference proxy sets them: the client's own values are replaced")
+	w.line("set req.http.X-Forwarded-For = %s;", r.clientIP())
+	w.line("set req.http.X-Forwarded-Host = req.http.%s;", hPublic)
+	w.open("if (req.is_ssl) {")
+	w.line(`set req.http.X-Forwarded-Proto = "https";`)
+	w.close(" else {")
+	w.indent++
+	w.line(`set req.http.X-Forwarded-Proto = "http";`)
+	w.close("")
 	w.line("# the pool's candidates: healthy origins in order, or every origin when none is healthy; one without failover")
 	w.line(`set req.http.%s = "";`, hCand)
 	for _, p := range g.Pools {

@@ -718,6 +718,14 @@ sub edgegw_request {
     }
   }
   call edgegw_transform;
+  # X-Forwarded-*, as the reference proxy sets them: the client's own values are replaced
+  set req.http.X-Forwarded-For = client.ip;
+  set req.http.X-Forwarded-Host = req.http.Edgegw-Public-Host;
+  if (req.is_ssl) {
+    set req.http.X-Forwarded-Proto = "https";
+  } else {
+    set req.http.X-Forwarded-Proto = "http";
+  }
   # the pool's candidates: healthy origins in order, or every origin when none is healthy; one without failover
   set req.http.Edgegw-Candidates = "";
   if (req.http.Edgegw-Pool == "api") {
