@@ -35,7 +35,11 @@ import (
 //     status is: vcl_fetch restarts and the next origin receives the request);
 //   - the upstream request line is rebuilt from the decoded path and a re-encoded query, so an escape of a
 //     reserved byte (%40 -> @) or the query's order can differ from what Fastly sends.
-type Engine struct{}
+type Engine struct {
+	// Dictionaries are edge dictionary items to load besides the HS secrets, by dictionary name: what the
+	// provider keeps at Fastly, such as a policy's JWKS keys (fastly.JWKSItems).
+	Dictionaries map[string]map[string]string
+}
 
 var _ testrun.Engine = Engine{}
 
@@ -74,7 +78,7 @@ func TestVCL(g *ir.Gateway, origins map[string]string) ([]byte, error) {
 }
 
 // Open implements testrun.Engine.
-func (Engine) Open(ctx context.Context, g *ir.Gateway, origins map[string]string, env testrun.Env) (testrun.Instance, error) {
+func (e Engine) Open(ctx context.Context, g *ir.Gateway, origins map[string]string, env testrun.Env) (testrun.Instance, error) {
 	bin, err := simulator()
 	if err != nil {
 		return nil, err
@@ -105,9 +109,21 @@ func (Engine) Open(ctx context.Context, g *ir.Gateway, origins map[string]string
 			}
 		}
 	}
-	cfg := map[string]any{"max_backends": len(g.Origins) + 5}
+	dicts := map[string]map[string]string{}
 	if len(secrets) > 0 {
-		cfg["edge_dictionaries"] = map[string]map[string]string{fastly.SecretsDictionary: secrets}
+		dicts[fastly.SecretsDictionary] = secrets
+	}
+	for name, items := range e.Dictionaries {
+		if dicts[name] == nil {
+			dicts[name] = map[string]string{}
+		}
+		for k, v := range items {
+			dicts[name][k] = base64.StdEncoding.EncodeToString([]byte(v))
+		}
+	}
+	cfg := map[string]any{"max_backends": len(g.Origins) + 5}
+	if len(dicts) > 0 {
+		cfg["edge_dictionaries"] = dicts
 	}
 	cb, _ := json.Marshal(cfg)
 	cfgPath := filepath.Join(dir, "run.json")

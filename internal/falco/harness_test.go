@@ -157,7 +157,7 @@ func falcoDo(t *testing.T, in testrun.Instance, o *origins, req *testrun.ClientR
 var (
 	runtimeResponseHeaders = []string{"Date", "Content-Length", "Connection", "Via", "X-Served-By", "X-Cache", "X-Cache-Hits"}
 	runtimeUpstreamHeaders = []string{"Accept-Encoding", "User-Agent", "Content-Length", "Fastly-Ff", "Connection"}
-	uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	uuidV4                 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 )
 
 // diff lists every difference between the reference's and falco's outcome that a client or an origin could

@@ -10,11 +10,6 @@
 package fastly
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -1028,23 +1023,14 @@ func (r *renderer) staticKeys(p ir.AuthPolicy) []staticKey {
 	for _, kf := range p.JWT.Keys {
 		keys, _ := jwtverify.ParseKeys([]byte(kf.Data), kf.KID) // checked in check
 		for _, k := range keys {
-			sk := staticKey{kid: k.KID, alg: k.Alg, note: kf.Path}
+			sk, ok := toStaticKey(k)
+			if !ok {
+				continue
+			}
+			sk.note = kf.Path
 			if k.KID != "" {
 				sk.note += " (kid " + k.KID + ")"
 			}
-			switch pub := k.Key.(type) {
-			case *rsa.PublicKey:
-				sk.rsa = true
-			case *ecdsa.PublicKey:
-				sk.p256 = pub.Curve == elliptic.P256()
-			default:
-				continue
-			}
-			der, err := x509.MarshalPKIXPublicKey(k.Key)
-			if err != nil {
-				continue
-			}
-			sk.pem = strings.TrimSpace(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
 			out = append(out, sk)
 		}
 	}
