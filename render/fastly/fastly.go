@@ -623,7 +623,8 @@ func (r *renderer) condition(rt *ir.Route) string {
 		parts = append(parts, "("+strings.Join(hs, " || ")+")")
 	}
 	for _, h := range m.Headers {
-		parts = append(parts, fmt.Sprintf("req.http.%s == %s", h.Name, lit(h.Value)))
+		// Any one of the header's values (gateway: h.Values contains); edgegw_route collected them first.
+		parts = append(parts, fmt.Sprintf("req.http.%s ~ %s", h.Name, lit("(^|, )"+reQuote(h.Value)+"(, |$)")))
 	}
 	if len(parts) == 0 {
 		return "true"
@@ -675,6 +676,16 @@ func (r *renderer) emitRoute() {
 	w.line("declare local var.best INTEGER;")
 	w.line("set var.p = req.http.%s;", hPath)
 	w.line("set var.best = %d;", noRoute)
+	seen := map[string]bool{}
+	for _, ri := range r.routes {
+		for _, h := range ri.r.Match.Headers {
+			if !seen[h.Name] {
+				seen[h.Name] = true
+				w.line("# a header sent several times is matched on any of its values")
+				w.line("std.collect(req.http.%s);", h.Name)
+			}
+		}
+	}
 	if r.hasTable("edgegw_exact") {
 		w.line("# plain exact routes")
 		w.line("set var.best = table.lookup_integer(edgegw_exact, var.p, %d);", noRoute)
@@ -787,6 +798,8 @@ func (r *renderer) emitAuth(p ir.AuthPolicy) {
 	w.line("declare local var.ok BOOL;")
 	w.line("declare local var.now INTEGER;")
 	w.line("declare local var.t INTEGER;")
+	w.line("# several Authorization headers become one list, which is not a token (malformed), as in jwtverify")
+	w.line("std.collect(req.http.Authorization);")
 	w.open("if (!req.http.Authorization) {")
 	r.setError(ir.CodeJWTMissing)
 	w.close("")

@@ -353,6 +353,8 @@ sub edgegw_route {
   declare local var.best INTEGER;
   set var.p = req.http.Edgegw-Path;
   set var.best = 1000000;
+  # a header sent several times is matched on any of its values
+  std.collect(req.http.X-Canary-Release);
   # route health (exact /health)
   if (var.p == "/health") {
     set req.http.Edgegw-Route = "1";
@@ -360,7 +362,7 @@ sub edgegw_route {
   } elsif (var.p ~ "^/docs(/|$)" && (req.http.Edgegw-Host == "example.com")) {
     set req.http.Edgegw-Route = "2";
   # route v2-canary (prefix /v2)
-  } elsif (var.p ~ "^/v2(/|$)" && req.http.X-Canary-Release == "true") {
+  } elsif (var.p ~ "^/v2(/|$)" && req.http.X-Canary-Release ~ "(^|, )true(, |$)") {
     set req.http.Edgegw-Route = "3";
   # route v2 (prefix /v2)
   } elsif (var.p ~ "^/v2(/|$)") {
@@ -394,6 +396,8 @@ sub edgegw_auth_bearer {
   declare local var.ok BOOL;
   declare local var.now INTEGER;
   declare local var.t INTEGER;
+  # several Authorization headers become one list, which is not a token (malformed), as in jwtverify
+  std.collect(req.http.Authorization);
   if (!req.http.Authorization) {
     set req.http.Edgegw-Error = "JWT_MISSING";
     return;
