@@ -33,8 +33,12 @@ import (
 //   - an origin that cannot be reached or times out ends the request with an interpreter error rather than
 //     Fastly's vcl_error with 503, so failover on connect failure is not executed (failover on a listed
 //     status is: vcl_fetch restarts and the next origin receives the request);
-//   - the upstream request line is rebuilt from the decoded path and a re-encoded query, so an escape of a
-//     reserved byte (%40 -> @) or the query's order can differ from what Fastly sends.
+//   - std.collect is a no-op, so of a header sent on several lines only the first is seen (header conditions,
+//     a repeated Authorization);
+//   - Go's HTTP server in front of the interpreter refuses a request-target with a malformed escape ("%G1",
+//     a lone "%") with its own 400 before any VCL runs, so the VCL's rule for those is not executed;
+//   - falco rebuilds the upstream request line from the decoded path; tools/falco/simulate sends the URL
+//     the test-mode VCL decided instead (fastly.TestURLHeader), byte for byte.
 type Engine struct {
 	// Dictionaries are edge dictionary items to load besides the HS secrets, by dictionary name: what the
 	// provider keeps at Fastly, such as a policy's JWKS keys (fastly.JWKSItems).
