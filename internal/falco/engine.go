@@ -40,6 +40,9 @@ import (
 //   - falco rebuilds the upstream request line from the decoded path; tools/falco/simulate sends the URL
 //     the test-mode VCL decided instead (fastly.TestURLHeader), byte for byte.
 type Engine struct {
+	// Production loads the VCL as it is deployed instead of the test-mode VCL: falco's own clock and the
+	// connection's client address, no decision reported, the test headers dropped like any client's.
+	Production bool
 	// Dictionaries are edge dictionary items to load besides the HS secrets, by dictionary name: what the
 	// provider keeps at Fastly, such as a policy's JWKS keys (fastly.JWKSItems).
 	Dictionaries map[string]map[string]string
@@ -66,6 +69,10 @@ func simulator() (string, error) {
 // TestVCL renders g for the engine: origins moved to the loopback URLs, the dictionary declarations Fastly
 // would generate in front, test mode on.
 func TestVCL(g *ir.Gateway, origins map[string]string) ([]byte, error) {
+	return renderFor(g, origins, true)
+}
+
+func renderFor(g *ir.Gateway, origins map[string]string, test bool) ([]byte, error) {
 	cp := *g
 	cp.Origins = make([]ir.Origin, len(g.Origins))
 	for i, o := range g.Origins {
@@ -74,7 +81,7 @@ func TestVCL(g *ir.Gateway, origins map[string]string) ([]byte, error) {
 		}
 		cp.Origins[i] = o
 	}
-	vcl, err := fastly.RenderVCL(&cp, fastly.Options{Test: true})
+	vcl, err := fastly.RenderVCL(&cp, fastly.Options{Test: test})
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +94,7 @@ func (e Engine) Open(ctx context.Context, g *ir.Gateway, origins map[string]stri
 	if err != nil {
 		return nil, err
 	}
-	vcl, err := TestVCL(g, origins)
+	vcl, err := renderFor(g, origins, !e.Production)
 	if err != nil {
 		return nil, err
 	}

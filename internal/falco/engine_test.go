@@ -145,3 +145,56 @@ func requestTo(host, target string, header http.Header) *testrun.ClientRequest {
 	return &testrun.ClientRequest{Method: http.MethodGet, Target: target, Host: host, Header: header,
 		ClientIP: "192.0.2.1", Now: caseNow}
 }
+
+// TestProductionVCLCases runs the full example's cases through the VCL as deployed (no test mode: falco's
+// clock, the connection's address, the test headers a client sends dropped), the origins moved to loopback,
+// against the reference at the same wall-clock time. The route and pool are not reported there, so they are
+// not compared; everything a client and the origins see is.
+func TestProductionVCLCases(t *testing.T) {
+	requireFalco(t)
+	g0, diags := manifestLoad(t, "full.yaml")
+	if g0 == nil {
+		t.Fatal(diags)
+	}
+	env := testrun.Env{Getenv: func(string) string { return "" }, Now: time.Now}
+	keys := &testrun.KeyCache{}
+	g := trustTestKeys(t, g0, env, keys)
+	o := newOrigins(t, g)
+	in, err := Engine{Production: true}.Open(context.Background(), g, o.urls(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	passed := 0
+	for _, tc := range g.Tests {
+		req := clientRequest(t, g, tc, env, keys)
+		req.ClientIP = "127.0.0.1" // what falco's client.ip is: the test connects over loopback
+		req.Now = time.Unix(1, 0)  // a test clock the production VCL must ignore
+		ref := refDoEnv(t, g, o, withNow(req, time.Now()), env)
+		got, err := falcoDo(t, in, o, req)
+		if err != nil {
+			t.Errorf("%q: %v", tc.Name, err)
+			continue
+		}
+		ref.route, ref.pool = got.route, got.pool
+		d := diff(ref, got, g.Transform.RequestIDHeader)
+		obs := observed(got)
+		obs.Decided = false
+		exp, _ := testrun.Compare(tc.Expect, obs)
+		for _, e := range exp {
+			d = append(d, "expectation "+e.String())
+		}
+		if len(d) > 0 {
+			t.Errorf("%q:\n  %s", tc.Name, strings.Join(d, "\n  "))
+			continue
+		}
+		passed++
+	}
+	t.Logf("production VCL: %d/%d cases of full.yaml agree with the reference", passed, len(g.Tests))
+}
+
+func withNow(r *testrun.ClientRequest, now time.Time) *testrun.ClientRequest {
+	cp := *r
+	cp.Now = now
+	return &cp
+}

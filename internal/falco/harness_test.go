@@ -306,3 +306,12 @@ func publicPEM(t *testing.T, k any) string {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 }
+
+func manifestLoad(t *testing.T, example string) (*ir.Gateway, manifest.Diagnostics) {
+	t.Helper()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return manifest.Load(filepath.Join(root, "testdata", "examples", example))
+}
