@@ -3,6 +3,7 @@ package falco
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -26,14 +27,15 @@ func trustTestKeys(t *testing.T, g *ir.Gateway, env testrun.Env, keys *testrun.K
 	cp := *g
 	cp.AuthPolicies = nil
 	for _, p := range g.AuthPolicies {
-		tok, err := testrun.SignTestToken(&p, &ir.TestJWT{Sub: "probe"}, env, keys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tok.TrustKeys != nil {
+		if p.JWT != nil && !(p.JWT.Secret != nil && strings.HasPrefix(p.JWT.Algorithms[0], "HS")) {
+			alg := p.JWT.Algorithms[0]
+			data, kid, err := keys.PublicPEM(alg)
+			if err != nil {
+				t.Fatal(err)
+			}
 			j := *p.JWT
 			j.JWKS = nil
-			j.Keys = []ir.KeyFile{{Path: "test-key.pem", KID: testrun.TestKID, Data: publicPEM(t, tok.TrustKeys[0].Key)}}
+			j.Keys = []ir.KeyFile{{Path: "test-key.pem", KID: kid, Data: string(data)}}
 			p.JWT = &j
 		}
 		cp.AuthPolicies = append(cp.AuthPolicies, p)
@@ -44,7 +46,11 @@ func trustTestKeys(t *testing.T, g *ir.Gateway, env testrun.Env, keys *testrun.K
 // clientRequest turns a case into the request both runtimes receive, signing its token.
 func clientRequest(t *testing.T, g *ir.Gateway, tc ir.TestCase, env testrun.Env, keys *testrun.KeyCache) *testrun.ClientRequest {
 	t.Helper()
-	hr, err := testrun.NewRequest(tc.Request)
+	cr, err := testrun.NewClientRequest(tc.Request, env.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr, err := cr.HTTPRequest()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +66,7 @@ func clientRequest(t *testing.T, g *ir.Gateway, tc ir.TestCase, env testrun.Env,
 			policy = &g.AuthPolicies[0]
 		}
 		if policy != nil {
-			tok, err := testrun.SignTestToken(policy, tc.Request.JWT, env, keys)
+			tok, err := testrun.SignTestToken(policy, tc.Request.JWT, env.Now(), secretOf(policy, env), keys)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,23 +75,40 @@ func clientRequest(t *testing.T, g *ir.Gateway, tc ir.TestCase, env testrun.Env,
 	}
 	h := hr.Header.Clone()
 	h.Del("Content-Length")
-	return &testrun.ClientRequest{Method: hr.Method, Target: hr.RequestURI, Host: hr.Host, Header: h,
-		Body: []byte(tc.Request.Body), ClientIP: "192.0.2.1", Now: env.Now()}
+	cr.Header, cr.ClientIP = h, "192.0.2.1"
+	return cr
+}
+
+// secretOf is how testrun finds a policy's HS secret: written literally, or read from the environment.
+func secretOf(p *ir.AuthPolicy, env testrun.Env) func(alg string) (string, error) {
+	return func(alg string) (string, error) {
+		if s := p.JWT.Secret; s != nil {
+			if s.Literal != "" {
+				return s.Literal, nil
+			}
+			if env.Getenv != nil {
+				if v := env.Getenv(s.Env); v != "" {
+					return v, nil
+				}
+			}
+		}
+		return "", fmt.Errorf("auth policy %q has no secret for %s", p.Name, alg)
+	}
 }
 
 func observed(o outcome) *testrun.Observed {
-	obs := &testrun.Observed{Status: o.status, Header: map[string]string{}, Body: o.body, Decided: true,
+	obs := &testrun.Observed{Status: o.status, Header: http.Header{}, Body: o.body, Decided: true,
 		Route: o.route, Pool: o.pool}
 	for k, v := range o.header {
-		obs.Header[k] = strings.Join(v, ", ")
+		obs.Header[k] = append(obs.Header[k], v...)
 	}
 	if n := len(o.received); n > 0 {
 		last := o.received[n-1]
 		obs.Origin = last.origin
 		obs.UpstreamPath, _, _ = strings.Cut(last.uri, "?")
-		obs.UpstreamHeader = map[string]string{}
+		obs.UpstreamHeader = http.Header{}
 		for k, v := range last.header {
-			obs.UpstreamHeader[k] = strings.Join(v, ", ")
+			obs.UpstreamHeader[k] = append(obs.UpstreamHeader[k], v...)
 		}
 	}
 	return obs

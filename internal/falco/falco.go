@@ -11,13 +11,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/edgegw/edgegw/gateway/testrun"
 )
 
 // BinaryEnv names a falco binary to use instead of building the pinned one.
@@ -83,7 +84,7 @@ func cachedBuild(name string, args ...string) (string, error) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("falco: go build %s: %v: %s; run scripts/install-test-deps.sh", strings.Join(args, " "), err, stderr.String())
+		return "", fmt.Errorf("falco: go build %s: %v: %s; run scripts/install-test-deps.sh: %w", strings.Join(args, " "), err, stderr.String(), testrun.ErrRuntimeMissing)
 	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return "", fmt.Errorf("falco: %w", err)
@@ -103,7 +104,7 @@ func repoRoot() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("falco: tools/falco/go.mod not found above the working directory; run from the edgegw repository or set " + BinaryEnv)
+			return "", fmt.Errorf("falco: tools/falco/go.mod not found above the working directory; run from the edgegw repository or set %s: %w", BinaryEnv, testrun.ErrRuntimeMissing)
 		}
 		dir = parent
 	}

@@ -24,6 +24,8 @@ import (
 	"github.com/edgegw/edgegw/internal/testenv"
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
+
+	_ "github.com/edgegw/edgegw/providers/all" // the manifest reads each target's block as its target registered it
 )
 
 // requireFalco stops the test when falco cannot be built: a failure under CI, a skip elsewhere.

@@ -16,6 +16,8 @@ import (
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/render"
 	"github.com/edgegw/edgegw/render/fastly"
+
+	_ "github.com/edgegw/edgegw/providers/all" // the manifest reads each target's block as its target registered it
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
