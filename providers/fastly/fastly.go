@@ -1,5 +1,10 @@
 // Package fastly is the `fastly` target: a VCL service. It owns the target's registration (its
-// `targets.fastly` block and edge identity).
+// `targets.fastly` block and edge identity) and its deploy through go-fastly: plan reads the live version,
+// apply clones it, changes only what differs from the rendered artifacts (the main VCL, the backends,
+// health checks and domains of service.json, see Service), validates the clone on Fastly's side and
+// activates it; rollback activates the previous version.
+//
+// It ships the artifacts it is given and never derives gateway semantics; the VCL comes from render/fastly.
 package fastly
 
 import (
@@ -27,7 +32,7 @@ func checkSettings(cfg any) []manifest.BlockProblem {
 	return nil
 }
 
-// The capability table, renderer and deploy land with the target itself.
+// The capability table and the renderer land with render/fastly.
 func init() {
 	providers.Register(providers.Registration{
 		Name:          Name,
@@ -36,6 +41,10 @@ func init() {
 		EdgeHeaders:   []string{"X-Served-By", "Fastly-Debug-Digest"},
 		Credentials:   "FASTLY_API_TOKEN (or FASTLY_API_KEY)",
 		PublicDNS:     true,
-		NotReverted:   []string{"dictionary items not in the deploy record", "DNS records"},
+		NotReverted: []string{
+			"edge dictionary items and other unversioned objects (dictionary items, ACL entries, config stores): a version holds the dictionary, not its items",
+			"the inactive draft versions failed applies left (Fastly keeps every version)",
+		},
+		New: New,
 	})
 }
