@@ -582,3 +582,28 @@ func TestPlanRefusesArtifactsOutsideTheContract(t *testing.T) {
 		t.Errorf("no service.json: %v, want an error naming it", err)
 	}
 }
+
+func TestPlanDecidesOnTheObjectsAndTheCanonicalVCL(t *testing.T) {
+	f := newFakeFastly(t)
+	seedHandMade(f)
+	g := gateway(3)
+	p := newProvider(t, f, g)
+	// A renderer that cites manifest lines gives the digest of its output without positions as Canonical.
+	arts := artifacts(t, fullService(), mainVCL(routeNames(g), ""))
+	arts[0].Canonical = "c0ffee"
+	apply(t, p, g, arts)
+
+	// The manifest's lines moved: other bytes, the same canonical digest; and service.json is written
+	// in another form with the same objects.
+	moved := artifacts(t, fullService(), strings.ReplaceAll(mainVCL(routeNames(g), ""), "edgegw.yaml:6", "edgegw.yaml:9"))
+	moved[0].Canonical = "c0ffee"
+	compact, err := json.Marshal(fullService())
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved[1].Data = compact
+	tp := planOf(t, p, g, moved).Targets[0]
+	if tp.HasChanges() || !tp.PositionsOnly {
+		t.Errorf("plan after a positions-only edit and a reformatted service.json: changes %+v, positions only %v; want no change", tp.Changes, tp.PositionsOnly)
+	}
+}
