@@ -266,6 +266,7 @@ func TestOneChangedRouteTakesTheSameCallsAtAnySize(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := callsSince(f, mid)
+		record := len(f.Object(3, "vcl", "edgegw_record")["content"].(string))
 		route := 0
 		for _, ch := range plan.Targets[0].Changes {
 			if ch.Kind == "route" {
@@ -275,8 +276,8 @@ func TestOneChangedRouteTakesTheSameCallsAtAnySize(t *testing.T) {
 		if route != 1 {
 			t.Errorf("%d routes: the plan lists %d route changes, want 1 (from the deploy record): %+v", n, route, plan.Targets[0].Changes)
 		}
-		t.Logf("%5d routes (main.vcl %7d bytes): plan+apply of one changed route: %d calls, %d reads, %d mutating: %v",
-			n, len(arts[0].Data), c.total(), c.reads, c.writes, c.list)
+		t.Logf("%5d routes (main.vcl %7d bytes, deploy record %6d bytes): plan+apply of one changed route: %d calls, %d reads, %d mutating: %v",
+			n, len(arts[0].Data), record, c.total(), c.reads, c.writes, c.list)
 		got = append(got, c)
 	}
 	wantWrites := []string{"PUT " + svcPath + "/version/2/clone", "PUT " + svcPath + "/version/3/vcl/main",

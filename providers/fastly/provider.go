@@ -181,6 +181,7 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 		}
 		if sr != nil {
 			rec := sr.Record
+			expand(rec.Gateway, providers.Summarize(in.Gateway))
 			live.Record = &rec
 		}
 		live.Artifacts = liveArtifacts(o, want, sr)

@@ -91,17 +91,67 @@ func parseComment(c string) (rec providers.DeployRecord, ok bool) {
 	return rec, rec.Kind == providers.KindApply
 }
 
-// storedRecord is what the edgegw_record VCL file holds.
+// storedRecord is what the edgegw_record VCL file holds. The digests of routes and domains are kept to
+// their first shortDigest hex digits (64 bits: the record of 10,000 routes stays near 200 KB); plan
+// restores the full digest of every route whose prefix the manifest's still matches (expand).
 type storedRecord struct {
 	Record  providers.DeployRecord `json:"record"`
 	Service []byte                 `json:"service"` // the service.json shipped
+}
+
+const shortDigest = 16
+
+// shorten returns sr with the route and domain digests cut to shortDigest.
+func shorten(sr storedRecord) storedRecord {
+	if g := sr.Record.Gateway; g != nil {
+		c := *g
+		c.Routes = make([]providers.EntityDigest, len(g.Routes))
+		for i, r := range g.Routes {
+			c.Routes[i] = providers.EntityDigest{Name: r.Name, Digest: cut(r.Digest)}
+		}
+		c.Domains = make([]providers.DomainSummary, len(g.Domains))
+		for i, d := range g.Domains {
+			c.Domains[i] = providers.DomainSummary{Host: d.Host, Apex: d.Apex, Digest: cut(d.Digest)}
+		}
+		sr.Record.Gateway = &c
+	}
+	return sr
+}
+
+func cut(d string) string { return d[:min(len(d), shortDigest)] }
+
+// expand gives back the full digests of a shortened summary where want (the manifest's) has a digest
+// with the same prefix: those routes and domains did not change. The others keep their prefix, which
+// equals no full digest, so Diff plans them as changed.
+func expand(live, want *providers.GatewaySummary) {
+	if live == nil || want == nil {
+		return
+	}
+	routes := map[string]string{}
+	for _, r := range want.Routes {
+		routes[r.Name] = r.Digest
+	}
+	for i, r := range live.Routes {
+		if full := routes[r.Name]; len(r.Digest) == shortDigest && strings.HasPrefix(full, r.Digest) {
+			live.Routes[i].Digest = full
+		}
+	}
+	domains := map[string]string{}
+	for _, d := range want.Domains {
+		domains[d.Host] = d.Digest
+	}
+	for i, d := range live.Domains {
+		if full := domains[d.Host]; len(d.Digest) == shortDigest && strings.HasPrefix(full, d.Digest) {
+			live.Domains[i].Digest = full
+		}
+	}
 }
 
 const recordHeader = "# edgegw deploy record: written by `edgegw apply`, read by `edgegw plan`; included nowhere, do not edit\n"
 
 // encodeRecord writes a record as VCL comment lines.
 func encodeRecord(sr storedRecord) string {
-	js, _ := json.Marshal(sr)
+	js, _ := json.Marshal(shorten(sr))
 	var z bytes.Buffer
 	w := gzip.NewWriter(&z)
 	_, _ = w.Write(js)
