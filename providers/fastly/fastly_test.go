@@ -243,9 +243,11 @@ func TestApplyFullExampleReplacesHandMadeObjectsByDiff(t *testing.T) {
 	if _, err := applyPlan(p, g, plan, providers.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if c := callsSince(f, mid); c.writes != 0 || f.Versions() != 2 {
+	c := callsSince(f, mid)
+	if c.writes != 0 || f.Versions() != 2 {
 		t.Errorf("re-apply made %d mutating calls (%v) and left %d versions, want none and 2", c.writes, c.list, f.Versions())
 	}
+	t.Logf("re-apply of the same manifest, plan included: %d calls (%d reads, %d mutating)", c.total(), c.reads, c.writes)
 }
 
 func TestOneChangedRouteTakesTheSameCallsAtAnySize(t *testing.T) {
@@ -481,6 +483,7 @@ func TestFailedVerificationRestoresThePreviousVersion(t *testing.T) {
 	if f.Active() != 1 || c.writes != 1 || c.list[0] != "PUT "+svcPath+"/version/1/activate" {
 		t.Errorf("restore: active %d, mutating calls %v, want the one activation of version 1", f.Active(), c.list)
 	}
+	t.Logf("restore after a failed verification: %d calls (%d reads, %d mutating: %v)", c.total(), c.reads, c.writes, c.list)
 }
 
 func TestDriftIsPlannedAndRepairedByOneCall(t *testing.T) {
