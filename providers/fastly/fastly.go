@@ -18,8 +18,12 @@ const Name = "fastly"
 
 // Settings is the manifest's `targets.fastly` block.
 type Settings struct {
-	ServiceID  ir.Value `yaml:"service_id" jsonschema:"required"`
-	Companions []string `yaml:"companions,omitempty"`
+	ServiceID ir.Value `yaml:"service_id" jsonschema:"required"`
+	// ValidatePlan makes plan compile the planned version on Fastly, in a clone of the live version that is
+	// never activated: a VCL Fastly refuses fails the plan. It costs the mutating calls of a stage per plan
+	// with changes; in the same run, apply activates that clone instead of making another.
+	ValidatePlan bool     `yaml:"validate_plan,omitempty" jsonschema_description:"compile the planned version on Fastly at plan time, in a throw-away clone that is never activated (costs mutating API calls)"`
+	Companions   []string `yaml:"companions,omitempty"`
 }
 
 // CompanionList implements ir.Companioned.

@@ -611,3 +611,37 @@ func TestPlanDecidesOnTheObjectsAndTheCanonicalVCL(t *testing.T) {
 		t.Errorf("plan after a positions-only edit and a reformatted service.json: changes %+v, positions only %v; want no change", tp.Changes, tp.PositionsOnly)
 	}
 }
+
+func TestValidatePlanCompilesAThrowAwayCloneThatApplyReuses(t *testing.T) {
+	f := newFakeFastly(t)
+	seedHandMade(f)
+	g := gateway(3)
+	g.Targets[0].Config.(*fastly.Settings).ValidatePlan = true
+	p := newProvider(t, f, g)
+	apply(t, p, g, artifacts(t, fullService(), mainVCL(routeNames(g), ""))) // version 2 (plan's clone, reused)
+	if f.Versions() != 2 || f.Active() != 2 {
+		t.Fatalf("first apply with validate_plan: %d versions, active %d, want the plan's clone 2 activated", f.Versions(), f.Active())
+	}
+
+	// A VCL Fastly refuses fails the plan; the clone is never activated.
+	f.invalid = "BROKEN"
+	_, err := p.Plan(context.Background(), providers.PlanInput{Gateway: g, Artifacts: artifacts(t, fullService(), mainVCL(routeNames(g), "BROKEN"))})
+	if err == nil || !strings.Contains(err.Error(), "the planned version 3 (a clone of version 2 that is never activated) does not validate") {
+		t.Fatalf("plan of a VCL that does not compile: %v", err)
+	}
+	if f.Active() != 2 || f.versions[2].locked {
+		t.Errorf("after the failed plan: active %d, clone locked %v; want 2 live and the clone an inactive draft", f.Active(), f.versions[2].locked)
+	}
+	f.invalid = ""
+
+	// Plan and apply of one changed route in one run cost what they cost without validate_plan.
+	mid := len(f.Requests())
+	apply(t, p, g, artifacts(t, fullService(), mainVCL(routeNames(g), "changed")))
+	c := callsSince(f, mid)
+	want := []string{"PUT " + svcPath + "/version/2/clone", "PUT " + svcPath + "/version/4/vcl/main",
+		"PUT " + svcPath + "/version/4", "PUT " + svcPath + "/version/4/vcl/edgegw_record", "PUT " + svcPath + "/version/4/activate"}
+	if strings.Join(c.list, "\n") != strings.Join(want, "\n") || f.Active() != 4 {
+		t.Errorf("plan+apply with validate_plan: mutating %v, active %d; want %v and version 4 live", c.list, f.Active(), want)
+	}
+	t.Logf("plan+apply of one changed route with validate_plan: %d calls (%d reads, %d mutating)", c.total(), c.reads, c.writes)
+}

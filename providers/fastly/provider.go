@@ -35,6 +35,10 @@ type Provider struct {
 	serviceID string
 	// staged remembers, per staged version, what Activate needs that the plan does not carry.
 	staged map[int]stagedVersion
+	// validatePlan is targets.fastly.validate_plan; validated holds the clones plan compiled, by the plan
+	// they were made for (base token and artifact digests), so the apply of the same run stages none again.
+	validatePlan bool
+	validated    map[string]int
 }
 
 type stagedVersion struct {
@@ -89,7 +93,7 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("providers/fastly: %s: %w", endpoint.FastlyAPIURL, err)
 	}
-	return &Provider{client: c, serviceID: id, staged: map[int]stagedVersion{}}, nil
+	return &Provider{client: c, serviceID: id, staged: map[int]stagedVersion{}, validatePlan: s.ValidatePlan, validated: map[string]int{}}, nil
 }
 
 func resolve(v ir.Value, getenv func(string) string) (string, error) {
@@ -188,7 +192,44 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 	}
 	tp := providers.Diff(Name, RendererName, live, in)
 	tp.Warnings = append(tp.Warnings, warnings...)
+	if p.validatePlan && tp.HasChanges() {
+		if err := p.validateOnPlan(ctx, tp, want); err != nil {
+			return nil, err
+		}
+	}
 	return tp, nil
+}
+
+// planKey identifies what a clone was staged for: the base version and the exact artifacts.
+func planKey(tp *providers.TargetPlan) string {
+	var b strings.Builder
+	b.WriteString(tp.BaseToken)
+	for _, a := range tp.Artifacts {
+		b.WriteString(" " + a.Path + "=" + a.Digest)
+	}
+	return b.String()
+}
+
+// validateOnPlan stages the plan in a throw-away clone and has Fastly compile it. The clone is never
+// activated by plan; an apply of the same plan in this run activates it instead of staging another.
+func (p *Provider) validateOnPlan(ctx context.Context, tp *providers.TargetPlan, want *desired) error {
+	key := planKey(tp)
+	if _, done := p.validated[key]; done {
+		return nil
+	}
+	n, err := p.stage(ctx, tp, want)
+	if err != nil {
+		return err
+	}
+	ok, msg, err := p.client.ValidateVersion(ctx, &gofastly.ValidateVersionInput{ServiceID: p.serviceID, ServiceVersion: n})
+	if err != nil {
+		return p.apiError(fmt.Sprintf("validate the planned version %d", n), err)
+	}
+	if !ok {
+		return fmt.Errorf("providers/fastly: the planned version %d (a clone of version %s that is never activated) does not validate on Fastly: %s; fix the manifest (or the fastly renderer) and plan again", n, tp.BaseToken, strings.TrimSpace(msg))
+	}
+	p.validated[key] = n
+	return nil
 }
 
 // liveArtifacts gives back the live version as artifacts: its VCL files as they are, and its objects as
@@ -255,32 +296,48 @@ func ownedVCLPaths(want *desired, sr *storedRecord) []string {
 // Stage implements providers.Stager: it clones the version the plan was made against (or makes a first
 // version) and changes in the clone only the objects that differ from the artifacts.
 func (p *Provider) Stage(ctx context.Context, tp *providers.TargetPlan) (*providers.Staged, error) {
+	key := planKey(tp)
+	if n, ok := p.validated[key]; ok {
+		// Staged and compiled by plan in this run, from the same base and artifacts.
+		delete(p.validated, key)
+		return &providers.Staged{Target: Name, Version: strconv.Itoa(n), Plan: tp}, nil
+	}
 	want, err := sortArtifacts(tp.RenderedArtifacts())
 	if err != nil {
 		return nil, err
 	}
+	n, err := p.stage(ctx, tp, want)
+	if err != nil {
+		return nil, err
+	}
+	return &providers.Staged{Target: Name, Version: strconv.Itoa(n), Plan: tp}, nil
+}
+
+// stage makes the version tp asks for, inactive, and returns its number.
+func (p *Provider) stage(ctx context.Context, tp *providers.TargetPlan, want *desired) (int, error) {
 	base := 0
+	var err error
 	if tp.BaseToken != "none" && tp.BaseToken != "" {
 		if base, err = strconv.Atoi(tp.BaseToken); err != nil {
-			return nil, fmt.Errorf("providers/fastly: the plan's base token %q is not a version number: run `edgegw plan` again", tp.BaseToken)
+			return 0, fmt.Errorf("providers/fastly: the plan's base token %q is not a version number: run `edgegw plan` again", tp.BaseToken)
 		}
 	}
 	var v *gofastly.Version
 	if base > 0 {
 		v, err = p.client.CloneVersion(ctx, &gofastly.CloneVersionInput{ServiceID: p.serviceID, ServiceVersion: base})
 		if err != nil {
-			return nil, p.apiError(fmt.Sprintf("clone version %d", base), err)
+			return 0, p.apiError(fmt.Sprintf("clone version %d", base), err)
 		}
 	} else {
 		v, err = p.client.CreateVersion(ctx, &gofastly.CreateVersionInput{ServiceID: p.serviceID})
 		if err != nil {
-			return nil, p.apiError("create the first version", err)
+			return 0, p.apiError("create the first version", err)
 		}
 	}
 	n := num(v.Number)
 	o, err := p.readObjects(ctx, n)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	var sr *storedRecord
 	if rv := o.vcls[recordVCL]; rv != nil {
@@ -296,11 +353,11 @@ func (p *Provider) Stage(ctx context.Context, tp *providers.TargetPlan) (*provid
 	}
 	for _, c := range o.changes(want.service, vcls, owned) {
 		if err := c.run(ctx, p.client, p.serviceID, n); err != nil {
-			return nil, p.apiError(fmt.Sprintf("version %d (staged, not active): %s", n, c.what), err)
+			return 0, p.apiError(fmt.Sprintf("version %d (staged, not active): %s", n, c.what), err)
 		}
 	}
 	p.staged[n] = stagedVersion{base: base, hasRecord: o.vcls[recordVCL] != nil, service: want.serviceArt.Data}
-	return &providers.Staged{Target: Name, Version: strconv.Itoa(n), Plan: tp}, nil
+	return n, nil
 }
 
 // ValidateStaged implements providers.RemoteValidator: Fastly compiles the staged version.
