@@ -645,3 +645,52 @@ func TestValidatePlanCompilesAThrowAwayCloneThatApplyReuses(t *testing.T) {
 	}
 	t.Logf("plan+apply of one changed route with validate_plan: %d calls (%d reads, %d mutating)", c.total(), c.reads, c.writes)
 }
+
+func TestFirstDeployOntoANewService(t *testing.T) {
+	f := newFakeFastly(t)
+	f.mu.Lock()
+	f.newVersion() // `fastly service create` leaves version 1, an inactive draft
+	f.mu.Unlock()
+	g := gateway(2)
+	p := newProvider(t, f, g)
+	plan := planOf(t, p, g, artifacts(t, fullService(), mainVCL(routeNames(g), "")))
+	tp := plan.Targets[0]
+	if tp.BaseToken != "none" || tp.LiveVersion != "" {
+		t.Fatalf("plan of a service with nothing live: base %q live %q", tp.BaseToken, tp.LiveVersion)
+	}
+	if create, _, _ := tp.Count("route"); create != 2 {
+		t.Errorf("plan of a first deploy lists %d routes to add, want 2: %+v", create, tp.Changes)
+	}
+	if _, err := applyPlan(p, g, plan, providers.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if f.Active() != 2 || f.Count(apitest.Route("POST", svcPath+"/version")) != 1 {
+		t.Errorf("first deploy: active %d; want a new version 2 made and activated", f.Active())
+	}
+	recs, err := p.History(context.Background())
+	if err != nil || len(recs) != 1 || recs[0].Previous.Version != "" {
+		t.Fatalf("history after the first deploy: %+v, %v", recs, err)
+	}
+	if _, err := providers.Rollback(context.Background(), []providers.Provider{p}, providers.RollbackOptions{Who: "ci"}); !errors.Is(err, providers.ErrNothingToRollBack) {
+		t.Errorf("rollback of the first deploy: %v, want nothing to roll back to", err)
+	}
+}
+
+func TestUnknownServiceNamesTheSetting(t *testing.T) {
+	f := newFakeFastly(t)
+	seedHandMade(f)
+	g := gateway(1)
+	g.Targets[0].Config.(*fastly.Settings).ServiceID = ir.Value{Env: "FASTLY_SERVICE_ID"}
+	env := f.Env()
+	if _, err := fastly.New(providers.Config{Gateway: g, Getenv: func(k string) string { return env[k] }}); err == nil || !strings.Contains(err.Error(), "FASTLY_SERVICE_ID") {
+		t.Errorf("service_id from an unset variable: %v, want an error naming it", err)
+	}
+	env["FASTLY_SERVICE_ID"] = "nosuchservice"
+	p, err := fastly.New(providers.Config{Gateway: g, Getenv: func(k string) string { return env[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.History(context.Background()); err == nil || !strings.Contains(err.Error(), "check targets.fastly.service_id") {
+		t.Errorf("unknown service: %v, want the setting named", err)
+	}
+}

@@ -129,7 +129,9 @@ func (p *Provider) apiError(what string, err error) error {
 			}
 			return fmt.Errorf("providers/fastly: %s: rate limited by the Fastly API%s: the account allows 1,000 mutating calls an hour and the limit resets %s; nothing was activated, re-run after that", what, left, when)
 		case http.StatusNotFound:
-			return fmt.Errorf("providers/fastly: %s: not found (service %s): check targets.fastly.service_id: %w", what, p.serviceID, err)
+			if strings.HasPrefix(what, "read service") {
+				return fmt.Errorf("providers/fastly: %s: no such service: check targets.fastly.service_id (and that the token may see it): %w", what, err)
+			}
 		}
 	}
 	return fmt.Errorf("providers/fastly: %s: %w", what, err)
