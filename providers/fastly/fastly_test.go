@@ -364,6 +364,10 @@ func TestRollbackIsOneActivation(t *testing.T) {
 	if _, _, err := rollback(); !errors.Is(err, providers.ErrNothingToRollBack) || f.Active() != 1 {
 		t.Fatalf("third rollback: %v, active %d, want nothing to roll back to and version 1 live", err, f.Active())
 	}
+	// The next apply is the third deploy record (versions 2 and 3 were the first two).
+	if rep := apply(t, p, g, artifacts(t, fullService(), mainVCL(routeNames(g), "four"))); rep.Targets[0].Record != 3 || rep.Targets[0].Version != "4" {
+		t.Errorf("apply after the rollbacks: %+v, want record 3, version 4", rep.Targets[0])
+	}
 }
 
 func TestHistoryComesFromVersionComments(t *testing.T) {

@@ -398,7 +398,12 @@ func (p *Provider) Activate(ctx context.Context, s *providers.Staged, rec provid
 	if live := activeVersion(svc); token(live) != s.Plan.BaseToken {
 		return nil, &providers.StalePlanError{Target: Name, Reason: fmt.Sprintf("the live version moved from %s to %s since the plan was made (version %d stays an inactive draft)", s.Plan.BaseToken, token(live), n)}
 	}
-	seq := len(history(svc)) + 1
+	seq := 1
+	for _, r := range history(svc) {
+		if r.Kind == providers.KindApply {
+			seq++ // a rollback's entry stands for a live version, not a record of its own
+		}
+	}
 	rec.Target, rec.Version, rec.Seq = Name, strconv.Itoa(n), seq
 	if rec.Previous.Version == "" && st.base > 0 {
 		rec.Previous = providers.RestorePoint{Target: Name, Version: strconv.Itoa(st.base)}
