@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgegw/edgegw/cmd/cmdutil"
+	"github.com/edgegw/edgegw/cmd/plan/view"
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
@@ -306,6 +308,9 @@ func TestStalePlanIsRefused(t *testing.T) {
 	if !errors.As(err, &stale) {
 		t.Fatalf("apply of a plan made against version 2 while 1 is live: %v, want a StalePlanError", err)
 	}
+	if code := cmdutil.ExitCode(view.ExitError(err)); code != cmdutil.ExitBlocked {
+		t.Errorf("a stale plan exits %d, want %d", code, cmdutil.ExitBlocked)
+	}
 	if f.Versions() != versions || f.Active() != 1 {
 		t.Errorf("the stale apply made versions (%d, was %d) or activated %d", f.Versions(), versions, f.Active())
 	}
@@ -544,6 +549,9 @@ func TestCredentials(t *testing.T) {
 	var ce *providers.CredentialsError
 	if !errors.As(err, &ce) || ce.Var != "FASTLY_API_TOKEN" || !strings.Contains(err.Error(), "FASTLY_API_KEY") {
 		t.Fatalf("no token: %v, want a CredentialsError naming FASTLY_API_TOKEN and FASTLY_API_KEY", err)
+	}
+	if code := cmdutil.ExitCode(view.ExitError(err)); code != cmdutil.ExitCredentials {
+		t.Errorf("missing credentials exit %d, want %d", code, cmdutil.ExitCredentials)
 	}
 
 	// FASTLY_API_KEY is the fallback, sent as Fastly-Key.
