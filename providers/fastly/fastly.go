@@ -46,7 +46,7 @@ func init() {
 		Credentials:   "FASTLY_API_TOKEN (or FASTLY_API_KEY)",
 		PublicDNS:     true,
 		NotReverted: []string{
-			"edge dictionary items and other unversioned objects (dictionary items, ACL entries, config stores): a version holds the dictionary, not its items",
+			"edge dictionary items, ACL entries and other unversioned stores: a version holds a dictionary, not its items",
 			"the inactive draft versions failed applies left (Fastly keeps every version)",
 		},
 		New: New,
