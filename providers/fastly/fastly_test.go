@@ -706,3 +706,19 @@ func TestUnknownServiceNamesTheSetting(t *testing.T) {
 		t.Errorf("unknown service: %v, want the setting named", err)
 	}
 }
+
+func TestDamagedDeployRecordIsAWarning(t *testing.T) {
+	f := newFakeFastly(t)
+	seedHandMade(f)
+	g := gateway(2)
+	p := newProvider(t, f, g)
+	arts := artifacts(t, fullService(), mainVCL(routeNames(g), ""))
+	apply(t, p, g, arts)
+	f.mu.Lock()
+	f.versions[1].objects["vcl"]["edgegw_record"]["content"] = "# edited by hand\n"
+	f.mu.Unlock()
+	tp := planOf(t, p, g, arts).Targets[0]
+	if len(tp.Warnings) != 1 || !strings.Contains(tp.Warnings[0], "deploy record of live version 2") || tp.HasChanges() {
+		t.Errorf("plan over a damaged record: warnings %q, changes %+v; want one warning and no change (the objects match)", tp.Warnings, tp.Changes)
+	}
+}
