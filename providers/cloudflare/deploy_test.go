@@ -1,0 +1,563 @@
+package cloudflare
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgegw/edgegw/manifest/ir"
+	"github.com/edgegw/edgegw/providers"
+	"github.com/edgegw/edgegw/providers/apitest"
+	"github.com/edgegw/edgegw/providers/endpoint"
+	"github.com/edgegw/edgegw/providers/fake"
+	"github.com/edgegw/edgegw/render"
+)
+
+const (
+	testToken  = "cf-test-token-3f9a1c"
+	testSecret = "hs256-secret-value-7f3e9b2c4d5a6e1f8a9b0c1d2e3f4a5b"
+	testCommit = "0123456789abcdef0123456789abcdef01234567"
+)
+
+// testGateway is a small gateway deployed to the cloudflare target; withSecret adds an HS256 policy whose
+// key is JWT_SECRET.
+func testGateway(withSecret bool, routes ...string) *ir.Gateway {
+	g := &ir.Gateway{SchemaVersion: 1, Name: "test",
+		Domains: []ir.Domain{{Host: "api.example.com", Zone: "example.com"}},
+		Origins: []ir.Origin{{Name: "app", URL: "https://app.example.net"}},
+		Pools:   []ir.Pool{{Name: "app", Origins: []string{"app"}}},
+		Targets: ir.Targets{{Name: Name, Config: &Settings{AccountID: ir.Value{Env: AccountVar}, Zone: "example.com", Script: testScript}}},
+	}
+	if withSecret {
+		g.AuthPolicies = []ir.AuthPolicy{{Name: "hs", JWT: &ir.JWT{Algorithms: []string{"HS256"}, Secret: &ir.Value{Env: "JWT_SECRET"}}}}
+	}
+	for i, r := range routes {
+		g.Routes = append(g.Routes, ir.Route{Name: r, Index: i, Match: ir.Match{Kind: ir.PathPrefix, Path: "/" + r}, Pool: "app"})
+	}
+	return g
+}
+
+// testArtifacts is what a renderer hands the provider: a module Worker, its upload metadata and a
+// wrangler.toml that is not uploaded.
+func testArtifacts(body string) []render.Artifact {
+	js := fmt.Sprintf("export default { fetch() { return new Response(%q) } }\n", body)
+	md := `{"main_module":"worker.js","compatibility_date":"2024-09-23","bindings":[` +
+		`{"type":"durable_object_namespace","name":"EDGEGW_STATE","class_name":"EdgegwState"},{"type":"secret_text","name":"JWT_SECRET"}]}`
+	return []render.Artifact{
+		{Target: Name, Path: "worker.js", MediaType: "application/javascript+module", Data: []byte(js)},
+		{Target: Name, Path: "metadata.json", MediaType: "application/json", Data: []byte(md)},
+		{Target: Name, Path: "wrangler.toml", MediaType: "application/toml", Data: []byte("name = \"edge-api-gateway\"\n")},
+	}
+}
+
+type harness struct {
+	srv    *apitest.Server
+	cf     *fakeCF
+	env    map[string]string
+	getenv func(string) string
+}
+
+func newHarness(t *testing.T) *harness {
+	h := &harness{srv: apitest.New(t)}
+	h.cf = newFakeCF(t, h.srv)
+	h.env = map[string]string{TokenVar: testToken, AccountVar: testAccount, "JWT_SECRET": testSecret}
+	h.getenv = h.srv.Getenv(func(k string) string { return h.env[k] }, endpoint.Cloudflare)
+	return h
+}
+
+func (h *harness) provider(t *testing.T, g *ir.Gateway) *Provider {
+	t.Helper()
+	p, err := Open(g, Options{Getenv: h.getenv, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// plan makes the saved plan an apply ships: every given provider planned against the same artifacts.
+func (h *harness) plan(t *testing.T, g *ir.Gateway, arts []render.Artifact, provs ...providers.Provider) *providers.Plan {
+	t.Helper()
+	pl := &providers.Plan{FormatVersion: providers.PlanFormatVersion, Commit: testCommit, ManifestPath: "edgegw.yaml", ManifestDigest: "sha256:m"}
+	for _, p := range provs {
+		tp, err := p.Plan(context.Background(), providers.PlanInput{Gateway: g, Artifacts: arts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl.Targets = append(pl.Targets, tp)
+	}
+	return pl
+}
+
+func (h *harness) apply(t *testing.T, g *ir.Gateway, pl *providers.Plan, provs ...providers.Provider) (*providers.Report, error) {
+	t.Helper()
+	m := map[string]providers.Provider{}
+	for _, p := range provs {
+		m[p.Name()] = p
+	}
+	return providers.Apply(context.Background(), pl, m, providers.ApplyOptions{Gateway: g, Getenv: h.getenv, Who: "tester"})
+}
+
+// deploy plans and applies g with arts on the cloudflare target alone and returns the version made live.
+func (h *harness) deploy(t *testing.T, p *Provider, g *ir.Gateway, arts []render.Artifact) string {
+	t.Helper()
+	rep, err := h.apply(t, g, h.plan(t, g, arts, p), p)
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if len(rep.Targets) != 1 || rep.Targets[0].Status != providers.StatusApplied {
+		t.Fatalf("apply report %+v, want cloudflare applied", rep.Targets)
+	}
+	return rep.Targets[0].Version
+}
+
+// calls lists the logged requests from index from on as "METHOD path-after-the-script".
+func (h *harness) calls(from int) []string {
+	var out []string
+	for _, r := range h.srv.Requests()[from:] {
+		s := r.Method + " " + r.Path[strings.Index(r.Path, "/scripts/"+testScript)+len("/scripts/"+testScript):]
+		if len(r.Query) > 0 {
+			s += "?" + r.Query.Encode()
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (h *harness) writes(from int) []string {
+	var out []string
+	for _, c := range h.calls(from) {
+		if !strings.HasPrefix(c, "GET ") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func TestApplyUploadsAVersionAndDeploysItAtFullTraffic(t *testing.T) {
+	h := newHarness(t)
+	g := testGateway(false, "users", "orders")
+	p := h.provider(t, g)
+	live := h.deploy(t, p, g, testArtifacts("v1"))
+
+	want := []string{"GET /deployments", "GET /deployments", "POST /versions", "GET /deployments", "POST /deployments"}
+	if got := h.calls(0); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("API calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if v, _ := h.cf.active(); v != live || live == "" {
+		t.Fatalf("live version %q, the apply reported %q", v, live)
+	}
+	reqs := h.srv.Requests()
+	up := reqs[2]
+	mt, params, err := mime.ParseMediaType(up.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		t.Fatalf("upload content type %q", up.Header.Get("Content-Type"))
+	}
+	mr := multipart.NewReader(strings.NewReader(string(up.Body)), params["boundary"])
+	files := map[string]string{}
+	var md struct {
+		MainModule  string              `json:"main_module"`
+		Annotations map[string]string   `json:"annotations"`
+		Bindings    []map[string]string `json:"bindings"`
+		Keep        []string            `json:"keep_bindings"`
+	}
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			break
+		}
+		if part.FormName() == "metadata" {
+			if err := json.NewDecoder(part).Decode(&md); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		files[part.FileName()] = part.Header.Get("Content-Type")
+	}
+	if len(files) != 1 || files["worker.js"] != "application/javascript+module" {
+		t.Errorf("uploaded files %v, want only worker.js as application/javascript+module", files)
+	}
+	if md.MainModule != "worker.js" {
+		t.Errorf("main_module %q", md.MainModule)
+	}
+	ird := providers.Summarize(g).Digest
+	if md.Annotations["workers/tag"] != "ir:"+ird || !strings.Contains(md.Annotations["workers/message"], "ir:"+ird) ||
+		!strings.Contains(md.Annotations["workers/message"], "git:") {
+		t.Errorf("version annotations %v, want the IR digest %s and a git: field", md.Annotations, ird)
+	}
+	for _, b := range md.Bindings {
+		if b["type"] == "secret_text" {
+			t.Errorf("secret binding %v in the metadata: secrets go through the secrets API", b)
+		}
+	}
+	if !strings.Contains(strings.Join(md.Keep, ","), "secret_text") {
+		t.Errorf("keep_bindings %v: a new version would drop the script's secrets", md.Keep)
+	}
+	var dep struct {
+		Versions []struct {
+			Percentage float64 `json:"percentage"`
+			VersionID  string  `json:"version_id"`
+		} `json:"versions"`
+		Annotations map[string]string `json:"annotations"`
+	}
+	if err := json.Unmarshal(reqs[4].Body, &dep); err != nil {
+		t.Fatal(err)
+	}
+	if len(dep.Versions) != 1 || dep.Versions[0].Percentage != 100 || dep.Versions[0].VersionID != live {
+		t.Errorf("deployment %s, want %s at 100 %%", reqs[4].Body, live)
+	}
+	if !strings.Contains(dep.Annotations["workers/message"], `"commit":"`+testCommit+`"`) {
+		t.Errorf("deployment message %q does not carry the commit", dep.Annotations["workers/message"])
+	}
+
+	// History is read back from Cloudflare alone, as on a fresh CI runner.
+	recs, err := h.provider(t, g).History(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || recs[0].Commit != testCommit || recs[0].Version != live || recs[0].Kind != providers.KindApply || recs[0].Who != "tester" {
+		t.Errorf("history %+v, want one apply of %s by tester at %s", recs, live, testCommit)
+	}
+}
+
+func TestReapplyIsANoOpAndChangesAreReadFromTheLiveVersion(t *testing.T) {
+	h := newHarness(t)
+	g := testGateway(false, "users")
+	p := h.provider(t, g)
+	h.deploy(t, p, g, testArtifacts("v1"))
+
+	// A fresh provider (a new CI runner) sees the same gateway live: nothing to do, and apply writes nothing.
+	fresh := h.provider(t, g)
+	mark := len(h.srv.Requests())
+	pl := h.plan(t, g, testArtifacts("v1"), fresh)
+	if pl.Targets[0].HasChanges() {
+		t.Errorf("re-plan of the live gateway has changes: %+v", pl.Targets[0].Changes)
+	}
+	rep, err := h.apply(t, g, pl, fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Targets[0].Status != providers.StatusUnchanged {
+		t.Errorf("re-apply status %s, want unchanged", rep.Targets[0].Status)
+	}
+	if w := h.writes(mark); len(w) != 0 {
+		t.Errorf("re-apply wrote %v", w)
+	}
+
+	// A new route shows as a route change, compared with the summary the live version carries.
+	g2 := testGateway(false, "users", "orders")
+	tp := h.plan(t, g2, testArtifacts("v2"), fresh).Targets[0]
+	var routes []string
+	for _, c := range tp.Changes {
+		if c.Kind == "route" {
+			routes = append(routes, string(c.Action)+" "+c.Name)
+		}
+	}
+	if strings.Join(routes, ",") != "create orders" {
+		t.Errorf("route changes %v, want [create orders]", routes)
+	}
+	if tp.LiveRoutes != 1 {
+		t.Errorf("live routes %d, want 1", tp.LiveRoutes)
+	}
+}
+
+func TestStalePlanIsRefused(t *testing.T) {
+	h := newHarness(t)
+	g := testGateway(false, "users")
+	p := h.provider(t, g)
+	h.deploy(t, p, g, testArtifacts("v1"))
+
+	pl := h.plan(t, g, testArtifacts("v2"), p)
+	h.cf.deployOutside() // someone deploys with wrangler after the plan was reviewed
+	mark := len(h.srv.Requests())
+	_, err := h.apply(t, g, pl, p)
+	var stale *providers.StalePlanError
+	if !errors.As(err, &stale) {
+		t.Fatalf("apply of a stale plan: %v, want a StalePlanError", err)
+	}
+	if w := h.writes(mark); len(w) != 0 {
+		t.Errorf("a refused plan wrote %v", w)
+	}
+
+	// Between stage and activate: Activate itself checks the token.
+	pl = h.plan(t, g, testArtifacts("v3"), p)
+	s, err := p.Stage(context.Background(), pl.Targets[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.cf.deployOutside()
+	before, _ := h.cf.active()
+	if _, err := p.Activate(context.Background(), s, providers.DeployRecord{Kind: providers.KindApply}); !errors.As(err, &stale) {
+		t.Fatalf("Activate after the live deployment moved: %v, want a StalePlanError", err)
+	}
+	if after, _ := h.cf.active(); after != before {
+		t.Errorf("the refused activation changed the live version from %s to %s", before, after)
+	}
+}
+
+func TestPartialFailureRestoresTheWorker(t *testing.T) {
+	h := newHarness(t)
+	g := testGateway(false, "users")
+	p := h.provider(t, g)
+	v1 := h.deploy(t, p, g, testArtifacts("v1"))
+
+	other := fake.New("other")
+	other.Faults.Activate = errors.New("other target refuses")
+	g2 := testGateway(false, "users", "orders")
+	pl := h.plan(t, g2, testArtifacts("v2"), p, other)
+	rep, err := h.apply(t, g2, pl, p, other)
+	var partial *providers.PartialError
+	if !errors.As(err, &partial) {
+		t.Fatalf("apply: %v, want a PartialError", err)
+	}
+	if live, _ := h.cf.active(); live != v1 {
+		t.Errorf("live version %s after the restore, want %s", live, v1)
+	}
+	if rep.Targets[0].Target != Name || rep.Targets[0].Status != providers.StatusRestored {
+		t.Errorf("report %+v, want cloudflare restored", rep.Targets)
+	}
+	recs, err := p.History(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(recs); n != 3 || recs[2].Kind != providers.KindRestore || recs[2].Version != v1 {
+		t.Errorf("history %+v, want apply, apply, restore to %s", recs, v1)
+	}
+}
+
+func TestRollbackIsExactlyOneAPICall(t *testing.T) {
+	h := newHarness(t)
+	g := testGateway(false, "users")
+	p := h.provider(t, g)
+	v1 := h.deploy(t, p, g, testArtifacts("v1"))
+	v2 := h.deploy(t, p, testGateway(false, "users", "orders"), testArtifacts("v2"))
+
+	// The provider's rollback itself: one request, the deployment.
+	mark := len(h.srv.Requests())
+	res, err := p.Rollback(context.Background(), providers.RestorePoint{Target: Name, Version: v1},
+		providers.DeployRecord{Kind: providers.KindRollback, Previous: providers.RestorePoint{Version: v2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.calls(mark); len(got) != 1 || got[0] != "POST /deployments" {
+		t.Errorf("rollback made %v, want exactly one POST /deployments", got)
+	}
+	if live, _ := h.cf.active(); live != v1 || res.Version != v1 {
+		t.Errorf("live %s, result %s, want %s", live, res.Version, v1)
+	}
+
+	// Through the engine: it reads the records, then writes exactly that one deployment.
+	p2 := h.provider(t, g)
+	h.deploy(t, p2, testGateway(false, "users", "orders"), testArtifacts("v3"))
+	mark = len(h.srv.Requests())
+	rep, err := providers.Rollback(context.Background(), []providers.Provider{p2}, providers.RollbackOptions{Getenv: h.getenv, Who: "tester"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := h.writes(mark); len(w) != 1 || w[0] != "POST /deployments" {
+		t.Errorf("engine rollback wrote %v, want exactly one POST /deployments", w)
+	}
+	if live, _ := h.cf.active(); live != v1 || rep.Targets[0].Status != providers.StatusRolledBack {
+		t.Errorf("live %s, report %+v, want %s rolled back", live, rep.Targets, v1)
+	}
+}
+
+func TestRollbackAfterASecretChangeNeedsForce(t *testing.T) {
+	h := newHarness(t)
+	g := testGateway(true, "users")
+	p := h.provider(t, g)
+	h.deploy(t, p, g, testArtifacts("v1")) // first deploy: the secret is set once the script exists
+	h.env["JWT_SECRET"] = testSecret + "-rotated"
+	h.deploy(t, p, testGateway(true, "users", "orders"), testArtifacts("v2"))
+	liveBefore, _ := h.cf.active()
+
+	_, err := providers.Rollback(context.Background(), []providers.Provider{p}, providers.RollbackOptions{Getenv: h.getenv, Who: "tester"})
+	var sc *SecretsChangedError
+	if !errors.As(err, &sc) {
+		t.Fatalf("rollback past a secret change: %v, want a SecretsChangedError", err)
+	}
+	if !strings.Contains(err.Error(), "--force") || !strings.Contains(err.Error(), "10220") {
+		t.Errorf("the error does not explain what to do: %v", err)
+	}
+	if live, _ := h.cf.active(); live != liveBefore {
+		t.Errorf("a refused rollback moved the live version from %s to %s", liveBefore, live)
+	}
+
+	p.Force = true
+	mark := len(h.srv.Requests())
+	if _, err := providers.Rollback(context.Background(), []providers.Provider{p}, providers.RollbackOptions{Getenv: h.getenv, Who: "tester"}); err != nil {
+		t.Fatalf("forced rollback: %v", err)
+	}
+	if w := h.writes(mark); len(w) != 1 || w[0] != "POST /deployments?force=true" {
+		t.Errorf("forced rollback wrote %v, want one POST /deployments?force=true", w)
+	}
+	if live, _ := h.cf.active(); live == liveBefore {
+		t.Errorf("the forced rollback left %s live", live)
+	}
+}
+
+func TestNoSecretValueInAnyRequestButTheSecretsCall(t *testing.T) {
+	h := newHarness(t)
+	g := testGateway(true, "users")
+	p := h.provider(t, g)
+	h.deploy(t, p, g, testArtifacts("v1"))
+	h.deploy(t, p, testGateway(true, "users", "orders"), testArtifacts("v2"))
+	if _, err := providers.Rollback(context.Background(), []providers.Provider{p}, providers.RollbackOptions{Getenv: h.getenv}); err == nil {
+		t.Log("rollback went through")
+	}
+
+	secretCalls := 0
+	for _, r := range h.srv.Requests() {
+		line := fmt.Sprintf("%s %s?%s %v %s", r.Method, r.Path, r.Query.Encode(), r.Header, r.Body)
+		isSecrets := r.Method == http.MethodPut && strings.HasSuffix(r.Path, "/secrets")
+		if isSecrets {
+			secretCalls++
+			if !strings.Contains(line, testSecret) {
+				t.Errorf("the secrets call does not carry the value: %s", line)
+			}
+			continue
+		}
+		if strings.Contains(line, testSecret) {
+			t.Errorf("secret value in a request that is not the secrets call: %s %s", r.Method, r.Path)
+		}
+	}
+	if secretCalls != 2 {
+		t.Errorf("%d secrets calls, want 2 (one per apply)", secretCalls)
+	}
+
+	// A failed secrets call does not repeat the value in its error either.
+	h.cf.inject("PUT", "/secrets", apitest.Bytes(http.StatusBadRequest, "application/json",
+		[]byte(`{"success":false,"errors":[{"code":10021,"message":"bad secret"}],"messages":[],"result":null}`)))
+	err := p.PutSecrets(context.Background(), []providers.Secret{{Name: "JWT_SECRET", Value: providers.NewSensitive(testSecret)}})
+	if err == nil || strings.Contains(err.Error(), testSecret) || !strings.Contains(err.Error(), "10021") {
+		t.Errorf("failed secrets call: %v", err)
+	}
+}
+
+func TestAPIFaults(t *testing.T) {
+	t.Run("429 with Retry-After is waited out and retried", func(t *testing.T) {
+		h := newHarness(t)
+		g := testGateway(false, "users")
+		p := h.provider(t, g)
+		h.cf.inject("POST", "/versions", apitest.RateLimited(1))
+		start := time.Now()
+		live := h.deploy(t, p, g, testArtifacts("v1"))
+		if d := time.Since(start); d < time.Second {
+			t.Errorf("apply took %v: Retry-After: 1 was not honoured", d)
+		}
+		var uploads int
+		for _, c := range h.calls(0) {
+			if c == "POST /versions" {
+				uploads++
+			}
+		}
+		if uploads != 2 {
+			t.Errorf("%d uploads, want 2 (the rate-limited one, then the retry)", uploads)
+		}
+		if v, _ := h.cf.active(); v != live {
+			t.Errorf("live %s, want %s", v, live)
+		}
+	})
+	t.Run("a 5xx is retried", func(t *testing.T) {
+		h := newHarness(t)
+		g := testGateway(false, "users")
+		p := h.provider(t, g)
+		h.cf.inject("POST", "/deployments", apitest.ServerError(http.StatusServiceUnavailable))
+		live := h.deploy(t, p, g, testArtifacts("v1"))
+		if v, n := h.cf.active(); v != live || n != 1 {
+			t.Errorf("live %s with %d deployments, want %s and one deployment", v, n, live)
+		}
+	})
+	t.Run("a timed-out upload fails the apply before any traffic moves", func(t *testing.T) {
+		h := newHarness(t)
+		g := testGateway(false, "users")
+		p := h.provider(t, g)
+		v1 := h.deploy(t, p, g, testArtifacts("v1"))
+		slow, err := Open(g, Options{Getenv: h.getenv, Timeout: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.cf.inject("POST", "/versions", apitest.Delay(10*time.Second, apitest.JSON(200, envelope(nil))))
+		start := time.Now()
+		_, err = h.apply(t, g, h.plan(t, testGateway(false, "users", "orders"), testArtifacts("v2"), slow), slow)
+		if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("apply with a hanging upload: %v, want a deadline error", err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("the timeout took %v", d)
+		}
+		if v, _ := h.cf.active(); v != v1 {
+			t.Errorf("live %s, want %s untouched", v, v1)
+		}
+	})
+	t.Run("an upload the API rejects is reported with its code", func(t *testing.T) {
+		h := newHarness(t)
+		g := testGateway(false, "users")
+		p := h.provider(t, g)
+		arts := testArtifacts("v1")
+		arts[0].MediaType = "text/plain" // not a module: the API cannot find the main module
+		_, err := h.apply(t, g, h.plan(t, g, arts, p), p)
+		if err == nil || !strings.Contains(err.Error(), "not among the uploaded modules") && apiCode(err) != 10021 {
+			t.Fatalf("apply of a non-module main: %v", err)
+		}
+		if v, _ := h.cf.active(); v != "" {
+			t.Errorf("live %s after a rejected upload", v)
+		}
+	})
+}
+
+func TestCredentials(t *testing.T) {
+	g := testGateway(false, "users")
+	env := map[string]string{TokenVar: testToken, AccountVar: testAccount}
+	open := func(g *ir.Gateway, unset ...string) error {
+		e := map[string]string{}
+		for k, v := range env {
+			e[k] = v
+		}
+		for _, k := range unset {
+			delete(e, k)
+		}
+		_, err := Open(g, Options{Getenv: func(k string) string { return e[k] }})
+		return err
+	}
+	var ce *providers.CredentialsError
+	if err := open(g, TokenVar); !errors.As(err, &ce) || ce.Var != TokenVar {
+		t.Errorf("no token: %v, want a CredentialsError naming %s", err, TokenVar)
+	}
+	if err := open(g, AccountVar); !errors.As(err, &ce) || ce.Var != AccountVar {
+		t.Errorf("no account: %v, want a CredentialsError naming %s", err, AccountVar)
+	}
+	named := testGateway(false, "users")
+	named.Targets[0].Config.(*Settings).AccountID = ir.Value{Env: "MY_CF_ACCOUNT"}
+	if err := open(named); !errors.As(err, &ce) || ce.Var != "MY_CF_ACCOUNT" {
+		t.Errorf("account from an unset {env: MY_CF_ACCOUNT}: %v, want a CredentialsError naming it", err)
+	}
+	literal := testGateway(false, "users")
+	literal.Targets[0].Config.(*Settings).AccountID = ir.Value{Literal: testAccount}
+	if err := open(literal, AccountVar); err != nil {
+		t.Errorf("literal account id: %v", err)
+	}
+	env[endpoint.CloudflareBaseURL] = "ftp://example.com"
+	if err := open(g); err == nil || errors.As(err, &ce) || !strings.Contains(err.Error(), endpoint.CloudflareBaseURL) {
+		t.Errorf("bad endpoint override: %v, want an error naming %s", err, endpoint.CloudflareBaseURL)
+	}
+}
+
+func TestDeployMessageFitsCloudflareLimit(t *testing.T) {
+	rec := providers.DeployRecord{Kind: providers.KindRollback, Commit: testCommit, Who: "github:someone",
+		Previous: providers.RestorePoint{Version: "0000-1111"}, Note: strings.Repeat("é long note ", 200)}
+	m := encodeMessage(rec)
+	if len(m) > maxMessage {
+		t.Fatalf("message is %d bytes, over %d", len(m), maxMessage)
+	}
+	got, ok := decodeMessage(m)
+	if !ok || got.Commit != testCommit || got.Kind != providers.KindRollback || got.Previous != "0000-1111" {
+		t.Errorf("decoded %+v from %q", got, m)
+	}
+}
