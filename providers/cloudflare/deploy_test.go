@@ -8,9 +8,14 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
@@ -562,5 +567,54 @@ func TestDeployMessageFitsCloudflareLimit(t *testing.T) {
 	got, ok := decodeMessage(m)
 	if !ok || got.Commit != testCommit || got.Kind != providers.KindRollback || got.Previous != "0000-1111" {
 		t.Errorf("decoded %+v from %q", got, m)
+	}
+}
+
+func TestVersionAnnotationsNameTheManifestCommit(t *testing.T) {
+	dir := t.TempDir()
+	manifestPath := filepath.Join(dir, "edgegw.yaml")
+	if err := os.WriteFile(manifestPath, []byte("name: test\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	repo, err := git.PlainInit(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wt.Add("edgegw.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	sha, err := wt.Commit("manifest", &git.CommitOptions{Author: &object.Signature{Name: "t", Email: "t@example.com", When: time.Now()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	h := newHarness(t)
+	g := testGateway(false, "users")
+	g.Sections = map[string]ir.Pos{"targets." + Name: {File: manifestPath, Line: 3, Col: 3}}
+	p, err := Open(g, Options{Getenv: h.getenv, BaseDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.deploy(t, p, g, testArtifacts("v1"))
+	var md struct {
+		Annotations map[string]string `json:"annotations"`
+	}
+	for _, r := range h.srv.Requests() {
+		if r.Method == "POST" && strings.HasSuffix(r.Path, "/versions") {
+			_, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			mr := multipart.NewReader(strings.NewReader(string(r.Body)), params["boundary"])
+			for part, err := mr.NextPart(); err == nil; part, err = mr.NextPart() {
+				if part.FormName() == "metadata" {
+					_ = json.NewDecoder(part).Decode(&md)
+				}
+			}
+		}
+	}
+	if want := "git:" + sha.String() + " "; !strings.Contains(md.Annotations["workers/message"], want) {
+		t.Errorf("version message %q, want it to name %s", md.Annotations["workers/message"], want)
 	}
 }
