@@ -50,14 +50,14 @@ type Provider struct {
 	moved   map[string]string
 	pending []providers.Secret // secrets of a first deploy, set once the script exists
 	lastSeq int                // records seen by the last read, for the sequence number of the next
-	// Force lets Rollback proceed where Cloudflare refuses it because secrets changed (error 10220).
-	Force bool
 }
 
 var (
-	_ providers.Provider     = (*Provider)(nil)
-	_ providers.Stager       = (*Provider)(nil)
-	_ providers.SecretWriter = (*Provider)(nil)
+	_ providers.Provider        = (*Provider)(nil)
+	_ providers.Stager          = (*Provider)(nil)
+	_ providers.SecretWriter    = (*Provider)(nil)
+	_ providers.Locator         = (*Provider)(nil)
+	_ providers.ForceRollbacker = (*Provider)(nil)
 )
 
 // Options build a provider without the registry, for tests and embedding.
@@ -331,7 +331,11 @@ func (p *Provider) Activate(ctx context.Context, s *providers.Staged, rec provid
 	if active != nil {
 		tok = active.ID
 	}
-	if s.Plan != nil && tok != s.Plan.BaseToken && tok != p.moved[s.Plan.BaseToken] {
+	own, moved := "", false
+	if s.Plan != nil {
+		own, moved = p.moved[s.Plan.BaseToken]
+	}
+	if s.Plan != nil && tok != s.Plan.BaseToken && (!moved || tok != own) {
 		return nil, &providers.StalePlanError{Target: Name,
 			Reason: fmt.Sprintf("the active deployment moved from %q to %q since the plan was made", s.Plan.BaseToken, tok)}
 	}
@@ -344,7 +348,7 @@ func (p *Provider) Activate(ctx context.Context, s *providers.Staged, rec provid
 		secrets := p.pending
 		p.pending = nil
 		if err := p.putSecrets(ctx, secrets); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w; version %s is deployed but its secrets are not all set: fix the cause and apply again", err, s.Version)
 		}
 	}
 	return res, nil
@@ -375,14 +379,24 @@ func (e *SecretsChangedError) Error() string {
 func (e *SecretsChangedError) Unwrap() error { return e.Err }
 
 // Rollback implements providers.Provider: exactly one API call, a deployment of rp's version at 100 %.
-// Restoring after a failed apply forces past error 10220, since that apply's own secrets call is what
-// changed them; a rollback asked for refuses it unless Force is set.
+// Cloudflare refuses it with error 10220 when secrets changed since that version: the rollback then fails
+// with a *SecretsChangedError, and `rollback --force` goes through ForceRollback. Restoring after a failed
+// apply forces past 10220 itself, since that apply's own secrets call is what changed them.
 func (p *Provider) Rollback(ctx context.Context, rp providers.RestorePoint, rec providers.DeployRecord) (*providers.Result, error) {
+	return p.rollback(ctx, rp, rec, rec.Kind == providers.KindRestore)
+}
+
+// ForceRollback implements providers.ForceRollbacker: Rollback, deploying also where Cloudflare refuses
+// it (the deployment's force flag).
+func (p *Provider) ForceRollback(ctx context.Context, rp providers.RestorePoint, rec providers.DeployRecord) (*providers.Result, error) {
+	return p.rollback(ctx, rp, rec, true)
+}
+
+func (p *Provider) rollback(ctx context.Context, rp providers.RestorePoint, rec providers.DeployRecord, force bool) (*providers.Result, error) {
 	if rp.Version == "" {
 		return nil, fmt.Errorf("providers/%s: nothing was live on script %s before: a Worker cannot be undeployed to nothing; "+
 			"delete the script in the dashboard or deploy a fixed manifest", Name, p.script)
 	}
-	force := p.Force || rec.Kind == providers.KindRestore
 	if _, err := p.api.Deploy(ctx, p.script, rp.Version, encodeMessage(rec), force); err != nil {
 		if apiCode(err) == codeSecretsChanged {
 			return nil, &SecretsChangedError{Version: rp.Version, Err: err}

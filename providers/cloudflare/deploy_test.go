@@ -397,9 +397,8 @@ func TestRollbackAfterASecretChangeNeedsForce(t *testing.T) {
 		t.Errorf("a refused rollback moved the live version from %s to %s", liveBefore, live)
 	}
 
-	p.Force = true
 	mark := len(h.srv.Requests())
-	if _, err := providers.Rollback(context.Background(), []providers.Provider{p}, providers.RollbackOptions{Getenv: h.getenv, Who: "tester"}); err != nil {
+	if _, err := providers.Rollback(context.Background(), []providers.Provider{p}, providers.RollbackOptions{Getenv: h.getenv, Who: "tester", Force: true}); err != nil {
 		t.Fatalf("forced rollback: %v", err)
 	}
 	if w := h.writes(mark); len(w) != 1 || w[0] != "POST /deployments?force=true" {
