@@ -304,6 +304,16 @@ func TestStalePlanIsRefused(t *testing.T) {
 	if after, _ := h.cf.active(); after != before {
 		t.Errorf("the refused activation changed the live version from %s to %s", before, after)
 	}
+
+	// A script deleted behind the plan is a moved live state too, not a first deploy.
+	pl = h.plan(t, g, testArtifacts("v4"), p)
+	if s, err = p.Stage(context.Background(), pl.Targets[0]); err != nil {
+		t.Fatal(err)
+	}
+	h.cf.deleteScript()
+	if _, err := p.Activate(context.Background(), s, providers.DeployRecord{Kind: providers.KindApply}); !errors.As(err, &stale) {
+		t.Fatalf("Activate after the script was deleted: %v, want a StalePlanError", err)
+	}
 }
 
 func TestPartialFailureRestoresTheWorker(t *testing.T) {

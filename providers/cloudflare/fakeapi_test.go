@@ -319,3 +319,10 @@ func (f *fakeCF) deployOutside() {
 	f.exists = true
 	f.deploy(v.ID, "", "deployment")
 }
+
+// deleteScript simulates the script being deleted in the dashboard: no deployments, no versions.
+func (f *fakeCF) deleteScript() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.exists, f.deployments, f.versions = false, nil, map[string]*fakeVersion{}
+}
