@@ -13,6 +13,7 @@ import (
 	cf "github.com/cloudflare/cloudflare-go/v6"
 	"github.com/cloudflare/cloudflare-go/v6/option"
 	"github.com/cloudflare/cloudflare-go/v6/workers"
+	"github.com/cloudflare/cloudflare-go/v6/zones"
 
 	"github.com/edgegw/edgegw/providers"
 )
@@ -38,6 +39,17 @@ type api interface {
 	Deploy(ctx context.Context, script, versionID, message string, force bool) (string, error)
 	// PutSecret sets one secret_text binding through the secrets API.
 	PutSecret(ctx context.Context, script, name string, value providers.Sensitive) error
+	// ZoneID finds a zone of the account by name.
+	ZoneID(ctx context.Context, name string) (string, error)
+	// Routes lists a zone's Workers routes; NewRoute and DeleteRoute change them.
+	Routes(ctx context.Context, zoneID string) ([]route, error)
+	NewRoute(ctx context.Context, zoneID, pattern, script string) error
+	DeleteRoute(ctx context.Context, zoneID, routeID string) error
+}
+
+// route is one zone Workers route.
+type route struct {
+	ID, Pattern, Script string
 }
 
 // upload is one version upload: the modules and the metadata part.
@@ -126,6 +138,7 @@ func apiCode(err error) int64 {
 type sdk struct {
 	account string
 	w       *workers.WorkerService
+	z       *zones.ZoneService
 }
 
 // Client tuning: the SDK retries 429 (honouring Retry-After), 408, 409 and 5xx answers and transport
@@ -148,7 +161,7 @@ func newSDK(baseURL, token, account string, httpClient *http.Client, timeout tim
 		option.WithMaxRetries(maxRetries),
 		option.WithRequestTimeout(timeout),
 	}
-	return &sdk{account: account, w: workers.NewWorkerService(opts...)}
+	return &sdk{account: account, w: workers.NewWorkerService(opts...), z: zones.NewZoneService(opts...)}
 }
 
 func (s *sdk) UploadVersion(ctx context.Context, script string, up upload) (string, error) {
@@ -301,4 +314,39 @@ func redactErr(err error) error {
 		msg += fmt.Sprintf("; error %d: %s", d.Code, d.Message)
 	}
 	return errors.New(msg)
+}
+
+func (s *sdk) ZoneID(ctx context.Context, name string) (string, error) {
+	res, err := s.z.List(ctx, zones.ZoneListParams{Name: cf.F(name), Account: cf.F(zones.ZoneListParamsAccount{ID: cf.F(s.account)})})
+	if err != nil {
+		return "", err
+	}
+	for _, z := range res.Result {
+		if z.Name == name {
+			return z.ID, nil
+		}
+	}
+	return "", fmt.Errorf("zone %s is not in account %s: add it to the account, or fix targets.cloudflare.zone and the domains' zones", name, s.account)
+}
+
+func (s *sdk) Routes(ctx context.Context, zoneID string) ([]route, error) {
+	res, err := s.w.Routes.List(ctx, workers.RouteListParams{ZoneID: cf.F(zoneID)})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]route, 0, len(res.Result))
+	for _, r := range res.Result {
+		out = append(out, route{ID: r.ID, Pattern: r.Pattern, Script: r.Script})
+	}
+	return out, nil
+}
+
+func (s *sdk) NewRoute(ctx context.Context, zoneID, pattern, script string) error {
+	_, err := s.w.Routes.New(ctx, workers.RouteNewParams{ZoneID: cf.F(zoneID), Pattern: cf.F(pattern), Script: cf.F(script)})
+	return err
+}
+
+func (s *sdk) DeleteRoute(ctx context.Context, zoneID, routeID string) error {
+	_, err := s.w.Routes.Delete(ctx, routeID, workers.RouteDeleteParams{ZoneID: cf.F(zoneID)})
+	return err
 }

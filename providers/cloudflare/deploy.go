@@ -38,11 +38,14 @@ type Provider struct {
 	api     api
 	account string
 	script  string
+	zone    string // targets.cloudflare.zone
 	// manifest is the manifest file, for the git commit a staged version's annotations name.
 	manifest string
 
 	// Set by Plan, read by the steps that follow it in the same apply.
 	planned   map[string]*providers.GatewaySummary // by artifact set, see artifactKey
+	routes    map[string][]wantRoute               // by artifact set
+	zoneIDs   map[string]string
 	liveToken string
 	noScript  bool
 	// moved maps a base token to the deployment this process's own secrets call made from it (a secret
@@ -106,12 +109,14 @@ func Open(g *ir.Gateway, o Options) (*Provider, error) {
 		base = endpoint.Variables(endpoint.Cloudflare)[0].Default
 	}
 	p := newProvider(newSDK(base, token, account, o.HTTPClient, o.Timeout), account, s.Script)
+	p.zone = s.Zone
 	p.manifest = manifestFile(g, o.BaseDir)
 	return p, nil
 }
 
 func newProvider(a api, account, script string) *Provider {
-	return &Provider{api: a, account: account, script: script, planned: map[string]*providers.GatewaySummary{}, moved: map[string]string{}}
+	return &Provider{api: a, account: account, script: script, planned: map[string]*providers.GatewaySummary{},
+		routes: map[string][]wantRoute{}, zoneIDs: map[string]string{}, moved: map[string]string{}}
 }
 
 func settingsOf(g *ir.Gateway) (*Settings, error) {
@@ -218,7 +223,15 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 	p.liveToken = live.Token
 	tp := providers.Diff(Name, Name, live, in)
 	if in.Gateway != nil {
-		p.planned[artifactKey(tp.Digests())] = providers.Summarize(in.Gateway)
+		key := artifactKey(tp.Digests())
+		p.planned[key] = providers.Summarize(in.Gateway)
+		want := desiredRoutes(in.Gateway, p.zone)
+		p.routes[key] = want
+		rp, err := p.planRoutes(ctx, want)
+		if err != nil {
+			return nil, err
+		}
+		tp.Changes = append(tp.Changes, routeChanges(rp, tp)...)
 	}
 	return tp, nil
 }
@@ -338,6 +351,15 @@ func (p *Provider) Activate(ctx context.Context, s *providers.Staged, rec provid
 	if s.Plan != nil && tok != s.Plan.BaseToken && (!moved || tok != own) {
 		return nil, &providers.StalePlanError{Target: Name,
 			Reason: fmt.Sprintf("the active deployment moved from %q to %q since the plan was made", s.Plan.BaseToken, tok)}
+	}
+	// Routes first: a new host's route then reaches the script when its new version goes live, and a
+	// failure here leaves the live version as it was.
+	if s.Plan != nil {
+		if want, ok := p.routes[artifactKey(s.Plan.Digests())]; ok {
+			if err := p.syncRoutes(ctx, want); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if _, err := p.api.Deploy(ctx, p.script, s.Version, encodeMessage(rec), false); err != nil {
 		return nil, p.wrap("deploy version "+s.Version, err)

@@ -126,7 +126,11 @@ func (h *harness) deploy(t *testing.T, p *Provider, g *ir.Gateway, arts []render
 func (h *harness) calls(from int) []string {
 	var out []string
 	for _, r := range h.srv.Requests()[from:] {
-		s := r.Method + " " + r.Path[strings.Index(r.Path, "/scripts/"+testScript)+len("/scripts/"+testScript):]
+		path := strings.TrimPrefix(r.Path, "/client/v4")
+		if i := strings.Index(path, "/scripts/"+testScript); i >= 0 {
+			path = path[i+len("/scripts/"+testScript):]
+		}
+		s := r.Method + " " + path
 		if len(r.Query) > 0 {
 			s += "?" + r.Query.Encode()
 		}
@@ -151,15 +155,32 @@ func TestApplyUploadsAVersionAndDeploysItAtFullTraffic(t *testing.T) {
 	p := h.provider(t, g)
 	live := h.deploy(t, p, g, testArtifacts("v1"))
 
-	want := []string{"GET /deployments", "GET /deployments", "POST /versions", "GET /deployments", "POST /deployments"}
+	const zr = "/zones/023e105f4ecef8ad9ca31a8372d0c353/workers/routes"
+	want := []string{
+		"GET /deployments", "GET /zones?account.id=" + testAccount + "&name=example.com", "GET " + zr, // plan
+		"GET /deployments", "GET " + zr, // the engine's stale check
+		"POST /versions",                                                   // stage
+		"GET /deployments", "GET " + zr, "POST " + zr, "POST /deployments", // activate: routes, then traffic
+	}
 	if got := h.calls(0); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("API calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	if v, _ := h.cf.active(); v != live || live == "" {
 		t.Fatalf("live version %q, the apply reported %q", v, live)
 	}
-	reqs := h.srv.Requests()
-	up := reqs[2]
+	if got := h.cf.patterns("example.com"); strings.Join(got, ",") != "api.example.com/* -> "+testScript {
+		t.Errorf("zone routes %v, want api.example.com/* to the script", got)
+	}
+	find := func(method, suffix string) apitest.Request {
+		for _, r := range h.srv.Requests() {
+			if r.Method == method && strings.HasSuffix(r.Path, suffix) {
+				return r
+			}
+		}
+		t.Fatalf("no %s …%s request", method, suffix)
+		return apitest.Request{}
+	}
+	up := find("POST", "/versions")
 	mt, params, err := mime.ParseMediaType(up.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
 		t.Fatalf("upload content type %q", up.Header.Get("Content-Type"))
@@ -211,11 +232,12 @@ func TestApplyUploadsAVersionAndDeploysItAtFullTraffic(t *testing.T) {
 		} `json:"versions"`
 		Annotations map[string]string `json:"annotations"`
 	}
-	if err := json.Unmarshal(reqs[4].Body, &dep); err != nil {
+	depReq := find("POST", "/deployments")
+	if err := json.Unmarshal(depReq.Body, &dep); err != nil {
 		t.Fatal(err)
 	}
 	if len(dep.Versions) != 1 || dep.Versions[0].Percentage != 100 || dep.Versions[0].VersionID != live {
-		t.Errorf("deployment %s, want %s at 100 %%", reqs[4].Body, live)
+		t.Errorf("deployment %s, want %s at 100 %%", depReq.Body, live)
 	}
 	if !strings.Contains(dep.Annotations["workers/message"], `"commit":"`+testCommit+`"`) {
 		t.Errorf("deployment message %q does not carry the commit", dep.Annotations["workers/message"])
@@ -625,5 +647,67 @@ func TestVersionAnnotationsNameTheManifestCommit(t *testing.T) {
 	}
 	if want := "git:" + sha.String() + " "; !strings.Contains(md.Annotations["workers/message"], want) {
 		t.Errorf("version message %q, want it to name %s", md.Annotations["workers/message"], want)
+	}
+}
+
+func TestRoutesForHostsAndWildcards(t *testing.T) {
+	h := newHarness(t)
+	g := testGateway(false, "users")
+	g.Domains = []ir.Domain{
+		{Host: "example.com", Zone: "example.com", Apex: true},
+		{Host: "api.example.com", Zone: "example.com"},
+		{Host: "*.tenants.example.com", Zone: "example.com", Wildcard: true},
+	}
+	p := h.provider(t, g)
+	h.deploy(t, p, g, testArtifacts("v1"))
+	want := []string{"*.tenants.example.com/* -> " + testScript, "api.example.com/* -> " + testScript, "example.com/* -> " + testScript}
+	if got := h.cf.patterns("example.com"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("routes %v, want %v", got, want)
+	}
+
+	// A route deleted by hand is drift: plan lists the domain, apply puts the route back.
+	h.cf.mu.Lock()
+	zid := h.cf.zones["example.com"]
+	for i, x := range h.cf.routes[zid] {
+		if x.Pattern == "api.example.com/*" {
+			h.cf.routes[zid] = append(h.cf.routes[zid][:i:i], h.cf.routes[zid][i+1:]...)
+		}
+	}
+	h.cf.mu.Unlock()
+	tp := h.plan(t, g, testArtifacts("v1"), p).Targets[0]
+	if len(tp.Changes) != 1 || tp.Changes[0].Kind != "domain" || tp.Changes[0].Action != providers.Create || tp.Changes[0].Name != "api.example.com" {
+		t.Errorf("plan after a route was deleted: %+v, want create domain api.example.com", tp.Changes)
+	}
+	h.deploy(t, p, g, testArtifacts("v1"))
+	if got := h.cf.patterns("example.com"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("routes after the repair %v, want %v", got, want)
+	}
+
+	// A domain taken out of the manifest loses its route; other scripts' routes are left alone.
+	h.cf.mu.Lock()
+	h.cf.routes[zid] = append(h.cf.routes[zid], route{ID: "other-1", Pattern: "www.example.com/*", Script: "marketing-site"})
+	h.cf.mu.Unlock()
+	g2 := testGateway(false, "users")
+	g2.Domains = g.Domains[1:]
+	pl := h.plan(t, g2, testArtifacts("v2"), p)
+	var th *providers.ThresholdError
+	if _, err := h.apply(t, g2, pl, p); !errors.As(err, &th) {
+		t.Fatalf("apply that drops the live apex: %v, want a ThresholdError", err)
+	}
+	if _, err := providers.Apply(context.Background(), pl, map[string]providers.Provider{Name: p},
+		providers.ApplyOptions{Gateway: g2, Getenv: h.getenv, Who: "tester", Force: true}); err != nil {
+		t.Fatalf("forced apply: %v", err)
+	}
+	want = []string{"*.tenants.example.com/* -> " + testScript, "api.example.com/* -> " + testScript, "www.example.com/* -> marketing-site"}
+	if got := h.cf.patterns("example.com"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("routes after removing the apex %v, want %v", got, want)
+	}
+
+	// A pattern another script serves is not taken over.
+	g3 := testGateway(false, "users")
+	g3.Domains = append(g2.Domains, ir.Domain{Host: "www.example.com", Zone: "example.com"})
+	_, err := p.Plan(context.Background(), providers.PlanInput{Gateway: g3, Artifacts: testArtifacts("v3")})
+	if err == nil || !strings.Contains(err.Error(), "marketing-site") {
+		t.Errorf("plan onto another script's route: %v, want an error naming marketing-site", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +33,9 @@ type fakeCF struct {
 	deployments []fakeDeployment
 	secrets     map[string]string
 	secretGen   int
+	// zones by name → id, and each zone's Workers routes.
+	zones  map[string]string
+	routes map[string][]route
 	// faults answer the next matching requests instead of the fake, in order.
 	faults []fault
 }
@@ -67,14 +71,112 @@ const (
 // newFakeCF serves the fake on srv: one stub that answers every Workers API call of the script. Tests that
 // need to know the exact calls read srv's request log.
 func newFakeCF(t *testing.T, srv *apitest.Server) *fakeCF {
-	f := &fakeCF{t: t, account: testAccount, script: testScript, versions: map[string]*fakeVersion{}, secrets: map[string]string{}}
+	f := &fakeCF{t: t, account: testAccount, script: testScript, versions: map[string]*fakeVersion{}, secrets: map[string]string{},
+		zones: map[string]string{"example.com": "023e105f4ecef8ad9ca31a8372d0c353"}, routes: map[string][]route{}}
 	prefix := "/client/v4/accounts/" + f.account + "/workers/scripts/" + f.script + "/"
 	srv.Register(apitest.MatchFunc("cloudflare workers api of "+f.script, func(r *apitest.Request) bool {
 		return strings.HasPrefix(r.Path, prefix)
 	}), func(w http.ResponseWriter, r *apitest.Request) {
 		f.serve(w, r, strings.TrimPrefix(r.Path, prefix))
 	}).Always()
+	srv.Register(apitest.MatchFunc("cloudflare zones api", func(r *apitest.Request) bool {
+		return strings.HasPrefix(r.Path, "/client/v4/zones")
+	}), f.serveZones).Always()
 	return f
+}
+
+// serveZones answers the zone lookup (GET /zones?name=) and the zone's Workers routes.
+func (f *fakeCF) serveZones(w http.ResponseWriter, r *apitest.Request) {
+	f.mu.Lock()
+	for i, x := range f.faults {
+		if x.method == r.Method && strings.HasSuffix(r.Path, x.suffix) {
+			f.faults = append(f.faults[:i], f.faults[i+1:]...)
+			f.mu.Unlock()
+			x.respond(w, r)
+			return
+		}
+	}
+	defer f.mu.Unlock()
+	if r.Header.Get("Authorization") != "Bearer "+testToken {
+		apiError(http.StatusBadRequest, 10000, "Authentication error")(w, r)
+		return
+	}
+	segs := strings.Split(strings.TrimPrefix(r.Path, "/client/v4/"), "/")
+	switch {
+	case r.Method == "GET" && len(segs) == 1:
+		out := []any{}
+		if id, ok := f.zones[r.Query.Get("name")]; ok && r.Query.Get("account.id") == f.account {
+			out = append(out, map[string]any{"id": id, "name": r.Query.Get("name"), "account": map[string]any{"id": f.account}})
+		}
+		apitest.JSON(http.StatusOK, map[string]any{"success": true, "errors": []any{}, "messages": []any{}, "result": out,
+			"result_info": map[string]any{"page": 1, "per_page": 20, "count": len(out), "total_count": len(out)}})(w, r)
+	case len(segs) >= 4 && segs[2] == "workers" && segs[3] == "routes":
+		f.serveRoutes(w, r, segs[1], segs[4:])
+	default:
+		apiError(http.StatusNotFound, 7000, "No route for that URI")(w, r)
+	}
+}
+
+func (f *fakeCF) serveRoutes(w http.ResponseWriter, r *apitest.Request, zone string, rest []string) {
+	known := false
+	for _, id := range f.zones {
+		known = known || id == zone
+	}
+	if !known {
+		apiError(http.StatusNotFound, 1001, "Invalid zone identifier")(w, r)
+		return
+	}
+	routeJSON := func(x route) map[string]any {
+		return map[string]any{"id": x.ID, "pattern": x.Pattern, "script": x.Script}
+	}
+	switch {
+	case r.Method == "GET" && len(rest) == 0:
+		out := []any{}
+		for _, x := range f.routes[zone] {
+			out = append(out, routeJSON(x))
+		}
+		apitest.JSON(http.StatusOK, envelope(out))(w, r)
+	case r.Method == "POST" && len(rest) == 0:
+		var body struct{ Pattern, Script string }
+		if err := json.Unmarshal(r.Body, &body); err != nil || body.Pattern == "" {
+			apiError(http.StatusBadRequest, 10021, "invalid route")(w, r)
+			return
+		}
+		for _, x := range f.routes[zone] {
+			if x.Pattern == body.Pattern {
+				apiError(http.StatusConflict, 10020, "A route with the same pattern already exists.")(w, r)
+				return
+			}
+		}
+		x := route{ID: fmt.Sprintf("route-%d", len(f.routes[zone])+1+f.n), Pattern: body.Pattern, Script: body.Script}
+		f.n++
+		f.routes[zone] = append(f.routes[zone], x)
+		apitest.JSON(http.StatusOK, envelope(routeJSON(x)))(w, r)
+	case r.Method == "DELETE" && len(rest) == 1:
+		rs := f.routes[zone]
+		for i, x := range rs {
+			if x.ID == rest[0] {
+				f.routes[zone] = append(rs[:i:i], rs[i+1:]...)
+				apitest.JSON(http.StatusOK, envelope(map[string]any{"id": x.ID}))(w, r)
+				return
+			}
+		}
+		apiError(http.StatusNotFound, 10019, "Route not found")(w, r)
+	default:
+		apiError(http.StatusNotFound, 7000, "No route for that URI")(w, r)
+	}
+}
+
+// patterns returns the zone's route patterns with their scripts, sorted.
+func (f *fakeCF) patterns(zone string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, x := range f.routes[f.zones[zone]] {
+		out = append(out, x.Pattern+" -> "+x.Script)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // inject makes the next request whose method is method and whose path ends in suffix answer with respond.
