@@ -711,3 +711,20 @@ func TestRoutesForHostsAndWildcards(t *testing.T) {
 		t.Errorf("plan onto another script's route: %v, want an error naming marketing-site", err)
 	}
 }
+
+func TestRouteChangesMarkTheApex(t *testing.T) {
+	rp := routePlan{
+		create: []wantRoute{{zone: "example.com", host: "example.com", pattern: "example.com/*", apex: true}},
+		remove: []staleRoute{{zone: "example.org", route: route{ID: "1", Pattern: "example.org/*", Script: testScript}},
+			{zone: "example.org", route: route{ID: "2", Pattern: "api.example.org/*", Script: testScript}}},
+	}
+	got := routeChanges(rp, &providers.TargetPlan{})
+	var s []string
+	for _, c := range got {
+		s = append(s, fmt.Sprintf("%s %s apex=%v", c.Action, c.Name, c.Apex))
+	}
+	want := "create example.com apex=true,delete example.org apex=true,delete api.example.org apex=false"
+	if strings.Join(s, ",") != want {
+		t.Errorf("route changes %v, want %s", s, want)
+	}
+}
