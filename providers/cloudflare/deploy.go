@@ -91,15 +91,19 @@ func Open(g *ir.Gateway, o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	account, v := accountID(s, o.Getenv)
-	if account == "" {
-		return nil, &providers.CredentialsError{Target: Name, Var: v,
-			Err: fmt.Errorf("the account id is not set: targets.cloudflare.account_id is %s and %s is empty", s.AccountID.String(), v)}
-	}
 	token := strings.TrimSpace(o.Getenv(TokenVar))
 	if token == "" {
 		return nil, &providers.CredentialsError{Target: Name, Var: TokenVar,
-			Err: errors.New("no API token: create one with the Workers Scripts:Edit permission")}
+			Err: errors.New("no API token: create one with Workers Scripts: Edit, and Zone: Read and Workers Routes: Edit on the manifest's zones")}
+	}
+	account, v := accountID(s, o.Getenv)
+	if account == "" {
+		written := "not set"
+		if !s.AccountID.IsZero() {
+			written = s.AccountID.String()
+		}
+		return nil, &providers.CredentialsError{Target: Name, Var: v,
+			Err: fmt.Errorf("no account id: targets.cloudflare.account_id is %s and %s is empty", written, v)}
 	}
 	base, ok, err := endpoint.Get(o.Getenv, endpoint.CloudflareBaseURL)
 	if err != nil {
