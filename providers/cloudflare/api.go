@@ -29,6 +29,9 @@ const (
 type api interface {
 	// UploadVersion uploads a version without deploying it and returns its id.
 	UploadVersion(ctx context.Context, script string, up upload) (string, error)
+	// CreateScript uploads a script's first version through the script upload, which deploys it at once
+	// and is the only upload that takes Durable Object migrations.
+	CreateScript(ctx context.Context, script string, up upload) error
 	// Version reads a version's annotations and plain-text bindings.
 	Version(ctx context.Context, script, id string) (*version, error)
 	// Deployments lists the script's deployments, newest (the active one) first. A script that does not
@@ -62,6 +65,14 @@ type upload struct {
 	KeepBindings []string
 	Tag, Message string // the version's workers/tag and workers/message annotations
 	Files        []file
+	// Migration creates Durable Object classes (CreateScript only).
+	Migration *migration
+}
+
+// migration is a single-step Durable Object migration to new_tag, creating SQLite-backed classes.
+type migration struct {
+	Tag     string
+	Classes []string
 }
 
 // binding is one Worker binding of the metadata part, in the API's JSON shape.
@@ -348,5 +359,59 @@ func (s *sdk) NewRoute(ctx context.Context, zoneID, pattern, script string) erro
 
 func (s *sdk) DeleteRoute(ctx context.Context, zoneID, routeID string) error {
 	_, err := s.w.Routes.Delete(ctx, routeID, workers.RouteDeleteParams{ZoneID: cf.F(zoneID)})
+	return err
+}
+
+func (s *sdk) CreateScript(ctx context.Context, script string, up upload) error {
+	md := workers.ScriptUpdateParamsMetadata{
+		MainModule: cf.F(up.MainModule),
+		Annotations: cf.F(workers.ScriptUpdateParamsMetadataAnnotations{
+			WorkersTag: cf.F(up.Tag), WorkersMessage: cf.F(up.Message),
+		}),
+	}
+	if up.CompatibilityDate != "" {
+		md.CompatibilityDate = cf.F(up.CompatibilityDate)
+	}
+	if len(up.CompatibilityFlags) > 0 {
+		md.CompatibilityFlags = cf.F(up.CompatibilityFlags)
+	}
+	if len(up.KeepBindings) > 0 {
+		md.KeepBindings = cf.F(up.KeepBindings)
+	}
+	var bs []workers.ScriptUpdateParamsMetadataBindingUnion
+	for _, b := range up.Bindings {
+		x := workers.ScriptUpdateParamsMetadataBinding{
+			Name: cf.F(b.Name), Type: cf.F(workers.ScriptUpdateParamsMetadataBindingsType(b.Type)),
+		}
+		if b.Text != "" {
+			x.Text = cf.F(b.Text)
+		}
+		if b.ClassName != "" {
+			x.ClassName = cf.F(b.ClassName)
+		}
+		if b.ScriptName != "" {
+			x.ScriptName = cf.F(b.ScriptName)
+		}
+		if b.NamespaceID != "" {
+			x.NamespaceID = cf.F(b.NamespaceID)
+		}
+		if b.Simple != nil {
+			x.Simple = cf.F(b.Simple)
+		}
+		bs = append(bs, x)
+	}
+	if len(bs) > 0 {
+		md.Bindings = cf.F(bs)
+	}
+	if up.Migration != nil {
+		md.Migrations = cf.F[workers.ScriptUpdateParamsMetadataMigrationsUnion](workers.SingleStepMigrationParam{
+			NewTag: cf.F(up.Migration.Tag), NewSqliteClasses: cf.F(up.Migration.Classes),
+		})
+	}
+	files := make([]io.Reader, len(up.Files))
+	for i, f := range up.Files {
+		files[i] = f
+	}
+	_, err := s.w.Scripts.Update(ctx, script, workers.ScriptUpdateParams{AccountID: cf.F(s.account), Metadata: cf.F(md), Files: cf.F(files)})
 	return err
 }

@@ -322,18 +322,51 @@ func (p *Provider) buildUpload(tp *providers.TargetPlan) (upload, error) {
 	return up, nil
 }
 
+// MigrationTag is the Durable Object migration a script's first deploy applies, creating the classes its
+// Durable Object bindings name (render/cloudflare's EdgegwState).
+const MigrationTag = "v1"
+
 // Stage implements providers.Stager: it uploads a version (Workers.Scripts.Versions.New) that serves no
-// traffic yet.
+// traffic yet. A script's first deploy whose Worker defines Durable Object classes is the exception: the
+// versions API takes no migrations, so the script is created through the script upload with migration
+// MigrationTag, which deploys it at once (no route reaches it before Activate).
 func (p *Provider) Stage(ctx context.Context, tp *providers.TargetPlan) (*providers.Staged, error) {
 	up, err := p.buildUpload(tp)
 	if err != nil {
 		return nil, p.wrap("upload version", err)
+	}
+	if classes := ownClasses(up.Bindings); p.noScript && len(classes) > 0 {
+		up.Migration = &migration{Tag: MigrationTag, Classes: classes}
+		if err := p.api.CreateScript(ctx, p.script, up); err != nil {
+			return nil, p.wrap("create script with migration "+MigrationTag, err)
+		}
+		active, _, err := p.live(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if active == nil {
+			return nil, p.wrap("create script", errors.New("the script has no deployment after its upload"))
+		}
+		p.noScript = false
+		p.moved[tp.BaseToken] = active.ID // the deployment the upload made is this apply's own
+		return &providers.Staged{Target: Name, Version: active.primary(), Plan: tp}, nil
 	}
 	id, err := p.api.UploadVersion(ctx, p.script, up)
 	if err != nil {
 		return nil, p.wrap("upload version", err)
 	}
 	return &providers.Staged{Target: Name, Version: id, Plan: tp}, nil
+}
+
+// ownClasses are the Durable Object classes the Worker itself defines (bindings without script_name).
+func ownClasses(bs []binding) []string {
+	var out []string
+	for _, b := range bs {
+		if b.Type == "durable_object_namespace" && b.ScriptName == "" && b.ClassName != "" && !slices.Contains(out, b.ClassName) {
+			out = append(out, b.ClassName)
+		}
+	}
+	return out
 }
 
 // Activate implements providers.Stager: one deployment of the staged version at 100 %, its annotation

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -151,28 +152,11 @@ func (h *harness) writes(from int) []string {
 
 func TestApplyUploadsAVersionAndDeploysItAtFullTraffic(t *testing.T) {
 	h := newHarness(t)
-	g := testGateway(false, "users", "orders")
-	p := h.provider(t, g)
-	live := h.deploy(t, p, g, testArtifacts("v1"))
-
-	const zr = "/zones/023e105f4ecef8ad9ca31a8372d0c353/workers/routes"
-	want := []string{
-		"GET /deployments", "GET /zones?account.id=" + testAccount + "&name=example.com", "GET " + zr, // plan
-		"GET /deployments", "GET " + zr, // the engine's stale check
-		"POST /versions",                                                   // stage
-		"GET /deployments", "GET " + zr, "POST " + zr, "POST /deployments", // activate: routes, then traffic
-	}
-	if got := h.calls(0); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("API calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	if v, _ := h.cf.active(); v != live || live == "" {
-		t.Fatalf("live version %q, the apply reported %q", v, live)
-	}
-	if got := h.cf.patterns("example.com"); strings.Join(got, ",") != "api.example.com/* -> "+testScript {
-		t.Errorf("zone routes %v, want api.example.com/* to the script", got)
-	}
-	find := func(method, suffix string) apitest.Request {
-		for _, r := range h.srv.Requests() {
+	g1 := testGateway(false, "users")
+	p := h.provider(t, g1)
+	find := func(from int, method, suffix string) apitest.Request {
+		t.Helper()
+		for _, r := range h.srv.Requests()[from:] {
 			if r.Method == method && strings.HasSuffix(r.Path, suffix) {
 				return r
 			}
@@ -180,7 +164,52 @@ func TestApplyUploadsAVersionAndDeploysItAtFullTraffic(t *testing.T) {
 		t.Fatalf("no %s …%s request", method, suffix)
 		return apitest.Request{}
 	}
-	up := find("POST", "/versions")
+	const zr = "/zones/023e105f4ecef8ad9ca31a8372d0c353/workers/routes"
+	diff := func(got, want []string) {
+		t.Helper()
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("API calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+
+	// The first deploy creates the script with the Durable Object migration: versions take none.
+	v1 := h.deploy(t, p, g1, testArtifacts("v1"))
+	diff(h.calls(0), []string{
+		"GET /deployments", "GET /zones?account.id=" + testAccount + "&name=example.com", "GET " + zr, // plan: no script yet
+		"GET /deployments", "GET " + zr, // the engine's stale check
+		"PUT ", "GET /deployments", // stage: the script upload, which deploys
+		"GET /deployments", "GET " + zr, "POST " + zr, "POST /deployments", // activate: routes, then the record
+	})
+	var created struct {
+		Migrations struct {
+			NewTag  string   `json:"new_tag"`
+			Classes []string `json:"new_sqlite_classes"`
+		} `json:"migrations"`
+	}
+	if err := json.Unmarshal(metadataPart(t, find(0, "PUT", "/"+testScript)), &created); err != nil {
+		t.Fatal(err)
+	}
+	if created.Migrations.NewTag != MigrationTag || strings.Join(created.Migrations.Classes, ",") != "EdgegwState" {
+		t.Errorf("first upload's migrations %+v, want %s creating EdgegwState", created.Migrations, MigrationTag)
+	}
+
+	// Every later deploy uploads a version, then moves all traffic to it.
+	mark := len(h.srv.Requests())
+	g := testGateway(false, "users", "orders")
+	live := h.deploy(t, p, g, testArtifacts("v2"))
+	diff(h.calls(mark), []string{
+		"GET /deployments", "GET /versions/" + v1, "GET " + zr, // plan: the live version's summary
+		"GET /deployments", "GET /versions/" + v1, "GET " + zr,
+		"POST /versions",
+		"GET /deployments", "GET " + zr, "POST /deployments",
+	})
+	if v, _ := h.cf.active(); v != live || live == "" || live == v1 {
+		t.Fatalf("live version %q, the apply reported %q", v, live)
+	}
+	if got := h.cf.patterns("example.com"); strings.Join(got, ",") != "api.example.com/* -> "+testScript {
+		t.Errorf("zone routes %v, want api.example.com/* to the script", got)
+	}
+	up := find(mark, "POST", "/versions")
 	mt, params, err := mime.ParseMediaType(up.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
 		t.Fatalf("upload content type %q", up.Header.Get("Content-Type"))
@@ -232,7 +261,7 @@ func TestApplyUploadsAVersionAndDeploysItAtFullTraffic(t *testing.T) {
 		} `json:"versions"`
 		Annotations map[string]string `json:"annotations"`
 	}
-	depReq := find("POST", "/deployments")
+	depReq := find(mark, "POST", "/deployments")
 	if err := json.Unmarshal(depReq.Body, &dep); err != nil {
 		t.Fatal(err)
 	}
@@ -248,8 +277,9 @@ func TestApplyUploadsAVersionAndDeploysItAtFullTraffic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 1 || recs[0].Commit != testCommit || recs[0].Version != live || recs[0].Kind != providers.KindApply || recs[0].Who != "tester" {
-		t.Errorf("history %+v, want one apply of %s by tester at %s", recs, live, testCommit)
+	if len(recs) != 2 || recs[1].Commit != testCommit || recs[1].Version != live || recs[1].Kind != providers.KindApply || recs[1].Who != "tester" ||
+		recs[1].Previous.Version != v1 || recs[0].Version != v1 || recs[0].Seq != 1 || recs[1].Seq != 2 {
+		t.Errorf("history %+v, want the apply of %s, then of %s by tester at %s", recs, v1, live, testCommit)
 	}
 }
 
@@ -484,7 +514,7 @@ func TestAPIFaults(t *testing.T) {
 		h := newHarness(t)
 		g := testGateway(false, "users")
 		p := h.provider(t, g)
-		h.cf.inject("POST", "/versions", apitest.RateLimited(1))
+		h.cf.inject("PUT", "/"+testScript, apitest.RateLimited(1))
 		start := time.Now()
 		live := h.deploy(t, p, g, testArtifacts("v1"))
 		if d := time.Since(start); d < time.Second {
@@ -492,7 +522,7 @@ func TestAPIFaults(t *testing.T) {
 		}
 		var uploads int
 		for _, c := range h.calls(0) {
-			if c == "POST /versions" {
+			if c == "PUT " {
 				uploads++
 			}
 		}
@@ -509,8 +539,8 @@ func TestAPIFaults(t *testing.T) {
 		p := h.provider(t, g)
 		h.cf.inject("POST", "/deployments", apitest.ServerError(http.StatusServiceUnavailable))
 		live := h.deploy(t, p, g, testArtifacts("v1"))
-		if v, n := h.cf.active(); v != live || n != 1 {
-			t.Errorf("live %s with %d deployments, want %s and one deployment", v, n, live)
+		if v, n := h.cf.active(); v != live || n != 2 {
+			t.Errorf("live %s with %d deployments, want %s and two deployments (the script upload's, the record's)", v, n, live)
 		}
 	})
 	t.Run("a timed-out upload fails the apply before any traffic moves", func(t *testing.T) {
@@ -635,13 +665,9 @@ func TestVersionAnnotationsNameTheManifestCommit(t *testing.T) {
 		Annotations map[string]string `json:"annotations"`
 	}
 	for _, r := range h.srv.Requests() {
-		if r.Method == "POST" && strings.HasSuffix(r.Path, "/versions") {
-			_, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-			mr := multipart.NewReader(strings.NewReader(string(r.Body)), params["boundary"])
-			for part, err := mr.NextPart(); err == nil; part, err = mr.NextPart() {
-				if part.FormName() == "metadata" {
-					_ = json.NewDecoder(part).Decode(&md)
-				}
+		if r.Method == "PUT" && strings.HasSuffix(r.Path, "/"+testScript) {
+			if err := json.Unmarshal(metadataPart(t, r), &md); err != nil {
+				t.Fatal(err)
 			}
 		}
 	}
@@ -727,4 +753,22 @@ func TestRouteChangesMarkTheApex(t *testing.T) {
 	if strings.Join(s, ",") != want {
 		t.Errorf("route changes %v, want %s", s, want)
 	}
+}
+
+// metadataPart returns the "metadata" part of a multipart upload request.
+func metadataPart(t *testing.T, r apitest.Request) []byte {
+	t.Helper()
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		t.Fatalf("%s %s: content type %q, want multipart/form-data", r.Method, r.Path, r.Header.Get("Content-Type"))
+	}
+	mr := multipart.NewReader(strings.NewReader(string(r.Body)), params["boundary"])
+	for part, err := mr.NextPart(); err == nil; part, err = mr.NextPart() {
+		if part.FormName() == "metadata" {
+			b, _ := io.ReadAll(part)
+			return b
+		}
+	}
+	t.Fatalf("%s %s: no metadata part", r.Method, r.Path)
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -33,6 +34,9 @@ type fakeCF struct {
 	deployments []fakeDeployment
 	secrets     map[string]string
 	secretGen   int
+	// Durable Object classes created by migrations, and the last migration tag.
+	classes      []string
+	migrationTag string
 	// zones by name → id, and each zone's Workers routes.
 	zones  map[string]string
 	routes map[string][]route
@@ -73,11 +77,11 @@ const (
 func newFakeCF(t *testing.T, srv *apitest.Server) *fakeCF {
 	f := &fakeCF{t: t, account: testAccount, script: testScript, versions: map[string]*fakeVersion{}, secrets: map[string]string{},
 		zones: map[string]string{"example.com": "023e105f4ecef8ad9ca31a8372d0c353"}, routes: map[string][]route{}}
-	prefix := "/client/v4/accounts/" + f.account + "/workers/scripts/" + f.script + "/"
+	base := "/client/v4/accounts/" + f.account + "/workers/scripts/" + f.script
 	srv.Register(apitest.MatchFunc("cloudflare workers api of "+f.script, func(r *apitest.Request) bool {
-		return strings.HasPrefix(r.Path, prefix)
+		return r.Path == base || strings.HasPrefix(r.Path, base+"/")
 	}), func(w http.ResponseWriter, r *apitest.Request) {
-		f.serve(w, r, strings.TrimPrefix(r.Path, prefix))
+		f.serve(w, r, strings.TrimPrefix(strings.TrimPrefix(r.Path, base), "/"))
 	}).Always()
 	srv.Register(apitest.MatchFunc("cloudflare zones api", func(r *apitest.Request) bool {
 		return strings.HasPrefix(r.Path, "/client/v4/zones")
@@ -222,7 +226,9 @@ func (f *fakeCF) serve(w http.ResponseWriter, r *apitest.Request, rest string) {
 	case r.Method == "POST" && rest == "deployments":
 		respond = f.newDeployment(r)
 	case r.Method == "POST" && rest == "versions":
-		respond = f.newVersion(r)
+		respond = f.upload(r, false)
+	case r.Method == "PUT" && rest == "":
+		respond = f.upload(r, true)
 	case r.Method == "GET" && strings.HasPrefix(rest, "versions/"):
 		respond = f.getVersion(strings.TrimPrefix(rest, "versions/"))
 	case r.Method == "PUT" && rest == "secrets":
@@ -290,9 +296,11 @@ func (f *fakeCF) newDeployment(r *apitest.Request) apitest.Responder {
 	return apitest.JSON(http.StatusOK, envelope(f.deploymentJSON(d)))
 }
 
-// newVersion reads the multipart upload as the API does: a "metadata" JSON part, and module parts found by
-// filename; the main module must be one of them with a module content type.
-func (f *fakeCF) newVersion(r *apitest.Request) apitest.Responder {
+// upload reads a multipart upload as the API does: a "metadata" JSON part, and module parts found by
+// filename; the main module must be one of them with a module content type. A Durable Object binding to a
+// class of the script needs that class created by a migration, which only the script upload (script true,
+// PUT /scripts/{name}) takes, and which deploys the new version at once.
+func (f *fakeCF) upload(r *apitest.Request, script bool) apitest.Responder {
 	bad := func(format string, args ...any) apitest.Responder {
 		return apiError(http.StatusBadRequest, 10021, fmt.Sprintf(format, args...))
 	}
@@ -306,6 +314,10 @@ func (f *fakeCF) newVersion(r *apitest.Request) apitest.Responder {
 		Annotations  map[string]string `json:"annotations"`
 		Bindings     []map[string]any  `json:"bindings"`
 		KeepBindings []string          `json:"keep_bindings"`
+		Migrations   *struct {
+			NewTag           string   `json:"new_tag"`
+			NewSqliteClasses []string `json:"new_sqlite_classes"`
+		} `json:"migrations"`
 	}
 	haveMD := false
 	modules := map[string]string{}
@@ -344,6 +356,23 @@ func (f *fakeCF) newVersion(r *apitest.Request) apitest.Responder {
 			return bad("secret_text binding %v in metadata", b["name"])
 		}
 	}
+	if md.Migrations != nil {
+		if !script {
+			return bad("Durable Object migrations are not supported by version uploads")
+		}
+		if md.Migrations.NewTag == f.migrationTag {
+			return bad("migration tag %q is already applied", md.Migrations.NewTag)
+		}
+		f.migrationTag = md.Migrations.NewTag
+		f.classes = append(f.classes, md.Migrations.NewSqliteClasses...)
+	}
+	for _, b := range md.Bindings {
+		if t, _ := b["type"].(string); t == "durable_object_namespace" && b["script_name"] == nil {
+			if !slices.Contains(f.classes, b["class_name"].(string)) {
+				return apiError(http.StatusBadRequest, 10061, fmt.Sprintf("Cannot create binding for class %q: no migration created it", b["class_name"]))
+			}
+		}
+	}
 	gen := 0
 	for _, k := range md.KeepBindings {
 		if k == "secret_text" {
@@ -358,6 +387,11 @@ func (f *fakeCF) newVersion(r *apitest.Request) apitest.Responder {
 	}
 	v.Annotations["workers/triggered_by"] = "upload"
 	f.versions[v.ID] = v
+	if script {
+		f.deploy(v.ID, "", "upload")
+		return apitest.JSON(http.StatusOK, envelope(map[string]any{"id": f.script, "etag": v.ID, "handlers": []string{"fetch"},
+			"migration_tag": f.migrationTag, "created_on": time.Now().UTC().Format(time.RFC3339)}))
+	}
 	return apitest.JSON(http.StatusOK, envelope(f.versionJSON(v)))
 }
 
@@ -426,5 +460,5 @@ func (f *fakeCF) deployOutside() {
 func (f *fakeCF) deleteScript() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.exists, f.deployments, f.versions = false, nil, map[string]*fakeVersion{}
+	f.exists, f.deployments, f.versions, f.classes, f.migrationTag = false, nil, map[string]*fakeVersion{}, nil, ""
 }
