@@ -772,3 +772,32 @@ func metadataPart(t *testing.T, r apitest.Request) []byte {
 	t.Fatalf("%s %s: no metadata part", r.Method, r.Path)
 	return nil
 }
+
+func TestSavedPlanIsAppliedByAnotherProcess(t *testing.T) {
+	h := newHarness(t)
+	g := testGateway(false, "users")
+	h.deploy(t, h.provider(t, g), g, testArtifacts("v1"))
+
+	// `plan -out` in one process, `apply plan.json` in another: the plan goes through its file.
+	g2 := testGateway(false, "users", "orders")
+	data, err := h.plan(t, g2, testArtifacts("v2"), h.provider(t, g2)).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), testToken) {
+		t.Error("the plan file holds the API token")
+	}
+	saved, err := providers.ReadPlan("plan.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applier := h.provider(t, g2)
+	if _, err := h.apply(t, g2, saved, applier); err != nil {
+		t.Fatalf("apply of the saved plan: %v", err)
+	}
+	// What the applying process uploaded carries the gateway summary: a third process sees no change, and
+	// a route change is still a route change.
+	if tp := h.plan(t, g2, testArtifacts("v2"), h.provider(t, g2)).Targets[0]; tp.HasChanges() || tp.LiveRoutes != 2 {
+		t.Errorf("plan after the saved plan was applied: changes %+v, %d live routes, want none and 2", tp.Changes, tp.LiveRoutes)
+	}
+}
