@@ -4,6 +4,8 @@
 #   - knotd, kdig (Debian knot, knot-dnsutils): the real authoritative DNS server dnscheck is tested against
 #   - node, perl: manifest/regexsafe runs every accepted regex in JavaScript and Perl (a PCRE-family engine)
 #     to prove the portable subset means the same everywhere
+#   - falco (github.com/ysugimoto/falco, pinned in tools/falco/go.mod, a separate modfile so its dependencies
+#     stay out of go.mod): render/fastly lints every rendered VCL and runs it in falco's simulator
 set -euo pipefail
 
 need_apt=()
@@ -29,3 +31,9 @@ fi
 
 # Go modules the tests need, so the first `go test` does not time out fetching them.
 go mod download
+
+# falco, built once into the Go build cache: `go tool` reuses it on every later call, so the tests' first call
+# does not pay for the build.
+go mod download -modfile=tools/falco/go.mod
+go build -modfile=tools/falco/go.mod -o /dev/null github.com/ysugimoto/falco/cmd/falco
+(cd tools/falco && go build -o /dev/null ./simulate)
