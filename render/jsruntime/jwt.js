@@ -166,17 +166,18 @@ export function parseJWS(token, algorithms) {
   if (algorithms.indexOf(alg) < 0) return err("JWT_ALG", "alg " + JSON.stringify(alg) + " is not allowed");
   if (goStructField(members, "crit") !== undefined) return err("JWT_UNSUPPORTED", "crit header is not supported");
   if (goStructField(members, "b64") !== undefined) return err("JWT_UNSUPPORTED", "b64 header is not supported");
-  // What go-jose's own header parse refuses: "alg" (exact name) must be a string equal to the alg, and
+  // What go-jose's own header parse refuses, which the reference meets only after picking keys (so a
+  // token with no fitting key is JWT_KEY first): "alg" under its exact name must be the alg checked, and
   // "nonce" a string.
+  var joseError = null;
   var exactAlg = member(members, "alg");
-  if (exactAlg === undefined || exactAlg === "null" || JSON.parse(exactAlg) !== alg) {
-    return err("JWT_UNSUPPORTED", "header alg is not the checked one");
-  }
   var nonce = member(members, "nonce");
-  if (nonce !== undefined && nonce !== "null" && !isJSONString(nonce)) {
-    return err("JWT_UNSUPPORTED", "header nonce is not a string");
+  if (exactAlg === undefined || exactAlg === "null" || JSON.parse(exactAlg) !== alg) {
+    joseError = "header alg is not the checked one";
+  } else if (nonce !== undefined && nonce !== "null" && !isJSONString(nonce)) {
+    joseError = "header nonce is not a string";
   }
-  return { alg: alg, kid: kid, signingInput: parts[0] + "." + parts[1], signature: raw[2], payload: raw[1] };
+  return { alg: alg, kid: kid, signingInput: parts[0] + "." + parts[1], signature: raw[2], payload: raw[1], joseError: joseError };
 }
 
 // keyFits reports whether key ({kid, alg, fits: [algs]}) may verify alg for a token with kid.

@@ -41,7 +41,7 @@ const documentedLabelDefects = [346, 347, 350, 351, 367, 370, 372, 373];
 
 async function verify(token, keys, algorithms) {
   const p = parseJWS(token, algorithms);
-  if (p.code) return false;
+  if (p.code || p.joseError) return false;
   for (const k of keys) {
     if (!keyFits(k, p.kid, p.alg)) continue;
     const vp = verifyParams(p.alg, k);
