@@ -211,7 +211,9 @@ func entrySource(t *tables, routes []routeT, g *ir.Gateway, test bool) (string, 
 		if r.Path != "" {
 			desc += " " + r.Path
 		}
-		fmt.Fprintf(&b, "//! route %q (%s), manifest routes[%d]\n", r.Name, strings.ReplaceAll(desc, "\n", " "), g.Routes[i].Index)
+		// The manifest's route name only: positions and manifest indexes are not part of the IR's deployed
+		// form, so a moved line never changes the Worker.
+		fmt.Fprintf(&b, "//! route %q (%s)\n", r.Name, strings.ReplaceAll(desc, "\n", " "))
 		v := fmt.Sprintf("route_%d", i)
 		if r.Kind == string(ir.PathRegex) {
 			re, _ := json.Marshal("^(?:" + r.Path + ")$")
