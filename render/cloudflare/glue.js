@@ -149,7 +149,7 @@ function respond(status, headers, body) {
 }
 
 async function handle(request, env) {
-  const d = { route: "", pool: "", origin: "", reason: "" };
+  const d = { route: "", pool: "", origin: "", reason: "" }; // the decision, reported in test mode only
   const url = request.url;
   let now = Date.now();
   let scheme = G.splitTarget(url).scheme || "https";
@@ -171,8 +171,9 @@ async function handle(request, env) {
     if (TEST_MODE) headers.set(TEST_DECISION, JSON.stringify(d));
     return respond(status, headers, body);
   };
-  const fail = (code, extra) => {
+  const fail = (code, extra, detail) => {
     d.reason = code;
+    if (detail) d.detail = detail;
     const e = G.edgeError(GATEWAY, code);
     const h = new Headers(extra || []);
     for (const [n, v] of e.headers) h.set(n, v);
@@ -205,7 +206,7 @@ async function handle(request, env) {
   let sub = "";
   if (route.auth) {
     const v = await verify(GATEWAY.policies[route.auth], client.get("authorization"), env, now);
-    if (v.code) return fail(v.code);
+    if (v.code) return fail(v.code, null, v.detail);
     claims = v.claims;
     sub = v.sub;
   }

@@ -1527,8 +1527,9 @@ async function handle(request, env) {
     if (TEST_MODE) headers.set(TEST_DECISION, JSON.stringify(d));
     return respond(status, headers, body2);
   };
-  const fail = (code, extra) => {
+  const fail = (code, extra, detail) => {
     d.reason = code;
+    if (detail) d.detail = detail;
     const e = edgeError(GATEWAY, code);
     const h = new Headers(extra || []);
     for (const [n, v] of e.headers) h.set(n, v);
@@ -1557,7 +1558,7 @@ async function handle(request, env) {
   let sub = "";
   if (route.auth) {
     const v = await verify(GATEWAY.policies[route.auth], client.get("authorization"), env, now);
-    if (v.code) return fail(v.code);
+    if (v.code) return fail(v.code, null, v.detail);
     claims = v.claims;
     sub = v.sub;
   }
