@@ -18,10 +18,12 @@ import (
 
 const behavioursSecret = "behaviours-secret-0123456789abcdef-xyz"
 
-func hs256(claims string) string {
+func hs256(claims string) string { return signHS(behavioursSecret, claims) }
+
+func signHS(secret, claims string) string {
 	b := base64.RawURLEncoding
 	in := b.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + b.EncodeToString([]byte(claims))
-	m := hmac.New(sha256.New, []byte(behavioursSecret))
+	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte(in))
 	return in + "." + b.EncodeToString(m.Sum(nil))
 }

@@ -70,6 +70,9 @@ type Engine struct {
 
 var _ testrun.Engine = (*Engine)(nil)
 
+// Default is the engine a test binary or the registry shares: one node process for all its instances.
+var Default = &Engine{}
+
 type driverReply struct {
 	ID     int    `json:"id"`
 	Handle int    `json:"handle"`
@@ -259,6 +262,11 @@ func (e *Engine) Open(ctx context.Context, g *ir.Gateway, origins map[string]str
 			}
 		}
 	}
+	return e.openScript(ctx, script, date, bindings)
+}
+
+// openScript loads one Worker module into a fresh workerd.
+func (e *Engine) openScript(ctx context.Context, script, date string, bindings map[string]string) (*instance, error) {
 	r, err := e.call(ctx, map[string]any{"op": "open", "script": script, "compatibilityDate": date, "bindings": bindings})
 	if err != nil {
 		return nil, err
@@ -305,7 +313,7 @@ func (in *instance) Do(ctx context.Context, req *testrun.ClientRequest) (*testru
 	if ip == "" {
 		ip = DefaultClientIP
 	}
-	fmt.Fprintf(&b, "CF-Connecting-IP: %s\r\n%s: %s\r\n", ip, headerScheme, in.scheme)
+	fmt.Fprintf(&b, "CF-Connecting-IP: %s\r\n%s: %s\r\n", ip, headerScheme, schemeOf(req, in.scheme))
 	if !req.Now.IsZero() {
 		fmt.Fprintf(&b, "%s: %d\r\n", headerNow, req.Now.UnixMilli())
 	}
@@ -350,6 +358,10 @@ func (in *instance) Do(ctx context.Context, req *testrun.ClientRequest) (*testru
 	}
 	return out, nil
 }
+
+// schemeOf is the scheme the client used. ClientRequest has no scheme on this branch: the engine's own
+// (https by default) stands for it.
+func schemeOf(_ *testrun.ClientRequest, engineScheme string) string { return engineScheme }
 
 // Close implements testrun.Instance.
 func (in *instance) Close() error {

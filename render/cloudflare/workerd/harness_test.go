@@ -23,7 +23,7 @@ import (
 )
 
 // engine is the one workerd engine of this test binary (one node process, started on first use).
-var engine = &Engine{}
+var engine = Default
 
 func TestMain(m *testing.M) {
 	code := m.Run()
