@@ -48,7 +48,7 @@ func TestJWKSDifferential(t *testing.T) {
 	g.Name = "jwks"
 	g.Errors = ir.EdgeErrors(g.Name)
 	g.AuthPolicies = []ir.AuthPolicy{{Name: "idp", JWT: &ir.JWT{Algorithms: []string{"RS256", "ES256", "EdDSA"},
-		JWKS: &ir.JWKS{URL: jwks.URL + "/.well-known/jwks.json", CacheTTL: ir.Duration(10 * time.Minute)},
+		JWKS:   &ir.JWKS{URL: jwks.URL + "/.well-known/jwks.json", CacheTTL: ir.Duration(10 * time.Minute)},
 		Issuer: "https://idp.example/", ClockSkew: ir.Duration(30 * time.Second), ForwardClaims: []ir.ClaimForwarding{{Claim: "sub", Header: "X-Sub"}}}}}
 	g.Routes = []ir.Route{{Name: "api", Match: ir.Match{Kind: ir.PathPrefix, Path: "/api"}, Auth: "idp", Pool: "app"}}
 
