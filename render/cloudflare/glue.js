@@ -102,20 +102,37 @@ async function verify(policy, authorization, env, now) {
   }
   if (keys.length === 0) return { code: "JWT_KEY", detail: "no configured key fits alg " + p.alg };
   if (p.joseError) return { code: "JWT_UNSUPPORTED", detail: p.joseError };
-  const data = new TextEncoder().encode(p.signingInput);
-  const sig = new Uint8Array(p.signature);
-  let ok = false;
-  for (const k of keys) {
-    const vp = J.verifyParams(p.alg, k);
-    if (!vp || (vp.sigLength && sig.length !== vp.sigLength)) continue;
-    const key = await importKey(k, p.alg, vp);
-    if (key && (await crypto.subtle.verify(vp.verifyAlg, key, sig, data))) {
-      ok = true;
-      break;
-    }
-  }
+  const ok = await verifySignature(keys, p.alg, new TextEncoder().encode(p.signingInput), new Uint8Array(p.signature));
   if (!ok) return { code: "JWT_SIGNATURE", detail: "signature does not verify" };
   return J.checkClaims(p.payload, policy, now / 1000);
+}
+
+// verifySignature reports whether one of keys verifies sig over data with alg.
+async function verifySignature(keys, alg, data, sig) {
+  for (const k of keys) {
+    const vp = J.verifyParams(alg, k);
+    if (!vp || (vp.sigLength && sig.length !== vp.sigLength)) continue;
+    const key = await importKey(k, alg, vp);
+    if (key && (await crypto.subtle.verify(vp.verifyAlg, key, sig, data))) return true;
+  }
+  return false;
+}
+
+function fromHex(h) {
+  const out = new Uint8Array(h.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.substr(2 * i, 2), 16);
+  return out;
+}
+
+// testVerify (test builds only) runs the signature step on a raw message, for the signature primitives'
+// vectors: {alg, jwk, msg, sig} (hex) → {verified}.
+async function testVerify(request) {
+  const v = await request.json();
+  const info = J.jwkInfo(v.jwk);
+  if (!info) return Response.json({ verified: false, detail: "key not usable" });
+  info.id = "test:" + JSON.stringify(v.jwk);
+  const sig = fromHex(v.sig);
+  return Response.json({ verified: await verifySignature([info], v.alg, fromHex(v.msg), sig) });
 }
 
 // EdgegwState is the Durable Object behind exact sliding-window limits (one object per limit and key) and
@@ -287,8 +304,11 @@ async function handle(request, env) {
   return fail(lastTimeout ? "UPSTREAM_TIMEOUT" : "UPSTREAM_UNREACHABLE");
 }
 
+const TEST_VERIFY_PATH = "/__edgegw-test/verify";
+
 export default {
   async fetch(request, env) {
+    if (TEST_MODE && G.splitTarget(request.url).path === TEST_VERIFY_PATH) return testVerify(request);
     return handle(request, env);
   },
 };

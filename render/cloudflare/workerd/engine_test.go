@@ -75,6 +75,13 @@ func TestClockReachesTheWorkerInTestModeOnly(t *testing.T) {
 	if resp.Decision != nil {
 		t.Errorf("production build reported a decision %v", resp.Decision)
 	}
+	resp, err = prod.Do(ctx, &testrun.ClientRequest{Method: "POST", Target: "/__edgegw-test/verify", Host: "api.example.com", Body: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != 404 || !strings.Contains(string(resp.Body), "NO_ROUTE") {
+		t.Errorf("production build answered the test verify endpoint: %d %s", resp.Status, resp.Body)
+	}
 }
 
 // TestSecretsAreBindings: without the secret binding the HS policy has no key (403 JWT_KEY), as the

@@ -1765,20 +1765,31 @@ async function verify(policy, authorization, env, now) {
   }
   if (keys.length === 0) return { code: "JWT_KEY", detail: "no configured key fits alg " + p.alg };
   if (p.joseError) return { code: "JWT_UNSUPPORTED", detail: p.joseError };
-  const data = new TextEncoder().encode(p.signingInput);
-  const sig = new Uint8Array(p.signature);
-  let ok = false;
-  for (const k of keys) {
-    const vp = verifyParams(p.alg, k);
-    if (!vp || vp.sigLength && sig.length !== vp.sigLength) continue;
-    const key = await importKey(k, p.alg, vp);
-    if (key && await crypto.subtle.verify(vp.verifyAlg, key, sig, data)) {
-      ok = true;
-      break;
-    }
-  }
+  const ok = await verifySignature(keys, p.alg, new TextEncoder().encode(p.signingInput), new Uint8Array(p.signature));
   if (!ok) return { code: "JWT_SIGNATURE", detail: "signature does not verify" };
   return checkClaims(p.payload, policy, now / 1e3);
+}
+async function verifySignature(keys, alg, data, sig) {
+  for (const k of keys) {
+    const vp = verifyParams(alg, k);
+    if (!vp || vp.sigLength && sig.length !== vp.sigLength) continue;
+    const key = await importKey(k, alg, vp);
+    if (key && await crypto.subtle.verify(vp.verifyAlg, key, sig, data)) return true;
+  }
+  return false;
+}
+function fromHex(h) {
+  const out = new Uint8Array(h.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.substr(2 * i, 2), 16);
+  return out;
+}
+async function testVerify(request) {
+  const v = await request.json();
+  const info = jwkInfo(v.jwk);
+  if (!info) return Response.json({ verified: false, detail: "key not usable" });
+  info.id = "test:" + JSON.stringify(v.jwk);
+  const sig = fromHex(v.sig);
+  return Response.json({ verified: await verifySignature([info], v.alg, fromHex(v.msg), sig) });
 }
 var EdgegwState = class extends DurableObject {
   async hit(now, windowMs, limit) {
@@ -1947,8 +1958,10 @@ async function handle(request, env) {
   }
   return fail(lastTimeout ? "UPSTREAM_TIMEOUT" : "UPSTREAM_UNREACHABLE");
 }
+var TEST_VERIFY_PATH = "/__edgegw-test/verify";
 var worker_default = {
   async fetch(request, env) {
+    if (TEST_MODE && splitTarget(request.url).path === TEST_VERIFY_PATH) return testVerify(request);
     return handle(request, env);
   }
 };
