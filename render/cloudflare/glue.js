@@ -15,6 +15,9 @@ const TEST_SCHEME = "x-edgegw-test-scheme";
 const TEST_DECISION = "x-edgegw-test-decision";
 const MAX_REPLAY_BODY = 1 << 20;
 
+// The route index, built once per isolate from the generated route table.
+const ROUTE_INDEX = G.buildIndex(ROUTES);
+
 const importedKeys = new Map();
 
 async function importKey(key, alg, vp) {
@@ -214,7 +217,7 @@ async function handle(request, env) {
     }
   }
 
-  const m = G.matchRoute(ROUTES, host, request.method, path, client);
+  const m = G.matchRoute(ROUTES, host, request.method, path, client, ROUTE_INDEX);
   if (!m) return fail("NO_ROUTE");
   route = m.route;
   d.route = route.name;

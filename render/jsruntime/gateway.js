@@ -92,13 +92,66 @@ export function isVar(seg) {
   return seg.length > 2 && seg.charAt(0) === "{" && seg.charAt(seg.length - 1) === "}";
 }
 
-// matchRoute returns {route, segs} for the first route in IR order that matches, or null.
-export function matchRoute(routes, host, method, path, headers) {
+// matchRoute returns {route, segs} for the first route in IR order that matches, or null. Without an
+// index it scans every route; with one (buildIndex, or the same shape generated at render time) it looks the
+// path up and evaluates only the candidates, still in IR order, so the answer is always the scan's.
+export function matchRoute(routes, host, method, path, headers, index) {
   var segs = path.slice(1).split("/");
-  for (var i = 0; i < routes.length; i++) {
-    if (routeMatches(routes[i], host, method, path, segs, headers)) return { route: routes[i], segs: segs };
+  var i;
+  if (!index) {
+    for (i = 0; i < routes.length; i++) {
+      if (routeMatches(routes[i], host, method, path, segs, headers)) return { route: routes[i], segs: segs };
+    }
+    return null;
+  }
+  var cand = [];
+  var has = Object.prototype.hasOwnProperty;
+  function add(table, key) {
+    if (has.call(table, key)) {
+      var list = table[key];
+      for (var k = 0; k < list.length; k++) cand.push(list[k]);
+    }
+  }
+  add(index.exact, path);
+  if (index.hasPrefix) {
+    add(index.prefix, path);
+    for (i = 1; i < path.length; i++) {
+      if (path.charCodeAt(i) !== 0x2f) continue;
+      add(index.prefix, path.slice(0, i));
+      if (i + 1 < path.length) add(index.prefix, path.slice(0, i + 1));
+    }
+  }
+  add(index.templates, String(segs.length));
+  for (i = 0; i < index.scanned.length; i++) cand.push(index.scanned[i]);
+  cand.sort(function (a, b) {
+    return a - b;
+  });
+  for (i = 0; i < cand.length; i++) {
+    if (i > 0 && cand[i] === cand[i - 1]) continue;
+    var r = routes[cand[i]];
+    if (routeMatches(r, host, method, path, segs, headers)) return { route: r, segs: segs };
   }
   return null;
+}
+
+// buildIndex returns the lookup tables matchRoute uses: route positions by exact path, by prefix, by
+// template segment count, and the routes every request is checked against (regex, fallback).
+export function buildIndex(routes) {
+  var index = { exact: {}, prefix: {}, templates: {}, scanned: [], hasPrefix: false };
+  function put(table, key, i) {
+    if (!Object.prototype.hasOwnProperty.call(table, key)) table[key] = [];
+    table[key].push(i);
+  }
+  for (var i = 0; i < routes.length; i++) {
+    var r = routes[i];
+    if (r.kind === "exact") put(index.exact, r.path, i);
+    else if (r.kind === "prefix") {
+      put(index.prefix, r.path, i);
+      index.hasPrefix = true;
+    } else if (r.kind === "template") put(index.templates, String(r.segments.length), i);
+    else index.scanned.push(i);
+  }
+  return index;
 }
 
 // joinPrefix puts rest after prefix without doubling or dropping the separator.

@@ -77,12 +77,60 @@ function routeMatches(r, host, method, path, segs, headers) {
 function isVar(seg) {
   return seg.length > 2 && seg.charAt(0) === "{" && seg.charAt(seg.length - 1) === "}";
 }
-function matchRoute(routes, host, method, path, headers) {
+function matchRoute(routes, host, method, path, headers, index) {
   var segs = path.slice(1).split("/");
-  for (var i = 0; i < routes.length; i++) {
-    if (routeMatches(routes[i], host, method, path, segs, headers)) return { route: routes[i], segs };
+  var i;
+  if (!index) {
+    for (i = 0; i < routes.length; i++) {
+      if (routeMatches(routes[i], host, method, path, segs, headers)) return { route: routes[i], segs };
+    }
+    return null;
+  }
+  var cand = [];
+  var has = Object.prototype.hasOwnProperty;
+  function add(table, key) {
+    if (has.call(table, key)) {
+      var list = table[key];
+      for (var k = 0; k < list.length; k++) cand.push(list[k]);
+    }
+  }
+  add(index.exact, path);
+  if (index.hasPrefix) {
+    add(index.prefix, path);
+    for (i = 1; i < path.length; i++) {
+      if (path.charCodeAt(i) !== 47) continue;
+      add(index.prefix, path.slice(0, i));
+      if (i + 1 < path.length) add(index.prefix, path.slice(0, i + 1));
+    }
+  }
+  add(index.templates, String(segs.length));
+  for (i = 0; i < index.scanned.length; i++) cand.push(index.scanned[i]);
+  cand.sort(function(a, b) {
+    return a - b;
+  });
+  for (i = 0; i < cand.length; i++) {
+    if (i > 0 && cand[i] === cand[i - 1]) continue;
+    var r = routes[cand[i]];
+    if (routeMatches(r, host, method, path, segs, headers)) return { route: r, segs };
   }
   return null;
+}
+function buildIndex(routes) {
+  var index = { exact: {}, prefix: {}, templates: {}, scanned: [], hasPrefix: false };
+  function put(table, key, i2) {
+    if (!Object.prototype.hasOwnProperty.call(table, key)) table[key] = [];
+    table[key].push(i2);
+  }
+  for (var i = 0; i < routes.length; i++) {
+    var r = routes[i];
+    if (r.kind === "exact") put(index.exact, r.path, i);
+    else if (r.kind === "prefix") {
+      put(index.prefix, r.path, i);
+      index.hasPrefix = true;
+    } else if (r.kind === "template") put(index.templates, String(r.segments.length), i);
+    else index.scanned.push(i);
+  }
+  return index;
 }
 function joinPrefix(prefix, rest) {
   var ps = prefix.charAt(prefix.length - 1) === "/";
@@ -1679,6 +1727,7 @@ var TEST_NOW = "x-edgegw-test-now";
 var TEST_SCHEME = "x-edgegw-test-scheme";
 var TEST_DECISION = "x-edgegw-test-decision";
 var MAX_REPLAY_BODY = 1 << 20;
+var ROUTE_INDEX = buildIndex(ROUTES);
 var importedKeys = /* @__PURE__ */ new Map();
 async function importKey(key, alg, vp) {
   const id = key.id + "|" + alg;
@@ -1861,7 +1910,7 @@ async function handle(request, env) {
       return finish(204, new Headers(corsOrigin ? cors.preflightAllowed : cors.preflightRefused), null);
     }
   }
-  const m = matchRoute(ROUTES, host, request.method, path, client);
+  const m = matchRoute(ROUTES, host, request.method, path, client, ROUTE_INDEX);
   if (!m) return fail("NO_ROUTE");
   route = m.route;
   d.route = route.name;
