@@ -1,6 +1,6 @@
 // The Workers glue: the I/O around the shared runtime (edgegw-runtime/*), in the reference gateway's order.
 // WebCrypto verifies signatures (keys imported once per isolate, per key and algorithm), a Durable Object
-// holds exact sliding-window counts and breaker state, fetch with AbortSignal.timeout goes upstream.
+// holds exact sliding-window counts and breaker state, fetch with a per-attempt timeout goes upstream.
 // GATEWAY, ROUTES and TEST_MODE are defined above by the renderer.
 
 import { DurableObject } from "cloudflare:workers";
@@ -280,17 +280,23 @@ async function handle(request, env) {
     const last = k === candidates.length - 1;
     d.origin = o.name;
     let resp;
+    // The timeout bounds the wait for the response headers, as the reference's does; a body that streams
+    // longer is not cut (AbortSignal.timeout would abort it).
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new DOMException("origin " + o.name + " timed out", "TimeoutError")), o.timeoutMs);
     try {
       resp = await fetch(o.base + upstreamPath + (target.query ? "?" + target.query : ""), {
-        method: request.method, headers: up, body, redirect: "manual", signal: AbortSignal.timeout(o.timeoutMs),
+        method: request.method, headers: up, body, redirect: "manual", signal: ac.signal,
       });
     } catch (e) {
-      const timeout = e && (e.name === "TimeoutError" || e.name === "AbortError");
+      const timeout = ac.signal.aborted || (e && e.name === "TimeoutError");
+      clearTimeout(timer);
       if (bstub) await bstub.record(i, pool.origins.length, breaker, timeout ? 504 : 502, now);
       lastTimeout = timeout;
       if (last || !failover) break;
       continue;
     }
+    clearTimeout(timer);
     if (bstub) await bstub.record(i, pool.origins.length, breaker, resp.status, now);
     if (!last && failover && failover.onStatus.indexOf(resp.status) >= 0) {
       if (resp.body) await resp.body.cancel();

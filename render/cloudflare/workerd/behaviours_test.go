@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -40,8 +41,9 @@ type step struct {
 
 // TestBehavioursDifferential runs request sequences through the reference gateway and the Worker in
 // workerd, each with fresh state and the same clock, and requires the same decision at every step. The
-// origins are scripted by path: /fo/down answers 503 on the primary, /slow sleeps past the timeout, /v2/redirect
-// answers a Location on the origin's own URL.
+// origins are scripted by path: /fo/down answers 503 on the primary, /slow sleeps past the timeout, /fo/stream
+// sends its headers at once and the rest of its body after the timeout, /v2/redirect answers a Location on
+// the origin's own URL.
 func TestBehavioursDifferential(t *testing.T) {
 	requireEngine(t)
 	g, diags := manifest.Load("testdata/behaviours.yaml")
@@ -72,7 +74,7 @@ func TestBehavioursDifferential(t *testing.T) {
 			get(0, "/fo/down"), get(time.Second, "/fo/down"), get(2*time.Second, "/fo/down"), get(3*time.Second, "/fo/up"),
 			get(33*time.Second, "/fo/up"), get(34*time.Second, "/fo/down"),
 		},
-		"timeout is 504": {get(0, "/slow/x")},
+		"timeout is 504; a body streaming past the timeout is not cut": {get(0, "/slow/x"), get(0, "/fo/stream")},
 		"hs256 from the secret binding, claims forwarded, rewrite": {
 			get(0, "/secure/a?q=1", "Authorization", "Bearer "+good), get(0, "/secure/a", "Authorization", "Bearer "+expired),
 			get(0, "/secure/a", "Authorization", "Bearer "+wrongAud), get(0, "/secure/a", "Authorization", "Basic x"),
@@ -168,7 +170,17 @@ func script(origins map[string]*origin) {
 				w.WriteHeader(http.StatusServiceUnavailable)
 				return
 			case name == "slow":
+				inner.ServeHTTP(noBody{w}, r) // recorded on arrival, answered too late
 				time.Sleep(600 * time.Millisecond)
+				return
+			case r.URL.Path == "/fo/stream":
+				inner.ServeHTTP(noBody{w}, r)
+				w.Header().Set("Content-Type", "text/plain")
+				_, _ = io.WriteString(w, "first ")
+				w.(http.Flusher).Flush()
+				time.Sleep(500 * time.Millisecond) // past the primary's 300ms timeout
+				_, _ = io.WriteString(w, "and last\n")
+				return
 			case r.URL.Path == "/internal/v2/redirect":
 				w.Header().Set("Location", base+"/internal/v2/next?x=1#frag")
 				w.Header().Set("Content-Location", "/internal/v2/doc")

@@ -1677,21 +1677,25 @@ async function handle(request, env) {
     const last = k === candidates.length - 1;
     d.origin = o.name;
     let resp;
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new DOMException("origin " + o.name + " timed out", "TimeoutError")), o.timeoutMs);
     try {
       resp = await fetch(o.base + upstreamPath + (target.query ? "?" + target.query : ""), {
         method: request.method,
         headers: up,
         body,
         redirect: "manual",
-        signal: AbortSignal.timeout(o.timeoutMs)
+        signal: ac.signal
       });
     } catch (e) {
-      const timeout = e && (e.name === "TimeoutError" || e.name === "AbortError");
+      const timeout = ac.signal.aborted || e && e.name === "TimeoutError";
+      clearTimeout(timer);
       if (bstub) await bstub.record(i, pool.origins.length, breaker, timeout ? 504 : 502, now);
       lastTimeout = timeout;
       if (last || !failover) break;
       continue;
     }
+    clearTimeout(timer);
     if (bstub) await bstub.record(i, pool.origins.length, breaker, resp.status, now);
     if (!last && failover && failover.onStatus.indexOf(resp.status) >= 0) {
       if (resp.body) await resp.body.cancel();
