@@ -20,10 +20,13 @@ const ROUTE_INDEX = G.buildIndex(ROUTES);
 
 const importedKeys = new Map();
 
+const MAX_IMPORTED_KEYS = 1024; // JWKS refreshes bring new key objects: keep the cache bounded
+
 async function importKey(key, alg, vp) {
   const id = key.id + "|" + alg;
   let p = importedKeys.get(id);
   if (!p) {
+    if (importedKeys.size >= MAX_IMPORTED_KEYS) importedKeys.clear();
     p = crypto.subtle.importKey("jwk", key.jwk, vp.importAlg, false, ["verify"]).catch(() => null);
     importedKeys.set(id, p);
   }
@@ -36,14 +39,15 @@ function b64url(bytes) {
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-// secretKeys returns the key of a policy's HMAC secret, read from its secret binding.
+// secretKey returns the key of a policy's HMAC secret, read from its secret binding (null when unset or
+// shorter than the policy's algorithms need).
 function secretKey(policy, env) {
   if (!policy.secretEnv) return null;
   const v = env[policy.secretEnv];
   if (typeof v !== "string" || v === "") return null;
   const bytes = new TextEncoder().encode(v);
   if (bytes.length < policy.minSecretBytes) return null; // the reference refuses to start with it
-  return { id: "secret:" + policy.name + ":" + v.length + ":" + b64url(bytes).slice(0, 8), kid: "", alg: "",
+  return { id: "secret:" + policy.name + ":" + b64url(bytes), kid: "", alg: "",
     fits: ["HS256", "HS384", "HS512"], hmacBytes: bytes.length, bits: 0, jwk: { kty: "oct", k: b64url(bytes) } };
 }
 

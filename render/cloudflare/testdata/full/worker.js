@@ -1729,10 +1729,12 @@ var TEST_DECISION = "x-edgegw-test-decision";
 var MAX_REPLAY_BODY = 1 << 20;
 var ROUTE_INDEX = buildIndex(ROUTES);
 var importedKeys = /* @__PURE__ */ new Map();
+var MAX_IMPORTED_KEYS = 1024;
 async function importKey(key, alg, vp) {
   const id = key.id + "|" + alg;
   let p = importedKeys.get(id);
   if (!p) {
+    if (importedKeys.size >= MAX_IMPORTED_KEYS) importedKeys.clear();
     p = crypto.subtle.importKey("jwk", key.jwk, vp.importAlg, false, ["verify"]).catch(() => null);
     importedKeys.set(id, p);
   }
@@ -1750,7 +1752,7 @@ function secretKey(policy, env) {
   const bytes = new TextEncoder().encode(v);
   if (bytes.length < policy.minSecretBytes) return null;
   return {
-    id: "secret:" + policy.name + ":" + v.length + ":" + b64url(bytes).slice(0, 8),
+    id: "secret:" + policy.name + ":" + b64url(bytes),
     kid: "",
     alg: "",
     fits: ["HS256", "HS384", "HS512"],
