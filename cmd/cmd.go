@@ -19,9 +19,7 @@ import (
 	_ "github.com/edgegw/edgegw/cmd/validate"  // edgegw validate
 	_ "github.com/edgegw/edgegw/cmd/verifydns" // edgegw verify-dns
 
-	_ "github.com/edgegw/edgegw/providers/local"   // the local target
-	_ "github.com/edgegw/edgegw/render/cloudflare" // the cloudflare Worker (render only until its provider lands)
-	_ "github.com/edgegw/edgegw/render/irjson"     // the `ir` target
+	_ "github.com/edgegw/edgegw/providers/all" // every target
 )
 
 // Main runs edgegw and returns the process exit code.

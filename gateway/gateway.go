@@ -33,9 +33,6 @@ type Options struct {
 	Log func(Decision)
 	// JWKSClient fetches JWKS URLs. Default: a client with a 5s timeout.
 	JWKSClient *http.Client
-	// ReplaceKeys replaces, per auth policy name, the configured keys with these (and no JWKS). `edgegw test`
-	// uses it to trust a key it generated for one case only.
-	ReplaceKeys map[string][]jwtverify.Key
 	// RateLimitMaxKeys bounds the keys one rate limit remembers (default 100000); the least recently seen
 	// key is evicted first.
 	RateLimitMaxKeys int
@@ -181,32 +178,28 @@ func (g *Gateway) compilePolicies() (map[string]*authPolicy, error) {
 			RequiredClaims: j.RequiredClaims, Now: g.now, HTTPClient: g.opts.JWKSClient,
 		}
 		ap := &authPolicy{name: p.Name, forward: j.ForwardClaims}
-		if keys, ok := g.opts.ReplaceKeys[p.Name]; ok {
-			cfg.Keys = keys
-		} else {
-			if j.Secret != nil {
-				secret := j.Secret.Literal
-				if j.Secret.Env != "" {
-					secret = g.opts.Getenv(j.Secret.Env)
-				}
-				if secret == "" {
-					g.warnings = append(g.warnings, fmt.Sprintf("auth %s: secret %s is not set: tokens for its HS algorithms will be refused (403)", p.Name, j.Secret))
-				} else if err := ir.CheckHMACSecret(p, secret); err != nil {
-					return nil, fmt.Errorf("gateway: %w", err)
-				} else {
-					cfg.Keys = append(cfg.Keys, jwtverify.HMACKey([]byte(secret), ""))
-				}
+		if j.Secret != nil {
+			secret := j.Secret.Literal
+			if j.Secret.Env != "" {
+				secret = g.opts.Getenv(j.Secret.Env)
 			}
-			for _, kf := range j.Keys {
-				keys, err := jwtverify.ParseKeys([]byte(kf.Data), kf.KID)
-				if err != nil {
-					return nil, fmt.Errorf("gateway: auth policy %q: key %s: %w", p.Name, kf.Path, err)
-				}
-				cfg.Keys = append(cfg.Keys, keys...)
+			if secret == "" {
+				g.warnings = append(g.warnings, fmt.Sprintf("auth %s: secret %s is not set: tokens for its HS algorithms will be refused (403)", p.Name, j.Secret))
+			} else if err := ir.CheckHMACSecret(p, secret); err != nil {
+				return nil, fmt.Errorf("gateway: %w", err)
+			} else {
+				cfg.Keys = append(cfg.Keys, jwtverify.HMACKey([]byte(secret), ""))
 			}
-			if j.JWKS != nil {
-				cfg.JWKSURL, cfg.JWKSCacheTTL = j.JWKS.URL, j.JWKS.CacheTTL.D()
+		}
+		for _, kf := range j.Keys {
+			keys, err := jwtverify.ParseKeys([]byte(kf.Data), kf.KID)
+			if err != nil {
+				return nil, fmt.Errorf("gateway: auth policy %q: key %s: %w", p.Name, kf.Path, err)
 			}
+			cfg.Keys = append(cfg.Keys, keys...)
+		}
+		if j.JWKS != nil {
+			cfg.JWKSURL, cfg.JWKSCacheTTL = j.JWKS.URL, j.JWKS.CacheTTL.D()
 		}
 		v, err := jwtverify.New(cfg)
 		if err != nil {
@@ -362,7 +355,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		st.scheme = "https"
 	}
-	st.upstreamPath = route.rewritePath(path, params)
+	st.upstreamPath = route.ir.UpstreamPath(path, params)
 	d.UpstreamPath = st.upstreamPath
 	g.proxy.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
 }

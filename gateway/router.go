@@ -12,14 +12,12 @@ import (
 
 // compiledRoute is an ir.Route with what matching needs precomputed.
 type compiledRoute struct {
-	ir       *ir.Route
-	order    int // position in IR order
-	segments []string
-	vars     map[string]int // template variable -> segment index
-	re       *regexp.Regexp
-	auth     *authPolicy
-	limit    *slidingWindow
-	pool     *pool
+	ir    *ir.Route
+	order int // position in IR order
+	re    *regexp.Regexp
+	auth  *authPolicy
+	limit *slidingWindow
+	pool  *pool
 	// transform is the route's effective transform, as the IR states it (ir.Gateway.EffectiveTransform).
 	transform ir.RouteTransform
 }
@@ -66,21 +64,8 @@ func newRouter(g *ir.Gateway, pools map[string]*pool, policies map[string]*authP
 		case ir.PathPrefix:
 			rt.prefix[r.Match.Path] = append(rt.prefix[r.Match.Path], i)
 		case ir.PathTemplate:
-			segs := r.Match.Segments
-			if len(segs) == 0 {
-				segs = strings.Split(r.Match.Path, "/")
-			}
-			if len(segs) > 0 && segs[0] == "" {
-				segs = segs[1:]
-			}
-			cr.segments = segs
-			cr.vars = map[string]int{}
-			for j, s := range segs {
-				if ir.IsTemplateVar(s) {
-					cr.vars[s[1:len(s)-1]] = j
-				}
-			}
-			rt.templates[len(segs)] = append(rt.templates[len(segs)], i)
+			n := len(r.Match.TemplateSegments())
+			rt.templates[n] = append(rt.templates[n], i)
 		case ir.PathRegex:
 			// A regex route matches the whole normalized path (ir.Match): anchoring here means an
 			// unanchored pattern cannot match a path that merely contains it.
@@ -100,8 +85,8 @@ func newRouter(g *ir.Gateway, pools map[string]*pool, policies map[string]*authP
 	return rt, nil
 }
 
-// match returns the first route in IR order that matches, and for a template route the path's segments.
-func (rt *router) match(host, method, path string, h http.Header) (*compiledRoute, []string) {
+// match returns the first route in IR order that matches, and for a template route its variables.
+func (rt *router) match(host, method, path string, h http.Header) (*compiledRoute, map[string]string) {
 	var buf [32]int
 	cand := buf[:0]
 	cand = append(cand, rt.exact[path]...)
@@ -131,115 +116,45 @@ func (rt *router) match(host, method, path string, h http.Header) (*compiledRout
 			continue
 		}
 		r := rt.routes[i]
-		if r.matches(host, method, path, segs, h) {
-			return r, segs
+		if ok, vars := r.matches(host, method, path, segs, h); ok {
+			return r, vars
 		}
 	}
 	return nil, nil
 }
 
-func (r *compiledRoute) matches(host, method, path string, segs []string, h http.Header) bool {
+func (r *compiledRoute) matches(host, method, path string, segs []string, h http.Header) (bool, map[string]string) {
 	m := &r.ir.Match
+	var vars map[string]string
 	switch m.Kind {
 	case ir.PathExact:
 		if path != m.Path {
-			return false
+			return false, nil
 		}
 	case ir.PathPrefix:
-		if !prefixMatches(m.Path, path) {
-			return false
+		if !ir.PrefixMatches(m.Path, path) {
+			return false, nil
 		}
 	case ir.PathTemplate:
-		if len(segs) != len(r.segments) {
-			return false
-		}
-		for i, s := range r.segments {
-			if ir.IsTemplateVar(s) {
-				if segs[i] == "" {
-					return false
-				}
-			} else if segs[i] != s {
-				return false
-			}
+		var ok bool
+		if vars, ok = m.MatchTemplate(segs); !ok {
+			return false, nil
 		}
 	case ir.PathRegex:
 		if !r.re.MatchString(path) {
-			return false
+			return false, nil
 		}
 	}
 	if len(m.Methods) > 0 && !slices.Contains(m.Methods, method) {
-		return false
+		return false, nil
 	}
 	if len(m.Hosts) > 0 && !slices.ContainsFunc(m.Hosts, func(p string) bool { _, ok := wildcardLabel(p, host); return ok }) {
-		return false
+		return false, nil
 	}
 	for _, hm := range m.Headers {
 		if !slices.Contains(h.Values(hm.Name), hm.Value) {
-			return false
+			return false, nil
 		}
 	}
-	return true
-}
-
-// prefixMatches respects segment boundaries: /v1 matches /v1 and /v1/..., never /v10.
-func prefixMatches(prefix, path string) bool {
-	if !strings.HasPrefix(path, prefix) {
-		return false
-	}
-	return len(path) == len(prefix) || strings.HasSuffix(prefix, "/") || path[len(prefix)] == '/'
-}
-
-// rewritePath returns the upstream path for a matched, normalized path.
-func (r *compiledRoute) rewritePath(path string, segs []string) string {
-	rw := r.ir.Rewrite
-	if rw == nil {
-		return path
-	}
-	if rw.Path != "" {
-		if r.vars == nil || !strings.Contains(rw.Path, "{") {
-			return rw.Path
-		}
-		out := rw.Path
-		for name, i := range r.vars {
-			out = strings.ReplaceAll(out, "{"+name+"}", segs[i])
-		}
-		return out
-	}
-	if rw.Prefix != "" && r.ir.Match.Kind == ir.PathPrefix {
-		return joinPrefix(rw.Prefix, strings.TrimPrefix(path, r.ir.Match.Path))
-	}
-	return path
-}
-
-// joinPrefix puts rest (empty or starting with "/", or the remainder after a prefix ending in "/") after
-// prefix without doubling or dropping the separator.
-func joinPrefix(prefix, rest string) string {
-	switch {
-	case rest == "":
-		return prefix
-	case strings.HasSuffix(prefix, "/") && strings.HasPrefix(rest, "/"):
-		return prefix + rest[1:]
-	case !strings.HasSuffix(prefix, "/") && !strings.HasPrefix(rest, "/"):
-		return prefix + "/" + rest
-	}
-	return prefix + rest
-}
-
-// publicPath maps an upstream path back to the public one, for Location headers: the inverse of the
-// route's rewrite. ok is false when the path is not under the rewritten prefix.
-func (r *compiledRoute) publicPath(upstream, requestPath string, sentUpstream string) (string, bool) {
-	rw := r.ir.Rewrite
-	if rw == nil {
-		return "", false
-	}
-	if rw.Prefix != "" && r.ir.Match.Kind == ir.PathPrefix {
-		if prefixMatches(rw.Prefix, upstream) {
-			return joinPrefix(r.ir.Match.Path, strings.TrimPrefix(upstream, rw.Prefix)), true
-		}
-		return "", false
-	}
-	if rw.Path != "" && upstream == sentUpstream {
-		return requestPath, true
-	}
-	return "", false
+	return true, vars
 }

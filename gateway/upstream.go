@@ -298,7 +298,7 @@ func (g *Gateway) publicLocation(st *reqState, loc string) string {
 	} else if u.Host != "" || !strings.HasPrefix(u.Path, "/") {
 		return loc // scheme-relative or path-relative: resolved by the client against the public URL
 	}
-	if p, ok := st.route.publicPath(u.EscapedPath(), st.requestPath, st.upstreamPath); ok {
+	if p, ok := st.route.ir.PublicPath(u.EscapedPath(), st.requestPath, st.upstreamPath); ok {
 		u.Path, u.RawPath = "", ""
 		u.Opaque = ""
 		out := p

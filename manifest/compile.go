@@ -697,58 +697,6 @@ func (c *compiler) compileTransform(path string, t *Transform) ir.Transform {
 	return out
 }
 
-func (c *compiler) compileTargets() {
-	t := c.m.Targets
-	if t == nil {
-		c.g.Targets = ir.Targets{Local: &ir.LocalTarget{}}
-		return
-	}
-	c.g.Targets = *t
-	req := func(path, v, what string) {
-		if v == "" {
-			c.errorAt(path, CodeRequired, "each target block holds that vendor's addressing; see the README's targets section", "%s is missing", what)
-		}
-	}
-	reqV := func(path string, v ir.Value, what string) {
-		if v.IsZero() {
-			c.errorAt(path, CodeRequired, "write it literally or as {env: NAME}", "%s is missing", what)
-		}
-	}
-	if l := t.Local; l != nil && l.Dir != "" && strings.Contains(l.Dir, "\x00") {
-		c.errorAt("targets.local.dir", CodeInvalidValue, "", "invalid directory")
-	}
-	if cf := t.Cloudflare; cf != nil {
-		reqV("targets.cloudflare.account_id", cf.AccountID, "targets.cloudflare.account_id")
-		req("targets.cloudflare.zone", cf.Zone, "targets.cloudflare.zone")
-		req("targets.cloudflare.script", cf.Script, "targets.cloudflare.script")
-		if cf.CompatibilityDate != "" {
-			if _, err := time.Parse("2006-01-02", cf.CompatibilityDate); err != nil {
-				c.errorAt("targets.cloudflare.compatibility_date", CodeInvalidValue, "write a date such as 2024-09-23", "%q is not a date", cf.CompatibilityDate)
-			}
-		}
-	}
-	if cf := t.CloudFront; cf != nil {
-		req("targets.cloudfront.distribution_id", cf.DistributionID, "targets.cloudfront.distribution_id")
-		req("targets.cloudfront.function", cf.Function, "targets.cloudfront.function")
-	}
-	if f := t.Fastly; f != nil {
-		reqV("targets.fastly.service_id", f.ServiceID, "targets.fastly.service_id")
-	}
-	if a := t.Azure; a != nil {
-		reqV("targets.azure.subscription_id", a.SubscriptionID, "targets.azure.subscription_id")
-		req("targets.azure.resource_group", a.ResourceGroup, "targets.azure.resource_group")
-		req("targets.azure.profile", a.Profile, "targets.azure.profile")
-		req("targets.azure.endpoint", a.Endpoint, "targets.azure.endpoint")
-	}
-	if gc := t.GCP; gc != nil {
-		req("targets.gcp.project", gc.Project, "targets.gcp.project")
-		req("targets.gcp.url_map", gc.URLMap, "targets.gcp.url_map")
-	}
-	if len(c.g.Targets.Names()) == 0 {
-		c.g.Targets.Local = &ir.LocalTarget{}
-	}
-}
-
 func (c *compiler) compileDNS() {
 	d := c.m.DNS
 	if d == nil {

@@ -303,6 +303,9 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 	case t == valueType:
 		d.decodeValue(n, v, path)
 		return
+	case t == targetBlocksType:
+		d.decodeTargets(n, v, path)
+		return
 	case t == secretRefType:
 		if _, ok := n.(*ast.MappingNode); !ok {
 			if _, ok := n.(*ast.MappingValueNode); !ok {

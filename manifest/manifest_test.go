@@ -16,6 +16,8 @@ import (
 
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
+	"github.com/edgegw/edgegw/providers/cloudflare"
+	"github.com/edgegw/edgegw/providers/fastly"
 )
 
 const head = `version: 1
@@ -125,11 +127,16 @@ func TestFullExampleIR(t *testing.T) {
 	if g.Domains[2].TenantHeader != "X-Tenant-Id" || !g.Domains[2].Wildcard || !g.Domains[1].Apex {
 		t.Errorf("domains %+v", g.Domains)
 	}
-	if got := strings.Join(g.Targets.Names(), ","); got != "local,cloudflare,cloudfront,fastly,azure,gcp" {
+	if got := strings.Join(g.Targets.Names(), ","); got != "azure,cloudflare,cloudfront,fastly,gcp,local" {
 		t.Errorf("targets %s", got)
 	}
-	if g.Targets.Cloudflare.AccountID.Env != "CLOUDFLARE_ACCOUNT_ID" || g.Targets.Fastly.ServiceID.Literal != "SU1Z0isxPaozGVKXdv0eY" {
-		t.Errorf("target values %+v %+v", g.Targets.Cloudflare, g.Targets.Fastly)
+	cf, _ := g.Targets.Lookup("cloudflare")
+	fa, _ := g.Targets.Lookup("fastly")
+	if s, ok := cf.Config.(*cloudflare.Settings); !ok || s.AccountID.Env != "CLOUDFLARE_ACCOUNT_ID" {
+		t.Errorf("cloudflare settings %#v", cf.Config)
+	}
+	if s, ok := fa.Config.(*fastly.Settings); !ok || s.ServiceID.Literal != "SU1Z0isxPaozGVKXdv0eY" {
+		t.Errorf("fastly settings %#v", fa.Config)
 	}
 	if len(g.Tests) != 11 || g.Tests[0].Request.JWT == nil || g.Tests[0].Request.JWT.Sub != "alice" {
 		t.Errorf("tests %+v", g.Tests)

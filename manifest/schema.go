@@ -34,7 +34,9 @@ func JSONSchema() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-var envRefSchema = func() *jsonschema.Schema {
+// envRefSchema returns a new schema each time: the reflector writes a field's description into the schema
+// its mapper returns, so one shared value would carry the last field's description everywhere.
+func envRefSchema() *jsonschema.Schema {
 	props := jsonschema.NewProperties()
 	props.Set("env", &jsonschema.Schema{Type: "string", Pattern: `^[A-Za-z_][A-Za-z0-9_]*$`})
 	return &jsonschema.Schema{
@@ -44,7 +46,7 @@ var envRefSchema = func() *jsonschema.Schema {
 		Required:             []string{"env"},
 		AdditionalProperties: jsonschema.FalseSchema,
 	}
-}()
+}
 
 func schemaFor(t reflect.Type) *jsonschema.Schema {
 	switch t {
@@ -59,10 +61,36 @@ func schemaFor(t reflect.Type) *jsonschema.Schema {
 	case reflect.TypeOf(ir.Value{}):
 		return &jsonschema.Schema{
 			Description: "a value, written literally or as {env: NAME}",
-			OneOf:       []*jsonschema.Schema{{Type: "string"}, envRefSchema},
+			OneOf:       []*jsonschema.Schema{{Type: "string"}, envRefSchema()},
 		}
 	case reflect.TypeOf(SecretRef{}):
-		return envRefSchema
+		return envRefSchema()
+	case targetBlocksType:
+		return targetsSchema()
 	}
 	return nil
+}
+
+// targetsSchema is the `targets:` section: one property per registered target, each its block's own type.
+func targetsSchema() *jsonschema.Schema {
+	r := &jsonschema.Reflector{
+		FieldNameTag:               "yaml",
+		RequiredFromJSONSchemaTags: true,
+		DoNotReference:             true,
+		ExpandedStruct:             true,
+		Mapper:                     schemaFor,
+	}
+	props := jsonschema.NewProperties()
+	for _, name := range TargetNames() {
+		b, _ := LookupTargetBlock(name)
+		s := r.ReflectFromType(reflect.TypeOf(b.New()).Elem())
+		s.Version, s.ID = "", ""
+		props.Set(name, s)
+	}
+	return &jsonschema.Schema{
+		Type:                 "object",
+		Description:          "where the gateway deploys; each block is that target's addressing only",
+		Properties:           props,
+		AdditionalProperties: jsonschema.FalseSchema,
+	}
 }

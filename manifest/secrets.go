@@ -25,7 +25,7 @@ func (c *compiler) checkSecrets() {
 		if s == "" {
 			return
 		}
-		inTestHeaders := strings.HasPrefix(path, "tests[") && strings.Contains(path, ".request.headers.")
+		inTestHeaders := strings.HasPrefix(path, "tests[") && (strings.Contains(path, ".request.headers.") || strings.Contains(path, ".request.header_values."))
 		reason := ""
 		switch {
 		case knownTokenRE.MatchString(s):

@@ -23,7 +23,7 @@ type Manifest struct {
 	CORS       *CORS                       `yaml:"cors,omitempty"`
 	Transform  *Transform                  `yaml:"transform,omitempty" jsonschema_description:"gateway-wide request and response transforms"`
 	Routes     []*Route                    `yaml:"routes" jsonschema:"required,minItems=1"`
-	Targets    *ir.Targets                 `yaml:"targets,omitempty" jsonschema_description:"where the gateway deploys; each block is that vendor's addressing only"`
+	Targets    TargetBlocks                `yaml:"targets,omitempty" jsonschema_description:"where the gateway deploys; each block is that vendor's addressing only"`
 	DNS        *DNS                        `yaml:"dns,omitempty" jsonschema_description:"expectations checked by edgegw verify-dns"`
 	Tests      []*TestCase                 `yaml:"tests,omitempty" jsonschema_description:"requests and the decisions the gateway must take, run by edgegw test"`
 
@@ -233,39 +233,82 @@ type Suppression struct {
 	Reason string `yaml:"reason" jsonschema:"required"`
 }
 
-// TestCase is one test.
+// TestCase is one test: one request and its expectation, or steps (a sequence that shares gateway state
+// and a clock), with optionally scripted origins.
 type TestCase struct {
-	Name    string       `yaml:"name" jsonschema:"required"`
-	Request *TestRequest `yaml:"request" jsonschema:"required"`
-	Expect  *TestExpect  `yaml:"expect" jsonschema:"required"`
+	Name     string                 `yaml:"name" jsonschema:"required"`
+	Features []string               `yaml:"features,omitempty" jsonschema_description:"capability features the case needs (edgegw providers names them); a target that cannot enforce one skips the case"`
+	Origins  map[string]*TestOrigin `yaml:"origins,omitempty" jsonschema_description:"what each origin answers during the case (an origin not listed answers 200)"`
+	Request  *TestRequest           `yaml:"request,omitempty" jsonschema_description:"the one request (or use steps)"`
+	Expect   *TestExpect            `yaml:"expect,omitempty"`
+	Steps    []*TestStep            `yaml:"steps,omitempty" jsonschema_description:"requests in order, sharing rate-limit and breaker state and a clock"`
+}
+
+// TestOrigin scripts one origin: one response, a list consumed in order (the last repeats), or down.
+type TestOrigin struct {
+	Status    int               `yaml:"status,omitempty" jsonschema_description:"default 200"`
+	Headers   map[string]string `yaml:"headers,omitempty"`
+	Body      string            `yaml:"body,omitempty"`
+	Delay     *Duration         `yaml:"delay,omitempty" jsonschema_description:"before answering; past the origin's timeout it is a timeout"`
+	Down      bool              `yaml:"down,omitempty" jsonschema_description:"refuse every connection"`
+	Responses []*TestResponse   `yaml:"responses,omitempty" jsonschema_description:"answers in order, one per request; the last repeats"`
+}
+
+// TestResponse is one scripted origin answer.
+type TestResponse struct {
+	Status  int               `yaml:"status,omitempty" jsonschema_description:"default 200"`
+	Headers map[string]string `yaml:"headers,omitempty"`
+	Body    string            `yaml:"body,omitempty"`
+	Delay   *Duration         `yaml:"delay,omitempty"`
+}
+
+// TestStep is one request of a sequence, or repeat identical ones.
+type TestStep struct {
+	At         *Duration    `yaml:"at,omitempty" jsonschema_description:"the clock at this step, from the case start (default: the previous step's)"`
+	Repeat     int          `yaml:"repeat,omitempty" jsonschema:"minimum=1" jsonschema_description:"send the request this many times (default 1)"`
+	Request    *TestRequest `yaml:"request" jsonschema:"required"`
+	Expect     *TestExpect  `yaml:"expect,omitempty" jsonschema_description:"checked on every repetition"`
+	ExpectLast *TestExpect  `yaml:"expect_last,omitempty" jsonschema_description:"checked on the last repetition only"`
 }
 
 // TestRequest is the request a test sends.
 type TestRequest struct {
-	Method  string            `yaml:"method,omitempty" jsonschema_description:"default GET"`
-	URL     string            `yaml:"url" jsonschema:"required"`
-	Headers map[string]string `yaml:"headers,omitempty"`
-	Body    string            `yaml:"body,omitempty"`
-	JWT     *TestJWT          `yaml:"jwt,omitempty" jsonschema_description:"sign a token with these claims and send it as a bearer"`
+	Method       string              `yaml:"method,omitempty" jsonschema_description:"default GET"`
+	URL          string              `yaml:"url" jsonschema:"required"`
+	Target       string              `yaml:"target,omitempty" jsonschema_description:"raw request-target sent unchanged instead of the URL's path and query, e.g. /a/%2e%2e/b"`
+	Host         string              `yaml:"host,omitempty" jsonschema_description:"Host header sent unchanged instead of the URL's host (not checked against domains: tests unknown hosts, ports, case, a trailing dot)"`
+	Headers      map[string]string   `yaml:"headers,omitempty" jsonschema_description:"{{token}} in a value is replaced by the jwt: token"`
+	HeaderValues map[string][]string `yaml:"header_values,omitempty" jsonschema_description:"several values of one header, sent as separate lines in order"`
+	Body         string              `yaml:"body,omitempty"`
+	ClientIP     string              `yaml:"client_ip,omitempty" jsonschema_description:"the client address the edge sees (default 192.0.2.1)"`
+	JWT          *TestJWT            `yaml:"jwt,omitempty" jsonschema_description:"sign a token with these claims and send it as a bearer"`
 }
 
 // TestJWT is a token for the runner to sign.
 type TestJWT struct {
 	Sub    string         `yaml:"sub,omitempty"`
-	Exp    string         `yaml:"exp,omitempty" jsonschema_description:"relative: +1h (default), -5m"`
+	Exp    string         `yaml:"exp,omitempty" jsonschema_description:"relative to the step's clock: +1h (default), -5m"`
 	Nbf    string         `yaml:"nbf,omitempty" jsonschema_description:"relative: -1m, +10m"`
 	Issuer string         `yaml:"iss,omitempty"`
 	Aud    string         `yaml:"aud,omitempty"`
 	Claims map[string]any `yaml:"claims,omitempty"`
+	Alg    string         `yaml:"alg,omitempty" jsonschema_description:"sign with this algorithm; none/None/NONE send an unsigned token"`
+	Header map[string]any `yaml:"header,omitempty" jsonschema_description:"extra protected-header members: kid, jku, x5u, jwk, crit"`
+	Key    string         `yaml:"key,omitempty" jsonschema:"enum=untrusted,enum=public-as-secret" jsonschema_description:"untrusted: a key the gateway does not trust; public-as-secret: HMAC with the trusted public key's PEM"`
+	Tamper string         `yaml:"tamper,omitempty" jsonschema:"enum=padding,enum=std-base64,enum=two-segments,enum=four-segments,enum=signature,enum=oversize"`
 }
 
 // TestExpect is the expected decision.
 type TestExpect struct {
 	Status          int           `yaml:"status,omitempty"`
+	StatusIn        []int         `yaml:"status_in,omitempty" jsonschema_description:"any of these statuses"`
 	Route           string        `yaml:"route,omitempty"`
 	Pool            string        `yaml:"pool,omitempty"`
-	Origin          string        `yaml:"origin,omitempty"`
+	Origin          string        `yaml:"origin,omitempty" jsonschema_description:"the origin that received the request last"`
+	NoOrigin        bool          `yaml:"no_origin,omitempty" jsonschema_description:"no origin received the request"`
+	Tried           []string      `yaml:"tried,omitempty" jsonschema_description:"the origins that received the request, in order"`
 	UpstreamPath    string        `yaml:"upstream_path,omitempty"`
+	UpstreamQuery   string        `yaml:"upstream_query,omitempty" jsonschema_description:"the raw query the origin received"`
 	UpstreamHeaders *HeaderExpect `yaml:"upstream_headers,omitempty"`
 	Headers         *HeaderExpect `yaml:"headers,omitempty" jsonschema_description:"response headers"`
 	Body            *string       `yaml:"body,omitempty"`
@@ -276,6 +319,8 @@ type HeaderExpect struct {
 	Present []string          `yaml:"present,omitempty"`
 	Absent  []string          `yaml:"absent,omitempty"`
 	Equal   map[string]string `yaml:"equal,omitempty"`
+	// NotEqual holds headers that must be present with another value (a client-sent request id replaced).
+	NotEqual map[string]string `yaml:"not_equal,omitempty" jsonschema_description:"present, with a value other than this"`
 }
 
 // Duration is written as a Go duration ("10s", "1m30s") or a whole number of seconds.

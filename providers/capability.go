@@ -181,6 +181,9 @@ func CheckCapabilities(g *ir.Gateway, target string) []Finding {
 		return []Finding{{Target: target, Feature: "target", Reason: fmt.Sprintf(
 			"no provider named %q is built into this edgegw (known: %s)", target, strings.Join(Names(), ", "))}}
 	}
+	if reg.Capabilities == nil {
+		return []Finding{{Target: target, Feature: "target", Pos: g.SectionPos("targets." + target), Reason: reg.NotBuiltError("be checked").Error()}}
+	}
 	companions := TargetCompanions(g, target)
 	var out []Finding
 	sections := map[Feature]string{HSTS: "tls.hsts", CORS: "cors", Transform: "transform"}
@@ -312,18 +315,6 @@ func dedupe(fs []Feature) []Feature {
 
 // TargetCompanions returns the companions the manifest opted target into.
 func TargetCompanions(g *ir.Gateway, target string) []string {
-	t := g.Targets
-	switch {
-	case target == "cloudflare" && t.Cloudflare != nil:
-		return t.Cloudflare.Companions
-	case target == "cloudfront" && t.CloudFront != nil:
-		return t.CloudFront.Companions
-	case target == "fastly" && t.Fastly != nil:
-		return t.Fastly.Companions
-	case target == "azure" && t.Azure != nil:
-		return t.Azure.Companions
-	case target == "gcp" && t.GCP != nil:
-		return t.GCP.Companions
-	}
-	return nil
+	t, _ := g.Targets.Lookup(target)
+	return t.Companions
 }

@@ -42,7 +42,11 @@ func ConfiguredTargets(g *ir.Gateway, cfg Config, only []string) (targets []Targ
 		}
 		reg, ok := Lookup(n)
 		if !ok {
-			skipped = append(skipped, SkippedTarget{Target: n, Reason: "no provider for " + n + " is built into this edgegw yet"})
+			skipped = append(skipped, SkippedTarget{Target: n, Reason: "no target named " + n + " is built into this edgegw"})
+			continue
+		}
+		if reg.New == nil || reg.Renderer == "" {
+			skipped = append(skipped, SkippedTarget{Target: n, Reason: reg.NotBuiltError("be deployed").Error()})
 			continue
 		}
 		t := Target{Name: n, Registration: reg}
@@ -82,7 +86,12 @@ func MakePlan(ctx context.Context, g *ir.Gateway, targets []Target, meta PlanMet
 	}
 	var errs []error
 	fail := func(t string, err error) {
-		p.Problems = append(p.Problems, TargetProblem{Target: t, Error: err.Error()})
+		pos := g.SectionPos("targets." + t)
+		var re *render.RouteError
+		if errors.As(err, &re) && g.Route(re.Route) != nil {
+			pos = g.Route(re.Route).Pos
+		}
+		p.Problems = append(p.Problems, TargetProblem{Target: t, Error: err.Error(), Pos: pos})
 		errs = append(errs, err)
 	}
 	for _, t := range targets {
@@ -92,6 +101,9 @@ func MakePlan(ctx context.Context, g *ir.Gateway, targets []Target, meta PlanMet
 			continue
 		}
 		arts, err := r.Render(g)
+		if err == nil {
+			err = render.Canonicalize(r, g, arts)
+		}
 		if err != nil {
 			fail(t.Name, fmt.Errorf("providers/%s: render: %w", t.Name, err))
 			continue

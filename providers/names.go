@@ -5,11 +5,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/render"
 )
-
-// renamed maps the spellings earlier versions accepted to a target's one name.
-var renamed = map[string]string{"ref": "local", "workers": "cloudflare"}
 
 // CheckTargetName checks a --target value: a registered target, or, with renderOnly, a renderer with no
 // provider (`ir`, the IR dump). An old spelling is an error that names the new one; an unknown name lists
@@ -27,7 +25,7 @@ func CheckTargetName(name string, renderOnly bool) error {
 	if slices.Contains(known, name) {
 		return nil
 	}
-	if to, ok := renamed[name]; ok {
+	if to, ok := manifest.RenamedTarget(name); ok {
 		return fmt.Errorf("target %q is now called %q: every command names a target the same way (known: %s)", name, to, strings.Join(known, ", "))
 	}
 	return fmt.Errorf("no target named %q in this edgegw (known: %s)", name, strings.Join(known, ", "))

@@ -54,13 +54,14 @@ type PlannedArtifact struct {
 	Path      string `json:"path"`
 	MediaType string `json:"media_type"`
 	Digest    string `json:"digest"`
+	Canonical string `json:"canonical,omitempty"` // see render.Artifact.Canonical
 	Size      int    `json:"size"`
 	Data      []byte `json:"data"`
 }
 
 // Artifact converts back to a render.Artifact.
 func (a PlannedArtifact) Artifact(target string) render.Artifact {
-	return render.Artifact{Target: target, Path: a.Path, MediaType: a.MediaType, Data: a.Data}
+	return render.Artifact{Target: target, Path: a.Path, MediaType: a.MediaType, Data: a.Data, Canonical: a.Canonical}
 }
 
 // ArtifactDigest is an artifact's identity in a deploy record.
@@ -68,6 +69,16 @@ type ArtifactDigest struct {
 	Path   string `json:"path"`
 	Digest string `json:"digest"`
 	Size   int    `json:"size"`
+	// Canonical is the digest of the artifact rendered without positions, when it differs (render.Artifact).
+	Canonical string `json:"canonical,omitempty"`
+}
+
+// decision is the digest a change is decided on.
+func (a ArtifactDigest) decision() string {
+	if a.Canonical != "" {
+		return a.Canonical
+	}
+	return a.Digest
 }
 
 // RestorePoint is what the target returns to when an apply fails or a rollback is asked for. It is captured
@@ -90,6 +101,9 @@ type TargetPlan struct {
 	RestorePoint RestorePoint      `json:"restore_point"`
 	Changes      []Change          `json:"changes"`
 	Artifacts    []PlannedArtifact `json:"artifacts"`
+	// PositionsOnly is set when the live artifacts differ from the desired ones only in what positions
+	// produce (comments citing manifest lines): that is no change, and plan says so once.
+	PositionsOnly bool `json:"positions_only,omitempty"`
 	// LiveRoutes counts the routes live at plan time, for the deletion threshold.
 	LiveRoutes int `json:"live_routes"`
 	// Offline is set when the live state could not be read (no credentials): the plan shows what would be
@@ -98,6 +112,16 @@ type TargetPlan struct {
 	OfflineReason string `json:"offline_reason,omitempty"`
 	// Live holds the live artifacts, for the diff shown at plan time; the plan file does not keep them.
 	Live []render.Artifact `json:"-"`
+}
+
+// PositionsOnly reports whether some target differs from the manifest only in comments or positions.
+func (p *Plan) PositionsOnly() bool {
+	for _, t := range p.Targets {
+		if t.PositionsOnly && !t.HasChanges() {
+			return true
+		}
+	}
+	return false
 }
 
 // HasChanges reports whether applying p would change the target.
@@ -134,7 +158,7 @@ func (p *TargetPlan) RenderedArtifacts() []render.Artifact {
 func (p *TargetPlan) Digests() []ArtifactDigest {
 	out := make([]ArtifactDigest, len(p.Artifacts))
 	for i, a := range p.Artifacts {
-		out[i] = ArtifactDigest{Path: a.Path, Digest: a.Digest, Size: a.Size}
+		out[i] = ArtifactDigest{Path: a.Path, Digest: a.Digest, Size: a.Size, Canonical: a.Canonical}
 	}
 	return out
 }
@@ -201,7 +225,7 @@ func digestJSON(v any) string {
 func plannedDigests(arts []render.Artifact) []ArtifactDigest {
 	out := make([]ArtifactDigest, len(arts))
 	for i, a := range arts {
-		out[i] = ArtifactDigest{Path: a.Path, Digest: a.Digest(), Size: len(a.Data)}
+		out[i] = ArtifactDigest{Path: a.Path, Digest: a.Digest(), Size: len(a.Data), Canonical: a.Canonical}
 	}
 	return out
 }
@@ -210,7 +234,7 @@ func plannedDigests(arts []render.Artifact) []ArtifactDigest {
 func plannedArtifacts(arts []render.Artifact) []PlannedArtifact {
 	out := make([]PlannedArtifact, len(arts))
 	for i, a := range arts {
-		out[i] = PlannedArtifact{Path: a.Path, MediaType: a.MediaType, Digest: a.Digest(), Size: len(a.Data), Data: a.Data}
+		out[i] = PlannedArtifact{Path: a.Path, MediaType: a.MediaType, Digest: a.Digest(), Canonical: a.Canonical, Size: len(a.Data), Data: a.Data}
 	}
 	return out
 }
@@ -240,7 +264,15 @@ func Diff(target, renderer string, live LiveState, in PlanInput) *TargetPlan {
 		liveArts = plannedDigests(live.Artifacts)
 	}
 	diffKeyed(liveArts, p.Digests(), func(a ArtifactDigest) string { return a.Path },
-		func(o, n ArtifactDigest, _, _ int) bool { return o.Digest != n.Digest },
+		func(o, n ArtifactDigest, _, _ int) bool {
+			if o.decision() == n.decision() {
+				if o.Digest != n.Digest {
+					p.PositionsOnly = true // only comments or positions differ: nothing to deploy
+				}
+				return false
+			}
+			return true
+		},
 		func(act Action, o, n *ArtifactDigest) {
 			c := Change{Action: act, Kind: "artifact"}
 			if o != nil {
@@ -368,6 +400,9 @@ type SkippedTarget struct {
 type TargetProblem struct {
 	Target string `json:"target"`
 	Error  string `json:"error"`
+	// Pos is where the manifest asks for what failed: the route a render error names, or the target's block
+	// for a size limit.
+	Pos ir.Pos `json:"pos,omitempty"`
 }
 
 // Unplanned returns an error naming every configured target whose live state this plan could not read: no

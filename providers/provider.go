@@ -11,9 +11,12 @@ package providers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 
+	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/render"
 )
@@ -84,6 +87,12 @@ type TrafficShifter interface {
 	ShiftTraffic(ctx context.Context, s *Staged, percent int) error
 }
 
+// Locator is implemented by targets whose deploys live somewhere a reader should be told (the local target's
+// directory); history prints it beside the target's name.
+type Locator interface {
+	Location() string
+}
+
 // Tailer streams the target's live logs.
 type Tailer interface {
 	Tail(ctx context.Context, emit func(line string)) error
@@ -133,6 +142,18 @@ type Registration struct {
 	NotReverted []string
 	// Credentials names the environment variables (or the chain) the provider reads, for messages and docs.
 	Credentials string
+	// Settings returns a pointer to a zero value of the target's `targets.<name>` block type (its yaml tags
+	// are the keys a manifest may write); CheckSettings validates a decoded block. The manifest decodes the
+	// block with positions; the core never looks inside it (see manifest.TargetBlock).
+	Settings      func() any
+	CheckSettings func(cfg any) []manifest.BlockProblem
+	// Companions are the companions a manifest may list under targets.<name>.companions.
+	Companions []string
+	// OldNames are earlier spellings of the name, refused with a message naming the new one.
+	OldNames []string
+	// EdgeHeaders are the response headers the vendor's edge adds; seeing one shows the edge answered
+	// (verify-dns --http).
+	EdgeHeaders []string
 	// PublicDNS is set for targets that answer the manifest's hostnames on the public internet: a plan that
 	// adds or changes a domain on such a target runs the DNS preflight first. The local target does not.
 	PublicDNS bool
@@ -164,7 +185,52 @@ func Register(r Registration) {
 			panic(fmt.Sprintf("providers: %s: capability %s has no reason", r.Name, f))
 		}
 	}
+	if r.Settings == nil {
+		r.Settings = func() any { return &struct{}{} }
+	}
+	manifest.RegisterTargetBlock(manifest.TargetBlock{Name: r.Name, OldNames: r.OldNames, New: r.Settings, Check: r.checkSettings})
 	reg[r.Name] = r
+}
+
+// checkSettings runs the target's own checks and refuses companions it does not offer.
+func (r Registration) checkSettings(cfg any) []manifest.BlockProblem {
+	var out []manifest.BlockProblem
+	if r.CheckSettings != nil {
+		out = r.CheckSettings(cfg)
+	}
+	if cl, ok := cfg.(ir.Companioned); ok {
+		for _, c := range cl.CompanionList() {
+			if !slices.Contains(r.Companions, c) {
+				offered := "none"
+				if len(r.Companions) > 0 {
+					offered = strings.Join(r.Companions, ", ")
+				}
+				out = append(out, manifest.InvalidField("companions", "companions of "+r.Name+": "+offered, "%q is not a companion of %s", c, r.Name))
+			}
+		}
+	}
+	return out
+}
+
+// NotBuilt lists what this build lacks of a registered target: its capability table, its renderer, its
+// deploy. A target is known (its manifest block is read, verify-dns knows its edge) before it is built.
+func (r Registration) NotBuilt() []string {
+	var out []string
+	if r.Capabilities == nil {
+		out = append(out, "capability table")
+	}
+	if r.Renderer == "" {
+		out = append(out, "renderer")
+	}
+	if r.New == nil {
+		out = append(out, "deploy")
+	}
+	return out
+}
+
+// NotBuiltError says a known target cannot be used for what was asked.
+func (r Registration) NotBuiltError(what string) error {
+	return fmt.Errorf("target %s cannot %s: this edgegw knows the target but does not build its %s yet", r.Name, what, strings.Join(r.NotBuilt(), ", "))
 }
 
 // Lookup returns the registration of a target.

@@ -22,6 +22,53 @@ type Artifact struct {
 	// MediaType tells providers how to upload it, e.g. "application/javascript+module".
 	MediaType string
 	Data      []byte
+	// Canonical is the digest of the same artifact rendered from the IR without positions, when that differs
+	// from Digest (a renderer that cites manifest lines in comments). Whether a target changed is decided on
+	// it, so a comment-only edit of the manifest redeploys nothing.
+	Canonical string
+}
+
+// RouteError is a render failure caused by one route (a table the target cannot hold, a construct it cannot
+// express). Renderers return it so the failure is reported at the route's manifest position.
+type RouteError struct {
+	Route string
+	Err   error
+}
+
+func (e *RouteError) Error() string { return fmt.Sprintf("route %q: %v", e.Route, e.Err) }
+func (e *RouteError) Unwrap() error { return e.Err }
+
+// DecisionDigest is the digest that decides whether the artifact changed: Canonical when set, else Digest.
+func (a Artifact) DecisionDigest() string {
+	if a.Canonical != "" {
+		return a.Canonical
+	}
+	return a.Digest()
+}
+
+// Canonicalize sets Canonical on arts (rendered from g) by rendering g without positions with r. A renderer
+// whose canonical output has other files than its full output is broken.
+func Canonicalize(r Renderer, g *ir.Gateway, arts []Artifact) error {
+	bare, err := g.WithoutPositions()
+	if err != nil {
+		return err
+	}
+	canon, err := r.Render(bare)
+	if err != nil {
+		return fmt.Errorf("render: %s without positions: %w", r.Name(), err)
+	}
+	if len(canon) != len(arts) {
+		return fmt.Errorf("render: %s renders %d files without positions, %d with them", r.Name(), len(canon), len(arts))
+	}
+	for i := range arts {
+		if canon[i].Path != arts[i].Path {
+			return fmt.Errorf("render: %s renders %s without positions where it renders %s with them", r.Name(), canon[i].Path, arts[i].Path)
+		}
+		if d := canon[i].Digest(); d != arts[i].Digest() {
+			arts[i].Canonical = d
+		}
+	}
+	return nil
 }
 
 // Digest is the hex SHA-256 of the artifact's bytes, used in plans and deploy records.

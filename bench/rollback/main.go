@@ -39,7 +39,7 @@ func gateway(n int) *ir.Gateway {
 			{Name: "health", Match: ir.Match{Kind: ir.PathExact, Path: "/health"}, Respond: &ir.Respond{Status: 200, Body: "v" + strconv.Itoa(n)}},
 			{Name: "default", Index: 1, Match: ir.Match{Kind: ir.PathFallback}, Pool: "app"},
 		},
-		Targets: ir.Targets{Local: &ir.LocalTarget{}},
+		Targets: ir.Targets{{Name: local.Name, Config: &local.Settings{}}},
 	}
 }
 

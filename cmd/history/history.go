@@ -13,9 +13,7 @@ import (
 	"github.com/edgegw/edgegw/cmd/plan/view"
 	"github.com/edgegw/edgegw/cmd/root"
 	"github.com/edgegw/edgegw/manifest"
-	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
-	"github.com/edgegw/edgegw/providers/local"
 )
 
 // Options are the inputs of `edgegw history`.
@@ -89,18 +87,10 @@ func Run(ctx context.Context, o *Options) (err error) {
 			recs = recs[len(recs)-o.Limit:]
 		}
 		where := ""
-		if t.Name == "local" {
-			where = "(" + localDir(g, o.ManifestPath) + ")"
+		if l, ok := t.Provider.(providers.Locator); ok {
+			where = "(" + l.Location() + ")"
 		}
 		v.History(t.Name, where, recs)
 	}
 	return nil
-}
-
-func localDir(g *ir.Gateway, manifestPath string) string {
-	dir := ""
-	if g.Targets.Local != nil {
-		dir = g.Targets.Local.Dir
-	}
-	return local.Dir(filepath.Dir(manifestPath), dir)
 }

@@ -67,6 +67,7 @@ func Run(o *Options) error {
 			Credentials  string                                  `json:"credentials"`
 			Capabilities map[providers.Feature]providers.Support `json:"capabilities"`
 			NotReverted  []string                                `json:"not_reverted,omitempty"`
+			NotBuilt     []string                                `json:"not_built,omitempty"`
 		}
 		out := struct {
 			Schema    string              `json:"schema"`
@@ -74,11 +75,14 @@ func Run(o *Options) error {
 			Providers []entry             `json:"providers"`
 		}{Schema: Schema, Features: providers.AllFeatures}
 		for _, r := range regs {
-			caps := map[providers.Feature]providers.Support{}
-			for _, f := range providers.AllFeatures {
-				caps[f] = r.Capabilities.Get(f)
+			var caps map[providers.Feature]providers.Support
+			if r.Capabilities != nil {
+				caps = map[providers.Feature]providers.Support{}
+				for _, f := range providers.AllFeatures {
+					caps[f] = r.Capabilities.Get(f)
+				}
 			}
-			out.Providers = append(out.Providers, entry{r.Name, r.Renderer, r.Credentials, caps, r.NotReverted})
+			out.Providers = append(out.Providers, entry{r.Name, r.Renderer, r.Credentials, caps, r.NotReverted, r.NotBuilt()})
 		}
 		enc := json.NewEncoder(o.IO.Out)
 		enc.SetIndent("", "  ")
@@ -90,15 +94,42 @@ func Run(o *Options) error {
 			fmt.Fprint(tw, "\t"+strings.ToUpper(r.Name))
 		}
 		fmt.Fprintln(tw)
+		fmt.Fprint(tw, "built")
+		for _, r := range regs {
+			fmt.Fprint(tw, "\t"+built(r, false))
+		}
+		fmt.Fprintln(tw)
 		for _, f := range providers.AllFeatures {
 			fmt.Fprint(tw, f)
 			for _, r := range regs {
-				fmt.Fprint(tw, "\t"+cell(r.Capabilities.Get(f), false))
+				fmt.Fprint(tw, "\t"+capCell(r, f, false))
 			}
 			fmt.Fprintln(tw)
 		}
 		return tw.Flush()
 	}
+}
+
+// built says whether this edgegw can check, render and deploy the target.
+func built(r providers.Registration, md bool) string {
+	missing := r.NotBuilt()
+	switch {
+	case len(missing) == 0 && md:
+		return "✅"
+	case len(missing) == 0:
+		return "yes"
+	case md:
+		return "🚧 not yet: " + strings.Join(missing, ", ")
+	}
+	return "not yet: " + strings.Join(missing, ", ")
+}
+
+// capCell is one target's support of a feature; a target without a capability table shows a dash.
+func capCell(r providers.Registration, f providers.Feature, md bool) string {
+	if r.Capabilities == nil {
+		return "—"
+	}
+	return cell(r.Capabilities.Get(f), md)
 }
 
 func cell(s providers.Support, md bool) string {
@@ -145,11 +176,15 @@ func Markdown(regs []providers.Registration) string {
 	for range regs {
 		b.WriteString("---|")
 	}
+	b.WriteString("\n| built |")
+	for _, r := range regs {
+		fmt.Fprintf(&b, " %s |", built(r, true))
+	}
 	b.WriteString("\n")
 	for _, f := range providers.AllFeatures {
 		fmt.Fprintf(&b, "| `%s` |", f)
 		for _, r := range regs {
-			fmt.Fprintf(&b, " %s |", cell(r.Capabilities.Get(f), true))
+			fmt.Fprintf(&b, " %s |", capCell(r, f, true))
 		}
 		b.WriteString("\n")
 	}

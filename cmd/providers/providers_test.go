@@ -39,7 +39,8 @@ func TestMarkdownFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(out.String(), "| feature | local |") || !strings.Contains(out.String(), "| `rollback.native` | ✅ every version is kept") {
+	if !strings.HasPrefix(out.String(), "| feature | azure | cloudflare |") || !strings.Contains(out.String(), "| ✅ every version is kept") ||
+		!strings.Contains(out.String(), "| built | 🚧 not yet: capability table, renderer, deploy |") {
 		t.Errorf("markdown:\n%s", out.String())
 	}
 }

@@ -65,6 +65,9 @@ func Run(o *Options) error {
 		}
 		name := t
 		if reg, ok := providers.Lookup(t); ok {
+			if reg.Renderer == "" {
+				return reg.NotBuiltError("be rendered")
+			}
 			name = reg.Renderer // a target renders with its registered renderer, into its own folder
 		}
 		r, err := render.Lookup(name)

@@ -1,14 +1,12 @@
-// Package test implements `edgegw test`: the manifest's own `tests:` cases run against the reference gateway
-// and, through their registered runners, against the targets' rendered artifacts.
+// Package test implements `edgegw test`: the manifest's own `tests:` cases, or the conformance corpus
+// (--suite conformance), run on a target's engine and, for a target other than the reference, compared
+// with the reference gateway's decision for the same requests.
 package test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +14,7 @@ import (
 	"github.com/edgegw/edgegw/cmd/cmdutil"
 	"github.com/edgegw/edgegw/cmd/root"
 	"github.com/edgegw/edgegw/gateway/testrun"
+	"github.com/edgegw/edgegw/gateway/testrun/conformance"
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
@@ -29,6 +28,8 @@ type TestOptions struct {
 	Color        bool
 	Target       string
 	Run          string // regexp on case names
+	Suite        string // "" (the manifest's tests) or "conformance"
+	Vectors      string // the directory of the shared test vectors (Wycheproof)
 	Getenv       func(string) string
 	Now          func() time.Time
 	Context      context.Context
@@ -43,16 +44,26 @@ func NewCmdTest(f *cmdutil.Factory, runF func(*TestOptions) error) *cobra.Comman
 	opts := &TestOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "test",
-		Short: "Run the manifest's tests against the reference gateway and the targets",
+		Short: "Run the manifest's tests, or the conformance suite, on a target",
 		Long: `Run every case under the manifest's tests: and report, per case, pass or fail and what differed.
 
-A case may ask for a signed token (jwt: {sub: alice, exp: +1h}). It is signed with the manifest's own HS
-secret when the environment holds it; otherwise with a test key generated for this run and trusted for that
-case only (the output says which). A case that sends its own Authorization header is always verified against
-the manifest's real keys: that is how to test tokens your identity provider issued, and attack tokens.
+Every origin is a loopback server that answers as the case scripts it (origins:) and records what it
+received, so which origin got a request, with which path and headers, is observed outside the target. A
+case is one request or a sequence of steps sharing rate-limit and breaker state and a clock (at: 61s).
 
-Exit status is 0 only when every case passes on every target run.`,
+A case may ask for a signed token (jwt: {sub: alice, exp: +1h}). It is signed with the manifest's own HS
+secret when the environment holds it; otherwise with a key generated for this run, which the target gets
+the way it gets real keys (a JWKS or key file, a secret). A case that signs nothing and sends its own
+Authorization header is verified against the manifest's real keys.
+
+On a target other than local, every case also runs on the reference gateway and the target must decide
+exactly as it does. A case whose features: the target declares it cannot enforce is skipped with the reason.
+
+--suite conformance runs the built-in corpus instead of the manifest's tests and prints a summary by feature.
+
+Exit status is 0 only when no case fails on any target run.`,
 		Example: `  edgegw test -f edgegw.yaml
+  edgegw test --suite conformance --target local
   edgegw test --target all --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -64,25 +75,21 @@ Exit status is 0 only when every case passes on every target run.`,
 			return Run(opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Target, "target", testrun.RefTarget, "the target whose runtime runs the cases (local: the reference gateway), or all")
+	cmd.Flags().StringVar(&opts.Target, "target", testrun.RefTarget, "the target whose engine runs the cases (local: the reference gateway), or all")
 	cmd.Flags().StringVar(&opts.Run, "run", "", "run only the cases whose name matches this regular expression")
+	cmd.Flags().StringVar(&opts.Suite, "suite", "", "run a built-in suite instead of the manifest's tests: conformance")
+	cmd.Flags().StringVar(&opts.Vectors, "vectors", conformance.DefaultVectors, "directory of the shared test vectors the conformance suite reads (Wycheproof)")
 	return cmd
 }
 
-// caseLine is the NDJSON view of one result.
-type caseLine struct {
-	Type string `json:"type"`
-	testrun.Result
-}
-
-// Run loads the manifest, runs the cases and prints one line per case.
+// Run loads the cases, runs them on every selected target and prints the results.
 func Run(o *TestOptions) error {
 	if o.Target != "all" {
 		if err := providers.CheckTargetName(o.Target, false); err != nil {
 			return err
 		}
 	}
-	targets, runners, err := testrun.Resolve(o.Target)
+	targets, engines, err := testrun.Resolve(o.Target)
 	if err != nil {
 		return err
 	}
@@ -92,18 +99,38 @@ func Run(o *TestOptions) error {
 			return fmt.Errorf("test: --run: %w", err)
 		}
 	}
-	g, diags := manifest.Load(o.ManifestPath)
-	if g == nil || diags.HasErrors() {
-		cmdutil.PrintDiagnostics(o.IO, o.Format, o.Color, diags)
-		return &cmdutil.SilentError{Code: cmdutil.ExitError, Err: fmt.Errorf("test: %s is invalid", o.ManifestPath)}
-	}
-	var cases []ir.TestCase
-	for _, tc := range g.Tests {
-		if filter == nil || filter.MatchString(tc.Name) {
-			cases = append(cases, tc)
+	var suite []conformance.Manifest
+	switch o.Suite {
+	case "":
+		g, diags := manifest.Load(o.ManifestPath)
+		if g == nil || diags.HasErrors() {
+			cmdutil.PrintDiagnostics(o.IO, o.Format, o.Color, diags)
+			return &cmdutil.SilentError{Code: cmdutil.ExitError, Err: fmt.Errorf("test: %s is invalid", o.ManifestPath)}
 		}
+		suite = []conformance.Manifest{{File: o.ManifestPath, Gateway: g}}
+	case "conformance":
+		var notes []string
+		suite, notes, err = conformance.Load(conformance.LoadOptions{Vectors: o.Vectors, RequireVectors: o.Getenv("CI") != ""})
+		if err != nil {
+			return fmt.Errorf("test: %w", err)
+		}
+		for _, n := range notes {
+			fmt.Fprintln(o.IO.ErrOut, "note: "+n)
+		}
+	default:
+		return fmt.Errorf("test: --suite %q: the one built-in suite is conformance", o.Suite)
 	}
-	if len(cases) == 0 {
+	total := 0
+	for i := range suite {
+		var cases []ir.TestCase
+		for _, tc := range suite[i].Gateway.Tests {
+			if filter == nil || filter.MatchString(tc.Name) {
+				cases = append(cases, tc)
+			}
+		}
+		suite[i].Cases, total = cases, total+len(cases)
+	}
+	if total == 0 {
 		return fmt.Errorf("test: %s has no tests to run (add a tests: section, or check --run)", o.ManifestPath)
 	}
 	ctx := o.Context
@@ -114,81 +141,89 @@ func Run(o *TestOptions) error {
 	if env.Now == nil {
 		env.Now = time.Now
 	}
-	passed, failed := 0, 0
-	for i, r := range runners {
-		results, err := r.Run(ctx, g, cases, env)
-		if err != nil {
-			return fmt.Errorf("test: target %s: %w", targets[i], err)
+	v := newView(o)
+	for i, e := range engines {
+		opts := testrun.Options{Target: targets[i], Engine: e, Env: env, Cannot: Cannot(targets[i]), Keys: &testrun.KeyCache{}}
+		if targets[i] != testrun.RefTarget {
+			opts.Reference = testrun.RefEngine{}
 		}
-		for k, res := range results {
-			if res.Pass {
-				passed++
-			} else {
-				failed++
+		for _, m := range suite {
+			for _, r := range testrun.Run(ctx, m.Gateway, m.Cases, opts) {
+				v.result(r, m.Gateway)
 			}
-			o.print(res, cases[k].Pos)
+			if o.Suite != "" {
+				for _, c := range CheckRefusals(m.Gateway, m.Cases, targets[i]) {
+					v.refusal(c)
+				}
+			}
 		}
 	}
-	if o.Format != cmdutil.FormatJSON {
-		fmt.Fprintf(o.IO.ErrOut, "%d passed, %d failed (%s; %s)\n", passed, failed, strings.Join(targets, ", "), o.ManifestPath)
-	}
-	if failed > 0 {
-		return &cmdutil.SilentError{Code: cmdutil.ExitError, Err: fmt.Errorf("test: %d of %d cases failed", failed, passed+failed)}
-	}
-	return nil
+	return v.finish(targets, o.Suite != "")
 }
 
-func (o *TestOptions) print(res testrun.Result, pos ir.Pos) {
-	switch o.Format {
-	case cmdutil.FormatJSON:
-		_ = json.NewEncoder(o.IO.Out).Encode(caseLine{Type: "test", Result: res})
-		return
-	case cmdutil.FormatGitHub:
-		if !res.Pass {
-			fmt.Fprintln(o.IO.Out, cmdutil.GitHubAnnotation(manifest.Diagnostic{
-				Severity: manifest.SeverityError, Code: "test", Summary: res.Target + ": " + res.Name + ": " + failureText(res, "; "),
-				Range: manifest.Range{File: pos.File, Start: manifest.Point{Line: pos.Line, Col: pos.Col}},
-			}))
+// Cannot returns the capability check of a target for testrun: why it cannot enforce a feature, from the
+// provider's table, or "" when it can. A target without a provider registration enforces everything it
+// is tested on.
+func Cannot(target string) func(string) string {
+	reg, ok := providers.Lookup(target)
+	if !ok {
+		return nil
+	}
+	return func(f string) string {
+		s := reg.Capabilities.Get(providers.Feature(f))
+		if s.Supported {
+			return ""
 		}
-	}
-	printHuman(o.IO.Out, o.Color, res)
-}
-
-func printHuman(w io.Writer, color bool, res testrun.Result) {
-	status := "PASS"
-	if !res.Pass {
-		status = "FAIL"
-	}
-	if color {
-		if res.Pass {
-			status = "\x1b[32m" + status + "\x1b[0m"
-		} else {
-			status = "\x1b[31m" + status + "\x1b[0m"
-		}
-	}
-	line := fmt.Sprintf("%s  %-4s %s", status, res.Target, res.Name)
-	if !res.Pass && res.Pos != "" {
-		line += "  (" + res.Pos + ")"
-	}
-	fmt.Fprintln(w, line)
-	if res.Error != "" {
-		fmt.Fprintf(w, "      error: %s\n", res.Error)
-	}
-	for _, d := range res.Diffs {
-		fmt.Fprintf(w, "      %s\n", d)
-	}
-	for _, n := range res.Notes {
-		fmt.Fprintf(w, "      note: %s\n", n)
+		return s.Reason
 	}
 }
 
-func failureText(res testrun.Result, sep string) string {
-	var parts []string
-	if res.Error != "" {
-		parts = append(parts, res.Error)
+// Refusal is the check that `validate --target` refuses a manifest that uses a feature the target
+// declares it cannot enforce, at a position in the manifest.
+type Refusal struct {
+	Target  string `json:"target"`
+	Feature string `json:"feature"`
+	File    string `json:"file"`
+	Pass    bool   `json:"pass"`
+	Pos     string `json:"pos,omitempty"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+// CheckRefusals checks, for every feature the cases need and the target cannot enforce, that the
+// capability check refuses g at a position.
+func CheckRefusals(g *ir.Gateway, cases []ir.TestCase, target string) []Refusal {
+	cannot := Cannot(target)
+	if cannot == nil {
+		return nil
 	}
-	for _, d := range res.Diffs {
-		parts = append(parts, d.String())
+	var out []Refusal
+	seen := map[string]bool{}
+	findings := providers.CheckCapabilities(g, target)
+	for _, tc := range cases {
+		for _, f := range tc.Features {
+			if seen[f] || cannot(f) == "" {
+				continue
+			}
+			seen[f] = true
+			r := Refusal{Target: target, Feature: f, File: fileOf(g, tc)}
+			for _, fd := range findings {
+				if string(fd.Feature) == f && fd.Pos.Line > 0 {
+					r.Pass, r.Pos, r.Detail = true, fd.Pos.String(), fd.Reason
+					break
+				}
+			}
+			if !r.Pass {
+				r.Detail = fmt.Sprintf("%s declares it cannot enforce %s, but validate --target %s does not refuse a manifest whose cases need it", target, f, target)
+			}
+			out = append(out, r)
+		}
 	}
-	return strings.Join(parts, sep)
+	return out
+}
+
+func fileOf(g *ir.Gateway, tc ir.TestCase) string {
+	if tc.Pos.File != "" {
+		return tc.Pos.File
+	}
+	return g.Name
 }

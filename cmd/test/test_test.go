@@ -30,7 +30,7 @@ func TestExamplesPass(t *testing.T) {
 	}
 	// full.yaml verifies RS256/ES256 against a JWKS: its jwt: cases are signed with a generated key, and
 	// the output says so.
-	if !strings.Contains(out, "trusted for this case only") {
+	if !strings.Contains(out, "generated for this run, which the target was given as a key") {
 		t.Errorf("the generated-key note is missing:\n%s", out)
 	}
 	if !strings.Contains(errOut, "0 failed") {
@@ -47,7 +47,14 @@ func TestJSONIsOneLinePerCase(t *testing.T) {
 	if len(lines) < 5 {
 		t.Fatalf("%d lines", len(lines))
 	}
-	for _, l := range lines {
+	var sum struct {
+		Type   string `json:"type"`
+		Passed int    `json:"passed"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || sum.Type != "test_summary" || sum.Passed != len(lines)-1 {
+		t.Errorf("last line %q is not the summary (%v)", lines[len(lines)-1], err)
+	}
+	for _, l := range lines[:len(lines)-1] {
 		var v struct {
 			Type   string `json:"type"`
 			Target string `json:"target"`

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/edgegw/edgegw/providers"
-	_ "github.com/edgegw/edgegw/providers/local"
+	_ "github.com/edgegw/edgegw/providers/all" // every target, as the binary links them
 )
 
 // limited is a target that enforces routes but not CORS, HSTS or gateway transforms, registered only here:

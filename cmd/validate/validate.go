@@ -58,12 +58,13 @@ func Run(o *Options) error {
 			// "all" is the manifest's targets; one this build cannot deploy is said, not silently passed.
 			targets = nil
 			for _, t := range g.Targets.Names() {
-				if _, ok := providers.Lookup(t); ok {
+				reg, ok := providers.Lookup(t)
+				if ok && reg.Capabilities != nil {
 					targets = append(targets, t)
 					continue
 				}
 				diags = append(diags, manifest.Diagnostic{Severity: manifest.SeverityWarning, Code: manifest.CodeCapability,
-					Summary: fmt.Sprintf("target %s is configured, but this build of edgegw has no provider for it: its capabilities were not checked", t),
+					Summary: fmt.Sprintf("target %s is configured, but this edgegw does not build it yet: its capabilities were not checked", t),
 					Detail:  "see edgegw providers for the targets this build deploys to",
 					Range:   posRange(o.ManifestPath, g.SectionPos("targets."+t))})
 			}

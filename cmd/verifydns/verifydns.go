@@ -17,6 +17,7 @@ import (
 	"github.com/edgegw/edgegw/dnscheck"
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
+	"github.com/edgegw/edgegw/providers"
 )
 
 // Options are the inputs of `edgegw verify-dns`.
@@ -80,15 +81,6 @@ finding for good with dns.suppress in the manifest: {id: DNS005, host: api.examp
 	return cmd
 }
 
-// edgeHeaders are the response headers each vendor's edge adds; seeing one shows the edge answered.
-var edgeHeaders = map[string][]string{
-	"cloudflare": {"Cf-Ray"},
-	"cloudfront": {"X-Amz-Cf-Id"},
-	"fastly":     {"X-Served-By", "Fastly-Debug-Digest"},
-	"azure":      {"X-Azure-Ref"},
-	"gcp":        {"Via"},
-}
-
 // Config builds the dnscheck configuration from the IR: one host per domain, with the expectations of
 // dns.expect, the CAs of dns.caa and the HSTS policy of tls.hsts. hosts, when given, narrows the check.
 func Config(g *ir.Gateway, hosts []string, extraHeaders []string) (dnscheck.Config, error) {
@@ -106,7 +98,9 @@ func Config(g *ir.Gateway, hosts []string, extraHeaders []string) (dnscheck.Conf
 	headers := append([]string(nil), extraHeaders...)
 	if len(headers) == 0 {
 		for _, t := range g.Targets.Names() {
-			headers = append(headers, edgeHeaders[t]...)
+			if r, ok := providers.Lookup(t); ok {
+				headers = append(headers, r.EdgeHeaders...)
+			}
 		}
 	}
 	want := map[string]bool{}

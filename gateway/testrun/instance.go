@@ -34,6 +34,8 @@ type Instance interface {
 // ClientRequest is one request as the client sends it.
 type ClientRequest struct {
 	Method string
+	// Scheme is the scheme the client used, "https" (the default when empty) or "http".
+	Scheme string
 	// Target is the raw request-target, sent unchanged (attack paths such as /a/%2e%2e/b reach the target
 	// as written).
 	Target string

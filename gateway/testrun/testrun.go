@@ -1,206 +1,165 @@
-// Package testrun runs a manifest's `tests:` cases against a target and reports each decision difference.
-// It owns the case semantics (signing test tokens, comparing expectations) and a registry of runners, one per
-// target: this package ships the runner of the `local` target, whose runtime is the reference gateway; a target
-// package registers the runner
-// that executes ITS rendered artifact against the same cases, from its init, with Register.
+// Package testrun runs test cases (a manifest's own `tests:` or the conformance corpus) against a target and
+// reports each difference. It owns the loop: it builds every request, signs test tokens, keeps each case's
+// clock, scripts the origins (one loopback recording server per origin per case), observes at the origins
+// what reached them, compares with the case's expectations and, for a target other than the reference,
+// with what the reference gateway decided for the same requests.
 //
-// It never reads a manifest (it gets the IR) and never prints: commands turn Results into views.
+// A target provides an Engine (instance.go) and registers it from its own package's init with
+// RegisterEngine; this package registers the reference gateway as the `local` target.
+//
+// It never reads a manifest (it gets the IR), never prints, and does not know the providers' capability
+// tables: the caller passes what a target cannot enforce (Options.Cannot).
 package testrun
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/edgegw/edgegw/manifest/ir"
 )
 
 // Env is what a run may read from the outside world.
 type Env struct {
 	// Getenv resolves {env: NAME} references (HS secrets).
 	Getenv func(string) string
-	// Now is the time tokens are issued at and the gateway's clock.
+	// Now is the start of each case's clock.
 	Now func() time.Time
 }
 
-// Runner executes cases against one target.
-type Runner interface {
-	// Run executes every case in g.Tests (or the ones in only, by index) and returns one Result per case,
-	// in order. An error means the target could not run at all (a runtime missing), not a failed case.
-	Run(ctx context.Context, g *ir.Gateway, cases []ir.TestCase, env Env) ([]Result, error)
-}
+// ErrRuntimeMissing is what an Engine's Open wraps when its runtime (node, workerd, falco) is not installed:
+// the suite fails such a target under CI and skips it with the message otherwise.
+var ErrRuntimeMissing = errors.New("runtime missing")
 
 var (
 	mu      sync.Mutex
-	runners = map[string]Runner{}
+	engines = map[string]Engine{}
 )
 
-// Register adds the runner of a target; call it from the target package's init.
-func Register(target string, r Runner) {
+// RegisterEngine adds the engine of a target; call it from the target package's init.
+func RegisterEngine(target string, e Engine) {
 	mu.Lock()
 	defer mu.Unlock()
-	if _, dup := runners[target]; dup {
-		panic("testrun: runner for " + target + " registered twice")
+	if _, dup := engines[target]; dup {
+		panic("testrun: engine for " + target + " registered twice")
 	}
-	runners[target] = r
+	engines[target] = e
 }
 
-// Registered lists the targets with a runner, sorted.
-func Registered() []string {
+// Engines lists the targets with an engine, sorted.
+func Engines() []string {
 	mu.Lock()
 	defer mu.Unlock()
-	out := make([]string, 0, len(runners))
-	for t := range runners {
+	out := make([]string, 0, len(engines))
+	for t := range engines {
 		out = append(out, t)
 	}
 	slices.Sort(out)
 	return out
 }
 
-// Resolve turns a --target value into runners: "all" is every registered runner; an unknown name or a target
-// without a runner in this build is an error that lists the choices.
-func Resolve(target string) ([]string, []Runner, error) {
-	reg := Registered()
-	if target == "all" {
-		var rs []Runner
-		for _, t := range reg {
-			rs = append(rs, lookup(t))
-		}
-		return reg, rs, nil
-	}
-	r := lookup(target)
-	if r == nil {
-		return nil, nil, fmt.Errorf("target %s has no test runner in this edgegw (with a runner: %s, or all)", target, strings.Join(reg, ", "))
-	}
-	return []string{target}, []Runner{r}, nil
-}
-
-func lookup(t string) Runner {
+// LookupEngine returns the engine of a target.
+func LookupEngine(target string) (Engine, bool) {
 	mu.Lock()
 	defer mu.Unlock()
-	return runners[t]
+	e, ok := engines[target]
+	return e, ok
+}
+
+// Resolve turns a --target value into engines: "all" is every registered engine; an unknown name or a
+// target without an engine in this build is an error that lists the choices.
+func Resolve(target string) ([]string, []Engine, error) {
+	reg := Engines()
+	if target == "all" {
+		var es []Engine
+		for _, t := range reg {
+			e, _ := LookupEngine(t)
+			es = append(es, e)
+		}
+		return reg, es, nil
+	}
+	e, ok := LookupEngine(target)
+	if !ok {
+		return nil, nil, fmt.Errorf("target %s has no test engine in this edgegw (with an engine: %s, or all)", target, strings.Join(reg, ", "))
+	}
+	return []string{target}, []Engine{e}, nil
 }
 
 // Result is the outcome of one case on one target.
 type Result struct {
 	Target string `json:"target"`
-	Name   string `json:"name"`
-	Pos    string `json:"pos,omitempty"`
-	Pass   bool   `json:"pass"`
-	// Diffs are the expectations that did not hold.
+	// Index is the case's place in its manifest's tests (tests[Index]); Pos where it was written.
+	Index    int      `json:"index"`
+	Name     string   `json:"name"`
+	Pos      string   `json:"pos,omitempty"`
+	Features []string `json:"features,omitempty"`
+	Pass     bool     `json:"pass"`
+	// Skipped, when set, says why the case did not run (a feature the target declares it cannot enforce);
+	// Pass is false and the case is not a failure.
+	Skipped string `json:"skipped,omitempty"`
+	// Diffs are the expectations that did not hold and, on a target other than the reference, the
+	// decisions that differ from the reference's.
 	Diffs []Diff `json:"diffs,omitempty"`
 	// Notes say how the case ran when that matters to the reader (e.g. which key signed its token).
 	Notes []string `json:"notes,omitempty"`
 	// Error is set when the case could not run (Pass is false).
 	Error string `json:"error,omitempty"`
-	// Observed is what happened, for the report.
+	// Observed is what happened at the last request of the case, for the report.
 	Observed *Observed `json:"observed,omitempty"`
+	// RuntimeMissing is set when Error comes from an engine whose runtime is not installed.
+	RuntimeMissing bool `json:"runtime_missing,omitempty"`
 }
 
-// Diff is one expectation that did not hold.
-type Diff struct {
-	Field string `json:"field"`
-	Want  string `json:"want"`
-	Got   string `json:"got"`
+// Failed says whether the result counts as a failure (a skipped case does not).
+func (r Result) Failed() bool { return !r.Pass && r.Skipped == "" }
+
+// Where names the case for a difference line: tests[4] "expired token", edgegw.yaml:88:5.
+func (r Result) Where() string {
+	s := fmt.Sprintf("tests[%d] %q", r.Index, r.Name)
+	if r.Pos != "" {
+		s += ", " + r.Pos
+	}
+	return s
 }
 
-func (d Diff) String() string { return fmt.Sprintf("%s: want %s, got %s", d.Field, d.Want, d.Got) }
-
-// Observed is what a target did with a case's request. Runners fill what they can see; Decided says whether
-// Route, Pool and Origin are known (an artifact running in a vendor runtime may not report them).
-type Observed struct {
-	Status         int               `json:"status"`
-	Header         map[string]string `json:"-"`
-	Body           string            `json:"-"`
-	Decided        bool              `json:"-"`
-	Route          string            `json:"route,omitempty"`
-	Pool           string            `json:"pool,omitempty"`
-	Origin         string            `json:"origin,omitempty"`
-	Reason         string            `json:"reason,omitempty"`
-	UpstreamPath   string            `json:"upstream_path,omitempty"`
-	UpstreamHeader map[string]string `json:"-"` // nil when no request reached an origin
-}
-
-// Compare checks an expectation against what was observed; every runner uses it, so targets are judged alike.
-func Compare(e ir.TestExpect, o *Observed) (diffs []Diff, notes []string) {
-	add := func(field, want, got string) { diffs = append(diffs, Diff{Field: field, Want: want, Got: got}) }
-	orNone := func(s string) string {
-		if s == "" {
-			return "(none)"
-		}
-		return s
-	}
-	if e.Status != 0 && e.Status != o.Status {
-		add("status", fmt.Sprint(e.Status), fmt.Sprint(o.Status))
-	}
-	decision := []struct{ field, want, got string }{
-		{"route", e.Route, o.Route}, {"pool", e.Pool, o.Pool}, {"origin", e.Origin, o.Origin},
-	}
-	for _, f := range decision {
-		if f.want == "" {
-			continue
-		}
-		if !o.Decided {
-			notes = append(notes, f.field+" not observable on this target; not checked")
-			continue
-		}
-		if f.want != f.got {
-			add(f.field, f.want, orNone(f.got))
-		}
-	}
-	if e.UpstreamPath != "" && e.UpstreamPath != o.UpstreamPath {
-		add("upstream_path", e.UpstreamPath, orNone(o.UpstreamPath))
-	}
-	if e.Upstream != nil {
-		if o.UpstreamHeader == nil {
-			add("upstream_headers", "a request upstream", "none reached an origin")
+// Lines renders every difference as one line; a difference from the reference reads
+// `cloudflare: 403, reference: 401 (tests[4] "expired token", edgegw.yaml:88:5)`.
+func (r Result) Lines() []string {
+	var out []string
+	for _, d := range r.Diffs {
+		if d.Reference {
+			out = append(out, fmt.Sprintf("%s%s: %s: %s, reference: %s (%s)", d.stepPrefix(), d.Field, r.Target, d.Got, d.Want, r.Where()))
 		} else {
-			diffs = append(diffs, compareHeaders("upstream header", *e.Upstream, o.UpstreamHeader)...)
+			out = append(out, d.String())
 		}
 	}
-	if e.Response != nil {
-		diffs = append(diffs, compareHeaders("header", *e.Response, o.Header)...)
-	}
-	if e.Body != nil && *e.Body != o.Body {
-		add("body", fmt.Sprintf("%q", *e.Body), fmt.Sprintf("%q", truncate(o.Body, 200)))
-	}
-	return diffs, notes
+	return out
 }
 
-func compareHeaders(what string, e ir.HeaderExpect, got map[string]string) []Diff {
-	var diffs []Diff
-	get := func(name string) (string, bool) {
-		for k, v := range got {
-			if strings.EqualFold(k, name) {
-				return v, true
-			}
-		}
-		return "", false
+// Diff is one expectation that did not hold, or (Reference) one decision that differs from the reference's,
+// whose value is then Want.
+type Diff struct {
+	// Step names the request in a sequence ("steps[2]", "steps[2] #5"); empty for a one-request case.
+	Step      string `json:"step,omitempty"`
+	Field     string `json:"field"`
+	Want      string `json:"want"`
+	Got       string `json:"got"`
+	Reference bool   `json:"reference,omitempty"`
+}
+
+func (d Diff) stepPrefix() string {
+	if d.Step == "" {
+		return ""
 	}
-	for _, name := range e.Present {
-		if _, ok := get(name); !ok {
-			diffs = append(diffs, Diff{Field: what + " " + name, Want: "present", Got: "absent"})
-		}
+	return d.Step + " "
+}
+
+func (d Diff) String() string {
+	if d.Reference {
+		return fmt.Sprintf("%s%s: got %s, reference: %s", d.stepPrefix(), d.Field, d.Got, d.Want)
 	}
-	for _, name := range e.Absent {
-		if v, ok := get(name); ok {
-			diffs = append(diffs, Diff{Field: what + " " + name, Want: "absent", Got: fmt.Sprintf("%q", v)})
-		}
-	}
-	for _, h := range e.Equal {
-		v, ok := get(h.Name)
-		if !ok {
-			diffs = append(diffs, Diff{Field: what + " " + h.Name, Want: fmt.Sprintf("%q", h.Value), Got: "absent"})
-		} else if v != h.Value {
-			diffs = append(diffs, Diff{Field: what + " " + h.Name, Want: fmt.Sprintf("%q", h.Value), Got: fmt.Sprintf("%q", v)})
-		}
-	}
-	sort.SliceStable(diffs, func(i, j int) bool { return diffs[i].Field < diffs[j].Field })
-	return diffs
+	return fmt.Sprintf("%s%s: want %s, got %s", d.stepPrefix(), d.Field, d.Want, d.Got)
 }
 
 func truncate(s string, n int) string {

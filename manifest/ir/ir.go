@@ -68,6 +68,26 @@ type Gateway struct {
 // SectionPos returns where a section was written; a zero Pos when unknown.
 func (g *Gateway) SectionPos(path string) Pos { return g.Sections[path] }
 
+// WithoutPositions returns a copy of g that knows nothing of where it was written: the serialised IR plus the
+// targets' settings, with no positions, manifest indexes, tests or DNS expectations. Rendering it gives the
+// canonical artifacts that decide whether anything changed, whatever comments a renderer writes from
+// positions.
+func (g *Gateway) WithoutPositions() (*Gateway, error) {
+	b, err := json.Marshal(g)
+	if err != nil {
+		return nil, fmt.Errorf("ir: %w", err)
+	}
+	out := &Gateway{}
+	if err := json.Unmarshal(b, out); err != nil {
+		return nil, fmt.Errorf("ir: %w", err)
+	}
+	for _, t := range g.Targets {
+		t.Pos = Pos{}
+		out.Targets = append(out.Targets, t)
+	}
+	return out, nil
+}
+
 // Domain is one host the gateway answers.
 type Domain struct {
 	Host string `json:"host"` // lower case; "*.api.example.com" for a wildcard
@@ -330,83 +350,41 @@ type Rewrite struct {
 	Path   string `json:"path,omitempty"`
 }
 
-// Targets holds each configured target's addressing. A nil field means the target is not configured.
-type Targets struct {
-	Local      *LocalTarget      `json:"local,omitempty" yaml:"local,omitempty"`
-	Cloudflare *CloudflareTarget `json:"cloudflare,omitempty" yaml:"cloudflare,omitempty"`
-	CloudFront *CloudFrontTarget `json:"cloudfront,omitempty" yaml:"cloudfront,omitempty"`
-	Fastly     *FastlyTarget     `json:"fastly,omitempty" yaml:"fastly,omitempty"`
-	Azure      *AzureTarget      `json:"azure,omitempty" yaml:"azure,omitempty"`
-	GCP        *GCPTarget        `json:"gcp,omitempty" yaml:"gcp,omitempty"`
+// Target is one configured target: its name, the companions the manifest opted it into, and its own
+// settings. Config is decoded and validated by the block the target registered (manifest.RegisterTargetBlock);
+// the core never looks inside it, only the target's own packages do.
+type Target struct {
+	Name       string
+	Companions []string
+	Config     any
+	Pos        Pos
 }
 
-// Names lists the configured targets in a fixed order.
+// Companioned is implemented by target settings that take `companions:`.
+type Companioned interface {
+	CompanionList() []string
+}
+
+// Targets lists the configured targets, sorted by name.
+type Targets []Target
+
+// Names lists the configured targets, sorted.
 func (t Targets) Names() []string {
-	var n []string
-	if t.Local != nil {
-		n = append(n, "local")
-	}
-	if t.Cloudflare != nil {
-		n = append(n, "cloudflare")
-	}
-	if t.CloudFront != nil {
-		n = append(n, "cloudfront")
-	}
-	if t.Fastly != nil {
-		n = append(n, "fastly")
-	}
-	if t.Azure != nil {
-		n = append(n, "azure")
-	}
-	if t.GCP != nil {
-		n = append(n, "gcp")
+	n := make([]string, len(t))
+	for i, x := range t {
+		n[i] = x.Name
 	}
 	return n
 }
 
-// LocalTarget is the embedded target: versioned directories on this machine.
-type LocalTarget struct {
-	// Dir holds the versions, relative to the manifest's directory. Default ".edgegw/local".
-	Dir string `json:"dir,omitempty" yaml:"dir,omitempty"`
-}
-
-// CloudflareTarget addresses a Workers script.
-type CloudflareTarget struct {
-	AccountID         Value  `json:"account_id" yaml:"account_id" jsonschema:"required"`
-	Zone              string `json:"zone" yaml:"zone" jsonschema:"required"`
-	Script            string `json:"script" yaml:"script" jsonschema:"required"`
-	CompatibilityDate string `json:"compatibility_date,omitempty" yaml:"compatibility_date,omitempty"`
-	// Companions opts into documented companions (e.g. "durable-object-rate-limit").
-	Companions []string `json:"companions,omitempty" yaml:"companions,omitempty"`
-}
-
-// CloudFrontTarget addresses a distribution and its viewer-request function.
-type CloudFrontTarget struct {
-	DistributionID string   `json:"distribution_id" yaml:"distribution_id" jsonschema:"required"`
-	Function       string   `json:"function" yaml:"function" jsonschema:"required"`
-	Companions     []string `json:"companions,omitempty" yaml:"companions,omitempty"`
-}
-
-// FastlyTarget addresses a VCL service.
-type FastlyTarget struct {
-	ServiceID  Value    `json:"service_id" yaml:"service_id" jsonschema:"required"`
-	Companions []string `json:"companions,omitempty" yaml:"companions,omitempty"`
-}
-
-// AzureTarget addresses a Front Door (Standard/Premium) endpoint.
-type AzureTarget struct {
-	SubscriptionID Value    `json:"subscription_id" yaml:"subscription_id" jsonschema:"required"`
-	ResourceGroup  string   `json:"resource_group" yaml:"resource_group" jsonschema:"required"`
-	Profile        string   `json:"profile" yaml:"profile" jsonschema:"required"`
-	Endpoint       string   `json:"endpoint" yaml:"endpoint" jsonschema:"required"`
-	Companions     []string `json:"companions,omitempty" yaml:"companions,omitempty"`
-}
-
-// GCPTarget addresses a global external Application Load Balancer URL map.
-type GCPTarget struct {
-	Project    string   `json:"project" yaml:"project" jsonschema:"required"`
-	URLMap     string   `json:"url_map" yaml:"url_map" jsonschema:"required"`
-	Companions []string `json:"companions,omitempty" yaml:"companions,omitempty"`
+// Lookup returns the configured target of that name.
+func (t Targets) Lookup(name string) (Target, bool) {
+	for _, x := range t {
+		if x.Name == name {
+			return x, true
+		}
+	}
+	return Target{}, false
 }
 
 // DNS holds the expectations checked by verify-dns.
@@ -432,20 +410,73 @@ type Suppression struct {
 	Reason string `json:"reason"`
 }
 
-// TestCase is one request and the decision the gateway must take for it.
+// TestCase is one request and the decision the gateway must take for it, or a sequence of steps that
+// share the gateway's state (rate-limit counters, breaker state) and a clock.
 type TestCase struct {
-	Name    string      `json:"name"`
+	Name string `json:"name"`
+	// Request and Expect are the one-request form; a case with Steps has neither.
 	Request TestRequest `json:"request"`
 	Expect  TestExpect  `json:"expect"`
-	Pos     Pos         `json:"pos"`
+	Steps   []TestStep  `json:"steps,omitempty"`
+	// Origins script what origins answer during the case, by origin name (sorted); an origin not listed
+	// answers 200.
+	Origins []TestOrigin `json:"origins,omitempty"`
+	// Features are the capability features the case needs a target to enforce (providers' feature names);
+	// a target that declares it cannot enforce one skips the case.
+	Features []string `json:"features,omitempty"`
+	Pos      Pos      `json:"pos"`
+}
+
+// Sequence returns the case as steps: Steps, or the one-request form as a single step.
+func (tc TestCase) Sequence() []TestStep {
+	if len(tc.Steps) > 0 {
+		return tc.Steps
+	}
+	return []TestStep{{Request: tc.Request, Expect: tc.Expect, Repeat: 1, Pos: tc.Pos}}
+}
+
+// TestStep is one request of a sequence, or Repeat identical ones.
+type TestStep struct {
+	Request TestRequest `json:"request"`
+	// Expect is checked on every repetition; ExpectLast only on the last one.
+	Expect     TestExpect  `json:"expect"`
+	ExpectLast *TestExpect `json:"expect_last,omitempty"`
+	// At is the case clock at this step, from the case start; zero keeps the previous step's clock.
+	At     Duration `json:"at,omitempty"`
+	Repeat int      `json:"repeat"` // ≥ 1
+	Pos    Pos      `json:"pos"`
+}
+
+// TestOrigin is the script of one origin during a case.
+type TestOrigin struct {
+	Name string `json:"name"`
+	// Down refuses every connection.
+	Down bool `json:"down,omitempty"`
+	// Responses are answered in order, one per request received; the last one repeats.
+	Responses []TestResponse `json:"responses,omitempty"`
+}
+
+// TestResponse is one scripted origin answer. A Delay past the origin's timeout is a timeout.
+type TestResponse struct {
+	Status  int         `json:"status"`
+	Headers []HeaderSet `json:"headers,omitempty"` // sorted by name
+	Body    string      `json:"body,omitempty"`
+	Delay   Duration    `json:"delay,omitempty"`
 }
 
 // TestRequest is the request a test sends.
 type TestRequest struct {
-	Method  string      `json:"method"`
-	URL     string      `json:"url"`
-	Headers []HeaderSet `json:"headers,omitempty"` // sorted by name
+	Method string `json:"method"`
+	URL    string `json:"url"`
+	// Target, when set, is the raw request-target sent instead of the URL's path and query, unchanged.
+	Target string `json:"target,omitempty"`
+	// Host, when set, is the Host header sent instead of the URL's host, unchanged.
+	Host string `json:"host,omitempty"`
+	// Headers are sorted by name; one name may appear several times (several values, in order).
+	Headers []HeaderSet `json:"headers,omitempty"`
 	Body    string      `json:"body,omitempty"`
+	// ClientIP is the client's address as the edge sees it (default 192.0.2.1).
+	ClientIP string `json:"client_ip,omitempty"`
 	// JWT asks the runner to sign a token with these claims and send it as a bearer.
 	JWT *TestJWT `json:"jwt,omitempty"`
 }
@@ -453,7 +484,7 @@ type TestRequest struct {
 // TestJWT describes a token the test runner signs.
 type TestJWT struct {
 	Sub string `json:"sub,omitempty"`
-	// Exp and Nbf are relative to the time of the run ("+1h", "-5m"); empty = +1h and none.
+	// Exp and Nbf are relative to the step's clock ("+1h", "-5m"); empty = +1h and none.
 	Exp    string `json:"exp,omitempty"`
 	Nbf    string `json:"nbf,omitempty"`
 	Issuer string `json:"iss,omitempty"` // default: the policy's issuer
@@ -461,7 +492,30 @@ type TestJWT struct {
 	Audience string `json:"aud,omitempty"`
 	// Claims are extra claims, as JSON values.
 	Claims []Claim `json:"claims,omitempty"` // sorted by name
+	// Alg signs with this algorithm instead of the policy's first; "none" in any case sends an unsigned
+	// token whose header says alg as written.
+	Alg string `json:"alg,omitempty"`
+	// Header holds extra protected-header members (kid, jku, x5u, jwk, crit), as JSON values.
+	Header []Claim `json:"header,omitempty"` // sorted by name
+	// Key is the key that signs: "" the key the target trusts, "untrusted" a key it does not,
+	// "public-as-secret" an HMAC over the trusted public key's PEM (algorithm confusion).
+	Key string `json:"key,omitempty"`
+	// Tamper alters the signed token: "padding", "std-base64", "two-segments", "four-segments",
+	// "signature", "oversize".
+	Tamper string `json:"tamper,omitempty"`
 }
+
+// TestJWT keys and tampering.
+const (
+	TestKeyUntrusted      = "untrusted"
+	TestKeyPublicAsSecret = "public-as-secret"
+)
+
+// TestTampers lists the ways a test token may be altered.
+var TestTampers = []string{"padding", "std-base64", "two-segments", "four-segments", "signature", "oversize"}
+
+// TokenPlaceholder in a test header value is replaced by the signed token (to send it in an unusual form).
+const TokenPlaceholder = "{{token}}"
 
 // Claim is one extra JWT claim with a JSON value.
 type Claim struct {
@@ -471,14 +525,27 @@ type Claim struct {
 
 // TestExpect is the decision a test expects. Zero fields are not checked.
 type TestExpect struct {
-	Status       int           `json:"status,omitempty"`
-	Route        string        `json:"route,omitempty"`
-	Pool         string        `json:"pool,omitempty"`
-	Origin       string        `json:"origin,omitempty"`
-	UpstreamPath string        `json:"upstream_path,omitempty"`
-	Upstream     *HeaderExpect `json:"upstream_headers,omitempty"`
-	Response     *HeaderExpect `json:"headers,omitempty"`
-	Body         *string       `json:"body,omitempty"`
+	Status int `json:"status,omitempty"`
+	// StatusIn accepts any of these statuses.
+	StatusIn     []int  `json:"status_in,omitempty"`
+	Route        string `json:"route,omitempty"`
+	Pool         string `json:"pool,omitempty"`
+	Origin       string `json:"origin,omitempty"`
+	NoOrigin     bool   `json:"no_origin,omitempty"` // no origin received the request
+	UpstreamPath string `json:"upstream_path,omitempty"`
+	// UpstreamQuery is the raw query the origin received ("" is not checked; see NoUpstreamQuery).
+	UpstreamQuery string `json:"upstream_query,omitempty"`
+	// Tried are the origins that received the request, in order.
+	Tried    []string      `json:"tried,omitempty"`
+	Upstream *HeaderExpect `json:"upstream_headers,omitempty"`
+	Response *HeaderExpect `json:"headers,omitempty"`
+	Body     *string       `json:"body,omitempty"`
+}
+
+// IsZero says whether e checks nothing.
+func (e TestExpect) IsZero() bool {
+	return e.Status == 0 && len(e.StatusIn) == 0 && e.Route == "" && e.Pool == "" && e.Origin == "" && !e.NoOrigin &&
+		e.UpstreamPath == "" && e.UpstreamQuery == "" && len(e.Tried) == 0 && e.Upstream == nil && e.Response == nil && e.Body == nil
 }
 
 // HeaderExpect checks headers: present (any value), absent, and equal.
@@ -486,6 +553,8 @@ type HeaderExpect struct {
 	Present []string    `json:"present,omitempty"`
 	Absent  []string    `json:"absent,omitempty"`
 	Equal   []HeaderSet `json:"equal,omitempty"`
+	// NotEqual headers must be present with a value other than the one given.
+	NotEqual []HeaderSet `json:"not_equal,omitempty"`
 }
 
 // Value is a string written in the manifest either literally or as a reference to an environment variable

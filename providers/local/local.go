@@ -46,8 +46,11 @@ const (
 func init() {
 	const gw = "the reference gateway (`edgegw dev`) executes the IR itself"
 	providers.Register(providers.Registration{
-		Name:     Name,
-		Renderer: irjson.Name,
+		Name:          Name,
+		OldNames:      []string{"ref"},
+		Renderer:      irjson.Name,
+		Settings:      func() any { return &Settings{} },
+		CheckSettings: checkSettings,
 		Capabilities: providers.Capabilities{
 			providers.MatchExact:      providers.Can(gw),
 			providers.MatchPrefix:     providers.Can(gw + ", on segment boundaries"),
@@ -97,11 +100,7 @@ var (
 
 // New builds the provider from the manifest's `targets.local`.
 func New(cfg providers.Config) (providers.Provider, error) {
-	dir := DefaultDir
-	if t := cfg.Gateway.Targets.Local; t != nil && t.Dir != "" {
-		dir = t.Dir
-	}
-	return Open(Dir(cfg.BaseDir, dir), OSFS{}), nil
+	return Open(Dir(cfg.BaseDir, DirOf(cfg.Gateway)), OSFS{}), nil
 }
 
 // Dir resolves a target directory as written in the manifest against the manifest's directory.

@@ -21,7 +21,7 @@ func TestActiveBeforeAnyApply(t *testing.T) {
 }
 
 func TestDirRelativeToManifest(t *testing.T) {
-	g := &ir.Gateway{Targets: ir.Targets{Local: &ir.LocalTarget{Dir: "deploy/edge"}}}
+	g := &ir.Gateway{Targets: ir.Targets{{Name: local.Name, Config: &local.Settings{Dir: "deploy/edge"}}}}
 	p, err := local.New(providers.Config{Gateway: g, BaseDir: "/srv/gw"})
 	if err != nil {
 		t.Fatal(err)

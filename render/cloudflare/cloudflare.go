@@ -125,29 +125,37 @@ func RenderWith(g *ir.Gateway, opts Options) ([]render.Artifact, error) {
 	}, nil
 }
 
+// SecretBinding is the name of the secret binding that holds an auth policy's HMAC secret: the variable
+// its {env: NAME} reference names, or, for a secret the IR holds as a value (test corpora do), a name
+// derived from the policy's (EDGEGW_SECRET_<POLICY>). The value never enters the Worker's code: it is a
+// Workers secret (a miniflare binding in tests). "" when the policy has no secret.
+func SecretBinding(p ir.AuthPolicy) string {
+	if p.JWT == nil || p.JWT.Secret == nil {
+		return ""
+	}
+	if p.JWT.Secret.Env != "" {
+		return p.JWT.Secret.Env
+	}
+	return "EDGEGW_SECRET_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(p.Name))
+}
+
 // SecretNames lists the secret bindings the Worker reads, sorted: the HMAC secrets of auth policies.
 func SecretNames(g *ir.Gateway) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, p := range g.AuthPolicies {
-		if p.JWT != nil && p.JWT.Secret != nil && p.JWT.Secret.Env != "" && !seen[p.JWT.Secret.Env] {
-			seen[p.JWT.Secret.Env] = true
-			out = append(out, p.JWT.Secret.Env)
+		if n := SecretBinding(p); n != "" && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
 		}
 	}
 	sort.Strings(out)
 	return out
 }
 
-func compatibilityDate(g *ir.Gateway) string {
-	if c := g.Targets.Cloudflare; c != nil && c.CompatibilityDate != "" {
-		return c.CompatibilityDate
-	}
-	return DefaultCompatibilityDate
-}
-
 func metadata(g *ir.Gateway) Metadata {
-	md := Metadata{MainModule: WorkerFile, CompatibilityDate: compatibilityDate(g),
+	_, _, date := settings(g)
+	md := Metadata{MainModule: WorkerFile, CompatibilityDate: date,
 		Bindings: []Binding{{Type: "durable_object_namespace", Name: DurableObjectBinding, ClassName: DurableObjectClass}}}
 	secrets := SecretNames(g)
 	for _, s := range secrets {
@@ -163,13 +171,7 @@ func tomlString(s string) string { return strconv.Quote(s) }
 
 func wrangler(g *ir.Gateway, md Metadata) []byte {
 	var b bytes.Buffer
-	script, zone := g.Name, ""
-	if c := g.Targets.Cloudflare; c != nil {
-		if c.Script != "" {
-			script = c.Script
-		}
-		zone = c.Zone
-	}
+	script, zone, _ := settings(g)
 	fmt.Fprintf(&b, "# Rendered by edgegw from the manifest of %s; `wrangler deploy` from this folder deploys it by hand.\n", g.Name)
 	fmt.Fprintf(&b, "name = %s\nmain = %s\ncompatibility_date = %s\nno_bundle = true\n", tomlString(script), tomlString(md.MainModule), tomlString(md.CompatibilityDate))
 	if zone != "" && len(g.Domains) > 0 {

@@ -92,7 +92,7 @@ func TestDeterministic(t *testing.T) {
 	if err := json.Unmarshal(js, &back); err != nil {
 		t.Fatal(err)
 	}
-	back.Targets = g.Targets // addressing is not part of the IR's JSON; the provider passes it
+	back.Targets = g.Targets // target settings are not part of the IR's JSON (ir.Gateway.WithoutPositions keeps them)
 	a3, err := Renderer{}.Render(&back)
 	if err != nil {
 		t.Fatal(err)
@@ -133,8 +133,16 @@ func TestReadable(t *testing.T) {
 	}
 }
 
+// testSettings stands for providers/cloudflare's settings type.
+type testSettings struct{ script, zone, date string }
+
+func (s testSettings) WorkerScript() string            { return s.script }
+func (s testSettings) WorkerZone() string              { return s.zone }
+func (s testSettings) WorkerCompatibilityDate() string { return s.date }
+
 func TestMetadataAndWrangler(t *testing.T) {
 	g := load(t, "full")
+	g.Targets = ir.Targets{{Name: Name, Config: testSettings{script: "edge-api-gateway", zone: "example.com", date: "2024-09-23"}}}
 	g.AuthPolicies = append(g.AuthPolicies, ir.AuthPolicy{Name: "hs", JWT: &ir.JWT{Algorithms: []string{"HS256"}, Secret: &ir.Value{Env: "JWT_SECRET_KEY"}}})
 	arts, err := Renderer{}.Render(g)
 	if err != nil {

@@ -352,10 +352,7 @@ func policyTable(p ir.AuthPolicy) (policyT, error) {
 		pt.Forward = append(pt.Forward, [2]string{f.Claim, f.Header})
 	}
 	if j.Secret != nil {
-		if j.Secret.Env == "" {
-			return policyT{}, fmt.Errorf("render/cloudflare: auth policy %q: the secret must be an {env: NAME} reference, deployed as a Workers secret", p.Name)
-		}
-		pt.SecretEnv = j.Secret.Env
+		pt.SecretEnv = SecretBinding(p)
 		for _, a := range j.Algorithms {
 			pt.MinSecretBytes = max(pt.MinSecretBytes, ir.MinHMACKeyBytes(a))
 		}

@@ -115,9 +115,9 @@ export function matchRoute(routes, host, method, path, headers, index) {
   add(index.exact, path);
   if (index.hasPrefix) {
     add(index.prefix, path);
-    for (i = 1; i < path.length; i++) {
+    for (i = 0; i < path.length; i++) {
       if (path.charCodeAt(i) !== 0x2f) continue;
-      add(index.prefix, path.slice(0, i));
+      if (i > 0) add(index.prefix, path.slice(0, i));
       if (i + 1 < path.length) add(index.prefix, path.slice(0, i + 1));
     }
   }

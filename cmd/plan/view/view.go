@@ -145,13 +145,21 @@ func (v *View) Plan(p *providers.Plan) {
 	}
 	for _, pr := range p.Problems {
 		if v.json() {
-			v.emit(map[string]any{"type": "target_error", "target": pr.Target, "error": pr.Error})
+			m := map[string]any{"type": "target_error", "target": pr.Target, "error": pr.Error}
+			if pr.Pos.Line > 0 {
+				m["pos"] = pr.Pos
+			}
+			v.emit(m)
 			continue
 		}
-		if v.Format == cmdutil.FormatGitHub {
-			fmt.Fprintf(v.IO.Out, "::error title=%s::%s\n", escape(pr.Target), escape(pr.Error))
+		where := ""
+		if pr.Pos.Line > 0 {
+			where = pr.Pos.String() + ": "
 		}
-		fmt.Fprintf(v.IO.ErrOut, "%s %s\n", v.paint("31", "error:"), pr.Error)
+		if v.Format == cmdutil.FormatGitHub {
+			fmt.Fprintf(v.IO.Out, "::error title=%s::%s%s\n", escape(pr.Target), escape(where), escape(pr.Error))
+		}
+		fmt.Fprintf(v.IO.ErrOut, "%s%s %s\n", where, v.paint("31", "error:"), pr.Error)
 	}
 	fmt.Fprintf(&v.md, "### edgegw %s\n\n| target | live version | changes |\n|---|---|---|\n", v.Command)
 	for _, tp := range p.Targets {
@@ -168,6 +176,8 @@ func (v *View) Plan(p *providers.Plan) {
 			}
 		}
 		switch {
+		case n == 0 && p.PositionsOnly():
+			v.data("\nNo changes. The live targets match the manifest; only comments or positions in it moved.\n")
 		case n == 0:
 			v.data("\nNo changes. The live targets match the manifest.\n")
 		case n == 1:

@@ -128,7 +128,7 @@ func TestBehavioursDifferential(t *testing.T) {
 					h.Set(k, v)
 				}
 				now = caseClock.Add(s.at)
-				req := &testrun.ClientRequest{Method: s.method, Target: s.target, Host: s.host, Header: h, Body: []byte(s.body), ClientIP: DefaultClientIP, Now: now}
+				req := &testrun.ClientRequest{Method: s.method, Target: s.target, Host: s.host, Header: h, Body: []byte(s.body), ClientIP: testrun.DefaultClientIP, Now: now}
 				ref, err := refDo(t, gw, req, true)
 				if err != nil {
 					t.Fatal(err)

@@ -33,10 +33,6 @@ import (
 	"github.com/edgegw/edgegw/render/cloudflare"
 )
 
-// DefaultClientIP is the client address sent as CF-Connecting-IP when a request names none (the reference
-// runner's fixed client).
-const DefaultClientIP = "192.0.2.1"
-
 // The test-mode headers the Worker reads (render/cloudflare Options.Test).
 const (
 	headerNow      = "X-Edgegw-Test-Now"
@@ -48,13 +44,12 @@ const (
 // repository's render/cloudflare/workerd, with node_modules installed) and node on PATH; it is safe for
 // concurrent use. Close stops the driver.
 type Engine struct {
-	// Dir holds driver.mjs and node_modules. Default: render/cloudflare/workerd of the repository that holds
-	// the working directory.
+	// Dir holds driver.mjs and node_modules. Default: $EDGEGW_WORKERD_DIR, else render/cloudflare/workerd of
+	// the repository that holds the working directory.
 	Dir string
 	// Node is the node executable. Default: node on PATH.
 	Node string
-	// Scheme is the scheme clients are taken to use ("https" when empty): ClientRequest has none, and the
-	// examples' requests are all https.
+	// Scheme is the scheme of a request that names none ("https" when empty).
 	Scheme string
 
 	once     sync.Once
@@ -119,6 +114,9 @@ func (e *Engine) paths() (node, dir string, err error) {
 		node = "node"
 	}
 	if dir == "" {
+		dir = os.Getenv("EDGEGW_WORKERD_DIR")
+	}
+	if dir == "" {
 		dir, err = FindDir()
 	}
 	return node, dir, err
@@ -127,7 +125,7 @@ func (e *Engine) paths() (node, dir string, err error) {
 func (e *Engine) start() error {
 	e.once.Do(func() {
 		if err := e.Available(); err != nil {
-			e.startErr = err
+			e.startErr = fmt.Errorf("%w: %w", testrun.ErrRuntimeMissing, err)
 			return
 		}
 		node, dir, _ := e.paths()
@@ -255,11 +253,17 @@ func (e *Engine) Open(ctx context.Context, g *ir.Gateway, origins map[string]str
 		}
 	}
 	bindings := map[string]string{}
-	for _, name := range cloudflare.SecretNames(g) {
-		if env.Getenv != nil {
-			if v := env.Getenv(name); v != "" {
-				bindings[name] = v
-			}
+	for _, p := range g.AuthPolicies {
+		name := cloudflare.SecretBinding(p)
+		if name == "" {
+			continue
+		}
+		v := p.JWT.Secret.Literal
+		if p.JWT.Secret.Env != "" && env.Getenv != nil {
+			v = env.Getenv(p.JWT.Secret.Env)
+		}
+		if v != "" {
+			bindings[name] = v
 		}
 	}
 	return e.openScript(ctx, script, date, bindings)
@@ -311,7 +315,7 @@ func (in *instance) Do(ctx context.Context, req *testrun.ClientRequest) (*testru
 	}
 	ip := req.ClientIP
 	if ip == "" {
-		ip = DefaultClientIP
+		ip = testrun.DefaultClientIP
 	}
 	fmt.Fprintf(&b, "CF-Connecting-IP: %s\r\n%s: %s\r\n", ip, headerScheme, schemeOf(req, in.scheme))
 	if !req.Now.IsZero() {
@@ -359,9 +363,13 @@ func (in *instance) Do(ctx context.Context, req *testrun.ClientRequest) (*testru
 	return out, nil
 }
 
-// schemeOf is the scheme the client used. ClientRequest has no scheme on this branch: the engine's own
-// (https by default) stands for it.
-func schemeOf(_ *testrun.ClientRequest, engineScheme string) string { return engineScheme }
+// schemeOf is the scheme the client used: the request's, else the engine's (https by default).
+func schemeOf(req *testrun.ClientRequest, engineScheme string) string {
+	if req.Scheme != "" {
+		return req.Scheme
+	}
+	return engineScheme
+}
 
 // Close implements testrun.Instance.
 func (in *instance) Close() error {

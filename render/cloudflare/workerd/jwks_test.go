@@ -91,7 +91,7 @@ func TestJWKSDifferential(t *testing.T) {
 	defer in.Close()
 	for _, tc := range tokens {
 		req := &testrun.ClientRequest{Method: "GET", Target: "/api/x", Host: "api.example.com",
-			Header: http.Header{"Authorization": {"Bearer " + tc.token}}, ClientIP: DefaultClientIP, Now: caseClock}
+			Header: http.Header{"Authorization": {"Bearer " + tc.token}}, ClientIP: testrun.DefaultClientIP, Now: caseClock}
 		ref, err := refDo(t, gw, req, true)
 		if err != nil {
 			t.Fatal(err)

@@ -1,12 +1,8 @@
-//go:build edgegw_engine_registry
-
 package workerd
 
-// The registration of this engine with the conformance suite, in one file so it is easy to adapt: the
-// suite's registry (testrun.RegisterEngine, testrun.ErrRuntimeMissing, ClientRequest.Scheme) is not on this
-// branch yet, so the file builds only with -tags edgegw_engine_registry. When the registry lands: drop the
-// build constraint, wrap testrun.ErrRuntimeMissing in Engine.Open when Available fails, and read
-// req.Scheme in instance.Do (schemeOf).
+// The registration of this engine with the conformance suite, in one file so it is easy to move: the
+// binary links it through cmd (a blank import), and `edgegw test --target cloudflare` then runs cases in
+// workerd.
 
 import (
 	"github.com/edgegw/edgegw/gateway/testrun"

@@ -68,7 +68,7 @@ func TestPathsTSVInWorkerd(t *testing.T) {
 		f := strings.Split(line, "\t")
 		raw, want := f[0], f[1]
 		rows++
-		req := &testrun.ClientRequest{Method: "GET", Target: raw, Host: "api.example.com", Header: http.Header{}, ClientIP: DefaultClientIP, Now: caseClock}
+		req := &testrun.ClientRequest{Method: "GET", Target: raw, Host: "api.example.com", Header: http.Header{}, ClientIP: testrun.DefaultClientIP, Now: caseClock}
 		ref, err := refDo(t, gw, req, true)
 		if err != nil {
 			t.Fatalf("%q: %v", raw, err)
@@ -204,7 +204,7 @@ func TestWycheproofJWSInWorkerd(t *testing.T) {
 			accepted := false
 			if usable[i] {
 				req := &testrun.ClientRequest{Method: "GET", Target: fmt.Sprintf("/g%d", i), Host: "api.example.com",
-					Header: http.Header{"Authorization": {"Bearer " + tc.JWS}}, ClientIP: DefaultClientIP, Now: caseClock}
+					Header: http.Header{"Authorization": {"Bearer " + tc.JWS}}, ClientIP: testrun.DefaultClientIP, Now: caseClock}
 				ref, err := refDo(t, gw, req, true)
 				if err != nil {
 					t.Fatalf("tcId %d: %v", tc.TcID, err)

@@ -73,6 +73,7 @@ test("prefix boundaries and a trailing slash prefix", () => {
   const routes = [
     { name: "v1", kind: "prefix", path: "/v1" },
     { name: "docs", kind: "prefix", path: "/docs/" },
+    { name: "api-host", kind: "prefix", path: "/", hosts: ["api.example.com"] },
     { name: "fallback", kind: "fallback" },
   ];
   const index = buildIndex(routes);
@@ -80,6 +81,10 @@ test("prefix boundaries and a trailing slash prefix", () => {
   for (const [p, want] of [["/v1", "v1"], ["/v1/x", "v1"], ["/v10", "fallback"], ["/docs/", "docs"], ["/docs/a/b", "docs"], ["/docs", "fallback"]]) {
     assert.equal(matchRoute(routes, "h", "GET", p, h, index).route.name, want, p);
     assert.equal(matchRoute(routes, "h", "GET", p, h).route.name, want, p);
+  }
+  for (const [p, want] of [["/", "api-host"], ["/admin", "api-host"], ["/v1/x", "v1"], ["/docs", "api-host"]]) {
+    assert.equal(matchRoute(routes, "api.example.com", "GET", p, h, index).route.name, want, p);
+    assert.equal(matchRoute(routes, "api.example.com", "GET", p, h).route.name, want, p);
   }
 });
 

@@ -1,0 +1,56 @@
+// Package azure is the `azure` target: Azure Front Door (Standard/Premium) routes and rule sets. It owns the
+// target's registration (its `targets.azure` block and edge identity).
+package azure
+
+import (
+	"github.com/edgegw/edgegw/manifest"
+	"github.com/edgegw/edgegw/manifest/ir"
+	"github.com/edgegw/edgegw/providers"
+)
+
+// Name is the target name.
+const Name = "azure"
+
+// Settings is the manifest's `targets.azure` block.
+type Settings struct {
+	SubscriptionID ir.Value `yaml:"subscription_id" jsonschema:"required"`
+	ResourceGroup  string   `yaml:"resource_group" jsonschema:"required"`
+	Profile        string   `yaml:"profile" jsonschema:"required"`
+	Endpoint       string   `yaml:"endpoint" jsonschema:"required"`
+	Companions     []string `yaml:"companions,omitempty"`
+}
+
+// CompanionList implements ir.Companioned.
+func (s *Settings) CompanionList() []string { return s.Companions }
+
+func checkSettings(cfg any) []manifest.BlockProblem {
+	s := cfg.(*Settings)
+	var out []manifest.BlockProblem
+	if s.SubscriptionID.IsZero() {
+		out = append(out, manifest.MissingField("subscription_id", "write the subscription id, or {env: AZURE_SUBSCRIPTION_ID}"))
+	}
+	for _, f := range []struct{ key, v, fix string }{
+		{"resource_group", s.ResourceGroup, "write the resource group that holds the Front Door profile"},
+		{"profile", s.Profile, "write the Front Door profile's name"},
+		{"endpoint", s.Endpoint, "write the Front Door endpoint's name"},
+	} {
+		if f.v == "" {
+			out = append(out, manifest.MissingField(f.key, f.fix))
+		}
+	}
+	return out
+}
+
+// The capability table, renderer and deploy land with the target itself.
+func init() {
+	providers.Register(providers.Registration{
+		Name:          Name,
+		Settings:      func() any { return &Settings{} },
+		CheckSettings: checkSettings,
+		Companions:    []string{"origin-auth"},
+		EdgeHeaders:   []string{"X-Azure-Ref"},
+		Credentials:   "DefaultAzureCredential (environment, workload identity, managed identity, Azure CLI)",
+		PublicDNS:     true,
+		NotReverted:   []string{"WAF policy rules", "DNS records"},
+	})
+}

@@ -1,0 +1,48 @@
+// Package cloudfront is the `cloudfront` target: CloudFront Functions on a distribution, with Lambda@Edge and
+// AWS WAF as opt-in companions. It owns the target's registration (its `targets.cloudfront` block and edge
+// identity).
+package cloudfront
+
+import (
+	"github.com/edgegw/edgegw/manifest"
+	"github.com/edgegw/edgegw/providers"
+)
+
+// Name is the target name.
+const Name = "cloudfront"
+
+// Settings is the manifest's `targets.cloudfront` block.
+type Settings struct {
+	DistributionID string   `yaml:"distribution_id" jsonschema:"required"`
+	Function       string   `yaml:"function" jsonschema:"required"`
+	Companions     []string `yaml:"companions,omitempty"`
+}
+
+// CompanionList implements ir.Companioned.
+func (s *Settings) CompanionList() []string { return s.Companions }
+
+func checkSettings(cfg any) []manifest.BlockProblem {
+	s := cfg.(*Settings)
+	var out []manifest.BlockProblem
+	if s.DistributionID == "" {
+		out = append(out, manifest.MissingField("distribution_id", "write the distribution's id, e.g. E2EXAMPLE"))
+	}
+	if s.Function == "" {
+		out = append(out, manifest.MissingField("function", "write the CloudFront Function's name"))
+	}
+	return out
+}
+
+// The capability table, renderer and deploy land with the target itself.
+func init() {
+	providers.Register(providers.Registration{
+		Name:          Name,
+		Settings:      func() any { return &Settings{} },
+		CheckSettings: checkSettings,
+		Companions:    []string{"lambda-edge-auth", "waf-rate-limit"},
+		EdgeHeaders:   []string{"X-Amz-Cf-Id"},
+		Credentials:   "the AWS default credential chain",
+		PublicDNS:     true,
+		NotReverted:   []string{"KeyValueStore items", "AWS WAF rules", "DNS records"},
+	})
+}

@@ -1,0 +1,41 @@
+// Package fastly is the `fastly` target: a VCL service. It owns the target's registration (its
+// `targets.fastly` block and edge identity).
+package fastly
+
+import (
+	"github.com/edgegw/edgegw/manifest"
+	"github.com/edgegw/edgegw/manifest/ir"
+	"github.com/edgegw/edgegw/providers"
+)
+
+// Name is the target name.
+const Name = "fastly"
+
+// Settings is the manifest's `targets.fastly` block.
+type Settings struct {
+	ServiceID  ir.Value `yaml:"service_id" jsonschema:"required"`
+	Companions []string `yaml:"companions,omitempty"`
+}
+
+// CompanionList implements ir.Companioned.
+func (s *Settings) CompanionList() []string { return s.Companions }
+
+func checkSettings(cfg any) []manifest.BlockProblem {
+	if cfg.(*Settings).ServiceID.IsZero() {
+		return []manifest.BlockProblem{manifest.MissingField("service_id", "write the service id, or {env: NAME}")}
+	}
+	return nil
+}
+
+// The capability table, renderer and deploy land with the target itself.
+func init() {
+	providers.Register(providers.Registration{
+		Name:          Name,
+		Settings:      func() any { return &Settings{} },
+		CheckSettings: checkSettings,
+		EdgeHeaders:   []string{"X-Served-By", "Fastly-Debug-Digest"},
+		Credentials:   "FASTLY_API_TOKEN (or FASTLY_API_KEY)",
+		PublicDNS:     true,
+		NotReverted:   []string{"dictionary items not in the deploy record", "DNS records"},
+	})
+}
