@@ -104,8 +104,20 @@ export function matchRoute(routes, host, method, path, headers, index) {
     }
     return null;
   }
+  var cand = candidates(index, path, segs.length);
+  for (i = 0; i < cand.length; i++) {
+    var r = routes[cand[i]];
+    if (routeMatches(r, host, method, path, segs, headers)) return { route: r, segs: segs };
+  }
+  return null;
+}
+
+// candidates returns the positions, ascending and without repeats, of the routes that may match path
+// (segments: its number of segments): the only ones matchRoute evaluates.
+export function candidates(index, path, segments) {
   var cand = [];
   var has = Object.prototype.hasOwnProperty;
+  var i;
   function add(table, key) {
     if (has.call(table, key)) {
       var list = table[key];
@@ -121,17 +133,16 @@ export function matchRoute(routes, host, method, path, headers, index) {
       if (i + 1 < path.length) add(index.prefix, path.slice(0, i + 1));
     }
   }
-  add(index.templates, String(segs.length));
+  add(index.templates, String(segments));
   for (i = 0; i < index.scanned.length; i++) cand.push(index.scanned[i]);
   cand.sort(function (a, b) {
     return a - b;
   });
+  var out = [];
   for (i = 0; i < cand.length; i++) {
-    if (i > 0 && cand[i] === cand[i - 1]) continue;
-    var r = routes[cand[i]];
-    if (routeMatches(r, host, method, path, segs, headers)) return { route: r, segs: segs };
+    if (i === 0 || cand[i] !== cand[i - 1]) out.push(cand[i]);
   }
-  return null;
+  return out;
 }
 
 // buildIndex returns the lookup tables matchRoute uses: route positions by exact path, by prefix, by

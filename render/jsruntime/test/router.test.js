@@ -2,7 +2,7 @@
 // route kind with conditions, and the index makes a 1,000-route lookup cheaper than the scan.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { matchRoute, buildIndex } from "../gateway.js";
+import { matchRoute, buildIndex, candidates } from "../gateway.js";
 
 function rng(seed) {
   let s = seed >>> 0;
@@ -88,22 +88,20 @@ test("prefix boundaries and a trailing slash prefix", () => {
   }
 });
 
-test("a 1,000-route lookup with the index is cheaper than the scan", (t) => {
+test("at 1,000 routes the index evaluates a small share of the table", (t) => {
   const rand = rng(9);
   const routes = table(1000, rand);
   const index = buildIndex(routes);
   const qs = requests(400, rand);
+  let evaluated = 0;
+  for (const q of qs) evaluated += candidates(index, q.path, q.path.slice(1).split("/").length).length;
+  const share = evaluated / qs.length / routes.length;
+  // Time is reported, not asserted: the machine is shared. The share of routes evaluated is exact.
   const time = (ix) => {
-    let best = Infinity;
-    for (let round = 0; round < 5; round++) {
-      const start = process.hrtime.bigint();
-      for (const q of qs) matchRoute(routes, q.host, q.method, q.path, q.headers, ix);
-      best = Math.min(best, Number(process.hrtime.bigint() - start) / qs.length);
-    }
-    return best;
+    const start = process.hrtime.bigint();
+    for (const q of qs) matchRoute(routes, q.host, q.method, q.path, q.headers, ix);
+    return Number(process.hrtime.bigint() - start) / qs.length;
   };
-  const scan = time(undefined);
-  const fast = time(index);
-  t.diagnostic(`1,000 routes: scan ${scan.toFixed(0)} ns/match, index ${fast.toFixed(0)} ns/match, ratio ${(fast / scan).toFixed(3)}`);
-  assert.ok(fast < scan, `index ${fast} ns, scan ${scan} ns`);
+  t.diagnostic(`1,000 routes: ${(share * 100).toFixed(1)} % of the routes evaluated per request; scan ${time(undefined).toFixed(0)} ns/match, index ${time(index).toFixed(0)} ns/match`);
+  assert.ok(share < 0.3, `the index evaluates ${(share * 100).toFixed(1)} % of the routes per request`);
 });

@@ -86,8 +86,17 @@ function matchRoute(routes, host, method, path, headers, index) {
     }
     return null;
   }
+  var cand = candidates(index, path, segs.length);
+  for (i = 0; i < cand.length; i++) {
+    var r = routes[cand[i]];
+    if (routeMatches(r, host, method, path, segs, headers)) return { route: r, segs };
+  }
+  return null;
+}
+function candidates(index, path, segments) {
   var cand = [];
   var has = Object.prototype.hasOwnProperty;
+  var i;
   function add(table, key) {
     if (has.call(table, key)) {
       var list = table[key];
@@ -97,23 +106,22 @@ function matchRoute(routes, host, method, path, headers, index) {
   add(index.exact, path);
   if (index.hasPrefix) {
     add(index.prefix, path);
-    for (i = 1; i < path.length; i++) {
+    for (i = 0; i < path.length; i++) {
       if (path.charCodeAt(i) !== 47) continue;
-      add(index.prefix, path.slice(0, i));
+      if (i > 0) add(index.prefix, path.slice(0, i));
       if (i + 1 < path.length) add(index.prefix, path.slice(0, i + 1));
     }
   }
-  add(index.templates, String(segs.length));
+  add(index.templates, String(segments));
   for (i = 0; i < index.scanned.length; i++) cand.push(index.scanned[i]);
   cand.sort(function(a, b) {
     return a - b;
   });
+  var out = [];
   for (i = 0; i < cand.length; i++) {
-    if (i > 0 && cand[i] === cand[i - 1]) continue;
-    var r = routes[cand[i]];
-    if (routeMatches(r, host, method, path, segs, headers)) return { route: r, segs };
+    if (i === 0 || cand[i] !== cand[i - 1]) out.push(cand[i]);
   }
-  return null;
+  return out;
 }
 function buildIndex(routes) {
   var index = { exact: {}, prefix: {}, templates: {}, scanned: [], hasPrefix: false };
@@ -1660,23 +1668,23 @@ async function handle(request, env) {
   const failover = pool.failover;
   const breaker = failover && failover.breaker;
   const bstub = breaker ? stub(env, "breaker:" + pool.name) : null;
-  let candidates = pool.origins.map((_, i) => i);
+  let candidates2 = pool.origins.map((_, i) => i);
   if (bstub) {
     const states = await bstub.breakers(pool.origins.length);
-    candidates = candidates.filter((i) => !breakerOpen(states[i], now));
+    candidates2 = candidates2.filter((i) => !breakerOpen(states[i], now));
   }
-  if (!failover && candidates.length > 1) candidates = candidates.slice(0, 1);
-  if (candidates.length === 0) return fail("ORIGINS_OPEN");
+  if (!failover && candidates2.length > 1) candidates2 = candidates2.slice(0, 1);
+  if (candidates2.length === 0) return fail("ORIGINS_OPEN");
   let body = null;
   if (request.method !== "GET" && request.method !== "HEAD") {
     body = await request.arrayBuffer();
-    if (body.byteLength > MAX_REPLAY_BODY) candidates = candidates.slice(0, 1);
+    if (body.byteLength > MAX_REPLAY_BODY) candidates2 = candidates2.slice(0, 1);
   }
   let lastTimeout = false;
-  for (let k = 0; k < candidates.length; k++) {
-    const i = candidates[k];
+  for (let k = 0; k < candidates2.length; k++) {
+    const i = candidates2[k];
     const o = GATEWAY.origins[pool.origins[i]];
-    const last = k === candidates.length - 1;
+    const last = k === candidates2.length - 1;
     d.origin = o.name;
     let resp;
     const ac = new AbortController();
