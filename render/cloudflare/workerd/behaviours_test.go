@@ -178,7 +178,7 @@ func script(origins map[string]*origin) {
 				w.Header().Set("Content-Type", "text/plain")
 				_, _ = io.WriteString(w, "first ")
 				w.(http.Flusher).Flush()
-				time.Sleep(500 * time.Millisecond) // past the primary's 300ms timeout
+				time.Sleep(1800 * time.Millisecond) // past the primary's 1500ms timeout
 				_, _ = io.WriteString(w, "and last\n")
 				return
 			case r.URL.Path == "/internal/v2/redirect":
