@@ -16,6 +16,7 @@ import (
 	_ "github.com/edgegw/edgegw/cmd/rollback"  // edgegw rollback
 	_ "github.com/edgegw/edgegw/cmd/schema"    // edgegw schema
 	_ "github.com/edgegw/edgegw/cmd/test"      // edgegw test
+	_ "github.com/edgegw/edgegw/cmd/unlock"    // edgegw unlock
 	_ "github.com/edgegw/edgegw/cmd/validate"  // edgegw validate
 	_ "github.com/edgegw/edgegw/cmd/verifydns" // edgegw verify-dns
 

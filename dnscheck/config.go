@@ -20,6 +20,7 @@ type Host struct {
 	Zone        string       // "example.com"
 	ExpectCNAME string       // edge hostname this host must CNAME to ("" = no expectation)
 	ExpectAddrs []netip.Addr // the A/AAAA the edge answers with (apex flattening, anycast); empty = no expectation
+	FlattenedTo string       // edge hostname the host is flattened to: its A/AAAA set, asked of its own zone's servers, is the expectation ("" = none)
 	AllowedCAs  []string     // CAA issuer domains the edge's CA uses, e.g. "letsencrypt.org"
 	HSTS        *HSTSExpect  // with Options.HTTP; nil = no check
 	EdgeHeaders []string     // with Options.HTTP: response headers that identify the edge; any one present passes

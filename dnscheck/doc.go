@@ -45,5 +45,8 @@
 // name under the wildcard's parent; the shadowing check needs the zone's
 // contents and runs only where the servers allow a zone transfer (otherwise
 // it is noted on the host, not guessed). A CNAME's target is looked up one
-// hop, at the target zone's own authoritative servers.
+// hop, at the target zone's own authoritative servers. A host flattened to an
+// edge hostname (Host.FlattenedTo) must answer exactly that hostname's A/AAAA
+// set, read from the hostname's own zone's authoritative servers, CNAMEs
+// followed zone by zone.
 package dnscheck

@@ -126,3 +126,64 @@ func TestKnotZones(t *testing.T) {
 		t.Errorf("shadow finding should name acme.tenants and not the _acme-challenge TXT: %q", f.Summary)
 	}
 }
+
+// TestKnotFlattening checks dns.expect flattened_to against two real authoritative servers: one serves the
+// apex zones, the other the CDN's zone, so the edge hostname's addresses can only come from its own zone's
+// servers. A flattened apex passes; a stale one and one flattened to a name that does not exist give one
+// DNS007 finding each that names both address sets.
+func TestKnotFlattening(t *testing.T) {
+	apexes := startKnot(t, "../testdata/zones/flatten")
+	provider := startKnot(t, "../testdata/zones/flatten/provider")
+
+	hosts := []Host{
+		{Name: "flat-ok.example", Zone: "flat-ok.example", FlattenedTo: "gw.cdn-provider.test"},
+		{Name: "flat-chain.example", Zone: "flat-chain.example", FlattenedTo: "alias.cdn-provider.test."},
+		{Name: "flat-stale.example", Zone: "flat-stale.example", FlattenedTo: "gw.cdn-provider.test"},
+		{Name: "flat-typo.example", Zone: "flat-typo.example", FlattenedTo: "gw-typo.cdn-provider.test"},
+	}
+	ns := map[string][]string{"cdn-provider.test": {provider.Addr}}
+	for _, h := range hosts {
+		ns[h.Zone] = []string{apexes.Addr}
+	}
+	rep, err := Run(context.Background(), Config{Hosts: hosts}, Options{Nameservers: ns, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if t.Failed() || testing.Verbose() {
+		t.Logf("report:\n%s", human(rep))
+	}
+	byHost := map[string][]Finding{}
+	for _, f := range rep.Findings {
+		byHost[f.Host] = append(byHost[f.Host], f)
+	}
+	for _, h := range rep.Hosts {
+		if len(h.Notes) > 0 {
+			t.Errorf("%s: notes %q: every host must be checked", h.Name, h.Notes)
+		}
+	}
+	for _, host := range []string{"flat-ok.example", "flat-chain.example"} {
+		if len(byHost[host]) != 0 {
+			t.Errorf("%s answers the edge's set: findings %+v", host, byHost[host])
+		}
+	}
+	stale := byHost["flat-stale.example"]
+	if len(stale) != 1 || stale[0].ID != IDAddrNotEdge {
+		t.Fatalf("flat-stale.example: findings %+v, want one %s", stale, IDAddrNotEdge)
+	}
+	for _, s := range []string{"{198.51.100.7, 203.0.113.99}", "{198.51.100.7, 198.51.100.8, 2001:db8::7}", "gw.cdn-provider.test"} {
+		if !strings.Contains(stale[0].Summary, s) {
+			t.Errorf("flat-stale.example: the summary should name %s: %q", s, stale[0].Summary)
+		}
+	}
+	if !slices.Contains(stale[0].Evidence, "gw.cdn-provider.test. 300 IN AAAA 2001:db8::7") ||
+		!slices.ContainsFunc(stale[0].Evidence, func(l string) bool { return strings.Contains(l, provider.Addr) }) {
+		t.Errorf("flat-stale.example: the evidence should show the edge's records and the server that gave them: %q", stale[0].Evidence)
+	}
+	typo := byHost["flat-typo.example"]
+	if len(typo) != 1 || typo[0].ID != IDAddrNotEdge || !strings.Contains(typo[0].Summary, "gw-typo.cdn-provider.test has no A/AAAA records") {
+		t.Errorf("flat-typo.example: findings %+v, want one %s saying the edge hostname has no addresses", typo, IDAddrNotEdge)
+	}
+	if !rep.Blocking() {
+		t.Error("a stale flattened apex must block the cutover")
+	}
+}

@@ -203,31 +203,37 @@ func label(f Finding) string {
 const jsonVersion = 1
 
 // WriteJSON writes NDJSON: one {"type":"finding"} line per finding, then one
-// {"type":"summary"} line.
+// {"type":"summary"} line with SummaryFields.
 func WriteJSON(w io.Writer, r *Report) error {
 	enc := json.NewEncoder(w)
-	for _, f := range r.Findings {
-		if err := enc.Encode(struct {
-			Type string `json:"type"`
-			Finding
-		}{"finding", f}); err != nil {
+	for _, f := range r.FindingMessages() {
+		if err := enc.Encode(f); err != nil {
 			return err
 		}
 	}
+	m := r.SummaryFields()
+	m["type"], m["version"] = "summary", jsonVersion
+	return enc.Encode(m)
+}
+
+// FindingMessages are the report's {"type":"finding"} messages, in order.
+func (r *Report) FindingMessages() []any {
+	out := make([]any, 0, len(r.Findings))
+	for _, f := range r.Findings {
+		out = append(out, struct {
+			Type string `json:"type"`
+			Finding
+		}{"finding", f})
+	}
+	return out
+}
+
+// SummaryFields are the counts and per-host results a JSON summary carries.
+func (r *Report) SummaryFields() map[string]any {
 	c := r.count()
-	return enc.Encode(struct {
-		Type       string       `json:"type"`
-		Version    int          `json:"version"`
-		Blocking   bool         `json:"blocking"`
-		Errors     int          `json:"errors"`
-		Warnings   int          `json:"warnings"`
-		Infos      int          `json:"infos"`
-		Suppressed int          `json:"suppressed"`
-		Queries    int64        `json:"queries"`
-		ElapsedMS  int64        `json:"elapsed_ms"`
-		Hosts      []HostResult `json:"hosts"`
-		Zones      []ZoneResult `json:"zones"`
-	}{"summary", jsonVersion, r.Blocking(), c.errors, c.warnings, c.infos, c.suppressed, r.Queries, r.Elapsed.Milliseconds(), r.Hosts, r.Zones})
+	return map[string]any{"blocking": r.Blocking(), "errors": c.errors, "warnings": c.warnings,
+		"infos": c.infos, "suppressed": c.suppressed, "queries": r.Queries, "elapsed_ms": r.Elapsed.Milliseconds(),
+		"hosts": r.Hosts, "zones": r.Zones}
 }
 
 // WriteGitHub writes GitHub Actions workflow commands, one annotation per

@@ -88,6 +88,11 @@ func (c Config) validate() error {
 				return fmt.Errorf("dnscheck/config: host %q: expected CNAME target %q is not a valid hostname", h.Name, h.ExpectCNAME)
 			}
 		}
+		if h.FlattenedTo != "" {
+			if _, ok := dns.IsDomainName(h.FlattenedTo); !ok || strings.Contains(h.FlattenedTo, "*") {
+				return fmt.Errorf("dnscheck/config: host %q: flattened_to %q is not a valid hostname", h.Name, h.FlattenedTo)
+			}
+		}
 	}
 	return nil
 }
@@ -176,7 +181,7 @@ func (r *runner) checkHost(ctx context.Context, h Host) HostResult {
 
 	apex := name == zone
 	qtypes := []uint16{dns.TypeA}
-	if len(h.ExpectAddrs) > 0 || apex {
+	if len(h.ExpectAddrs) > 0 || h.FlattenedTo != "" || apex {
 		qtypes = append(qtypes, dns.TypeAAAA)
 	}
 	var answers []*hostAnswers
@@ -223,6 +228,9 @@ func (r *runner) checkHost(ctx context.Context, h Host) HostResult {
 			Fix:      fmt.Sprintf("add \"%s %d IN CNAME %s\" (or the edge's A/AAAA) so every tenant resolves", name, ttlSuggestion(r.cfg.MaxTTL), orPlaceholder(h.ExpectCNAME))})
 	} else {
 		r.checkExpectations(h, res.Name, apex, owner, first, answers, rrs, cname)
+		if h.FlattenedTo != "" && !(apex && cname != nil) { // DNS006 already says what is wrong with the apex
+			r.checkFlattened(ctx, &res, h, owner, first, answers)
+		}
 	}
 	r.checkTTL(h, res.Name, owner, rrs)
 	if cname != nil {
@@ -738,14 +746,14 @@ func (r *runner) resolverAddrs() ([]string, error) {
 		}
 		cc, err := dns.ClientConfigFromFile("/etc/resolv.conf")
 		if err != nil {
-			r.resErr = fmt.Errorf("dnscheck/ns: no resolver to find nameservers with: %w; pass --resolver host:port or --nameserver zone=host:port", err)
+			r.resErr = &ResolverError{Err: fmt.Errorf("no resolver to find nameservers with: %w", err)}
 			return
 		}
 		for _, s := range cc.Servers {
 			r.resolvers = append(r.resolvers, net.JoinHostPort(s, cc.Port))
 		}
 		if len(r.resolvers) == 0 {
-			r.resErr = errors.New("dnscheck/ns: /etc/resolv.conf lists no nameserver; pass --resolver host:port or --nameserver zone=host:port")
+			r.resErr = &ResolverError{Err: errors.New("/etc/resolv.conf lists no nameserver")}
 		}
 	})
 	return r.resolvers, r.resErr
@@ -768,8 +776,18 @@ func (r *runner) resolve(ctx context.Context, name string, qtype uint16) (*dns.M
 		}
 		last = fmt.Errorf("resolver %s: %s %s: %w", s, display(name), dns.TypeToString[qtype], err)
 	}
-	return nil, last
+	return nil, &ResolverError{Err: last}
 }
+
+// ResolverError says the recursive resolver, used only to find nameservers, could not be asked: the
+// zone's delegation may be fine, and the fix is another resolver or naming the nameservers.
+type ResolverError struct{ Err error }
+
+func (e *ResolverError) Error() string { return e.Err.Error() }
+func (e *ResolverError) Unwrap() error { return e.Err }
+
+// resolverFix is DNS001's fix when the resolver, not the zone, failed.
+const resolverFix = "the resolver used to find the zone's nameservers did not answer from here: pass --resolver host:port of one that does, or --nameserver zone=host:port to ask the zone's servers directly"
 
 func withPort(addr string) string {
 	if _, _, err := net.SplitHostPort(addr); err == nil {

@@ -2,6 +2,7 @@ package dnscheck
 
 import (
 	"context"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -341,5 +342,25 @@ func TestConfigErrors(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("Run(%+v) error = %v, want prefix %q", tc.host, err, tc.want)
 		}
+	}
+}
+
+// A resolver that cannot be asked is not a broken delegation: DNS001 then says to use another resolver or
+// name the nameservers, and no finding speaks of package names.
+func TestUnreachableResolverFinding(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := pc.LocalAddr().String()
+	pc.Close() // nothing listens there now: the resolver is unreachable
+	rep := run(t, Config{Hosts: []Host{{Name: "api.example.com", Zone: "example.com"}}},
+		Options{Resolver: closed, Timeout: 300 * time.Millisecond, Retries: -1})
+	f := finding(t, rep, IDNoAuthoritative)
+	if strings.Contains(f.Fix, "delegation") || !strings.Contains(f.Fix, "--resolver") || !strings.Contains(f.Fix, "--nameserver") {
+		t.Errorf("fix for an unreachable resolver: %q", f.Fix)
+	}
+	if !strings.Contains(f.Summary, closed) || strings.Contains(f.Summary, "dnscheck") {
+		t.Errorf("summary should name the resolver and no package: %q", f.Summary)
 	}
 }

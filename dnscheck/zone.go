@@ -2,6 +2,7 @@ package dnscheck
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -93,7 +94,7 @@ func (r *runner) zoneOf(ctx context.Context, name string) (*zoneState, error) {
 	if best == "" {
 		m, err := r.resolve(ctx, name, dns.TypeSOA)
 		if err != nil {
-			return nil, fmt.Errorf("dnscheck/ns: cannot find the zone of %s: %w", display(name), err)
+			return nil, fmt.Errorf("cannot find the zone of %s: %w", display(name), err)
 		}
 		for _, rr := range append(m.Answer, m.Ns...) {
 			if soa, ok := rr.(*dns.SOA); ok {
@@ -102,7 +103,7 @@ func (r *runner) zoneOf(ctx context.Context, name string) (*zoneState, error) {
 			}
 		}
 		if best == "" {
-			return nil, fmt.Errorf("dnscheck/ns: cannot find the zone of %s: the resolver's answer has no SOA", display(name))
+			return nil, fmt.Errorf("cannot find the zone of %s: the resolver's answer has no SOA", display(name))
 		}
 	}
 	zs := r.zone(ctx, best)
@@ -123,16 +124,16 @@ func (r *runner) discover(ctx context.Context, zone string) ([]nameserver, error
 			out = append(out, nameserver{Name: a, Addr: a})
 		}
 		if len(out) == 0 {
-			return nil, fmt.Errorf("dnscheck/ns: %s: the nameserver override lists no address", display(zone))
+			return nil, fmt.Errorf("%s: the nameserver override lists no address", display(zone))
 		}
 		return out, nil
 	}
 	m, err := r.resolve(ctx, zone, dns.TypeNS)
 	if err != nil {
-		return nil, fmt.Errorf("dnscheck/ns: %s: %w", display(zone), err)
+		return nil, fmt.Errorf("%s: %w", display(zone), err)
 	}
 	if m.Rcode == dns.RcodeNameError {
-		return nil, fmt.Errorf("dnscheck/ns: %s does not exist (NXDOMAIN from the resolver)", display(zone))
+		return nil, fmt.Errorf("%s does not exist (NXDOMAIN from the resolver)", display(zone))
 	}
 	var names []string
 	for _, rr := range m.Answer {
@@ -141,7 +142,7 @@ func (r *runner) discover(ctx context.Context, zone string) ([]nameserver, error
 		}
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("dnscheck/ns: %s has no NS records: is it a zone apex? (set the host's zone to the apex)", display(zone))
+		return nil, fmt.Errorf("%s has no NS records: is it a zone apex? (set the host's zone to the apex)", display(zone))
 	}
 	glue := map[string][]string{}
 	for _, rr := range m.Extra {
@@ -203,7 +204,12 @@ func sortServers(s []nameserver) {
 func (r *runner) probe(ctx context.Context, zs *zoneState) {
 	if zs.err != nil {
 		if zs.own {
-			r.add(Finding{ID: IDNoAuthoritative, Host: display(zs.name), Summary: zs.err.Error()})
+			f := Finding{ID: IDNoAuthoritative, Host: display(zs.name), Summary: zs.err.Error()}
+			var re *ResolverError
+			if errors.As(zs.err, &re) {
+				f.Fix = resolverFix
+			}
+			r.add(f)
 		}
 		return
 	}

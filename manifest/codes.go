@@ -47,3 +47,15 @@ const (
 	MaxPoolOrigins   = 16
 	MaxRequiredClaim = 32
 )
+
+// sizeFix is what to do about a manifest over a size limit: no real gateway comes near them, so the file
+// is most likely not the manifest, or generated wrong.
+const sizeFix = "check that -f names the manifest: a gateway at every limit (10,000 routes, domains and tests) is far smaller"
+
+// limitFixes say, per section, how to stay under its limit. One manifest is one gateway; there is no
+// splitting one gateway across files.
+var limitFixes = map[string]string{
+	"routes":  "merge routes that send to the same pool with a prefix, template or regex match; past 10,000 routes, serve the hosts from separate gateways, each with its own manifest, name and domains",
+	"domains": "one wildcard host (\"*.example.com\" with tenant:) answers every tenant in one entry",
+	"tests":   "keep one case per decision worth checking (a route, a rejection, a failover)",
+}

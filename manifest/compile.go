@@ -41,6 +41,15 @@ type compiler struct {
 	usedAuth    map[string]bool
 	usedLimits  map[string]bool
 	usedOrigins map[string]bool
+	// unresolved holds the kinds of reference ("pool", "origin", …) with at least one that names nothing, or
+	// that could not be decoded: what is unused of that kind is unknown until the reference is fixed, so no
+	// unused warning follows from a typo.
+	unresolved map[string]bool
+	// declaredRoutes holds every route name written, compiled or not: a test naming a route that has its
+	// own error is not a second error.
+	declaredRoutes map[string]bool
+	unnamedRoute   bool
+	hostMissing    bool // a domain without a host (its own error): which hosts the gateway serves is not known
 }
 
 func (c *compiler) errorAt(path, code, detail, format string, args ...any) {
@@ -57,6 +66,17 @@ func (c *compiler) errorAtKey(path, code, detail, format string, args ...any) {
 	c.diags = append(c.diags, Diagnostic{Severity: SeverityError, Code: code, Summary: fmt.Sprintf(format, args...), Detail: detail, Range: c.src.KeyAt(path)})
 }
 
+// requiredAt reports a required field missing from parent, unless one of the fields was written with a
+// misspelt key: the unknown key, with its suggestion, is then the one problem to report.
+func (c *compiler) requiredAt(parent string, fields []string, detail, format string, args ...any) {
+	for _, f := range fields {
+		if c.src.Failed(parent + "." + f) {
+			return
+		}
+	}
+	c.errorAt(parent, CodeRequired, detail, format, args...)
+}
+
 func (c *compiler) warnAtKey(path, code, detail, format string, args ...any) {
 	c.diags = append(c.diags, Diagnostic{Severity: SeverityWarning, Code: code, Summary: fmt.Sprintf(format, args...), Detail: detail, Range: c.src.KeyAt(path)})
 }
@@ -67,6 +87,7 @@ func (c *compiler) compile() *ir.Gateway {
 	m := c.m
 	c.g = &ir.Gateway{SchemaVersion: ir.SchemaVersion, Name: m.Name}
 	c.usedPools, c.usedAuth, c.usedLimits, c.usedOrigins = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	c.unresolved, c.declaredRoutes = map[string]bool{}, map[string]bool{}
 	if m.Version != 1 {
 		if m.Version == 0 {
 			c.errorAt("version", CodeRequired, "add `version: 1` at the top of the file", "version is missing")
@@ -160,7 +181,7 @@ func validHostname(h string) bool {
 
 func (c *compiler) compileDomains() {
 	m := c.m
-	c.checkCount("domains", len(m.Domains), 1, MaxDomains, "list every host the gateway answers, e.g. domains: [{host: api.example.com, zone: example.com}]", "")
+	c.checkCount("domains", len(m.Domains), 1, MaxDomains, "list every host the gateway answers, e.g. domains: [{host: api.example.com, zone: example.com}]", limitFixes["domains"])
 	seen := map[string]string{}
 	for i, d := range m.Domains {
 		p := fmt.Sprintf("domains[%d]", i)
@@ -174,6 +195,7 @@ func (c *compiler) compileDomains() {
 		bare := strings.TrimPrefix(host, "*.")
 		switch {
 		case d.Host == "":
+			c.hostMissing = true
 			c.errorAt(p+".host", CodeRequired, "", "domain host is missing")
 			ok = false
 		case strings.Contains(bare, "*") || !validHostname(bare):
@@ -274,7 +296,7 @@ func (c *compiler) compileOrigins() {
 			continue
 		}
 		if o.URL == "" {
-			c.errorAt(p, CodeRequired, "add url: https://host", "origin %q has no url", name)
+			c.requiredAt(p, []string{"url"}, "add url: https://host", "origin %q has no url", name)
 		} else if u, err := url.Parse(o.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			c.errorAt(p+".url", CodeInvalidValue, "write an absolute http:// or https:// URL, e.g. https://api-origin.internal", "origin %q: %q is not an http(s) URL", name, o.URL)
 		} else if u.User != nil {
@@ -307,7 +329,16 @@ func (c *compiler) compileOrigins() {
 	}
 }
 
+// refSections are the sections a reference of each kind names an entry of.
+var refSections = map[string]string{"pool": "pools", "origin": "origins", "auth policy": "auth", "rate limit": "rate_limits", "route": "routes", "domain host": "domains"}
+
+// refError reports a reference to an entry that does not exist, unless the section it names could not be
+// decoded (a misspelt or mistyped section has its own error, and every reference into it would follow).
 func (c *compiler) refError(path, what, name string, known []string) {
+	c.unresolved[what] = true
+	if sec := refSections[what]; sec != "" && c.src.Failed(sec) {
+		return
+	}
 	plural := what + "s"
 	if strings.HasSuffix(what, "policy") {
 		plural = strings.TrimSuffix(what, "y") + "ies"
@@ -330,7 +361,10 @@ func (c *compiler) compilePools() {
 		p := "pools." + name
 		c.checkName(p, name, "pool")
 		if pl == nil || len(pl.Origins) == 0 {
-			c.errorAt(p, CodeRequired, "add origins: [primary, secondary]", "pool %q has no origins", name)
+			if c.src.Failed(p + ".origins") {
+				c.unresolved["origin"] = true // which origins it meant is unknown
+			}
+			c.requiredAt(p, []string{"origins"}, "add origins: [primary, secondary]", "pool %q has no origins", name)
 			continue
 		}
 		if len(pl.Origins) > MaxPoolOrigins {
@@ -404,7 +438,7 @@ func (c *compiler) compileAuth() {
 		p := "auth." + name
 		c.checkName(p, name, "auth policy")
 		if a == nil || a.JWT == nil {
-			c.errorAt(p, CodeRequired, "add jwt: {algorithms: [RS256], jwks: {url: …}}", "auth policy %q has no jwt settings", name)
+			c.requiredAt(p, []string{"jwt"}, "add jwt: {algorithms: [RS256], jwks: {url: …}}", "auth policy %q has no jwt settings", name)
 			continue
 		}
 		j := a.JWT
@@ -440,7 +474,7 @@ func (c *compiler) compileAuth() {
 			out.Algorithms = append(out.Algorithms, alg)
 		}
 		if len(j.Algorithms) == 0 {
-			c.errorAt(jp, CodeRequired, "list the algorithms your identity provider signs with, e.g. algorithms: [RS256]", "auth policy %q lists no algorithms", name)
+			c.requiredAt(jp, []string{"algorithms"}, "list the algorithms your identity provider signs with, e.g. algorithms: [RS256]", "auth policy %q lists no algorithms", name)
 		}
 		if hasHMAC && hasAsym {
 			c.errorAt(jp+".algorithms", CodeJWT, "algorithm confusion: a public key must never be usable as an HMAC secret; use one family per policy, and a second policy for the other",
@@ -482,7 +516,7 @@ func (c *compiler) compileAuth() {
 			u, err := url.Parse(j.JWKS.URL)
 			switch {
 			case j.JWKS.URL == "":
-				c.errorAt(jp+".jwks", CodeRequired, "", "jwks has no url")
+				c.requiredAt(jp+".jwks", []string{"url"}, "", "jwks has no url")
 			case err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname()))):
 				c.errorAt(jp+".jwks.url", CodeJWT, "keys must come over HTTPS (plain http only for a loopback address in development)", "jwks url %q is not an https URL", j.JWKS.URL)
 			}
@@ -543,7 +577,7 @@ func (c *compiler) compileRateLimits() {
 		case strings.HasPrefix(r.Key, "header:") && validHeaderName(strings.TrimPrefix(r.Key, "header:")):
 			r.Key = "header:" + textproto.CanonicalMIMEHeaderKey(strings.TrimPrefix(r.Key, "header:"))
 		case r.Key == "":
-			c.errorAt(p, CodeRequired, "key: jwt.sub, ip or header:X-API-Key", "rate limit %q has no key", name)
+			c.requiredAt(p, []string{"key"}, "key: jwt.sub, ip or header:X-API-Key", "rate limit %q has no key", name)
 		default:
 			c.errorAt(p+".key", CodeInvalidValue, "a rate-limit key is jwt.sub, ip or header:NAME", "%q is not a rate-limit key", r.Key)
 		}
@@ -551,7 +585,7 @@ func (c *compiler) compileRateLimits() {
 			c.errorAt(p+".limit", CodeInvalidValue, "", "limit must be at least 1")
 		}
 		if r.Window == nil {
-			c.errorAt(p, CodeRequired, "add window: 60s", "rate limit %q has no window", name)
+			c.requiredAt(p, []string{"window"}, "add window: 60s", "rate limit %q has no window", name)
 		} else if r.Window.D() < time.Second || r.Window.D() > 24*time.Hour {
 			c.errorAt(p+".window", CodeInvalidValue, "a window is between 1s and 24h", "window %s is out of range", r.Window.Duration)
 		}
@@ -734,9 +768,20 @@ func (c *compiler) compileDNS() {
 			}
 		}
 		x.A, x.AAAA = e.A, e.AAAA
+		x.FlattenedTo = strings.ToLower(strings.TrimSuffix(e.FlattenedTo, "."))
+		if x.FlattenedTo != "" {
+			switch {
+			case !validHostname(x.FlattenedTo):
+				c.errorAt(p+".flattened_to", CodeDomain, "name the edge hostname the apex is flattened to, e.g. flattened_to: edge-gateway.provider.net", "%q is not a host name", e.FlattenedTo)
+			case x.CNAME != "" || len(x.A) > 0 || len(x.AAAA) > 0:
+				c.errorAt(p+".flattened_to", CodeInvalidValue, "flattened_to already says which addresses the host must answer (the edge hostname's); keep it, or cname:, or a:/aaaa:", "flattened_to cannot be combined with cname, a or aaaa")
+			case x.FlattenedTo == h:
+				c.errorAt(p+".flattened_to", CodeInvalidValue, "name the edge hostname the host is flattened to, not the host itself", "%s cannot be flattened to itself", h)
+			}
+		}
 		for _, dom := range c.g.Domains {
 			if dom.Host == h && dom.Apex && x.CNAME != "" {
-				c.errorAt(p+".cname", CodeDomain, "a CNAME cannot sit at a zone apex beside SOA and NS (RFC 1034); expect the flattened addresses with a: and aaaa:", "apex %s cannot be a CNAME", h)
+				c.errorAt(p+".cname", CodeDomain, "a CNAME cannot sit at a zone apex beside SOA and NS (RFC 1034); expect the edge hostname it is flattened to with flattened_to:, or the addresses with a: and aaaa:", "apex %s cannot be a CNAME", h)
 			}
 		}
 		out.Expect = append(out.Expect, x)
@@ -754,23 +799,46 @@ func (c *compiler) compileDNS() {
 	c.g.DNS = out
 }
 
+// hostsKnown says whether every host the gateway serves is known: not when a domain lost its host to an
+// error of its own, or the domains section could not be decoded.
+func (c *compiler) hostsKnown() bool { return !c.hostMissing && !c.src.Failed("domains") }
+
+// declaredRoute reports whether a route of that name is written in the manifest, compiled or not.
+// A route without a name (its own error) may be the one a test names.
+func (c *compiler) declaredRoute(name string) bool { return c.declaredRoutes[name] || c.unnamedRoute }
+
+// checkUnused warns of what nothing references. A kind with a reference that names nothing, or whose
+// referring section could not be decoded, is skipped: the typo is the one problem to report.
 func (c *compiler) checkUnused() {
+	skip := func(what, referrer string) bool { return c.unresolved[what] || c.src.Failed(referrer) }
 	for _, name := range sortedKeys(c.m.Origins) {
+		if skip("origin", "pools") {
+			break
+		}
 		if !c.usedOrigins[name] && c.m.Origins[name] != nil {
 			c.warnAtKey("origins."+name, CodeUnused, "reference it from a pool, or remove it", "origin %q is not used by any pool", name)
 		}
 	}
 	for _, name := range sortedKeys(c.m.Pools) {
+		if skip("pool", "routes") {
+			break
+		}
 		if !c.usedPools[name] {
 			c.warnAtKey("pools."+name, CodeUnused, "reference it from a route, or remove it", "pool %q is not used by any route", name)
 		}
 	}
 	for _, name := range sortedKeys(c.m.Auth) {
+		if skip("auth policy", "routes") {
+			break
+		}
 		if !c.usedAuth[name] {
 			c.warnAtKey("auth."+name, CodeUnused, "reference it from a route with auth: "+name+", or remove it", "auth policy %q is not used by any route", name)
 		}
 	}
 	for _, name := range sortedKeys(c.m.RateLimits) {
+		if skip("rate limit", "routes") {
+			break
+		}
 		if !c.usedLimits[name] {
 			c.warnAtKey("rate_limits."+name, CodeUnused, "reference it from a route with rate_limit: "+name+", or remove it", "rate limit %q is not used by any route", name)
 		}

@@ -336,7 +336,7 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 		if limit, ok := sectionLimits[path]; ok && len(seq.Values) > limit {
 			// Reported once here, rather than decoding (and reporting) every item of a list that cannot load.
 			d.failed[path] = true
-			d.errorf(d.rangeOf(n), CodeLimit, "split the gateway into several manifests", "%d %s; the limit is %d", len(seq.Values), path, limit)
+			d.errorf(d.rangeOf(n), CodeLimit, limitFixes[path], "%d %s; the limit is %d", len(seq.Values), path, limit)
 			return
 		}
 		s := reflect.MakeSlice(t, len(seq.Values), len(seq.Values))
@@ -454,6 +454,16 @@ func (d *decoder) eachKey(n ast.Node, path string, want reflect.Type, fn func(ke
 
 func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string) {
 	fields := structFields(v.Type())
+	var meant []string // keys an unknown key was probably meant to be
+	defer func() {
+		// A key that was misspelt is missing only because of the typo: mark it undecoded, so that its
+		// absence and everything that follows from it are not reported besides the unknown key.
+		for _, k := range meant {
+			if _, written := d.keyPos[joinPath(path, k)]; !written {
+				d.failed[joinPath(path, k)] = true
+			}
+		}
+	}()
 	d.eachKey(n, path, v.Type(), func(key string, kr Range, value ast.Node) {
 		idx, ok := fields[key]
 		if !ok {
@@ -465,6 +475,7 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string) {
 			detail := "allowed keys: " + strings.Join(names, ", ")
 			if s := suggest(key, names); s != "" {
 				detail = "did you mean " + strconv.Quote(s) + "? " + detail
+				meant = append(meant, s)
 			}
 			d.errorf(kr, CodeUnknownKey, detail, "unknown key %q in %s", key, displayPathOr(path, "the manifest"))
 			return

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -22,6 +23,26 @@ type Range struct {
 	File  string `json:"file"`
 	Start Point  `json:"start"`
 	End   Point  `json:"end,omitempty"`
+}
+
+// MarshalJSON writes start and end only when known: a position is never line 0.
+func (r Range) MarshalJSON() ([]byte, error) {
+	type point struct {
+		Line int `json:"line"`
+		Col  int `json:"col"`
+	}
+	out := struct {
+		File  string `json:"file"`
+		Start *point `json:"start,omitempty"`
+		End   *point `json:"end,omitempty"`
+	}{File: r.File}
+	if r.Start.Line > 0 {
+		out.Start = &point{r.Start.Line, r.Start.Col}
+		if r.End.Line > 0 {
+			out.End = &point{r.End.Line, r.End.Col}
+		}
+	}
+	return json.Marshal(out)
 }
 
 // Point is a line and column, 1-based.

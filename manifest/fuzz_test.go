@@ -31,6 +31,8 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("version: 1\nroutes: [" + strings.Repeat("1,", 200) + "1]\n"))
 	f.Add([]byte("version: 1\nroutes:\n" + strings.Repeat("- 1\n", 200)))
 	f.Add([]byte("a: \"[[{\" # [[[\nb: |\n  [[[[\n  - - -\nc: 'it''s [' \n"))
+	// The line limit; the other limits' shapes are in testdata/fuzz/FuzzLoad (limit-*).
+	f.Add([]byte("version: 1\n" + strings.Repeat("\n", 1_000_000)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		g, diags := manifest.LoadBytes("f.yaml", data, manifest.LoadOptions{})
 		for _, d := range diags {

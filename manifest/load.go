@@ -58,7 +58,7 @@ func readDiagnostic(path string, err error) Diagnostic {
 	case errors.As(err, &tooLarge):
 		return Diagnostic{Severity: SeverityError, Code: CodeLimit, Range: Range{File: path},
 			Summary: fmt.Sprintf("the manifest is larger than %d bytes, the limit", MaxFileBytes),
-			Detail:  "split the gateway into several manifests"}
+			Detail:  sizeFix}
 	case errors.As(err, &notRegular):
 		return Diagnostic{Severity: SeverityError, Code: CodeReadFile, Range: Range{File: path},
 			Summary: fmt.Sprintf("cannot read the manifest: %s is %s, not a file", path, notRegular.Kind()),

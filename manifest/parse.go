@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
@@ -16,7 +17,11 @@ func Parse(name string, data []byte) (*Manifest, Diagnostics) {
 	if len(data) > MaxFileBytes {
 		return nil, Diagnostics{{Severity: SeverityError, Code: CodeLimit, Range: Range{File: name},
 			Summary: fmt.Sprintf("the manifest is larger than %d bytes, the limit", MaxFileBytes),
-			Detail:  "split the gateway into several manifests"}}
+			Detail:  sizeFix}}
+	}
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if d := notTextDiagnostic(name, data); d != nil {
+		return nil, Diagnostics{*d}
 	}
 	if lim := prescan(data); lim != nil {
 		return nil, Diagnostics{{Severity: SeverityError, Code: CodeLimit, Range: Range{File: name, Start: Point{Line: lim.line, Col: lim.col}},
@@ -24,7 +29,7 @@ func Parse(name string, data []byte) (*Manifest, Diagnostics) {
 	}
 	f, err := parseYAML(data)
 	if err != nil {
-		return nil, Diagnostics{yamlDiagnostic(name, err)}
+		return nil, Diagnostics{syntaxHint(yamlDiagnostic(name, err), data)}
 	}
 	var body ast.Node
 	docs := 0
@@ -38,7 +43,7 @@ func Parse(name string, data []byte) (*Manifest, Diagnostics) {
 		} else {
 			d := newDecoder(name)
 			return nil, Diagnostics{{Severity: SeverityError, Code: CodeYAML, Range: d.rangeOf(doc.Body),
-				Summary: "more than one YAML document", Detail: "a manifest is one document: remove the --- separator and what follows, or split it into files"}}
+				Summary: "more than one YAML document", Detail: "a manifest is one document: remove the --- separator and what follows (another gateway has a manifest file of its own)"}}
 		}
 	}
 	d := newDecoder(name)

@@ -4,16 +4,36 @@ import "fmt"
 
 // The YAML parser (goccy/go-yaml) is kept because it gives every node its line and column, which the
 // diagnostics need; yaml.v3 gives positions too but only on its own node tree, and neither bounds the
-// work it does. goccy's cost grows faster than linearly with nesting depth and with the keys of one
-// mapping, and a large flow list costs hundreds of bytes per item. A manifest never needs any of that, so
-// a single pass over the raw bytes bounds the shape before the parser sees it. It knows just enough YAML
-// not to count brackets in quoted strings, comments and block scalars; it errs toward counting less.
+// work it does. goccy's cost grows faster than linearly with nesting depth, with the keys of one mapping
+// (each key copies the keys before it) and with the length of one scalar, and every value costs it about
+// 500 bytes. A manifest never needs any of that, so a single pass over the raw bytes bounds the shape
+// before the parser sees it. It knows just enough YAML not to count brackets in quoted strings, comments
+// and block scalars; it errs toward counting less.
+//
+// The limits were measured against `edgegw validate` (peak RSS under 256 MiB and under 2 s of CPU for the
+// worst input under each, see TestValidateNearLimitsStaysBounded in the repository root), and each sits
+// above what a manifest at the documented limits needs: 10,000 routes written out in full are about
+// 160,000 values.
+// MaxFileBytes of anything that passes costs the parser about 12 bytes a byte; a soft memory limit set by
+// the command (main.go) keeps garbage from doubling that.
 const (
-	// maxNodes bounds scalars, collections and their items: 10,000 routes, 10,000 domains and 10,000
-	// tests, each written out in full, stay well below it.
-	maxNodes = 1_000_000
-	// maxMappingKeys bounds the keys of one mapping; no section of a manifest holds more than MaxRoutes.
-	maxMappingKeys = MaxRoutes
+	// maxScanDepth bounds nesting, flow and block together. The deepest a manifest goes is about eight
+	// levels (tests[].expect.upstream_headers.equal.NAME); the parser's cost grows with depth times values.
+	maxScanDepth = 32
+	// maxNodes bounds scalars, collections and their items.
+	maxNodes = 250_000
+	// maxMappingKeys bounds the keys of one mapping. The sections keyed by name hold at most MaxOrigins
+	// origins, pools or policies; dns.expect, keyed by host, is the largest a manifest may need.
+	maxMappingKeys = 5000
+	// maxKeyWork bounds the parser's quadratic work on mappings: the sum, over every mapping, of its keys
+	// squared, halved. One mapping of maxMappingKeys keys fits with every other mapping a manifest has;
+	// twenty of 4,000 keys do not.
+	maxKeyWork = maxMappingKeys*(maxMappingKeys+1)/2 + 1_000_000
+	// maxScalarBytes bounds one scalar as written (quotes, escapes and block indentation included): the
+	// largest value a manifest holds is a 64 KiB body.
+	maxScalarBytes = 4 * MaxBodyBytes
+	// maxLines bounds the lines of the file; blank and comment lines cost the parser too.
+	maxLines = 1_000_000
 )
 
 // shapeLimitError is a pre-scan limit crossed at a point of the file.
@@ -26,6 +46,8 @@ type scanLevel struct {
 	indent int  // column (0-based) of a block collection; -1 for a flow collection
 	seq    bool // a sequence, not a mapping
 	items  int
+	// line and col (1-based) of a flow collection's opening bracket, so an unclosed one can be named
+	line, col int
 }
 
 // prescan walks data once and reports the first limit it crosses, or nil.
@@ -41,6 +63,7 @@ type scanner struct {
 	block     []scanLevel
 	flow      []scanLevel
 	nodes     int
+	keyWork   int
 }
 
 func (s *scanner) fail(summary, fix string) *shapeLimitError {
@@ -76,7 +99,7 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 func (s *scanner) node() *shapeLimitError {
 	s.nodes++
 	if s.nodes > maxNodes {
-		return s.fail(fmt.Sprintf("the manifest has more than %d YAML values", maxNodes), "split the gateway into several manifests")
+		return s.fail(fmt.Sprintf("the manifest has more than %d YAML values", maxNodes), sizeFix)
 	}
 	return nil
 }
@@ -91,8 +114,8 @@ func (s *scanner) push(l scanLevel) *shapeLimitError {
 	} else {
 		s.block = append(s.block, l)
 	}
-	if len(s.block)+len(s.flow) > maxDepth {
-		return s.failAt(col, fmt.Sprintf("nesting deeper than %d levels", maxDepth), "a manifest needs a few levels; flatten the structure")
+	if len(s.block)+len(s.flow) > maxScanDepth {
+		return s.failAt(col, fmt.Sprintf("nesting deeper than %d levels", maxScanDepth), "a manifest needs a few levels; flatten the structure")
 	}
 	return s.node()
 }
@@ -100,7 +123,12 @@ func (s *scanner) push(l scanLevel) *shapeLimitError {
 func (s *scanner) mappingKey(l *scanLevel, col int) *shapeLimitError {
 	l.items++
 	if l.items > maxMappingKeys {
-		return s.failAt(col, fmt.Sprintf("a mapping with more than %d keys", maxMappingKeys), "no section holds that many entries; split the gateway into several manifests")
+		return s.failAt(col, fmt.Sprintf("a mapping with more than %d keys", maxMappingKeys), "no section of a manifest holds that many entries: "+sizeFix)
+	}
+	s.keyWork += l.items
+	if s.keyWork > maxKeyWork {
+		return s.failAt(col, fmt.Sprintf("the mappings hold too many keys together (the sum of their key counts squared passes %d²)", maxMappingKeys),
+			"a large mapping costs the parser the square of its keys; use fewer keys per mapping, or split the gateway into several manifests")
 	}
 	return nil
 }
@@ -150,6 +178,19 @@ func (s *scanner) run() *shapeLimitError {
 		if err := s.token(&lineStart); err != nil {
 			return err
 		}
+		if s.line > maxLines {
+			return &shapeLimitError{line: maxLines + 1, col: 1, summary: fmt.Sprintf("the manifest has more than %d lines", maxLines),
+				fixIt: "remove blank and comment lines, or split the gateway into several manifests"}
+		}
+	}
+	return nil
+}
+
+// scalarDone checks the length of the scalar that started at byte from, line and column.
+func (s *scanner) scalarDone(from, line, col int) *shapeLimitError {
+	if s.i-from > maxScalarBytes {
+		return &shapeLimitError{line: line, col: col + 1, summary: fmt.Sprintf("a value longer than %d bytes", maxScalarBytes),
+			fixIt: fmt.Sprintf("no value of a manifest needs that much (a synthetic body is at most %d bytes): serve large content from an origin", MaxBodyBytes)}
 	}
 	return nil
 }
@@ -170,7 +211,7 @@ func (s *scanner) token(lineStart *bool) *shapeLimitError {
 		s.skipLine()
 		return nil
 	case c == '[' || c == '{':
-		err := s.push(scanLevel{indent: -1, seq: c == '[', items: 0})
+		err := s.push(scanLevel{indent: -1, seq: c == '[', items: 0, line: s.line, col: s.col + 1})
 		s.advance()
 		return err
 	case c == ']' || c == '}':
@@ -206,7 +247,7 @@ func (s *scanner) token(lineStart *bool) *shapeLimitError {
 		return s.blockScalar()
 	}
 	// A scalar: quoted, or plain up to ": ", " #", the end of the line, or a flow indicator.
-	startCol := s.col
+	startI, startLine, startCol := s.i, s.line, s.col
 	if err := s.node(); err != nil {
 		return err
 	}
@@ -250,6 +291,9 @@ func (s *scanner) token(lineStart *bool) *shapeLimitError {
 			s.advance()
 		}
 	}
+	if err := s.scalarDone(startI, startLine, startCol); err != nil {
+		return err
+	}
 	// A block mapping key: the scalar is followed by ":".
 	if !inFlow {
 		for s.i < len(s.data) && (s.data[s.i] == ' ' || s.data[s.i] == '\t') {
@@ -280,6 +324,7 @@ func (s *scanner) blockScalar() *shapeLimitError {
 	if len(s.block) > 0 {
 		parent = s.block[len(s.block)-1].indent
 	}
+	startI, startLine, startCol := s.i, s.line, s.col
 	s.skipLine()
 	content := -1 // the scalar's indentation, fixed by its first non-blank line
 	for s.i < len(s.data) {
@@ -303,5 +348,21 @@ func (s *scanner) blockScalar() *shapeLimitError {
 		s.advance()
 		s.skipLine()
 	}
-	return nil
+	return s.scalarDone(startI, startLine, startCol)
+}
+
+// unclosedFlow finds the outermost `{` or `[` that is never closed, for a syntax error that the parser
+// reports only where it gave up; ok is false when every flow collection is closed (or the scan stopped at
+// a limit).
+func unclosedFlow(data []byte) (open byte, line, col int, ok bool) {
+	s := scanner{data: data, line: 1}
+	if s.run() != nil || len(s.flow) == 0 {
+		return 0, 0, 0, false
+	}
+	l := s.flow[0]
+	open = '{'
+	if l.seq {
+		open = '['
+	}
+	return open, l.line, l.col, true
 }

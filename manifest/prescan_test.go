@@ -85,17 +85,17 @@ func wantOneLimit(t *testing.T, diags manifest.Diagnostics, line, col int, want 
 }
 
 func TestDeepFlowNesting(t *testing.T) {
-	wantOneLimit(t, loadWithin(t, deepFlow), 2, 7+63, "nesting deeper than 64 levels")
+	wantOneLimit(t, loadWithin(t, deepFlow), 2, 7+31, "nesting deeper than 32 levels")
 }
 
 func TestDeepBlockNesting(t *testing.T) {
-	// The top mapping (1) holds 63 more sequences; the 65th level is the 64th dash.
-	wantOneLimit(t, loadWithin(t, deepDash), 3, 1+63*2, "nesting deeper than 64 levels")
-	wantOneLimit(t, loadWithin(t, deepBlock), 2+64, 65, "nesting deeper than 64 levels")
+	// The top mapping (1) holds 31 more sequences; the 33rd level is the 32nd dash.
+	wantOneLimit(t, loadWithin(t, deepDash), 3, 1+31*2, "nesting deeper than 32 levels")
+	wantOneLimit(t, loadWithin(t, deepBlock), 2+32, 33, "nesting deeper than 32 levels")
 }
 
 func TestManyMappingKeys(t *testing.T) {
-	wantOneLimit(t, loadWithin(t, manyKeys), 3+manifest.MaxRoutes, 3, "a mapping with more than 10000 keys")
+	wantOneLimit(t, loadWithin(t, manyKeys), 3+5000, 3, "a mapping with more than 5000 keys")
 }
 
 func TestHugeFlowList(t *testing.T) {
@@ -103,8 +103,8 @@ func TestHugeFlowList(t *testing.T) {
 		t.Fatal("the list must stay under the file limit, so the file limit does not catch it")
 	}
 	// The top mapping, version, 1, routes and the list are five values; then each item counts with its
-	// comma, so the 1,000,001st value is the comma after item 499,998, at column 10+2*499,997+1.
-	wantOneLimit(t, loadWithin(t, hugeFlowList), 2, 1_000_005, "more than 1000000 YAML values")
+	// comma, so the 250,001st value is the comma after item 124,998, at column 10+2*124,997+1.
+	wantOneLimit(t, loadWithin(t, hugeFlowList), 2, 250_005, "more than 250000 YAML values")
 }
 
 func TestManyWrongTypedItems(t *testing.T) {

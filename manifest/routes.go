@@ -15,7 +15,7 @@ import (
 func (c *compiler) compileRoutes() {
 	m := c.m
 	if !c.checkCount("routes", len(m.Routes), 1, MaxRoutes, "add at least one route, e.g. - {name: default, match: {fallback: true}, pool: api}",
-		"split the gateway, or merge routes with a prefix or template") {
+		limitFixes["routes"]) {
 		return
 	}
 	c.routeByName = map[string]*ir.Route{}
@@ -28,13 +28,15 @@ func (c *compiler) compileRoutes() {
 			continue
 		}
 		if r.Name == "" {
-			c.errorAt(p, CodeRequired, "give the route a name: name: my-route", "route has no name")
+			c.unnamedRoute = true
+			c.requiredAt(p, []string{"name"}, "give the route a name: name: my-route", "route has no name")
 		} else {
 			c.checkName(p+".name", r.Name, "route")
 			if prev, dup := names[r.Name]; dup {
 				c.errorAt(p+".name", CodeDuplicateName, "route names are unique; the other one is at "+c.src.At(prev).Pos().String(), "duplicate route name %q", r.Name)
 			}
 			names[r.Name] = p + ".name"
+			c.declaredRoutes[r.Name] = true
 		}
 		route, ok := c.compileRoute(p, i, r)
 		if ok {
@@ -87,10 +89,17 @@ func specificity(r *ir.Route) int {
 var varNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func (c *compiler) compileRoute(p string, idx int, r *Route) (ir.Route, bool) {
+	// What the route names is used, whether or not the route compiles: a route with its own error does not
+	// also make its pool or policies look unused.
+	for used, name := range map[*map[string]bool]string{&c.usedPools: r.Pool, &c.usedAuth: r.Auth, &c.usedLimits: r.RateLimit} {
+		if name != "" {
+			(*used)[name] = true
+		}
+	}
 	out := ir.Route{Name: r.Name, Index: idx, Pos: c.pos(p)}
 	ok := true
 	if r.Match == nil {
-		c.errorAt(p, CodeRequired, "add match: {path: {prefix: /api}} or match: {fallback: true}", "route %q has no match", r.Name)
+		c.requiredAt(p, []string{"match"}, "add match: {path: {prefix: /api}} or match: {fallback: true}", "route %q has no match", r.Name)
 		return out, false
 	}
 	mp := p + ".match"
@@ -146,7 +155,7 @@ func (c *compiler) compileRoute(p string, idx int, r *Route) (ir.Route, bool) {
 	} else if mt.Fallback {
 		out.Match.Kind = ir.PathFallback
 	} else {
-		c.errorAt(mp, CodeRequired, "add path: {prefix: /api} (or exact, template, regex), or fallback: true", "route %q matches no path", r.Name)
+		c.requiredAt(mp, []string{"path", "fallback"}, "add path: {prefix: /api} (or exact, template, regex), or fallback: true", "route %q matches no path", r.Name)
 		ok = false
 	}
 	for i, h := range mt.Hosts {
@@ -215,7 +224,12 @@ func (c *compiler) compileRoute(p string, idx int, r *Route) (ir.Route, bool) {
 		}
 		out.Redirect = &ir.Redirect{Status: st, Location: rd.To, KeepQuery: rd.KeepQuery}
 	}
-	if actions != 1 {
+	for _, ref := range []struct{ key, what string }{{"pool", "pool"}, {"auth", "auth policy"}, {"rate_limit", "rate limit"}} {
+		if c.src.Failed(p + "." + ref.key) {
+			c.unresolved[ref.what] = true // its own error is reported; what it meant is unknown
+		}
+	}
+	if actions != 1 && !(actions == 0 && (c.src.Failed(p+".pool") || c.src.Failed(p+".respond") || c.src.Failed(p+".redirect"))) {
 		c.errorAt(p, CodeRouteAction, "a route does one thing: pool: NAME (proxy), respond: {status: 200} or redirect: {to: URL}", "route %q must have exactly one of pool, respond, redirect (has %d)", r.Name, actions)
 		ok = false
 	}

@@ -28,7 +28,7 @@ var relTimeRE = regexp.MustCompile(`^[+-][0-9]+(ms|s|m|h)$`)
 
 func (c *compiler) compileTests() {
 	m := c.m
-	if !c.checkCount("tests", len(m.Tests), 0, MaxTests, "", "split the tests across manifests") {
+	if !c.checkCount("tests", len(m.Tests), 0, MaxTests, "", limitFixes["tests"]) {
 		return
 	}
 	names := map[string]bool{}
@@ -39,7 +39,7 @@ func (c *compiler) compileTests() {
 			continue
 		}
 		if t.Name == "" {
-			c.errorAt(p, CodeRequired, "give the test a name", "test has no name")
+			c.requiredAt(p, []string{"name"}, "give the test a name", "test has no name")
 		} else if names[t.Name] {
 			c.errorAt(p+".name", CodeDuplicateName, "test names are unique so reports can name them", "duplicate test name %q", t.Name)
 		}
@@ -89,12 +89,12 @@ func (c *compiler) compileTests() {
 				tc.Steps = append(tc.Steps, step)
 			}
 		case t.Request == nil:
-			c.errorAt(p, CodeRequired, "add request: {method: GET, url: https://api.example.com/…}", "test %q has no request", t.Name)
+			c.requiredAt(p, []string{"request"}, "add request: {method: GET, url: https://api.example.com/…}", "test %q has no request", t.Name)
 			continue
 		default:
 			tc.Request = c.testRequest(t.Name, p+".request", t.Request)
 			if t.Expect == nil {
-				c.errorAt(p, CodeRequired, "add expect: {status: 200} (or route, pool, upstream_path, headers)", "test %q has no expect", t.Name)
+				c.requiredAt(p, []string{"expect"}, "add expect: {status: 200} (or route, pool, upstream_path, headers)", "test %q has no expect", t.Name)
 			} else {
 				tc.Expect = c.testExpect(t.Name, p+".expect", t.Expect)
 			}
@@ -175,7 +175,7 @@ func (c *compiler) testRequest(name, rp string, rq *TestRequest) ir.TestRequest 
 	u, err := url.Parse(rq.URL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		c.errorAt(rp+".url", CodeTest, "write the full URL a client would call, e.g. https://api.example.com/v2/users", "test %q: %q is not an absolute URL", name, rq.URL)
-	} else if h := strings.ToLower(u.Hostname()); !c.servesHost(h) {
+	} else if h := strings.ToLower(u.Hostname()); !c.servesHost(h) && c.hostsKnown() {
 		c.errorAt(rp+".url", CodeTest, "the gateway answers: "+strings.Join(c.hostNames(), ", "), "test %q: host %q is not one of the gateway's domains", name, h)
 	}
 	if rq.Target != "" && (!strings.HasPrefix(rq.Target, "/") || strings.ContainsAny(rq.Target, " \r\n")) {
@@ -258,7 +258,7 @@ func (c *compiler) testExpect(name, ep string, e *TestExpect) ir.TestExpect {
 			c.errorAt(fmt.Sprintf("%s.status_in[%d]", ep, k), CodeTest, "", "%d is not an HTTP status", s)
 		}
 	}
-	if e.Route != "" && c.routeByName[e.Route] == nil {
+	if e.Route != "" && c.routeByName[e.Route] == nil && !c.declaredRoute(e.Route) {
 		var names []string
 		for _, r := range c.g.Routes {
 			names = append(names, r.Name)

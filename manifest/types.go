@@ -221,9 +221,10 @@ type DNS struct {
 
 // DNSExpect is what one host must resolve to.
 type DNSExpect struct {
-	CNAME string   `yaml:"cname,omitempty"`
-	A     []string `yaml:"a,omitempty"`
-	AAAA  []string `yaml:"aaaa,omitempty"`
+	CNAME       string   `yaml:"cname,omitempty" jsonschema_description:"the edge hostname a subdomain must CNAME to"`
+	A           []string `yaml:"a,omitempty" jsonschema_description:"the exact IPv4 addresses the host must answer"`
+	AAAA        []string `yaml:"aaaa,omitempty" jsonschema_description:"the exact IPv6 addresses the host must answer"`
+	FlattenedTo string   `yaml:"flattened_to,omitempty" jsonschema_description:"an apex flattened to this edge hostname: its A/AAAA set must equal the hostname's, each asked of its own zone's authoritative servers"`
 }
 
 // Suppression accepts a finding.

@@ -131,6 +131,37 @@ func RateLimitWindows(windows ...time.Duration) Constraint {
 	}}
 }
 
+// JWTAlgorithms limits the algorithms a route's auth policy may list to these (for the catch-all
+// auth.jwt.other feature: a target may verify RS384 but not EdDSA).
+func JWTAlgorithms(algs ...string) Constraint {
+	return Constraint{Limit: "algorithms " + strings.Join(algs, ", ") + " only", Check: func(g *ir.Gateway, r *ir.Route) string {
+		if r == nil {
+			return ""
+		}
+		if ap := g.AuthPolicy(r.Auth); ap != nil && ap.JWT != nil {
+			for _, a := range ap.JWT.Algorithms {
+				if a != "HS256" && a != "RS256" && a != "ES256" && !slices.Contains(algs, a) {
+					return fmt.Sprintf("auth policy %s allows %s; this target verifies %s", ap.Name, a, strings.Join(algs, ", "))
+				}
+			}
+		}
+		return ""
+	}}
+}
+
+// MaxPoolOrigins limits the origins of a failover pool.
+func MaxPoolOrigins(n int) Constraint {
+	return Constraint{Limit: fmt.Sprintf("at most %d origins per pool", n), Check: func(g *ir.Gateway, r *ir.Route) string {
+		if r == nil {
+			return ""
+		}
+		if p := g.Pool(r.Pool); p != nil && len(p.Origins) > n {
+			return fmt.Sprintf("pool %s has %d origins; the limit is %d", p.Name, len(p.Origins), n)
+		}
+		return ""
+	}}
+}
+
 // Unless names a companion that, when the manifest opts into it, enforces the feature instead.
 func (s Support) Unless(companion, how string) Support {
 	s.Companion, s.CompanionReason = companion, how

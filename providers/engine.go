@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/render"
 )
@@ -31,9 +32,16 @@ func ConfiguredTargets(g *ir.Gateway, cfg Config, only []string) (targets []Targ
 		return nil, nil, errors.New("providers: the manifest configures no target: add `targets: {local: {}}` to deploy on this machine")
 	}
 	for _, o := range only {
-		if !slices.Contains(names, o) {
-			return nil, nil, fmt.Errorf("providers: --target %s: not configured under `targets:` in the manifest (configured: %s)", o, strings.Join(names, ", "))
+		if slices.Contains(names, o) {
+			continue
 		}
+		if _, old := manifest.RenamedTarget(o); old {
+			return nil, nil, fmt.Errorf("providers: --target %s: %w", o, CheckTargetName(o, false))
+		}
+		if CheckTargetName(o, false) != nil {
+			return nil, nil, fmt.Errorf("providers: --target %s: no such target; --target takes one of the manifest's targets: %s", o, strings.Join(names, ", "))
+		}
+		return nil, nil, fmt.Errorf("providers: --target %s: not configured under `targets:` in the manifest (configured: %s)", o, strings.Join(names, ", "))
 	}
 	cfg.Gateway = g
 	for _, n := range names {
@@ -544,9 +552,25 @@ func breakLock(ctx context.Context, names []string, provs map[string]Provider, i
 		}
 	}
 	if !broke {
-		return fmt.Errorf("providers: --force-unlock %s: no target holds a lock with that id", id)
+		return fmt.Errorf("providers: unlock %s: no target holds a lock with that id (see the lock error for the id; nothing was broken)", id)
 	}
 	return nil
+}
+
+// Unlock breaks the lock with id on every target that holds it (`edgegw unlock ID`); it fails when none
+// does, or when a target's lock has another id: only the lock a dead run left is broken, never one a live
+// run took since.
+func Unlock(ctx context.Context, targets []Provider, id string, progress func(Progress)) error {
+	if progress == nil {
+		progress = func(Progress) {}
+	}
+	provs := map[string]Provider{}
+	var names []string
+	for _, p := range targets {
+		provs[p.Name()] = p
+		names = append(names, p.Name())
+	}
+	return breakLock(context.WithoutCancel(ctx), names, provs, id, progress)
 }
 
 func newLockID() string {
@@ -564,6 +588,8 @@ type RollbackOptions struct {
 	Now         func() time.Time
 	Getenv      func(string) string
 	Progress    func(Progress)
+	// Warn reports what the rollback went on despite, such as a deploy record that cannot be read.
+	Warn func(target, msg string)
 }
 
 // RollbackPlan is what a rollback will do on one target.
@@ -573,6 +599,10 @@ type RollbackPlan struct {
 	To     RestorePoint // the version to make live
 	// Origin is the record that first made To live; its commit is what will be live again.
 	Origin *DeployRecord
+	// Made is the record that first made From live, whose restore point To is; nil with --version.
+	Made *DeployRecord
+	// Explicit is set when --version chose To.
+	Explicit bool
 }
 
 // PlanRollback decides where a target rolls back to from its records. Without an explicit version it is
@@ -592,16 +622,40 @@ func PlanRollback(target string, recs []DeployRecord, version string) (*Rollback
 		if o == nil {
 			return nil, fmt.Errorf("providers/%s: no deploy record for version %q: see `edgegw history --target %s`", target, version, target)
 		}
-		rp.To, rp.Origin = RestorePoint{Target: target, Version: version}, o
+		rp.To, rp.Origin, rp.Explicit = RestorePoint{Target: target, Version: version}, o, true
 		return rp, nil
 	}
 	made := findOrigin(recs, live)
 	if made == nil || made.Previous.Version == "" {
 		return nil, fmt.Errorf("providers/%s: %w: version %s is the first deploy of this target", target, ErrNothingToRollBack, live)
 	}
-	rp.To = made.Previous
+	rp.To, rp.Made = made.Previous, made
 	rp.Origin = findOrigin(recs, rp.To.Version)
 	return rp, nil
+}
+
+// rollbackSafe refuses a rollback whose target a skipped record might change: the version to leave is
+// found by the first record that made it live, and a skipped record older than that one may have been it.
+// A record of a deploy (kind apply) is always the first for its version, since every deploy makes a new
+// version; with --version, only the commit shown for the version could be wrong, not where it goes.
+func rollbackSafe(target string, recs []DeployRecord, rp *RollbackPlan, skipped *SkippedRecordsError) error {
+	if skipped == nil || rp != nil && rp.Explicit {
+		return nil
+	}
+	if rp != nil && rp.Made != nil && rp.Made.Kind == KindApply {
+		return nil
+	}
+	live := ""
+	if len(recs) > 0 {
+		live = recs[len(recs)-1].Version
+	}
+	for _, s := range skipped.Skipped {
+		if rp == nil || rp.Made == nil || s.Seq <= rp.Made.Seq {
+			return fmt.Errorf("providers/%s: cannot tell which version came before version %s: %s cannot be read and may be the deploy that made it live; restore or remove that file, or pick the version with --version N (see `edgegw history`)",
+				target, live, s.File)
+		}
+	}
+	return nil
 }
 
 // Rollback returns each target to its previous deploy by the provider's native path and records it. A
@@ -616,6 +670,9 @@ func Rollback(ctx context.Context, targets []Provider, opts RollbackOptions) (*R
 	}
 	if opts.Progress == nil {
 		opts.Progress = func(Progress) {}
+	}
+	if opts.Warn == nil {
+		opts.Warn = func(string, string) {}
 	}
 	if opts.Who == "" {
 		opts.Who = Who(opts.Getenv)
@@ -638,10 +695,16 @@ func Rollback(ctx context.Context, targets []Provider, opts RollbackOptions) (*R
 	var plans []*RollbackPlan
 	for _, p := range targets {
 		recs, err := p.History(call)
-		if err != nil {
+		var skipped *SkippedRecordsError
+		if errors.As(err, &skipped) {
+			opts.Warn(p.Name(), err.Error())
+		} else if err != nil {
 			return rep, fmt.Errorf("providers/%s: read deploy records: %w", p.Name(), err)
 		}
 		rp, err := PlanRollback(p.Name(), recs, opts.Version)
+		if serr := rollbackSafe(p.Name(), recs, rp, skipped); serr != nil {
+			return rep, serr
+		}
 		if err != nil {
 			return rep, err
 		}

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
@@ -34,7 +36,7 @@ func ManifestCommit(manifestPath string) (commit string, dirty bool, err error) 
 	if err != nil {
 		return "", false, fmt.Errorf("providers: git commit %s: %w", head.Hash(), err)
 	}
-	committed, err := fileAt(c, rel)
+	committed, err := fileAt(c, rel, manifest.MaxFileBytes)
 	if err != nil {
 		return head.Hash().String(), true, nil // not committed yet
 	}
@@ -63,27 +65,37 @@ func ManifestAtRef(manifestPath, ref string) (data []byte, readFile func(rel str
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("providers: rollback --to %s: commit %s: %w", ref, h, err)
 	}
-	data, err = fileAt(c, rel)
+	data, err = fileAt(c, rel, manifest.MaxFileBytes)
+	if boundedio.IsTooLarge(err) {
+		return nil, nil, "", fmt.Errorf("providers: rollback --to %s: %s in commit %s is larger than %d bytes, the manifest limit: roll back to another ref", ref, rel, h.String()[:12], manifest.MaxFileBytes)
+	}
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("providers: rollback --to %s: %s is not in commit %s: %w", ref, rel, h.String()[:12], err)
 	}
 	dir := path.Dir(rel)
 	readFile = func(name string) ([]byte, error) {
-		return fileAt(c, path.Join(dir, filepath.ToSlash(name)))
+		return fileAt(c, path.Join(dir, filepath.ToSlash(name)), manifest.MaxKeyFileBytes)
 	}
 	return data, readFile, h.String(), nil
 }
 
-func fileAt(c *object.Commit, rel string) ([]byte, error) {
+// fileAt reads the blob at rel in c, no further than limit bytes: the blob's size is checked before it is
+// read, and the read itself is bounded, as for a file on disk.
+func fileAt(c *object.Commit, rel string, limit int64) ([]byte, error) {
 	f, err := c.File(rel)
 	if err != nil {
 		return nil, err
 	}
-	s, err := f.Contents()
+	name := "git:" + c.Hash.String()[:12] + ":" + rel
+	if f.Size > limit {
+		return nil, &boundedio.TooLargeError{Name: name, Limit: limit}
+	}
+	r, err := f.Reader()
 	if err != nil {
 		return nil, err
 	}
-	return []byte(s), nil
+	defer r.Close()
+	return boundedio.ReadAll(r, name, limit)
 }
 
 // openRepo finds the repository holding path and path's slash-separated name inside it; nil when none.
@@ -116,4 +128,27 @@ func openRepo(p string) (*git.Repository, string, error) {
 		return nil, "", fmt.Errorf("providers: %s is outside its git worktree %s: %w", p, root, err)
 	}
 	return repo, filepath.ToSlash(rel), nil
+}
+
+// gitIdentity is "Name <email>" from git's configuration for the repository holding dir (its own config
+// over the user's global one), or the global one outside a repository; "" when neither names anyone.
+func gitIdentity(dir string) string {
+	var cfg *config.Config
+	if repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true}); err == nil {
+		cfg, _ = repo.ConfigScoped(config.GlobalScope)
+	}
+	if cfg == nil {
+		cfg, _ = config.LoadConfig(config.GlobalScope)
+	}
+	if cfg == nil {
+		return ""
+	}
+	name, email := strings.TrimSpace(cfg.User.Name), strings.TrimSpace(cfg.User.Email)
+	switch {
+	case name != "" && email != "":
+		return name + " <" + email + ">"
+	case email != "":
+		return email
+	}
+	return name
 }

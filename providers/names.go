@@ -28,5 +28,5 @@ func CheckTargetName(name string, renderOnly bool) error {
 	if to, ok := manifest.RenamedTarget(name); ok {
 		return fmt.Errorf("target %q is now called %q: every command names a target the same way (known: %s)", name, to, strings.Join(known, ", "))
 	}
-	return fmt.Errorf("no target named %q in this edgegw (known: %s)", name, strings.Join(known, ", "))
+	return fmt.Errorf("no such target %q (the targets of this edgegw: %s)", name, strings.Join(known, ", "))
 }

@@ -112,6 +112,9 @@ type TargetPlan struct {
 	OfflineReason string `json:"offline_reason,omitempty"`
 	// Live holds the live artifacts, for the diff shown at plan time; the plan file does not keep them.
 	Live []render.Artifact `json:"-"`
+	// Warnings are what the provider found wrong with the live state while reading it (a damaged live
+	// artifact, a record an interrupted apply did not write), each with its repair.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // PositionsOnly reports whether some target differs from the manifest only in comments or positions.

@@ -56,7 +56,8 @@ func (r DeployRecord) CommitLabel() string {
 	return c
 }
 
-// Who names the person or CI job deploying: $GITHUB_ACTOR in GitHub Actions, else user@host.
+// Who names the person or CI job deploying: $GITHUB_ACTOR in GitHub Actions, else user@host, else (no
+// $USER, as in many containers) git's user.name and user.email, as a commit would name them.
 func Who(getenv func(string) string) string {
 	if a := getenv("GITHUB_ACTOR"); a != "" {
 		return "github:" + a
@@ -66,6 +67,9 @@ func Who(getenv func(string) string) string {
 		u = getenv("USERNAME")
 	}
 	if u == "" {
+		if id := gitIdentity("."); id != "" {
+			return id
+		}
 		u = "unknown"
 	}
 	if h, err := os.Hostname(); err == nil && h != "" {
@@ -104,8 +108,8 @@ type LockedError struct {
 }
 
 func (e *LockedError) Error() string {
-	return fmt.Sprintf("providers: %s is locked by %s (%s, pid %d, since %s, lock id %s); if that run is dead, re-run with --force-unlock %s",
-		e.Target, e.Holder.Who, e.Holder.Operation, e.Holder.PID, e.Holder.Created.Format(time.RFC3339), e.Holder.ID, e.Holder.ID)
+	return fmt.Sprintf("providers: %s is locked by %s (%s, pid %d, since %s, lock id %s); if that run is dead, break the lock with `edgegw unlock %s` (or re-run with --force-unlock %s)",
+		e.Target, e.Holder.Who, e.Holder.Operation, e.Holder.PID, e.Holder.Created.Format(time.RFC3339), e.Holder.ID, e.Holder.ID, e.Holder.ID)
 }
 
 // ThresholdError refuses a risky plan without --force.
@@ -134,6 +138,29 @@ func (e *CredentialsError) Error() string {
 }
 
 func (e *CredentialsError) Unwrap() error { return e.Err }
+
+// SkippedRecord is a deploy record that could not be read.
+type SkippedRecord struct {
+	Seq  int    // from the file name; 0 when the name says none
+	File string // where it is
+	Err  string // why it could not be read
+}
+
+// SkippedRecordsError is returned by History together with the records that could be read, when some
+// could not: one damaged record must not hide the others. Callers warn and go on where that is safe.
+type SkippedRecordsError struct {
+	Target  string
+	Skipped []SkippedRecord
+}
+
+func (e *SkippedRecordsError) Error() string {
+	var parts []string
+	for _, s := range e.Skipped {
+		parts = append(parts, fmt.Sprintf("%s (%s)", s.File, s.Err))
+	}
+	return fmt.Sprintf("providers/%s: deploy record %s cannot be read and is skipped: restore it from a backup, or move it out of the records folder to drop it from the history",
+		e.Target, strings.Join(parts, ", "))
+}
 
 // ErrNothingToRollBack is returned when a target has no earlier deploy to return to.
 var ErrNothingToRollBack = errors.New("nothing to roll back to")

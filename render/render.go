@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/edgegw/edgegw/manifest/ir"
@@ -106,7 +107,7 @@ func Lookup(name string) (Renderer, error) {
 	defer mu.RUnlock()
 	r, ok := renderers[name]
 	if !ok {
-		return nil, fmt.Errorf("render: unknown target %q (known: %v)", name, namesLocked())
+		return nil, fmt.Errorf("render: no such target %q (targets: %s)", name, strings.Join(namesLocked(), ", "))
 	}
 	return r, nil
 }

@@ -6,6 +6,8 @@
 #     to prove the portable subset means the same everywhere; render/jsruntime's unit tests run in node
 #   - npm and the npm packages pinned in render/cloudflare/workerd/package-lock.json (miniflare, which brings
 #     workerd): the cloudflare target's Worker is tested in the real Workers runtime
+#   - falco (github.com/ysugimoto/falco, pinned in tools/falco/go.mod, a separate modfile so its dependencies
+#     stay out of go.mod): render/fastly lints every rendered VCL and runs it in falco's simulator
 set -euo pipefail
 
 need_apt=()
@@ -43,3 +45,9 @@ fi
 
 # Go modules the tests need, so the first `go test` does not time out fetching them.
 go mod download
+
+# falco, built once into the Go build cache: `go tool` reuses it on every later call, so the tests' first call
+# does not pay for the build.
+go mod download -modfile=tools/falco/go.mod
+go build -modfile=tools/falco/go.mod -o /dev/null github.com/ysugimoto/falco/cmd/falco
+(cd tools/falco && go build -o /dev/null ./simulate)

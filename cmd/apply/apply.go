@@ -112,6 +112,10 @@ func Run(ctx context.Context, o *Options) (err error) {
 	changes = pp.Plan.HasChanges()
 	if !changes {
 		v.Info("Nothing to apply.")
+		if o.ForceUnlock != "" {
+			// Asked for, so done and said: a kept lock would block the next run with no word why.
+			v.Info("Breaking the lock %s all the same, as --force-unlock asks (`edgegw unlock %s` does only that).", o.ForceUnlock, o.ForceUnlock)
+		}
 	}
 	rep, err := providers.Apply(ctx, pp.Plan, pp.Providers, providers.ApplyOptions{
 		Gateway: pp.Gateway, Force: o.Force, ForceUnlock: o.ForceUnlock, Now: o.Factory.Now, Getenv: o.Factory.Getenv,

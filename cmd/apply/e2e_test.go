@@ -190,7 +190,7 @@ func ndjson(t *testing.T, s string) []map[string]any {
 		}
 		out = append(out, m)
 	}
-	if len(out) == 0 || out[0]["type"] != "version" || out[0]["schema"] != "edgegw.deploy/v1" {
+	if len(out) == 0 || out[0]["type"] != "version" || out[0]["schema"] != cmdutil.JSONSchema {
 		t.Fatalf("the stream does not start with the schema version: %v", out)
 	}
 	if out[len(out)-1]["type"] != "summary" {
@@ -270,7 +270,11 @@ func TestLockHeldAndForceUnlock(t *testing.T) {
 	}
 	// With nothing to apply, --force-unlock still breaks the lock (it is not silently kept).
 	write(t, filepath.Join(local.DefaultDir, "lock"), []byte(`{"id":"c0ffee02","who":"ci@runner-8","operation":"apply","pid":4243,"created":"2026-01-02T03:04:05Z"}`))
-	mustCode(t, edgegw(t, nil, "apply", "--auto-approve", "--force-unlock", "c0ffee02"), 0, "force-unlock with nothing to apply")
+	r = edgegw(t, nil, "apply", "--auto-approve", "--force-unlock", "c0ffee02")
+	mustCode(t, r, 0, "force-unlock with nothing to apply")
+	if !strings.Contains(r.stderr, "Nothing to apply.") || !strings.Contains(r.stderr, "Breaking the lock c0ffee02") {
+		t.Errorf("apply --force-unlock with nothing to apply does not say it breaks the lock:\n%s", r.stderr)
+	}
 	if _, err := os.Stat(filepath.Join(local.DefaultDir, "lock")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("--force-unlock with nothing to apply kept the lock: %v", err)
 	}

@@ -30,7 +30,8 @@ func PrintDiagnostics(ios *IOStreams, format string, color bool, diags manifest.
 			_ = enc.Encode(struct {
 				Type string `json:"type"`
 				manifest.Diagnostic
-			}{"diagnostic", d})
+				Pos *Pos `json:"pos,omitempty"`
+			}{"diagnostic", d, PosOf(d.Range)})
 		}
 		if omitted > 0 {
 			_ = enc.Encode(struct {
@@ -97,4 +98,19 @@ func escapeData(s string) string {
 
 func escapeProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// Pos is the one shape of a manifest position in JSON output: {"file","line","col"}, 1-based.
+type Pos struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Col  int    `json:"col"`
+}
+
+// PosOf is the start of r as a Pos; nil when the line is not known (a position is never line 0).
+func PosOf(r manifest.Range) *Pos {
+	if r.Start.Line <= 0 {
+		return nil
+	}
+	return &Pos{File: r.File, Line: r.Start.Line, Col: r.Start.Col}
 }

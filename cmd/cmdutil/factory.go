@@ -37,6 +37,8 @@ type Factory struct {
 	Now     func() time.Time
 	// Version is the build's version string.
 	Version string
+
+	json *JSONStream // started by JSONStream, for --format json
 }
 
 // Color reports whether human output to stderr may use colour.

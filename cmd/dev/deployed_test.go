@@ -78,3 +78,30 @@ func TestDevServesTheActiveLocalDeploy(t *testing.T) {
 		t.Errorf("history does not show the rollback:\n%s", h)
 	}
 }
+
+// With no -f, a live local deploy that cannot be served is an error with the repair, never a silent
+// switch to serving edgegw.yaml; with nothing deployed, dev serves the manifest.
+func TestDevRefusesABrokenLocalDeploy(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("edgegw.yaml", []byte(strings.Replace(manifestYAML, "BODY", "v1", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := func() (*DevOptions, error) {
+		f := &cmdutil.Factory{IO: cmdutil.TestIO(strings.NewReader(""), &syncBuffer{}, &syncBuffer{}), Getenv: func(string) string { return "" }, Now: time.Now, ManifestPath: "edgegw.yaml"}
+		var got *DevOptions
+		cmd := NewCmdDev(f, func(o *DevOptions) error { got = o; return nil })
+		cmd.SetArgs(nil)
+		return got, cmd.Execute()
+	}
+	if o, err := start(); err != nil || o == nil || o.Deployed {
+		t.Fatalf("with nothing deployed: %+v, %v; want the manifest served", o, err)
+	}
+	edgegw(t, "apply", "--auto-approve")
+	if err := os.Remove(".edgegw/local/versions/1/gateway.ir.json"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := start()
+	if err == nil || !strings.Contains(err.Error(), "cannot be served") || !strings.Contains(err.Error(), "edgegw rollback") || !strings.Contains(err.Error(), "-f edgegw.yaml") {
+		t.Fatalf("dev with a broken live deploy: %v", err)
+	}
+}

@@ -13,9 +13,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -66,8 +68,9 @@ func init() {
 func NewCmdDev(f *cmdutil.Factory, runF func(*DevOptions) error) *cobra.Command {
 	opts := &DevOptions{IO: f.IO}
 	cmd := &cobra.Command{
-		Use:   "dev",
-		Short: "Serve the manifest with the reference gateway on localhost",
+		Use:         "dev",
+		Short:       "Serve the manifest with the reference gateway on localhost",
+		Annotations: map[string]string{cmdutil.AnnotationNoJSONStream: "request logs: --log-format json"},
 		Long: `Serve the manifest on localhost with the reference gateway: the semantics every target reproduces.
 The manifest is reloaded when it changes; an invalid edit prints its diagnostics and the last good
 configuration keeps serving. Origins can be pointed at local servers with --origin name=url.
@@ -92,9 +95,14 @@ Each request is logged on stdout:
 			opts.Getenv, opts.Now, opts.Context = f.Getenv, f.Now, cmd.Context()
 			// With no -f, a project that has deployed to the local target is served as deployed: what
 			// apply and rollback made live is what answers.
+			// A deploy that is there but broken is an error, never a silent fall back to edgegw.yaml.
 			if mf := cmd.Flag("manifest"); !opts.Deployed && (mf == nil || !mf.Changed) {
-				if _, _, err := local.Active(opts.LocalDir); err == nil {
+				_, _, err := local.Active(opts.LocalDir)
+				switch {
+				case err == nil:
 					opts.Deployed = true
+				case !errors.Is(err, local.ErrNothingDeployed):
+					return fmt.Errorf("dev: the live local deploy cannot be served: %w; repair it with `edgegw rollback` (the previous version) or `edgegw apply` (a new one), or serve the manifest itself with -f %s", err, f.ManifestPath)
 				}
 			}
 			if runF != nil {
@@ -233,8 +241,11 @@ func Run(o *DevOptions) error {
 	}()
 
 	ln, err := net.Listen("tcp", o.Listen)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("dev: %s is already in use (another edgegw dev?): stop that process, or serve on another port with --listen %s", o.Listen, nextPort(o.Listen))
+	}
 	if err != nil {
-		return fmt.Errorf("dev: listen %s: %w", o.Listen, err)
+		return fmt.Errorf("dev: listen %s: %w; pass --listen host:port", o.Listen, err)
 	}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(o.IO.ErrOut, "edgegw dev: serving %s (%d routes) on http://%s\n", o.source, len(gw.IR().Routes), ln.Addr())
@@ -397,4 +408,14 @@ func fileHash(path string) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("%x", h.Sum(nil)), nil
+}
+
+// nextPort is addr with the port after its own, as a --listen to suggest.
+func nextPort(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	n, perr := strconv.Atoi(port)
+	if err != nil || perr != nil || n <= 0 || n >= 65535 {
+		return "127.0.0.1:0"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(n+1))
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -215,5 +216,24 @@ func TestPrettyLine(t *testing.T) {
 		if got := PrettyLine(c.d); got != c.want {
 			t.Errorf("got  %q\nwant %q", got, c.want)
 		}
+	}
+}
+
+// A busy port says so, and says how to serve on another one.
+func TestDevBusyPortSuggestsListen(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	p := filepath.Join(t.TempDir(), "edgegw.yaml")
+	if err := os.WriteFile(p, []byte(strings.Replace(manifestYAML, "BODY", "ok", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := &DevOptions{IO: cmdutil.TestIO(strings.NewReader(""), io.Discard, io.Discard), ManifestPath: p, Listen: busy.Addr().String(),
+		LogFormat: "pretty", Getenv: func(string) string { return "" }, Now: time.Now, Context: context.Background(), PollInterval: time.Second}
+	err = Run(o)
+	if err == nil || !strings.Contains(err.Error(), "already in use") || !strings.Contains(err.Error(), "--listen 127.0.0.1:") {
+		t.Errorf("busy port: %v", err)
 	}
 }

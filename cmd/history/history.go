@@ -4,6 +4,7 @@ package history
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -80,7 +81,10 @@ func Run(ctx context.Context, o *Options) (err error) {
 			continue
 		}
 		recs, err := t.Provider.History(ctx)
-		if err != nil {
+		var skipped *providers.SkippedRecordsError
+		if errors.As(err, &skipped) {
+			v.Warn(t.Name, err.Error()) // one damaged record does not hide the others
+		} else if err != nil {
 			return err
 		}
 		if o.Limit > 0 && len(recs) > o.Limit {

@@ -14,19 +14,18 @@ import (
 
 	"github.com/edgegw/edgegw/cmd/cmdutil"
 	"github.com/edgegw/edgegw/cmd/root"
+	"github.com/edgegw/edgegw/gateway/testrun"
 	"github.com/edgegw/edgegw/providers"
 )
 
 // FormatMarkdown is the extra format this command knows.
 const FormatMarkdown = "markdown"
 
-// Schema names the json output's version.
-const Schema = "edgegw.providers/v1"
-
 // Options are the inputs of `edgegw providers`.
 type Options struct {
 	IO     *cmdutil.IOStreams
 	Format string
+	JSON   *cmdutil.JSONStream // --format json: one provider line each, the features in the summary
 }
 
 func init() {
@@ -41,10 +40,10 @@ func NewCmdProviders(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comma
 		Short: "Print the capability matrix: what each target can enforce, and how",
 		Long: `Print, for every provider built into this edgegw, whether it enforces each gateway feature natively,
 with the reason, and the companion a manifest can opt into where it cannot. --format markdown prints the
-table the README embeds; --format json the same data for tools.`,
+table the README embeds; --format json one line per provider, in the NDJSON stream every command writes.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Format = f.Format
+			opts.Format, opts.JSON = f.Format, f.JSONStream(cmd.Name())
 			if runF != nil {
 				return runF(opts)
 			}
@@ -62,6 +61,7 @@ func Run(o *Options) error {
 		return err
 	case cmdutil.FormatJSON:
 		type entry struct {
+			Type         string                                  `json:"type"`
 			Name         string                                  `json:"name"`
 			Renderer     string                                  `json:"renderer"`
 			Credentials  string                                  `json:"credentials"`
@@ -69,11 +69,7 @@ func Run(o *Options) error {
 			NotReverted  []string                                `json:"not_reverted,omitempty"`
 			NotBuilt     []string                                `json:"not_built,omitempty"`
 		}
-		out := struct {
-			Schema    string              `json:"schema"`
-			Features  []providers.Feature `json:"features"`
-			Providers []entry             `json:"providers"`
-		}{Schema: Schema, Features: providers.AllFeatures}
+		enc := json.NewEncoder(o.IO.Out)
 		for _, r := range regs {
 			var caps map[providers.Feature]providers.Support
 			if r.Capabilities != nil {
@@ -82,11 +78,15 @@ func Run(o *Options) error {
 					caps[f] = r.Capabilities.Get(f)
 				}
 			}
-			out.Providers = append(out.Providers, entry{r.Name, r.Renderer, r.Credentials, caps, r.NotReverted, r.NotBuilt()})
+			e := entry{"provider", r.Name, r.Renderer, r.Credentials, caps, r.NotReverted, notBuilt(r)}
+			if o.JSON != nil {
+				o.JSON.Emit(e)
+			} else if err := enc.Encode(e); err != nil {
+				return err
+			}
 		}
-		enc := json.NewEncoder(o.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		o.JSON.Set("features", providers.AllFeatures)
+		return nil
 	default:
 		tw := tabwriter.NewWriter(o.IO.Out, 2, 4, 2, ' ', 0)
 		fmt.Fprint(tw, "FEATURE")
@@ -111,8 +111,18 @@ func Run(o *Options) error {
 }
 
 // built says whether this edgegw can check, render and deploy the target.
-func built(r providers.Registration, md bool) string {
+// notBuilt lists what this edgegw lacks of a target, its test engine (the real runtime the conformance
+// suite runs its artifact in) included.
+func notBuilt(r providers.Registration) []string {
 	missing := r.NotBuilt()
+	if _, ok := testrun.LookupEngine(r.Name); !ok {
+		missing = append(missing, "test engine")
+	}
+	return missing
+}
+
+func built(r providers.Registration, md bool) string {
+	missing := notBuilt(r)
 	switch {
 	case len(missing) == 0 && md:
 		return "✅"

@@ -106,7 +106,7 @@ func Run(ctx context.Context, o *Options) (err error) {
 		provs = append(provs, t.Provider)
 	}
 	rep, err := providers.Rollback(ctx, provs, providers.RollbackOptions{
-		Version: o.Version, ForceUnlock: o.ForceUnlock, Now: o.Factory.Now, Getenv: o.Factory.Getenv, Progress: v.Progress,
+		Version: o.Version, ForceUnlock: o.ForceUnlock, Now: o.Factory.Now, Getenv: o.Factory.Getenv, Progress: v.Progress, Warn: v.Warn,
 	})
 	changed = rep != nil && len(rep.Targets) > 0
 	if changed {

@@ -53,6 +53,9 @@ plans and applies it through each vendor's API, checks DNS before a cutover, and
 				return fmt.Errorf("--format %q: use human, json or github", format)
 			}
 			f.Format = format
+			if jsonStreamed(cmd) {
+				f.JSONStream(cmd.Name()) // the version line, before anything the command prints
+			}
 			return nil
 		},
 	}
@@ -85,11 +88,20 @@ func Run(f *cmdutil.Factory, args []string) int {
 	cmd.SetArgs(args)
 	defer watchSignals(f, cmd, args, cancel)()
 	err := cmd.ExecuteContext(ctx)
+	if err != nil && f.Format == "" && jsonRequested(args) {
+		// The command failed before its flags were read (an unknown flag or command): the stream still
+		// starts with its version line and ends with the summary.
+		if c, _, ferr := cmd.Find(args); ferr == nil && jsonStreamed(c) {
+			f.Format = cmdutil.FormatJSON
+			f.JSONStream(c.Name())
+		}
+	}
+	f.FinishJSON(err)
 	code := cmdutil.ExitCode(err)
 	if err != nil {
 		var silent *cmdutil.SilentError
 		if !errors.As(err, &silent) {
-			msg := err.Error()
+			msg := cmdutil.UserMessage(err)
 			if !strings.HasPrefix(msg, "edgegw") {
 				msg = "edgegw: " + msg
 			}
@@ -97,4 +109,30 @@ func Run(f *cmdutil.Factory, args []string) int {
 		}
 	}
 	return code
+}
+
+// jsonStreamed says whether cmd's --format json output is the NDJSON stream: every command's is, except
+// those whose output is a document of its own (cmdutil.AnnotationNoJSONStream) and cobra's help and
+// completion commands.
+func jsonStreamed(cmd *cobra.Command) bool {
+	for c := cmd; c != nil; c = c.Parent() {
+		switch c.Name() {
+		case "help", "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
+			return false
+		}
+		if c.Annotations[cmdutil.AnnotationNoJSONStream] != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonRequested says whether args ask for --format json, for a command line cobra could not parse.
+func jsonRequested(args []string) bool {
+	for i, a := range args {
+		if a == "--format=json" || (a == "--format" && i+1 < len(args) && args[i+1] == "json") {
+			return true
+		}
+	}
+	return false
 }

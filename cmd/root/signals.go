@@ -44,7 +44,9 @@ func watchSignals(f *cmdutil.Factory, root *cobra.Command, args []string, cancel
 				continue
 			}
 			fmt.Fprintln(f.IO.ErrOut, "edgegw: aborted")
-			os.Exit(cmdutil.SignalExitCode(sig))
+			code := cmdutil.SignalExitCode(sig)
+			f.FinishJSON(&cmdutil.SilentError{Code: code, Err: fmt.Errorf("aborted by %v", sig)}) // the stream still ends with its summary
+			os.Exit(code)
 		}
 	}()
 	return func() {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -87,5 +88,43 @@ func TestSignalDefersOnlyForVendorCalls(t *testing.T) {
 	}
 	if want := []string{"apply", "rollback"}; !slices.Equal(got, want) {
 		t.Errorf("commands that defer the first signal: %v, want %v", got, want)
+	}
+}
+
+// TestSignalEndsJSONStream: a command stopped by a signal still ends its --format json stream with the
+// summary line, carrying the signal's exit code.
+func TestSignalEndsJSONStream(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "--", "validate", "-f", "/dev/stdin", "--format", "json")
+	cmd.Env = append(os.Environ(), "EDGEGW_TEST_AS_EDGEGW=1")
+	stdin, err := cmd.StdinPipe() // held open: the manifest never ends
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stdin.Write([]byte("version: 1\n")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-exited:
+	case <-time.After(2 * time.Second):
+		_ = cmd.Process.Kill()
+		<-exited
+		t.Fatal("validate still running 2s after SIGINT")
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"type":"version"`) ||
+		!strings.Contains(lines[1], `"type":"summary"`) || !strings.Contains(lines[1], `"exit_code":130`) {
+		t.Errorf("stream after SIGINT:\n%s", stdout.String())
 	}
 }

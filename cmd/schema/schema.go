@@ -20,8 +20,9 @@ func init() { root.AddCommand(func(f *cmdutil.Factory) *cobra.Command { return N
 func NewCmdSchema(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IO}
 	return &cobra.Command{
-		Use:   "schema",
-		Short: "Print the JSON Schema of the manifest (for editors)",
+		Use:         "schema",
+		Short:       "Print the JSON Schema of the manifest (for editors)",
+		Annotations: map[string]string{cmdutil.AnnotationNoJSONStream: "its output is the JSON Schema document"},
 		Long: `Print the JSON Schema of manifest version 1 to stdout. It is generated from edgegw's own types and
 checked in as edgegw.schema.json. Point your editor at it with a first line such as:
 

@@ -33,6 +33,7 @@ type TestOptions struct {
 	Getenv       func(string) string
 	Now          func() time.Time
 	Context      context.Context
+	JSON         *cmdutil.JSONStream // --format json: the stream every line and the summary go to
 }
 
 func init() {
@@ -68,7 +69,7 @@ Exit status is 0 only when no case fails on any target run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ManifestPath, opts.Format, opts.Color = f.ManifestPath, f.Format, f.Color()
-			opts.Getenv, opts.Now, opts.Context = f.Getenv, f.Now, cmd.Context()
+			opts.Getenv, opts.Now, opts.Context, opts.JSON = f.Getenv, f.Now, cmd.Context(), f.JSONStream(cmd.Name())
 			if runF != nil {
 				return runF(opts)
 			}

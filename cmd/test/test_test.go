@@ -47,23 +47,37 @@ func TestJSONIsOneLinePerCase(t *testing.T) {
 	if len(lines) < 5 {
 		t.Fatalf("%d lines", len(lines))
 	}
+	if !strings.Contains(lines[0], `"type":"version"`) {
+		t.Errorf("first line %q is not the version line", lines[0])
+	}
 	var sum struct {
 		Type   string `json:"type"`
 		Passed int    `json:"passed"`
+		Pos    any    `json:"pos"`
 	}
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || sum.Type != "test_summary" || sum.Passed != len(lines)-1 {
-		t.Errorf("last line %q is not the summary (%v)", lines[len(lines)-1], err)
-	}
-	for _, l := range lines[:len(lines)-1] {
+	cases := 0
+	for _, l := range lines[1 : len(lines)-1] {
 		var v struct {
-			Type   string `json:"type"`
-			Target string `json:"target"`
-			Name   string `json:"name"`
-			Pass   *bool  `json:"pass"`
+			Type   string          `json:"type"`
+			Target string          `json:"target"`
+			Name   string          `json:"name"`
+			Pass   *bool           `json:"pass"`
+			Pos    json.RawMessage `json:"pos"`
 		}
-		if err := json.Unmarshal([]byte(l), &v); err != nil || v.Type != "test" || v.Target != "local" || v.Name == "" || v.Pass == nil {
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
 			t.Errorf("bad NDJSON line %q (%v)", l, err)
+			continue
 		}
+		if v.Type == "test_summary" {
+			continue
+		}
+		cases++
+		if v.Type != "test" || v.Target != "local" || v.Name == "" || v.Pass == nil || !strings.HasPrefix(string(v.Pos), `{"file"`) {
+			t.Errorf("bad case line %q", l)
+		}
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || sum.Type != "summary" || sum.Passed != cases || cases == 0 {
+		t.Errorf("last line %q is not the summary of %d cases (%v)", lines[len(lines)-1], cases, err)
 	}
 }
 
@@ -98,7 +112,7 @@ func TestFailingCaseExits1WithTheDifference(t *testing.T) {
 
 func TestUnknownAndRenamedTargets(t *testing.T) {
 	_, errOut, code := run(t, nil, "test", "-f", full, "--target", "akamai")
-	if code != 1 || !strings.Contains(errOut, `no target named "akamai"`) || !strings.Contains(errOut, "local") {
+	if code != 1 || !strings.Contains(errOut, `no such target "akamai"`) || !strings.Contains(errOut, "local") {
 		t.Errorf("unknown target: exit %d %q", code, errOut)
 	}
 	for old, now := range map[string]string{"ref": "local", "workers": "cloudflare"} {

@@ -36,12 +36,32 @@ type featureCount struct {
 
 func newView(o *TestOptions) *view { return &view{o: o, features: map[string]*featureCount{}} }
 
-// caseLine is the JSON view of one result.
+// caseLine is the JSON view of one result. Its position has the shape of every position in JSON output
+// ({"file","line","col"}), not the text form the human view prints.
 type caseLine struct {
 	Type string `json:"type"`
 	testrun.Result
+	Pos *cmdutil.Pos `json:"pos,omitempty"`
 	// Differences are the diffs as the human view prints them.
 	Differences []string `json:"differences,omitempty"`
+}
+
+// emit writes one JSON message: to the command's stream (version line first, summary last), or, when the
+// view runs without one (a caller of Run), as a bare line.
+func (v *view) emit(msg any) {
+	if v.o.JSON != nil {
+		v.o.JSON.Emit(msg)
+		return
+	}
+	_ = json.NewEncoder(v.o.IO.Out).Encode(msg)
+}
+
+// casePos is where the result's case was written.
+func casePos(res testrun.Result, g *ir.Gateway) ir.Pos {
+	if g != nil && res.Index >= 0 && res.Index < len(g.Tests) {
+		return g.Tests[res.Index].Pos
+	}
+	return ir.Pos{}
 }
 
 func (v *view) result(res testrun.Result, g *ir.Gateway) {
@@ -78,11 +98,14 @@ func (v *view) result(res testrun.Result, g *ir.Gateway) {
 	o := v.o
 	switch o.Format {
 	case cmdutil.FormatJSON:
-		_ = json.NewEncoder(o.IO.Out).Encode(caseLine{Type: "test", Result: res, Differences: res.Lines()})
+		res.Error = cmdutil.UserText(res.Error)
+		p := casePos(res, g)
+		v.emit(caseLine{Type: "test", Result: res, Differences: res.Lines(),
+			Pos: cmdutil.PosOf(manifest.Range{File: p.File, Start: manifest.Point{Line: p.Line, Col: p.Col}})})
 		return
 	case cmdutil.FormatGitHub:
 		if res.Failed() {
-			pos := g.Tests[max(res.Index, 0)].Pos
+			pos := casePos(res, g)
 			fmt.Fprintln(o.IO.Out, cmdutil.GitHubAnnotation(manifest.Diagnostic{
 				Severity: manifest.SeverityError, Code: "test", Summary: res.Target + ": " + res.Name + ": " + failureText(res, "; "),
 				Range: manifest.Range{File: pos.File, Start: manifest.Point{Line: pos.Line, Col: pos.Col}},
@@ -92,6 +115,7 @@ func (v *view) result(res testrun.Result, g *ir.Gateway) {
 	if v.o.Suite != "" && res.Pass {
 		return // a suite prints its failures and skips; the summary counts the rest
 	}
+	res.Error = cmdutil.UserText(res.Error)
 	printHuman(o.IO.Out, o.Color, res)
 }
 
@@ -101,7 +125,7 @@ func (v *view) refusal(r Refusal) {
 		v.failed++
 	}
 	if v.o.Format == cmdutil.FormatJSON {
-		_ = json.NewEncoder(v.o.IO.Out).Encode(struct {
+		v.emit(struct {
 			Type string `json:"type"`
 			Refusal
 		}{"capability_check", r})
@@ -131,7 +155,7 @@ func (v *view) finish(targets []string, suite bool) error {
 		slices.Sort(keys)
 		if o.Format == cmdutil.FormatJSON {
 			for _, k := range keys {
-				_ = json.NewEncoder(o.IO.Out).Encode(v.features[k])
+				v.emit(v.features[k])
 			}
 		} else {
 			fmt.Fprintf(o.IO.Out, "\n%-10s %-22s %5s %7s %7s %8s\n", "target", "feature", "run", "passed", "failed", "skipped")
@@ -146,7 +170,11 @@ func (v *view) finish(targets []string, suite bool) error {
 		what = "suite " + o.Suite
 	}
 	if o.Format == cmdutil.FormatJSON {
-		_ = json.NewEncoder(o.IO.Out).Encode(struct {
+		o.JSON.Set("targets", targets)
+		o.JSON.Set("passed", v.passed)
+		o.JSON.Set("failed", v.failed)
+		o.JSON.Set("skipped", v.skipped)
+		v.emit(struct {
 			Type    string   `json:"type"`
 			Targets []string `json:"targets"`
 			Passed  int      `json:"passed"`

@@ -96,11 +96,11 @@ func TestFormats(t *testing.T) {
 		t.Fatalf("json: exit %d", code)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != 7 {
-		t.Fatalf("json: want one line per diagnostic (7), got %q", stdout)
+	if len(lines) != 6 {
+		t.Fatalf("json: want the version line, one line per diagnostic (4) and the summary, got %q", stdout)
 	}
 	errorsSeen := 0
-	for _, l := range lines {
+	for _, l := range lines[1 : len(lines)-1] {
 		var d struct {
 			Type, Severity, Code, Summary string
 			Range                         struct{ File string }
@@ -177,15 +177,15 @@ func TestDiagnosticsCapped(t *testing.T) {
 	}
 	stdout, _, _ := run(t, nil, "validate", "-f", file, "--format", "json")
 	jl := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
-	if len(jl) != printed+1 {
-		t.Fatalf("json: want %d lines, got %d", printed+1, len(jl))
+	if len(jl) != printed+3 {
+		t.Fatalf("json: want %d lines (version, diagnostics, how many more, summary), got %d", printed+3, len(jl))
 	}
 	var sum struct {
 		Type                 string
 		Diagnostics, Omitted int
 	}
-	if err := json.Unmarshal([]byte(jl[len(jl)-1]), &sum); err != nil || sum.Type != "diagnostics_summary" || sum.Omitted != sum.Diagnostics-printed || sum.Omitted <= 0 {
-		t.Errorf("json summary %q: %v", jl[len(jl)-1], err)
+	if err := json.Unmarshal([]byte(jl[len(jl)-2]), &sum); err != nil || sum.Type != "diagnostics_summary" || sum.Omitted != sum.Diagnostics-printed || sum.Omitted <= 0 {
+		t.Errorf("json summary %q: %v", jl[len(jl)-2], err)
 	}
 	stdout, _, _ = run(t, nil, "validate", "-f", file, "--format", "github")
 	if n := strings.Count(stdout, "::error "); n != printed || !strings.Contains(stdout, "more diagnostics") {

@@ -38,6 +38,8 @@ type Options struct {
 	Deadline    time.Duration
 	HTTP        bool
 	WarnOnly    bool
+
+	JSON *cmdutil.JSONStream // --format json: the stream the findings and the summary go to
 }
 
 func init() {
@@ -61,6 +63,7 @@ finding for good with dns.suppress in the manifest: {id: DNS005, host: api.examp
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ManifestPath, opts.Format, opts.Color, opts.Now = f.ManifestPath, f.Format, f.Color(), f.Now
+			opts.JSON = f.JSONStream(cmd.Name())
 			if runF != nil {
 				return runF(opts)
 			}
@@ -114,7 +117,7 @@ func Config(g *ir.Gateway, hosts []string, extraHeaders []string) (dnscheck.Conf
 		delete(want, d.Host)
 		h := dnscheck.Host{Name: d.Host, Zone: d.Zone, EdgeHeaders: headers}
 		if e, ok := expect[d.Host]; ok {
-			h.ExpectCNAME = e.CNAME
+			h.ExpectCNAME, h.FlattenedTo = e.CNAME, e.FlattenedTo
 			for _, a := range append(append([]string(nil), e.A...), e.AAAA...) {
 				addr, err := netip.ParseAddr(a)
 				if err != nil {
@@ -183,8 +186,17 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	switch o.Format {
 	case cmdutil.FormatJSON:
-		if werr := dnscheck.WriteJSON(o.IO.Out, rep); werr != nil {
-			return werr
+		if o.JSON == nil {
+			if werr := dnscheck.WriteJSON(o.IO.Out, rep); werr != nil {
+				return werr
+			}
+			break
+		}
+		for _, m := range rep.FindingMessages() {
+			o.JSON.Emit(m)
+		}
+		for k, v := range rep.SummaryFields() {
+			o.JSON.Set(k, v)
 		}
 	case cmdutil.FormatGitHub:
 		if werr := dnscheck.WriteGitHub(o.IO.Out, rep); werr != nil {

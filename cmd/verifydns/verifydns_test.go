@@ -82,7 +82,7 @@ dns:
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &summary); err != nil || summary["type"] != "summary" || summary["blocking"] != false {
 		t.Fatalf("clean zone: summary %q (%v)", lines[len(lines)-1], err)
 	}
-	if len(lines) != 1 {
+	if len(lines) != 2 {
 		t.Errorf("clean zone: want no findings, got:\n%s", stdout)
 	}
 
@@ -153,5 +153,61 @@ func TestREADMEChecksTable(t *testing.T) {
 	}
 	if got, want := s[i+len(begin):j], verifydns.ChecksMarkdown(); got != want {
 		t.Errorf("README.md's DNS check table is stale; replace it with:\n%s", want)
+	}
+}
+
+// dns.expect flattened_to, end to end: the manifest's expectation reaches dnscheck, which reads the edge
+// hostname's addresses from the CDN zone's own server (another knotd than the apex zones').
+func TestVerifyDNSFlattenedTo(t *testing.T) {
+	_, err := knottest.Binary()
+	testenv.Require(t, "knotd (apt-get install -y knot)", err)
+	start := func(zones ...string) *knottest.Server {
+		m := map[string]string{}
+		for _, z := range zones {
+			p, err := filepath.Abs(filepath.Join("..", "..", "testdata", "zones", "flatten", z+".zone"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m[filepath.Base(z)] = p
+		}
+		srv, err := knottest.Start(t.TempDir(), m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	apexes := start("flat-ok.example", "flat-stale.example")
+	provider := start("provider/cdn-provider.test")
+	m := writeManifest(t, gateway+`domains:
+  - {host: flat-ok.example, zone: flat-ok.example}
+  - {host: flat-stale.example, zone: flat-stale.example}
+dns:
+  expect:
+    flat-ok.example: {flattened_to: gw.cdn-provider.test}
+    flat-stale.example: {flattened_to: gw.cdn-provider.test}
+`)
+	stdout, stderr, code := run("verify-dns", "-f", m, "--format", "json",
+		"--nameserver=flat-ok.example="+apexes.Addr, "--nameserver=flat-stale.example="+apexes.Addr,
+		"--nameserver=cdn-provider.test="+provider.Addr)
+	if code != cmdutil.ExitBlocked {
+		t.Fatalf("exit %d, want 5\n%s\n%s", code, stdout, stderr)
+	}
+	var findings []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatalf("not JSON: %q", l)
+		}
+		if v["type"] == "finding" {
+			findings = append(findings, v)
+		}
+	}
+	if len(findings) != 1 || findings[0]["host"] != "flat-stale.example" || findings[0]["id"] != "DNS007" {
+		t.Fatalf("want one DNS007 for flat-stale.example, got:\n%s", stdout)
+	}
+	s, _ := findings[0]["summary"].(string)
+	if !strings.Contains(s, "{198.51.100.7, 203.0.113.99}") || !strings.Contains(s, "{198.51.100.7, 198.51.100.8, 2001:db8::7}") {
+		t.Errorf("the finding should name both address sets: %q", s)
 	}
 }

@@ -37,7 +37,8 @@ func NewCmdVersion(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 
 func run(o *Options) error {
 	if o.Format == cmdutil.FormatJSON {
-		return json.NewEncoder(o.IO.Out).Encode(map[string]string{"version": o.Version, "go": runtime.Version()})
+		// between the stream's version line and its summary, which root writes
+		return json.NewEncoder(o.IO.Out).Encode(map[string]string{"type": "build", "edgegw": o.Version, "go": runtime.Version()})
 	}
 	_, err := fmt.Fprintf(o.IO.Out, "edgegw %s (%s)\n", o.Version, runtime.Version())
 	return err

@@ -243,6 +243,12 @@ func policyFor(g *ir.Gateway, probe *gateway.Gateway, cr *ClientRequest) *ir.Aut
 	return nil
 }
 
+// NewClientRequest builds the request a case's request describes, at clock time now, before any token is
+// signed: for engines' own tests that drive an Instance directly.
+func NewClientRequest(tr ir.TestRequest, now time.Time) (*ClientRequest, error) {
+	return clientRequest(tr, now)
+}
+
 // clientRequest builds the request of one step at clock time now.
 func clientRequest(tr ir.TestRequest, now time.Time) (*ClientRequest, error) {
 	method := tr.Method

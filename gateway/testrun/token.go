@@ -125,6 +125,13 @@ func (c *KeyCache) publicPEM(alg string) ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
 }
 
+// PublicPEM returns the PEM of the trusted public key generated for alg and its kid, for an engine's own tests
+// that hand the key to a target the way a manifest key file would.
+func (c *KeyCache) PublicPEM(alg string) (pemData []byte, kid string, err error) {
+	b, err := c.publicPEM(alg)
+	return b, TestKID + "-" + alg, err
+}
+
 // signingAlg is the algorithm a policy's test tokens are signed with: HS first when the policy has a
 // secret (its key reaches the target as a secret), otherwise the policy's first algorithm.
 func signingAlg(j *ir.JWT) string {

@@ -397,10 +397,11 @@ type DNS struct {
 
 // DNSExpect is what one host must resolve to.
 type DNSExpect struct {
-	Host  string   `json:"host"`
-	CNAME string   `json:"cname,omitempty"`
-	A     []string `json:"a,omitempty"`
-	AAAA  []string `json:"aaaa,omitempty"`
+	Host        string   `json:"host"`
+	CNAME       string   `json:"cname,omitempty"`
+	A           []string `json:"a,omitempty"`
+	AAAA        []string `json:"aaaa,omitempty"`
+	FlattenedTo string   `json:"flattened_to,omitempty"` // the host's A/AAAA set must equal this hostname's
 }
 
 // Suppression accepts a finding, with the reason recorded.

@@ -6,6 +6,7 @@ import (
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
+	render "github.com/edgegw/edgegw/render/fastly"
 )
 
 // Name is the target name.
@@ -27,10 +28,13 @@ func checkSettings(cfg any) []manifest.BlockProblem {
 	return nil
 }
 
-// The capability table, renderer and deploy land with the target itself.
+// The deploy lands with its own change; until then plan and apply skip the target and say so.
 func init() {
 	providers.Register(providers.Registration{
 		Name:          Name,
+		Renderer:      render.Name,
+		Capabilities:  capabilities,
+		Limits:        []providers.Limit{{Path: "main.vcl", MaxBytes: 1 << 20, Reason: "Fastly: 1 MiB of VCL per service"}},
 		Settings:      func() any { return &Settings{} },
 		CheckSettings: checkSettings,
 		EdgeHeaders:   []string{"X-Served-By", "Fastly-Debug-Digest"},

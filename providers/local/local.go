@@ -5,9 +5,14 @@
 // Layout of the target directory (`.edgegw/local/` next to the manifest, or `targets.local.dir`):
 //
 //	versions/<n>/gateway.ir.json   every version ever staged, kept
+//	versions/<n>/.pending-record.json  the record an activation of <n> is about to write
 //	current -> versions/<n>        the live version; activation is one atomic rename of a new symlink
 //	records/<seq>.json             the deploy records, one file each, written by rename
 //	lock                           held during apply and rollback, names its holder
+//
+// What is live is what `current` points at, whatever the records say: plan and history, which run without
+// the lock, read it so, and the next command that takes the lock writes the record a killed activation
+// left pending and removes its leftovers (see readState and repair).
 //
 // The package does not interpret the gateway; `edgegw dev` serves what Active returns.
 package local
@@ -159,17 +164,95 @@ func (p *Provider) lastSeq() (int, error) {
 }
 
 // token is the concurrency token: the newest record and the live version, so any apply, rollback or hand
-// edit of `current` in between makes a saved plan stale.
-func (p *Provider) token() (string, int, error) {
+// edit of `current` in between makes a saved plan stale. A record an interrupted activation did not write
+// counts as written, so writing it (repair, under the next lock) does not make a plan stale.
+func (p *Provider) token() (string, *state, error) {
+	st, err := p.readState()
+	if err != nil {
+		return "", nil, err
+	}
+	seq := st.newest
+	if st.unrecorded != nil {
+		seq = st.unrecorded.Seq
+	}
+	return fmt.Sprintf("record-%d/version-%d", seq, st.live), st, nil
+}
+
+// state is the local target as it is on disk, read without the lock: the live version is what `current`
+// points at, whatever the records say.
+type state struct {
+	live    int
+	recs    []providers.DeployRecord // the records that could be read, oldest first
+	skipped []providers.SkippedRecord
+	newest  int // sequence number of the newest record file, readable or not
+	// unrecorded is the record of the live version when an interrupted activation did not write it: the
+	// pending record the activation left, or a note saying none is known. The next command that takes
+	// the lock writes it (repair).
+	unrecorded *providers.DeployRecord
+	// damagedLive stands for the newest record when it cannot be read: it names the live version (what
+	// `current` points at) and nothing else, and is never written.
+	damagedLive *providers.DeployRecord
+}
+
+func (p *Provider) readState() (*state, error) {
 	v, err := p.liveVersion()
 	if err != nil {
-		return "", 0, err
+		return nil, err
 	}
-	seq, err := p.lastSeq()
+	recs, skipped, newest, err := readRecords(p.fs, p.dir)
 	if err != nil {
-		return "", 0, err
+		return nil, err
 	}
-	return fmt.Sprintf("record-%d/version-%d", seq, v), v, nil
+	st := &state{live: v, recs: recs, skipped: skipped, newest: newest}
+	lastVersion := ""
+	if len(recs) > 0 {
+		last := recs[len(recs)-1]
+		lastVersion = last.Version
+	}
+	if len(recs) == 0 && newest > 0 || len(recs) > 0 && recs[len(recs)-1].Seq != newest {
+		// The newest record is damaged: what it said is unknown, so nothing is written over it.
+		st.damagedLive = &providers.DeployRecord{Seq: newest, Target: Name, Kind: "unknown", Version: versionID(v),
+			Note: fmt.Sprintf("record %d cannot be read; version %s is what current points at", newest, orNone(versionID(v)))}
+		return st, nil
+	}
+	if lastVersion == versionID(v) {
+		return st, nil
+	}
+	rec := providers.DeployRecord{Target: Name, Kind: "repair", Version: versionID(v), Who: "edgegw",
+		Note: "version " + versionID(v) + " is live with no record of it (an activation was interrupted, or current was changed by hand)"}
+	if v == 0 {
+		rec.Note = "nothing is live, but the newest record says version " + lastVersion + " (a deactivation was interrupted, or current was removed by hand)"
+	} else if b, err := p.fs.ReadFile(p.path(versionsDir, strconv.Itoa(v), pendingRecord)); err == nil {
+		var pending providers.DeployRecord
+		if json.Unmarshal(b, &pending) == nil && pending.Version == versionID(v) {
+			rec = pending
+			rec.Note = strings.TrimSpace(rec.Note + " (its activation was interrupted before the record was written)")
+		}
+	}
+	rec.Seq = newest + 1
+	rec.Previous = providers.RestorePoint{Target: Name, Version: lastVersion}
+	st.unrecorded = &rec
+	return st, nil
+}
+
+// warnings says what is wrong with the state, for plan.
+func (st *state) warnings(dir string) []string {
+	var w []string
+	if st.unrecorded != nil {
+		w = append(w, fmt.Sprintf("version %s is live in %s but its deploy record was not written (an apply or rollback was interrupted); the next apply or rollback writes it",
+			orNone(st.unrecorded.Version), dir))
+	}
+	if len(st.skipped) > 0 {
+		w = append(w, (&providers.SkippedRecordsError{Target: Name, Skipped: st.skipped}).Error())
+	}
+	return w
+}
+
+func orNone(v string) string {
+	if v == "" {
+		return "none"
+	}
+	return v
 }
 
 func versionID(n int) string {
@@ -181,23 +264,31 @@ func versionID(n int) string {
 
 // Plan implements providers.Provider.
 func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers.TargetPlan, error) {
-	tok, v, err := p.token()
+	tok, st, err := p.token()
 	if err != nil {
 		return nil, err
 	}
+	v := st.live
+	warnings := st.warnings(p.dir)
 	live := providers.LiveState{Token: tok, Version: versionID(v)}
 	if v > 0 {
-		data, err := p.fs.ReadFile(p.path(versionsDir, strconv.Itoa(v), irjson.FileName))
+		file := p.path(versionsDir, strconv.Itoa(v), irjson.FileName)
+		data, err := p.fs.ReadFile(file)
 		if err != nil {
-			return nil, fmt.Errorf("providers/local: read live version %d: %w", v, err)
+			return nil, fmt.Errorf("providers/local: read live version %d: %w (restore the folder, or point %s at another version with `edgegw rollback --version N`)", v, err, p.path(currentLink))
 		}
 		live.Artifacts = []render.Artifact{{Target: irjson.Name, Path: irjson.FileName, MediaType: "application/json", Data: data}}
 		var g ir.Gateway
-		if json.Unmarshal(data, &g) == nil {
+		if err := json.Unmarshal(data, &g); err != nil {
+			// Planned as a change of every byte: applying deploys a sound version over it.
+			warnings = append(warnings, fmt.Sprintf("the live version %d is damaged: %s is not valid IR (%v); `edgegw dev` cannot serve it: apply to deploy a new version, or roll back", v, file, err))
+		} else {
 			live.Gateway = &g
 		}
 	}
-	return providers.Diff(Name, irjson.Name, live, in), nil
+	tp := providers.Diff(Name, irjson.Name, live, in)
+	tp.Warnings = append(tp.Warnings, warnings...)
+	return tp, nil
 }
 
 // Stage implements providers.Stager: it writes a new version directory, not live yet.
@@ -211,6 +302,7 @@ func (p *Provider) Stage(ctx context.Context, tp *providers.TargetPlan) (*provid
 	if err := p.fs.MkdirAll(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("providers/local: stage version %d: %w", n, err)
 	}
+	killPoint("stage-dir")
 	for _, a := range tp.Artifacts {
 		clean := path.Clean(a.Path)
 		if strings.HasPrefix(clean, "../") || path.IsAbs(clean) || clean == ".." {
@@ -225,10 +317,12 @@ func (p *Provider) Stage(ctx context.Context, tp *providers.TargetPlan) (*provid
 			return nil, fmt.Errorf("providers/local: stage version %d: %w", n, err)
 		}
 	}
+	killPoint("stage-files")
 	// A version directory appears complete or not at all.
 	if err := p.fs.Rename(tmp, final); err != nil {
 		return nil, fmt.Errorf("providers/local: stage version %d: %w", n, err)
 	}
+	killPoint("stage")
 	return &providers.Staged{Target: Name, Version: strconv.Itoa(n), Plan: tp}, nil
 }
 
@@ -283,9 +377,11 @@ func (p *Provider) activate(n int, rec providers.DeployRecord) (*providers.Resul
 		if err := p.fs.WriteFile(pending+".tmp", b, 0o644); err != nil {
 			return nil, fmt.Errorf("providers/local: activate version %d: %w", n, err)
 		}
+		killPoint("pending-tmp")
 		if err := p.fs.Rename(pending+".tmp", pending); err != nil {
 			return nil, fmt.Errorf("providers/local: activate version %d: %w", n, err)
 		}
+		killPoint("pending")
 	}
 	link := p.path(currentLink)
 	if n == 0 {
@@ -298,17 +394,20 @@ func (p *Provider) activate(n int, rec providers.DeployRecord) (*providers.Resul
 		if err := p.fs.Symlink(versionsDir+"/"+strconv.Itoa(n), tmp); err != nil {
 			return nil, fmt.Errorf("providers/local: activate version %d: %w", n, err)
 		}
+		killPoint("link-tmp")
 		// rename(2) replaces the old link atomically: readers see the old version or the new one.
 		if err := p.fs.Rename(tmp, link); err != nil {
 			return nil, fmt.Errorf("providers/local: activate version %d: %w (is %s writable?)", n, err, p.dir)
 		}
 	}
+	killPoint("link")
 	seq, err := p.writeRecord(rec)
 	if err != nil {
 		return nil, err
 	}
 	if n > 0 {
 		_ = p.fs.Remove(p.path(versionsDir, strconv.Itoa(n), pendingRecord))
+		killPoint("pending-removed")
 	}
 	return &providers.Result{Target: Name, Version: versionID(n), Record: seq}, nil
 }
@@ -316,42 +415,27 @@ func (p *Provider) activate(n int, rec providers.DeployRecord) (*providers.Resul
 // pendingRecord is the record an activation of its version is about to write.
 const pendingRecord = ".pending-record.json"
 
-// repair makes the records agree with `current` after a process was killed mid-activation: when the live
-// version is not the one the newest record names, it writes the record the activation left pending (or,
-// without one, a repair record saying so). It also removes what killed commands left behind. It runs with
-// the lock held, so no other apply is writing. It returns what it did, for the user.
+// repair makes the records agree with `current` after a process was killed mid-activation: it writes the
+// record of the live version the activation left pending (or, without one, a repair record saying so). It
+// also removes what killed commands left behind. It runs with the lock held, so no other apply is writing.
+// It returns what it did, for the user.
 func (p *Provider) repair() ([]string, error) {
 	var did []string
-	v, err := p.liveVersion()
+	st, err := p.readState()
 	if err != nil {
 		return nil, err
 	}
-	recs, err := history(p.fs, p.dir)
-	if err != nil {
-		return nil, err
-	}
-	lastVersion := ""
-	if len(recs) > 0 {
-		lastVersion = recs[len(recs)-1].Version
-	}
-	if v > 0 && lastVersion != versionID(v) {
-		pending := p.path(versionsDir, strconv.Itoa(v), pendingRecord)
-		var rec providers.DeployRecord
-		b, perr := p.fs.ReadFile(pending)
-		if perr != nil || json.Unmarshal(b, &rec) != nil || rec.Version != versionID(v) {
-			rec = providers.DeployRecord{Target: Name, Kind: "repair", Version: versionID(v), Who: "edgegw",
-				Note: "version " + versionID(v) + " was live with no record of it (an activation was interrupted, or current was changed by hand)"}
-		} else {
-			rec.Note = strings.TrimSpace(rec.Note + " (recorded after an interrupted activation)")
+	if u := st.unrecorded; u != nil {
+		rec := *u
+		if rec.Kind != "repair" {
+			rec.Note = strings.Replace(rec.Note, "(its activation was interrupted before the record was written)", "(recorded after an interrupted activation)", 1)
 		}
-		rec.Previous = providers.RestorePoint{Target: Name, Version: lastVersion}
 		if _, err := p.writeRecord(rec); err != nil {
 			return nil, err
 		}
-		_ = p.fs.Remove(pending)
-		did = append(did, fmt.Sprintf("wrote the missing record of live version %d", v))
+		did = append(did, fmt.Sprintf("wrote the missing record of live version %s", orNone(rec.Version)))
 	}
-	// Leftovers of killed commands: staging directories, temporary links and records.
+	// Leftovers of killed commands: staging directories, temporary links and records, pending records.
 	clean := func(dir, prefix string) {
 		ents, _ := p.fs.ReadDir(dir)
 		for _, e := range ents {
@@ -365,6 +449,12 @@ func (p *Provider) repair() ([]string, error) {
 	clean(p.path(versionsDir), ".staging-")
 	clean(p.dir, ".current-")
 	clean(p.path(recordsDir), ".")
+	vers, _ := p.fs.ReadDir(p.path(versionsDir))
+	for _, e := range vers {
+		if _, err := strconv.Atoi(e.Name()); err == nil && e.IsDir() {
+			clean(p.path(versionsDir, e.Name()), pendingRecord)
+		}
+	}
 	return did, nil
 }
 
@@ -388,9 +478,11 @@ func (p *Provider) writeRecord(rec providers.DeployRecord) (int, error) {
 	if err := p.fs.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
 		return 0, fmt.Errorf("providers/local: write record %d: %w", rec.Seq, err)
 	}
+	killPoint("record-tmp")
 	if err := p.fs.Rename(tmp, p.path(recordsDir, name)); err != nil {
 		return 0, fmt.Errorf("providers/local: write record %d: %w", rec.Seq, err)
 	}
+	killPoint("record")
 	return rec.Seq, nil
 }
 
@@ -409,37 +501,61 @@ func (p *Provider) Rollback(ctx context.Context, rp providers.RestorePoint, rec 
 	return p.activate(n, rec)
 }
 
-// History implements providers.Provider.
+// History implements providers.Provider: the records, and last, when an interrupted activation did not
+// write it, the record of what is live. Records that cannot be read are skipped and returned in a
+// *providers.SkippedRecordsError with the others.
 func (p *Provider) History(ctx context.Context) ([]providers.DeployRecord, error) {
-	return history(p.fs, p.dir)
+	st, err := p.readState()
+	if err != nil {
+		return nil, err
+	}
+	recs := st.recs
+	if st.unrecorded != nil {
+		recs = append(recs, *st.unrecorded)
+	}
+	if st.damagedLive != nil {
+		recs = append(recs, *st.damagedLive)
+	}
+	if len(st.skipped) > 0 {
+		return recs, &providers.SkippedRecordsError{Target: Name, Skipped: st.skipped}
+	}
+	return recs, nil
 }
 
-func history(fsys FS, dir string) ([]providers.DeployRecord, error) {
+// readRecords reads every record, skipping (and returning) the ones that cannot be read. newest is the
+// sequence number of the newest record file, readable or not.
+func readRecords(fsys FS, dir string) (recs []providers.DeployRecord, skipped []providers.SkippedRecord, newest int, err error) {
 	rdir := filepath.Join(dir, recordsDir)
 	ents, err := fsys.ReadDir(rdir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, 0, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("providers/local: read records in %s: %w", dir, err)
+		return nil, nil, 0, fmt.Errorf("providers/local: read records in %s: %w", dir, err)
 	}
-	var recs []providers.DeployRecord
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), ".") || !strings.HasSuffix(e.Name(), ".json") {
 			continue
 		}
-		b, err := fsys.ReadFile(filepath.Join(rdir, e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("providers/local: read record %s: %w", e.Name(), err)
-		}
+		seq, _ := strconv.Atoi(strings.TrimSuffix(e.Name(), ".json"))
+		newest = max(newest, seq)
+		file := filepath.Join(rdir, e.Name())
+		b, err := fsys.ReadFile(file)
 		var r providers.DeployRecord
-		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, fmt.Errorf("providers/local: record %s: %w", filepath.Join(rdir, e.Name()), err)
+		if err == nil {
+			err = json.Unmarshal(b, &r)
+		}
+		if err == nil && r.Seq != seq {
+			err = fmt.Errorf("it says it is record %d", r.Seq)
+		}
+		if err != nil {
+			skipped = append(skipped, providers.SkippedRecord{Seq: seq, File: file, Err: err.Error()})
+			continue
 		}
 		recs = append(recs, r)
 	}
 	sort.Slice(recs, func(i, j int) bool { return recs[i].Seq < recs[j].Seq })
-	return recs, nil
+	return recs, skipped, newest, nil
 }
 
 // Verify implements providers.Verifier: the live link must point at the version just activated and its
@@ -477,6 +593,7 @@ func (p *Provider) Lock(ctx context.Context, info providers.LockInfo) (func() er
 	if err != nil {
 		return nil, fmt.Errorf("providers/local: lock %s: %w", p.dir, err)
 	}
+	killPoint("lock")
 	if _, err := p.repair(); err != nil {
 		_ = p.fs.Remove(p.path(lockFile))
 		return nil, err
@@ -516,7 +633,7 @@ func (p *Provider) ForceUnlock(ctx context.Context, id string) error {
 		return err
 	}
 	if held.ID != id {
-		return fmt.Errorf("providers/local: --force-unlock %s: the lock on %s has id %s (held by %s)", id, p.dir, held.ID, held.Who)
+		return fmt.Errorf("providers/local: unlock %s: the lock on %s has id %s (held by %s): nothing was broken", id, p.dir, held.ID, held.Who)
 	}
 	return p.fs.Remove(p.path(lockFile))
 }
@@ -530,7 +647,7 @@ func Active(dir string) (*ir.Gateway, int, error) {
 		return nil, 0, err
 	}
 	if v == 0 {
-		return nil, 0, fmt.Errorf("providers/local: nothing is deployed in %s: run `edgegw apply` first", dir)
+		return nil, 0, fmt.Errorf("%w in %s: run `edgegw apply` first", ErrNothingDeployed, dir)
 	}
 	data, err := p.fs.ReadFile(p.path(versionsDir, strconv.Itoa(v), irjson.FileName))
 	if err != nil {
@@ -543,5 +660,10 @@ func Active(dir string) (*ir.Gateway, int, error) {
 	return &g, v, nil
 }
 
-// History returns the deploy records of a local target directory, oldest first.
-func History(dir string) ([]providers.DeployRecord, error) { return history(OSFS{}, dir) }
+// ErrNothingDeployed is returned by Active when no version is live: a state, not damage.
+var ErrNothingDeployed = errors.New("providers/local: nothing is deployed")
+
+// History returns the deploy records of a local target directory, oldest first, as Provider.History does.
+func History(dir string) ([]providers.DeployRecord, error) {
+	return Open(dir, OSFS{}).History(context.Background())
+}

@@ -25,9 +25,9 @@ import (
 	"github.com/edgegw/edgegw/render"
 )
 
-// Schema names the NDJSON stream's version; it is the first message of every stream. Bump it when a
-// message changes meaning.
-const Schema = "edgegw.deploy/v1"
+// Schema names the NDJSON stream's version, the one every command's --format json follows (see
+// cmdutil.JSONStream).
+const Schema = cmdutil.JSONSchema
 
 // View writes one command's output.
 type View struct {
@@ -38,7 +38,7 @@ type View struct {
 	Getenv  func(string) string
 	// OutColor says whether the data on stdout may be coloured (stdout is a terminal).
 	OutColor bool
-	enc      *json.Encoder
+	stream   *cmdutil.JSONStream
 	md       strings.Builder // the GitHub step summary
 	changes  bool
 }
@@ -51,15 +51,14 @@ func New(f *cmdutil.Factory, command string) *View {
 	}
 	v.OutColor = !f.NoColor && f.IO.OutTTY && v.Getenv("NO_COLOR") == ""
 	if v.Format == cmdutil.FormatJSON {
-		v.enc = json.NewEncoder(f.IO.Out)
-		v.emit(map[string]any{"type": "version", "schema": Schema, "command": command, "edgegw": f.Version})
+		v.stream = f.JSONStream(command) // the version line, if root has not written it yet
 	}
 	return v
 }
 
 func (v *View) json() bool { return v.Format == cmdutil.FormatJSON }
 
-func (v *View) emit(msg any) { _ = v.enc.Encode(msg) }
+func (v *View) emit(msg any) { v.stream.Emit(msg) }
 
 func (v *View) human(format string, args ...any) {
 	if !v.json() {
@@ -123,6 +122,7 @@ func (v *View) DNSReport(r *dnscheck.Report) {
 
 // Warn prints a warning; in GitHub Actions it is also an annotation.
 func (v *View) Warn(target, msg string) {
+	msg = cmdutil.UserText(msg)
 	switch v.Format {
 	case cmdutil.FormatJSON:
 		v.emit(map[string]any{"type": "warning", "target": target, "message": msg})
@@ -145,7 +145,7 @@ func (v *View) Plan(p *providers.Plan) {
 	}
 	for _, pr := range p.Problems {
 		if v.json() {
-			m := map[string]any{"type": "target_error", "target": pr.Target, "error": pr.Error}
+			m := map[string]any{"type": "target_error", "target": pr.Target, "error": cmdutil.UserText(pr.Error)}
 			if pr.Pos.Line > 0 {
 				m["pos"] = pr.Pos
 			}
@@ -157,9 +157,9 @@ func (v *View) Plan(p *providers.Plan) {
 			where = pr.Pos.String() + ": "
 		}
 		if v.Format == cmdutil.FormatGitHub {
-			fmt.Fprintf(v.IO.Out, "::error title=%s::%s%s\n", escape(pr.Target), escape(where), escape(pr.Error))
+			fmt.Fprintf(v.IO.Out, "::error title=%s::%s%s\n", escape(pr.Target), escape(where), escape(cmdutil.UserText(pr.Error)))
 		}
-		fmt.Fprintf(v.IO.ErrOut, "%s%s %s\n", where, v.paint("31", "error:"), pr.Error)
+		fmt.Fprintf(v.IO.ErrOut, "%s%s %s\n", where, v.paint("31", "error:"), cmdutil.UserText(pr.Error))
 	}
 	fmt.Fprintf(&v.md, "### edgegw %s\n\n| target | live version | changes |\n|---|---|---|\n", v.Command)
 	for _, tp := range p.Targets {
@@ -227,6 +227,9 @@ func liveLabel(tp *providers.TargetPlan) string {
 
 func (v *View) targetPlan(tp *providers.TargetPlan) {
 	fmt.Fprintf(&v.md, "| %s | %s | %s |\n", tp.Target, liveLabel(tp), summary(tp))
+	for _, w := range tp.Warnings {
+		v.Warn(tp.Target, w)
+	}
 	if v.json() {
 		var arts []providers.ArtifactDigest
 		arts = append(arts, tp.Digests()...)
@@ -338,7 +341,7 @@ func (v *View) Progress(p providers.Progress) {
 		line += " version " + p.Version
 	}
 	if p.Error != "" {
-		line += ": " + p.Error
+		line += ": " + cmdutil.UserText(p.Error)
 	}
 	v.human("%s\n", line)
 }
@@ -359,7 +362,7 @@ func (v *View) Report(r *providers.Report) {
 			continue
 		}
 		if v.Format == cmdutil.FormatGitHub && t.Error != "" {
-			fmt.Fprintf(v.IO.Out, "::error title=%s %s::%s\n", escape(t.Target), escape(t.Status), escape(t.Error))
+			fmt.Fprintf(v.IO.Out, "::error title=%s %s::%s\n", escape(t.Target), escape(t.Status), escape(cmdutil.UserText(t.Error)))
 		}
 		switch t.Status {
 		case providers.StatusApplied:
@@ -371,7 +374,7 @@ func (v *View) Report(r *providers.Report) {
 		case providers.StatusRestored:
 			v.human("%s: %s, version %s is live again\n", t.Target, v.paint("33", "restored after the failure"), orNone(t.Version))
 		default:
-			v.human("%s: %s: %s\n", t.Target, v.paint("31", strings.ReplaceAll(t.Status, "_", " ")), t.Error)
+			v.human("%s: %s: %s\n", t.Target, v.paint("31", strings.ReplaceAll(t.Status, "_", " ")), cmdutil.UserText(t.Error))
 		}
 	}
 	if len(r.NotReverted) > 0 {
@@ -431,16 +434,12 @@ func (v *View) Finish(err error, hasChanges bool) {
 	code := cmdutil.ExitCode(err)
 	switch v.Format {
 	case cmdutil.FormatJSON:
-		m := map[string]any{"type": "summary", "command": v.Command, "ok": err == nil || code == cmdutil.ExitChanges,
-			"exit_code": code, "has_changes": hasChanges}
-		if err != nil {
-			m["error"] = err.Error()
-		}
-		v.emit(m)
+		v.stream.Set("has_changes", hasChanges)
+		v.stream.Finish(err)
 	case cmdutil.FormatGitHub:
 		if err != nil && code != cmdutil.ExitChanges {
-			fmt.Fprintf(v.IO.Out, "::error title=edgegw %s::%s\n", v.Command, escape(err.Error()))
-			fmt.Fprintf(&v.md, "\n**failed** (exit %d): %s\n", code, err)
+			fmt.Fprintf(v.IO.Out, "::error title=edgegw %s::%s\n", v.Command, escape(cmdutil.UserMessage(err)))
+			fmt.Fprintf(&v.md, "\n**failed** (exit %d): %s\n", code, cmdutil.UserMessage(err))
 		}
 		appendFile(v.Getenv("GITHUB_STEP_SUMMARY"), v.md.String())
 		appendFile(v.Getenv("GITHUB_OUTPUT"), fmt.Sprintf("has_changes=%t\n", hasChanges))

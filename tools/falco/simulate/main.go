@@ -1,0 +1,110 @@
+// Command simulate serves one VCL file with falco's interpreter, as `falco simulate --proxy` does (the same
+// interpreter and options: actual proxy responses, edge dictionaries from configuration), except for one
+// thing: the request path reaches the VCL exactly as the client sent it. `falco simulate` mounts the
+// interpreter on an http.ServeMux, which answers a path holding "." or ".." segments or "//" with a redirect
+// before any VCL runs, so a VCL's own path normalization could never be exercised there.
+//
+//	simulate -config run.json main.vcl
+//
+// Test-mode VCL (render/fastly) puts the upstream URL it decided in the Edgegw-Test-Url request header:
+// falco rebuilds the upstream request line from the decoded path (so "/%40" would go out as "/@", and a
+// path holding "%25" could not be sent at all), so this command's transport sends that URL byte for byte and
+// drops the header. Nothing else about the request changes.
+//
+// run.json: {"edge_dictionaries": {"name": {"key": "base64 of the value"}}, "max_backends": 10}; values are
+// base64 so that a secret holding any byte arrives unchanged. It listens on a free
+// loopback port and prints "listening on 127.0.0.1:PORT" once ready; it stops when stdin closes.
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+
+	"github.com/ysugimoto/falco/config"
+	"github.com/ysugimoto/falco/interpreter"
+	icontext "github.com/ysugimoto/falco/interpreter/context"
+	"github.com/ysugimoto/falco/resolver"
+)
+
+type runConfig struct {
+	EdgeDictionaries map[string]config.EdgeDictionary `json:"edge_dictionaries"`
+	MaxBackends      int                              `json:"max_backends"`
+}
+
+func main() {
+	cfgPath := flag.String("config", "", "run configuration (JSON)")
+	flag.Parse()
+	if flag.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: simulate [-config run.json] main.vcl")
+		os.Exit(2)
+	}
+	var cfg runConfig
+	if *cfgPath != "" {
+		b, err := os.ReadFile(*cfgPath)
+		if err == nil {
+			err = json.Unmarshal(b, &cfg)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "simulate: config:", err)
+			os.Exit(2)
+		}
+	}
+	rs, err := resolver.NewFileResolvers(flag.Arg(0), nil)
+	if err != nil || len(rs) != 1 {
+		fmt.Fprintln(os.Stderr, "simulate: vcl:", err)
+		os.Exit(2)
+	}
+	opts := []icontext.Option{icontext.WithResolver(rs[0]), icontext.WithActualResponse(true)}
+	if cfg.MaxBackends > 0 {
+		opts = append(opts, icontext.WithMaxBackends(cfg.MaxBackends))
+	}
+	if cfg.EdgeDictionaries != nil {
+		dicts := map[string]config.EdgeDictionary{}
+		for name, items := range cfg.EdgeDictionaries {
+			dicts[name] = config.EdgeDictionary{}
+			for k, v := range items {
+				b, err := base64.StdEncoding.DecodeString(v)
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "simulate: config: dictionary %s item %s: %v\n", name, k, err)
+					os.Exit(2)
+				}
+				dicts[name][k] = string(b)
+			}
+		}
+		opts = append(opts, icontext.WithInjectEdgeDictionaries(dicts))
+	}
+	http.DefaultTransport = exactURL{next: http.DefaultTransport}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "simulate: listen:", err)
+		os.Exit(1)
+	}
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}()
+	fmt.Printf("listening on %s\n", ln.Addr())
+	srv := &http.Server{Handler: interpreter.New(opts...)}
+	if err := srv.Serve(ln); err != nil {
+		fmt.Fprintln(os.Stderr, "simulate:", err)
+		os.Exit(1)
+	}
+}
+
+// exactURL sends the request line the VCL decided (see the package documentation).
+type exactURL struct{ next http.RoundTripper }
+
+func (t exactURL) RoundTrip(r *http.Request) (*http.Response, error) {
+	if u := r.Header.Get("Edgegw-Test-Url"); u != "" {
+		r = r.Clone(r.Context())
+		r.Header.Del("Edgegw-Test-Url")
+		r.URL.Opaque, r.URL.RawQuery, r.URL.RawPath = u, "", ""
+	}
+	return t.next.RoundTrip(r)
+}
