@@ -4,8 +4,8 @@
 test: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	go vet ./...
-	# 30m, not the 10m default per test binary: render/cloudflare/workerd starts a fresh workerd for each of the
-	# conformance corpus's 500-odd cases, about four minutes on a quiet machine and twice that on a busy one.
+# 30m, not the 10m default per test binary: render/cloudflare/workerd starts a fresh workerd for each of the
+# conformance corpus's 500-odd cases, about four minutes on a quiet machine and twice that on a busy one.
 	go test -count=1 -timeout 30m ./...
 
 deps:
