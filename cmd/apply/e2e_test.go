@@ -477,11 +477,11 @@ func mustGetwd(t *testing.T) string {
 // changed, plan --detailed-exitcode is not 0, and --target leaves it out on purpose.
 func TestUnplannableTargetFailsApply(t *testing.T) {
 	m := strings.Replace(string(quickstart(t)), "  local: {}\n",
-		"  local: {}\n  cloudflare: {account_id: \"0123\", zone: example.com, script: edge}\n", 1)
+		"  local: {}\n  cloudfront: {distribution_id: E2EXAMPLE, function: edge}\n", 1) // known, not built yet
 	workdir(t, []byte(m))
 	r := edgegw(t, nil, "apply", "--auto-approve")
 	mustCode(t, r, cmdutil.ExitError, "apply with a target this build cannot plan")
-	if !strings.Contains(r.stderr, "cloudflare") || strings.Contains(r.stderr, "No changes") {
+	if !strings.Contains(r.stderr, "cloudfront") || strings.Contains(r.stderr, "No changes") {
 		t.Errorf("apply stderr does not name the unplanned target or claims no changes:\n%s", r.stderr)
 	}
 	if _, err := os.Lstat(filepath.Join(local.DefaultDir, "current")); !errors.Is(err, fs.ErrNotExist) {

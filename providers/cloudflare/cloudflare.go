@@ -9,6 +9,7 @@ import (
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
+	render "github.com/edgegw/edgegw/render/cloudflare"
 )
 
 // Name is the target name.
@@ -46,11 +47,12 @@ func checkSettings(cfg any) []manifest.BlockProblem {
 	return out
 }
 
-// The capability table and renderer land with render/cloudflare; until then the engine skips the target
-// (it has no renderer) and every command says it cannot be built. The deploy is New.
+// The cloudflare target: render/cloudflare renders the Worker, this package deploys it through cloudflare-go.
 func init() {
 	providers.Register(providers.Registration{
 		Name:          Name,
+		Renderer:      render.Name,
+		Capabilities:  capabilities,
 		OldNames:      []string{"workers"},
 		Settings:      func() any { return &Settings{} },
 		CheckSettings: checkSettings,
