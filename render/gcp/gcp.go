@@ -597,12 +597,10 @@ func (r *renderer) action(rt *ir.Route, rule *compute.HttpRouteRule, pm pathMatc
 		case rw.Prefix != "" && pm.full != "":
 			ra.UrlRewrite = &compute.UrlRewrite{PathPrefixRewrite: rw.Prefix}
 		case rw.Prefix != "" && pm.prefix != "":
+			// P/rest goes to JoinPrefix(R, /rest): R with one slash, then rest.
 			to := rw.Prefix
-			if !strings.HasSuffix(to, "/") || to == "" {
+			if !strings.HasSuffix(to, "/") {
 				to += "/"
-			}
-			if strings.HasSuffix(rt.Match.Path, "/") {
-				to = rw.Prefix
 			}
 			ra.UrlRewrite = &compute.UrlRewrite{PathPrefixRewrite: to}
 		case rw.Path != "" && pm.template != "":

@@ -110,8 +110,8 @@ func (r *renderer) test(tc ir.TestCase) (*compute.UrlMapTest, error) {
 // decide runs the reference gateway on one request without any network: the origin is a stub that answers
 // 200, and no state outlives the call.
 func decide(g *ir.Gateway, host, path string, h http.Header) (gateway.Decision, error) {
-	stub := roundTripper(func(*http.Request) (*http.Response, error) {
-		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(""))}, nil
+	stub := roundTripper(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
 	})
 	gw, err := gateway.New(g, gateway.Options{Transport: stub})
 	if err != nil {
