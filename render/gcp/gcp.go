@@ -468,7 +468,7 @@ func allTraffic() *compute.SecurityPolicyRuleMatcher {
 
 // pathMatch is one alternative of a route's path condition.
 type pathMatch struct {
-	full, prefix, template string
+	full, prefix, template, regex string
 }
 
 func (r *renderer) routeRules(i int) ([]*compute.HttpRouteRule, error) {
@@ -502,7 +502,8 @@ func (r *renderer) routeRules(i int) ([]*compute.HttpRouteRule, error) {
 		if why == "" {
 			why = "the global external Application Load Balancer has no path regex"
 		}
-		groups = [][]pathMatch{{{prefix: "/"}}}
+		// Test mode only: the regex stays in place so the routes after it keep their precedence.
+		groups = [][]pathMatch{{{regex: "^(?:" + rt.Match.Path + ")$"}}}
 	}
 	if why != "" && !r.o.Test {
 		return nil, errors.New("render/gcp: " + why)
@@ -516,7 +517,7 @@ func (r *renderer) routeRules(i int) ([]*compute.HttpRouteRule, error) {
 				methods = []string{""}
 			}
 			for _, m := range methods {
-				mr := &compute.HttpRouteRuleMatch{FullPathMatch: pm.full, PrefixMatch: pm.prefix, PathTemplateMatch: pm.template}
+				mr := &compute.HttpRouteRuleMatch{FullPathMatch: pm.full, PrefixMatch: pm.prefix, PathTemplateMatch: pm.template, RegexMatch: pm.regex}
 				for _, h := range rt.Match.Headers {
 					mr.HeaderMatches = append(mr.HeaderMatches, &compute.HttpHeaderMatch{HeaderName: h.Name, ExactMatch: h.Value})
 				}

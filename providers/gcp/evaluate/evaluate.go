@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -174,6 +175,12 @@ func matchRule(mr *compute.HttpRouteRuleMatch, method, host, path string, h http
 		if _, ok := MatchTemplate(mr.PathTemplateMatch, p); !ok {
 			return false
 		}
+	case mr.RegexMatch != "":
+		// Only test mode writes one, on a route kept in place that the load balancer cannot carry out.
+		re, err := regexp.Compile(mr.RegexMatch)
+		if err != nil || !re.MatchString(p) {
+			return false
+		}
 	}
 	for _, hm := range mr.HeaderMatches {
 		var v string
@@ -222,7 +229,7 @@ func MatchTemplate(tmpl, path string) (map[string]string, bool) {
 		}
 		switch op {
 		case "**":
-			if i != len(ts)-1 || i > len(ps) {
+			if i != len(ts)-1 || i >= len(ps) {
 				return nil, false
 			}
 			if name != "" {
