@@ -5,8 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgegw/edgegw/gateway/testrun/conformance"
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
+	"github.com/edgegw/edgegw/providers"
 	_ "github.com/edgegw/edgegw/providers/all" // the targets.gcp block, as the gcp target registered it
 	"github.com/edgegw/edgegw/providers/gcp/evaluate"
 	gcprender "github.com/edgegw/edgegw/render/gcp"
@@ -105,4 +107,56 @@ func TestSelectSemantics(t *testing.T) {
 		t.Errorf("/v1/** on /v1/a/b: %v %v", v, ok)
 	}
 	_ = ir.PathExact
+}
+
+// TestCorpusMapTestsPassOnTheEvaluator renders every conformance manifest (test mode) and runs the tests[]
+// emitted from its cases through the evaluator. A test may fail only where its case needs a feature the
+// capability table says Cannot: there GCP's validate would refuse the update, as it should. The wildcard
+// that covers two labels is one (a `*.` host rule matches any number of labels).
+func TestCorpusMapTestsPassOnTheEvaluator(t *testing.T) {
+	reg, _ := providers.Lookup("gcp")
+	cannot := func(m conformance.Manifest, name string) bool {
+		for _, tc := range m.Gateway.Tests {
+			if tc.Name == name {
+				for _, f := range tc.Features {
+					if !reg.Capabilities.Get(providers.Feature(f)).Supported {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	refused := map[string]bool{}
+	ms, _, err := conformance.Load(conformance.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, m := range ms {
+		arts, err := gcprender.Render(m.Gateway, gcprender.Options{Test: true})
+		if err != nil {
+			t.Fatalf("%s: %v", m.File, err)
+		}
+		b, err := gcprender.Parse(arts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(b.URLMap.Tests)
+		for _, f := range evaluate.New(b, nil).RunMapTests() {
+			if cannot(m, f.Test.Description) {
+				refused[f.Test.Description] = true
+				t.Logf("%s: tests[%q] (a Cannot feature): %s", m.File, f.Test.Description, f.Why)
+				continue
+			}
+			t.Errorf("%s: tests[%q]: %s", m.File, f.Test.Description, f.Why)
+		}
+	}
+	if total == 0 {
+		t.Fatal("the corpus emitted no tests[]")
+	}
+	if !refused["the wildcard covers one label only"] {
+		t.Error("the map's test of a two-label host under a one-label wildcard passed; a `*.` host rule covers any number of labels")
+	}
+	t.Logf("%d tests[] across %d manifests", total, len(ms))
 }
