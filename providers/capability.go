@@ -245,8 +245,15 @@ func CheckCapabilities(g *ir.Gateway, target string) []Finding {
 		}
 		out = append(out, fd)
 	}
+	// A manifest that does not name the target still gets the finding at a line: its targets, or its routes.
+	always := g.SectionPos("targets." + target)
+	for _, sec := range []string{"targets", "routes"} {
+		if always.Line == 0 {
+			always = g.SectionPos(sec)
+		}
+	}
 	for _, f := range Always {
-		check("", g.SectionPos("targets."+target), f)
+		check("", always, f)
 	}
 	// A gateway-wide feature is found at the section that asks for it.
 	if g.HSTS != nil {

@@ -1,10 +1,14 @@
 // Package gcp is the `gcp` target: a URL map of the global external Application Load Balancer. It owns the
-// target's registration (its `targets.gcp` block and edge identity).
+// target's registration (its `targets.gcp` block, edge identity, capability table and size limit) and the
+// `gcp` test engine, an evaluator of URL-map semantics over the rendered JSON (evaluator.go). Deploying
+// through compute/v1 is not built yet.
 package gcp
 
 import (
 	"github.com/edgegw/edgegw/manifest"
+	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
+	gcprender "github.com/edgegw/edgegw/render/gcp"
 )
 
 // Name is the target name.
@@ -32,13 +36,30 @@ func checkSettings(cfg any) []manifest.BlockProblem {
 	return out
 }
 
-// The capability table, renderer and deploy land with the target itself.
+// settingsOf hands the renderer the manifest's targets.gcp block.
+func settingsOf(g *ir.Gateway) gcprender.Settings {
+	t, ok := g.Targets.Lookup(Name)
+	if !ok {
+		return gcprender.Settings{}
+	}
+	s, _ := t.Config.(*Settings)
+	if s == nil {
+		return gcprender.Settings{Companions: t.Companions}
+	}
+	return gcprender.Settings{Project: s.Project, URLMap: s.URLMap, Companions: s.Companions}
+}
+
 func init() {
+	gcprender.SettingsOf = settingsOf
 	providers.Register(providers.Registration{
-		Name:          Name,
+		Name:         Name,
+		Renderer:     gcprender.Name,
+		Capabilities: capabilities,
+		Limits: []providers.Limit{{Path: gcprender.URLMapPath, MaxBytes: gcprender.MaxURLMapBytes,
+			Reason: "GCP URL maps: 1 MB per map"}},
 		Settings:      func() any { return &Settings{} },
 		CheckSettings: checkSettings,
-		Companions:    []string{"origin-auth"},
+		Companions:    []string{OriginAuth, CloudArmorThrottle},
 		EdgeHeaders:   []string{"Via"},
 		Credentials:   "Google Application Default Credentials",
 		PublicDNS:     true,
