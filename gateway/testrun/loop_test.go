@@ -233,7 +233,9 @@ func (e *unexecutableEngine) Open(ctx context.Context, g *ir.Gateway, origins ma
 	return e.RefEngine.Open(ctx, g, origins, env)
 }
 
-func (e *unexecutableEngine) Unexecutable(_ *ir.Gateway, tc ir.TestCase) string { return e.names[tc.Name] }
+func (e *unexecutableEngine) Unexecutable(_ *ir.Gateway, tc ir.TestCase) string {
+	return e.names[tc.Name]
+}
 
 // TestUnexecutableIsASkipNeverAPass checks that a case the engine says its runtime cannot execute is not
 // run (no instance is opened for it), is skipped with the engine's reason and marked Unexecutable, and
