@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edgegw/edgegw/cmd/test"
 	"github.com/edgegw/edgegw/gateway/testrun"
 	"github.com/edgegw/edgegw/gateway/testrun/conformance"
+	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
 )
 
@@ -28,12 +32,14 @@ func TestConformanceOnEveryEngine(t *testing.T) {
 	for _, name := range testrun.Engines() {
 		t.Run(name, func(t *testing.T) {
 			e, _ := testrun.LookupEngine(name)
-			opts := testrun.Options{Target: name, Engine: e, Cannot: test.Cannot(name), Keys: &testrun.KeyCache{}}
+			opts := testrun.Options{Target: name, Engine: e, Keys: &testrun.KeyCache{}}
 			if name != testrun.RefTarget {
 				opts.Reference = testrun.RefEngine{}
 			}
-			ran := 0
+			ran, unexecutable := 0, 0
 			for _, m := range ms {
+				opts.Cannot = test.CannotFor(name, m.Gateway)
+				opts.Env = testrun.Env{Getenv: m.Getenv(nil)}
 				for _, r := range testrun.Run(context.Background(), m.Gateway, m.Cases, opts) {
 					if r.RuntimeMissing && os.Getenv("CI") == "" {
 						t.Skipf("%s: %s (CI unset)", name, r.Error)
@@ -41,7 +47,10 @@ func TestConformanceOnEveryEngine(t *testing.T) {
 					if r.Failed() {
 						t.Errorf("%s %s: %s %v", r.Where(), r.Target, r.Error, r.Lines())
 					}
-					if r.Skipped == "" {
+					switch {
+					case r.Unexecutable:
+						unexecutable++
+					case r.Skipped == "":
 						ran++
 					}
 				}
@@ -54,6 +63,7 @@ func TestConformanceOnEveryEngine(t *testing.T) {
 			if ran == 0 {
 				t.Errorf("%s ran no case", name)
 			}
+			t.Logf("%s: %d cases ran, %d skipped because its test runtime cannot execute them", name, ran, unexecutable)
 		})
 	}
 }
@@ -133,6 +143,94 @@ func TestCannotSkipsAndChecksTheRefusal(t *testing.T) {
 	}
 	if skipped != 2 || checks != 1 {
 		t.Errorf("%d cases skipped (want the 2 breaker cases), %d refusal checks (want 1)", skipped, checks)
+	}
+}
+
+// TestLimitedConstraintSkipsAndChecksTheRefusal registers a provider that enforces rate limits by client
+// address only with 17s windows: the corpus's ip-limited cases (60s windows) are skipped with the broken
+// constraint as the reason, and validate must refuse those manifests at the route that breaks it.
+func TestLimitedConstraintSkipsAndChecksTheRefusal(t *testing.T) {
+	const name = "suite-limited-windows"
+	caps := providers.Capabilities{}
+	for _, f := range providers.AllFeatures {
+		caps[f] = providers.Can("test")
+	}
+	caps[providers.RateLimitIP] = providers.Limited("test buckets", providers.RateLimitWindows(17*time.Second))
+	providers.Register(providers.Registration{Name: name, Capabilities: caps})
+	ms, _, err := conformance.Load(conformance.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	skipped, checks := 0, 0
+	for _, m := range ms {
+		opts := testrun.Options{Target: name, Engine: testrun.RefEngine{}, Cannot: test.CannotFor(name, m.Gateway), Env: testrun.Env{Getenv: m.Getenv(nil)}}
+		for _, r := range testrun.Run(context.Background(), m.Gateway, m.Cases, opts) {
+			ip := slices.Contains(r.Features, "rate_limit.ip")
+			switch {
+			case r.Skipped != "":
+				skipped++
+				if !ip || !strings.Contains(r.Skipped, "windows of 17s only: rate limit") {
+					t.Errorf("%s: skipped %q", r.Where(), r.Skipped)
+				}
+			case ip:
+				t.Errorf("%s: a rate_limit.ip case ran on a target whose constraint its manifest breaks", r.Where())
+			case r.Failed():
+				t.Errorf("%s: %v %s", r.Where(), r.Lines(), r.Error)
+			}
+		}
+		for _, c := range test.CheckRefusals(m.Gateway, m.Cases, name) {
+			checks++
+			if !c.Pass || c.Feature != "rate_limit.ip" || !regexp.MustCompile(`(limits|edge)\.yaml:[0-9]+:[0-9]+$`).MatchString(c.Pos) {
+				t.Errorf("refusal check %+v", c)
+			}
+		}
+	}
+	if skipped == 0 || checks != 2 {
+		t.Errorf("%d cases skipped, %d refusal checks (want the ip-limited cases of limits.yaml and edge.yaml, 2 checks)", skipped, checks)
+	}
+}
+
+// unexecutableEngine is the reference gateway declaring that its runtime cannot execute the breaker cases.
+type unexecutableEngine struct{ testrun.RefEngine }
+
+func (unexecutableEngine) Unexecutable(_ *ir.Gateway, tc ir.TestCase) string {
+	if strings.Contains(tc.Name, "breaker") {
+		return "this runtime keeps no state between requests"
+	}
+	return ""
+}
+
+// TestUnexecutableIsCountedApart runs the suite on an engine that cannot execute the breaker cases: they
+// are printed as SKIP with the reason, counted apart in the summary (human and json) and per feature, and
+// the exit status is 0.
+func TestUnexecutableIsCountedApart(t *testing.T) {
+	const name = "suite-unexecutable"
+	caps := providers.Capabilities{}
+	for _, f := range providers.AllFeatures {
+		caps[f] = providers.Can("test")
+	}
+	providers.Register(providers.Registration{Name: name, Capabilities: caps})
+	testrun.RegisterEngine(name, unexecutableEngine{})
+	args := []string{"test", "--suite", "conformance", "--target", name, "--run", "breaker|no token is 401", "--vectors", "../../" + conformance.DefaultVectors}
+	out, errOut, code := run(t, nil, args...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "SKIP  "+name+" a success resets the breaker count\n      "+name+"'s test runtime cannot execute this case: this runtime keeps no state between requests") {
+		t.Errorf("no SKIP line with the reason:\n%s", out)
+	}
+	if !strings.Contains(errOut, "1 passed, 0 failed, 0 skipped, 2 skipped: runtime cannot execute") {
+		t.Errorf("summary: %q", errOut)
+	}
+	if !regexp.MustCompile(name + ` +failover.breaker +0 +0 +0 +0 +2\n`).MatchString(out) {
+		t.Errorf("no feature row counting the breaker cases as unexecutable:\n%s", out)
+	}
+	out, _, code = run(t, nil, append(args, "--format", "json")...)
+	if code != 0 {
+		t.Fatalf("json: exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, `"type":"test_summary","targets":["`+name+`"],"passed":1,"failed":0,"skipped":0,"unexecutable":2`) {
+		t.Errorf("json summary:\n%s", out)
 	}
 }
 
