@@ -80,6 +80,8 @@ func main() {
 		opts = append(opts, icontext.WithInjectEdgeDictionaries(dicts))
 	}
 	http.DefaultTransport = exactURL{next: http.DefaultTransport}
+	// Fastly passes an origin's redirect on to the client; Go's default client would follow it.
+	http.DefaultClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "simulate: listen:", err)
@@ -90,11 +92,24 @@ func main() {
 		os.Exit(0)
 	}()
 	fmt.Printf("listening on %s\n", ln.Addr())
-	srv := &http.Server{Handler: interpreter.New(opts...)}
+	srv := &http.Server{Handler: noResponse{interpreter.New(opts...)}}
 	if err := srv.Serve(ln); err != nil {
 		fmt.Fprintln(os.Stderr, "simulate:", err)
 		os.Exit(1)
 	}
+}
+
+// noResponse answers 500 with a message when the interpreter ends a request without a response (it then
+// panics writing a nil response, after a runtime error it has printed), instead of dropping the connection.
+type noResponse struct{ next http.Handler }
+
+func (h noResponse) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			http.Error(w, fmt.Sprintf("simulate: the interpreter produced no response (%v); its error is on stderr", v), http.StatusInternalServerError)
+		}
+	}()
+	h.next.ServeHTTP(w, r)
 }
 
 // exactURL sends the request line the VCL decided (see the package documentation).
