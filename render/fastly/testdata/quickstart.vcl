@@ -702,6 +702,7 @@ sub vcl_recv {
     unset req.http.Edgegw-Claim-7;
     unset req.http.Edgegw-Test-Now;
     unset req.http.Edgegw-Test-Client-Ip;
+    unset req.http.Edgegw-Test-Scheme;
     unset req.http.Edgegw-Test-Url;
     call edgegw_request;
     if (req.http.Edgegw-Error) {
@@ -764,6 +765,7 @@ sub vcl_miss {
   unset bereq.http.Edgegw-Claim-7;
   unset bereq.http.Edgegw-Test-Now;
   unset bereq.http.Edgegw-Test-Client-Ip;
+  unset bereq.http.Edgegw-Test-Scheme;
   unset bereq.http.Edgegw-Test-Url;
   return(fetch);
 }
@@ -798,6 +800,7 @@ sub vcl_pass {
   unset bereq.http.Edgegw-Claim-7;
   unset bereq.http.Edgegw-Test-Now;
   unset bereq.http.Edgegw-Test-Client-Ip;
+  unset bereq.http.Edgegw-Test-Scheme;
   unset bereq.http.Edgegw-Test-Url;
   return(pass);
 }
