@@ -20,7 +20,8 @@ import (
 	_ "github.com/edgegw/edgegw/cmd/validate"  // edgegw validate
 	_ "github.com/edgegw/edgegw/cmd/verifydns" // edgegw verify-dns
 
-	_ "github.com/edgegw/edgegw/providers/all" // every target
+	_ "github.com/edgegw/edgegw/internal/falco" // the fastly target's test engine (falco)
+	_ "github.com/edgegw/edgegw/providers/all"  // every target
 )
 
 // Main runs edgegw and returns the process exit code.
