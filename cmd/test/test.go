@@ -152,13 +152,14 @@ func Run(o *TestOptions) error {
 			opts.Reference = testrun.RefEngine{}
 		}
 		for _, m := range suite {
-			opts.Cannot = CannotFor(targets[i], m.Gateway)
+			findings := capabilityFindings(targets[i], m.Gateway) // once per manifest and target
+			opts.Cannot = cannotWith(targets[i], findings)
 			opts.Env = testrun.Env{Getenv: m.Getenv(env.Getenv), Now: env.Now}
 			for _, r := range testrun.Run(ctx, m.Gateway, m.Cases, opts) {
 				v.result(r, m.Gateway)
 			}
 			if o.Suite != "" {
-				for _, c := range CheckRefusals(m.Gateway, m.Cases, targets[i]) {
+				for _, c := range checkRefusals(m.Gateway, m.Cases, targets[i], findings) {
 					v.refusal(c)
 				}
 			}
@@ -188,12 +189,25 @@ func Cannot(target string) func(string) string {
 // it supports within constraints is one it cannot enforce for g when g breaks a constraint (validate
 // --target refuses g then); the reason is the finding's. The capability check runs once per call.
 func CannotFor(target string, g *ir.Gateway) func(string) string {
+	return cannotWith(target, capabilityFindings(target, g))
+}
+
+// capabilityFindings is the capability check of g for target, or nil for a target without a provider
+// registration (which enforces everything it is tested on).
+func capabilityFindings(target string, g *ir.Gateway) []providers.Finding {
+	if _, ok := providers.Lookup(target); !ok {
+		return nil
+	}
+	return providers.CheckCapabilities(g, target)
+}
+
+func cannotWith(target string, findings []providers.Finding) func(string) string {
 	cannot := Cannot(target)
 	if cannot == nil {
 		return nil
 	}
 	broken := map[string]string{}
-	for _, fd := range providers.CheckCapabilities(g, target) {
+	for _, fd := range findings {
 		if _, seen := broken[string(fd.Feature)]; !seen {
 			broken[string(fd.Feature)] = fd.Reason
 		}
@@ -220,13 +234,16 @@ type Refusal struct {
 // CheckRefusals checks, for every feature the cases need and the target cannot enforce for g (CannotFor:
 // not at all, or not within its constraints), that the capability check refuses g at a position.
 func CheckRefusals(g *ir.Gateway, cases []ir.TestCase, target string) []Refusal {
-	cannot := CannotFor(target, g)
+	return checkRefusals(g, cases, target, capabilityFindings(target, g))
+}
+
+func checkRefusals(g *ir.Gateway, cases []ir.TestCase, target string, findings []providers.Finding) []Refusal {
+	cannot := cannotWith(target, findings)
 	if cannot == nil {
 		return nil
 	}
 	var out []Refusal
 	seen := map[string]bool{}
-	findings := providers.CheckCapabilities(g, target)
 	for _, tc := range cases {
 		for _, f := range tc.Features {
 			if seen[f] || cannot(f) == "" {

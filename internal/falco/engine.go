@@ -27,7 +27,8 @@ import (
 
 // Engine runs the fastly target's test-mode VCL in falco's interpreter. It implements testrun.Engine.
 //
-// What falco v1.21.1 executes here, and what it does not (each is tested by lint and a golden file instead):
+// What falco v1.21.1 executes here, and what it does not (each is tested by lint and a golden file instead,
+// and the suite's cases that need it are declared by Unexecutable):
 //   - rate limits: the interpreter builds a fresh context, ratecounters included, for every request, so a
 //     counter never passes 1 and no request is ever limited;
 //   - backend health: every backend is healthy (probes never run), so the unhealthy branch of a pool's
@@ -42,8 +43,9 @@ import (
 //   - falco rebuilds the upstream request line from the decoded path; tools/falco/simulate sends the URL
 //     the test-mode VCL decided instead (fastly.TestURLHeader), byte for byte.
 type Engine struct {
-	// Production loads the VCL as it is deployed instead of the test-mode VCL: falco's own clock and the
-	// connection's client address, no decision reported, the test headers dropped like any client's.
+	// Production loads the VCL as it is deployed instead of the test-mode VCL: falco's own clock, the
+	// connection's client address and scheme (plain http: the simulator serves no TLS), no decision
+	// reported, the test headers dropped like any client's.
 	Production bool
 	// Dictionaries are edge dictionary items to load besides the HS secrets, by dictionary name: what the
 	// provider keeps at Fastly, such as a policy's JWKS keys (fastly.JWKSItems).
