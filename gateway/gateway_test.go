@@ -568,6 +568,7 @@ func TestUnreachableIs502AndTimeoutIs504(t *testing.T) {
 	// Timeout: a single-origin pool whose origin never answers within its timeout.
 	g3 := baseIR()
 	g3.Origins[2].Timeout = ir.Duration(100 * time.Millisecond)
+	g3.Origins[0].Timeout = ir.Duration(100 * time.Millisecond)
 	h3 := newHarness(t, g3)
 	release := make(chan struct{})
 	defer close(release)
@@ -577,7 +578,14 @@ func TestUnreachableIs502AndTimeoutIs504(t *testing.T) {
 		case <-release:
 		}
 	})
-	h3.primary.setRespond(func(w http.ResponseWriter, r *http.Request) {}) // canary pool has no failover policy
+	// The canary pool has no failover policy: a timeout still goes to its next origin (DESIGN §8), which
+	// times out too.
+	h3.primary.setRespond(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
 	tok := sign(t, "HS256", []byte(testSecret), claimsAt(h3.clock.Now(), "alice"), nil)
 	hdr := bearer(tok)
 	hdr["X-Canary-Release"] = "true"
@@ -585,8 +593,8 @@ func TestUnreachableIs502AndTimeoutIs504(t *testing.T) {
 	if resp.StatusCode != 504 || !strings.Contains(body, "UPSTREAM_TIMEOUT") {
 		t.Errorf("timeout: %d %s, want 504", resp.StatusCode, body)
 	}
-	if h3.primary.count() != 0 {
-		t.Error("a pool without failover tried its second origin")
+	if h3.primary.count() != 1 {
+		t.Errorf("a timeout in a pool without failover went to %d further origins, want 1", h3.primary.count())
 	}
 }
 

@@ -175,9 +175,6 @@ func (g *Gateway) roundTrip(req *http.Request) (*http.Response, error) {
 			st.d.Attempts = append(st.d.Attempts, Attempt{Origin: p.origins[i].name, Error: "unhealthy"})
 		}
 	}
-	if p.failover == nil && len(candidates) > 1 {
-		candidates = candidates[:1] // without a failover policy only one origin is ever tried
-	}
 	if len(candidates) == 0 {
 		return nil, &upstreamError{allOpen: true, err: fmt.Errorf("gateway: pool %s: every origin's breaker is open", p.name)}
 	}
@@ -232,10 +229,10 @@ func (g *Gateway) roundTrip(req *http.Request) (*http.Response, error) {
 			}
 			st.d.Attempts = append(st.d.Attempts, Attempt{Origin: o.name, Error: attemptError(timeout, err)})
 			lastErr = &upstreamError{timeout: timeout, err: fmt.Errorf("gateway: origin %s: %w", o.name, err)}
-			if last || p.failover == nil {
+			if last {
 				return nil, lastErr
 			}
-			continue
+			continue // a connect failure or timeout always goes to the next origin; statuses only as failover lists
 		}
 		if p.breakers != nil {
 			p.breakers[i].record(resp.StatusCode, g.now())
@@ -271,7 +268,8 @@ func (c *cancelOnClose) Close() error {
 	return err
 }
 
-// modifyResponse maps Location headers that reveal the upstream path or host back to public ones.
+// modifyResponse maps Location headers that reveal the upstream path or host back to public ones, and drops
+// the origin's own CORS headers when the manifest configures CORS (ir.CORSOwnedHeaders).
 func (g *Gateway) modifyResponse(resp *http.Response) error {
 	st := stateFrom(resp.Request.Context())
 	if st == nil {
@@ -280,6 +278,11 @@ func (g *Gateway) modifyResponse(resp *http.Response) error {
 	for _, name := range []string{"Location", "Content-Location"} {
 		if v := resp.Header.Get(name); v != "" {
 			resp.Header.Set(name, g.publicLocation(st, v))
+		}
+	}
+	if g.ir.CORS != nil {
+		for _, name := range ir.CORSOwnedHeaders {
+			resp.Header.Del(name) // the edge answers CORS from the manifest, not the origin
 		}
 	}
 	return nil

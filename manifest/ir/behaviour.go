@@ -126,6 +126,13 @@ func (c *CORS) AllowOriginValue(origin string) string {
 	return origin
 }
 
+// CORSOwnedHeaders are the response headers the edge owns when the manifest configures CORS: an origin's own
+// values are removed before the edge sets its own, so an origin cannot allow an Origin the manifest refuses.
+var CORSOwnedHeaders = []string{
+	"Access-Control-Allow-Credentials", "Access-Control-Allow-Headers", "Access-Control-Allow-Methods",
+	"Access-Control-Allow-Origin", "Access-Control-Expose-Headers", "Access-Control-Max-Age",
+}
+
 // SimpleHeaders are added, with Access-Control-Allow-Origin, to any response to an allowed Origin. Every
 // response of a gateway with CORS also gets Vary: Origin.
 func (c *CORS) SimpleHeaders() []HeaderSet {

@@ -1,10 +1,12 @@
 package conformance
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +32,9 @@ func (b brokenEngine) Open(ctx context.Context, g *ir.Gateway, origins map[strin
 		cp := &ir.Gateway{}
 		if err := json.Unmarshal(data, cp); err != nil {
 			return nil, err
+		}
+		for i := range cp.Routes {
+			cp.Routes[i].Index = g.Routes[i].Index // in memory only: not in the JSON
 		}
 		b.ir(cp)
 		g = cp
@@ -135,6 +140,62 @@ var brokenRules = []struct {
 	{"query dropped upstream", brokenEngine{req: func(cr *testrun.ClientRequest) {
 		cr.Target, _, _ = strings.Cut(cr.Target, "?")
 	}}, "the query string takes no part in matching and is forwarded"},
+	{"prefixes in manifest order instead of longest first", brokenEngine{ir: func(g *ir.Gateway) {
+		sortRoutes(g, func(a, b *ir.Route) int { return cmp.Compare(b.Match.Conditions(), a.Match.Conditions()) })
+	}}, "prefix: the longest of three wins whatever the manifest order"},
+	{"conditions not counted inside a class", brokenEngine{ir: func(g *ir.Gateway) {
+		sortRoutes(g, func(a, b *ir.Route) int {
+			if a.Match.Kind == ir.PathPrefix {
+				return cmp.Compare(len(b.Match.Path), len(a.Match.Path))
+			}
+			return 0
+		})
+	}}, "exact: two conditions come before one, whatever the manifest order"},
+	{"breaker counting every failover status", brokenEngine{ir: func(g *ir.Gateway) {
+		for i := range g.Pools {
+			if f := g.Pools[i].Failover; f != nil && f.Breaker != nil {
+				f.Breaker.Status = append(f.Breaker.Status, f.OnStatus...)
+			}
+		}
+	}}, "the breaker counts only its own statuses"},
+	{"redirect drops the query", brokenEngine{resp: func(r *testrun.ClientResponse) {
+		if loc := r.Header.Get("Location"); r.Status >= 300 && r.Status < 400 && loc != "" {
+			loc, _, _ = strings.Cut(loc, "?")
+			r.Header.Set("Location", loc)
+		}
+	}}, "redirect: keep_query appends the query unchanged"},
+	{"Location not mapped back", brokenEngine{resp: func(r *testrun.ClientResponse) {
+		if loc, ok := strings.CutPrefix(r.Header.Get("Location"), "/api/"); ok {
+			r.Header.Set("Location", "/internal/"+loc)
+		}
+	}}, "location: a relative Location under the rewritten prefix is mapped back"},
+	{"CORS Vary missing", brokenEngine{resp: func(r *testrun.ClientResponse) {
+		r.Header.Del("Vary")
+	}}, "simple: Vary: Origin on a response to a request without Origin"},
+	{"preflight cached", brokenEngine{resp: func(r *testrun.ClientResponse) {
+		if r.Header.Get("Access-Control-Allow-Origin") != "" && r.Header.Get("Cache-Control") == "no-cache" {
+			r.Header.Set("Cache-Control", "public, max-age=600")
+		}
+	}}, "wildcard: max_age is sent in seconds on the preflight"},
+	{"HSTS without its preload and includeSubDomains", brokenEngine{resp: func(r *testrun.ClientResponse) {
+		if v, _, ok := strings.Cut(r.Header.Get("Strict-Transport-Security"), ";"); ok {
+			r.Header.Set("Strict-Transport-Security", v)
+		}
+	}}, "hsts value: on a redirect"},
+}
+
+// sortRoutes re-orders the IR's routes by path kind, then by less, then by manifest order: the precedence
+// of a target that gets one rule of the order wrong.
+func sortRoutes(g *ir.Gateway, less func(a, b *ir.Route) int) {
+	slices.SortStableFunc(g.Routes, func(a, b ir.Route) int {
+		if c := cmp.Compare(a.Match.Kind.Rank(), b.Match.Kind.Rank()); c != 0 {
+			return c
+		}
+		if c := less(&a, &b); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Index, b.Index)
+	})
 }
 
 // TestSuiteCatchesEveryBrokenRule runs the corpus on engines that each break one rule: the suite must fail
