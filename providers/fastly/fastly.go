@@ -1,5 +1,10 @@
 // Package fastly is the `fastly` target: a VCL service. It owns the target's registration (its
-// `targets.fastly` block and edge identity).
+// `targets.fastly` block and edge identity) and its deploy through go-fastly: plan reads the live version,
+// apply clones it, changes only what differs from the rendered artifacts (the main VCL, the backends,
+// health checks and domains of service.json, see Service), validates the clone on Fastly's side and
+// activates it; rollback activates the previous version.
+//
+// It ships the artifacts it is given and never derives gateway semantics; the VCL comes from render/fastly.
 package fastly
 
 import (
@@ -14,8 +19,12 @@ const Name = "fastly"
 
 // Settings is the manifest's `targets.fastly` block.
 type Settings struct {
-	ServiceID  ir.Value `yaml:"service_id" jsonschema:"required"`
-	Companions []string `yaml:"companions,omitempty"`
+	ServiceID ir.Value `yaml:"service_id" jsonschema:"required"`
+	// ValidatePlan makes plan compile the planned version on Fastly, in a clone of the live version that is
+	// never activated: a VCL Fastly refuses fails the plan. It costs the mutating calls of a stage per plan
+	// with changes; in the same run, apply activates that clone instead of making another.
+	ValidatePlan bool     `yaml:"validate_plan,omitempty" jsonschema_description:"compile the planned version on Fastly at plan time, in a throw-away clone that is never activated (costs mutating API calls)"`
+	Companions   []string `yaml:"companions,omitempty"`
 }
 
 // CompanionList implements ir.Companioned.
@@ -28,7 +37,7 @@ func checkSettings(cfg any) []manifest.BlockProblem {
 	return nil
 }
 
-// The deploy lands with its own change; until then plan and apply skip the target and say so.
+// The fastly target: render/fastly renders the VCL, this package deploys it through go-fastly.
 func init() {
 	providers.Register(providers.Registration{
 		Name:          Name,
@@ -40,6 +49,10 @@ func init() {
 		EdgeHeaders:   []string{"X-Served-By", "Fastly-Debug-Digest"},
 		Credentials:   "FASTLY_API_TOKEN (or FASTLY_API_KEY)",
 		PublicDNS:     true,
-		NotReverted:   []string{"dictionary items not in the deploy record", "DNS records"},
+		NotReverted: []string{
+			"edge dictionary items, ACL entries and other unversioned stores: a version holds a dictionary, not its items",
+			"the inactive draft versions failed applies left (Fastly keeps every version)",
+		},
+		New: New,
 	})
 }
