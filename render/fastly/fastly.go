@@ -1305,7 +1305,8 @@ func (r *renderer) emitRequest() {
 	w.indent++
 	w.line(`set req.http.X-Forwarded-Proto = "http";`)
 	w.close("")
-	w.line("# the pool's candidates: healthy origins in order, or every origin when none is healthy; one without failover")
+	w.line("# the pool's candidates: healthy origins in order, or every origin when none is healthy. An origin that")
+	w.line("# cannot be reached or times out always goes to the next (vcl_error); a status only as failover lists.")
 	w.line(`set req.http.%s = "";`, hCand)
 	for _, p := range g.Pools {
 		w.open("if (req.http.%s == %s) {", hPool, lit(p.Name))
@@ -1317,9 +1318,7 @@ func (r *renderer) emitRequest() {
 		w.open(`if (req.http.%s !~ ".") {`, hCand)
 		w.line("set req.http.%s = %s;", hCand, lit(strings.Join(p.Origins, ",")+","))
 		w.close("")
-		if p.Failover == nil {
-			w.line(`set req.http.%s = regsub(req.http.%s, "^([^,]*,).*$", "\1");`, hCand, hCand)
-		} else if p.Failover.Breaker != nil {
+		if p.Failover != nil && p.Failover.Breaker != nil {
 			w.line("# breaker (%d x %v, %s): not enforced here; VCL keeps no per-origin state between requests", p.Failover.Breaker.Consecutive, p.Failover.Breaker.Status, p.Failover.Breaker.Cooldown)
 		}
 		w.close("")
@@ -1688,6 +1687,14 @@ func (r *renderer) emitDeliverHeaders() {
 	w.open(`if (req.http.%s == "proxy" && (resp.http.Location || resp.http.Content-Location)) {`, hAction)
 	w.line("call edgegw_location;")
 	w.close("")
+	if g.CORS != nil {
+		w.line("# the edge answers CORS from the manifest: an origin's own CORS headers never reach the client")
+		w.open(`if (req.http.%s == "proxy") {`, hAction)
+		for _, h := range ir.CORSOwnedHeaders {
+			w.line("unset resp.http.%s;", h)
+		}
+		w.close("")
+	}
 	resp := func(t ir.HeaderTransform) {
 		for _, h := range t.RemoveHeaders {
 			w.line("unset resp.http.%s;", h)

@@ -730,7 +730,8 @@ sub edgegw_request {
   } else {
     set req.http.X-Forwarded-Proto = "http";
   }
-  # the pool's candidates: healthy origins in order, or every origin when none is healthy; one without failover
+  # the pool's candidates: healthy origins in order, or every origin when none is healthy. An origin that
+  # cannot be reached or times out always goes to the next (vcl_error); a status only as failover lists.
   set req.http.Edgegw-Candidates = "";
   if (req.http.Edgegw-Pool == "api") {
     if (backend.F_primary.healthy) {
@@ -1136,6 +1137,15 @@ sub edgegw_location {
 sub edgegw_response_headers {
   if (req.http.Edgegw-Action == "proxy" && (resp.http.Location || resp.http.Content-Location)) {
     call edgegw_location;
+  }
+  # the edge answers CORS from the manifest: an origin's own CORS headers never reach the client
+  if (req.http.Edgegw-Action == "proxy") {
+    unset resp.http.Access-Control-Allow-Credentials;
+    unset resp.http.Access-Control-Allow-Headers;
+    unset resp.http.Access-Control-Allow-Methods;
+    unset resp.http.Access-Control-Allow-Origin;
+    unset resp.http.Access-Control-Expose-Headers;
+    unset resp.http.Access-Control-Max-Age;
   }
   unset resp.http.Server;
   set resp.http.Strict-Transport-Security = "max-age=63072000; includeSubDomains; preload";

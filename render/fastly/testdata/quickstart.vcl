@@ -349,7 +349,8 @@ sub edgegw_request {
   } else {
     set req.http.X-Forwarded-Proto = "http";
   }
-  # the pool's candidates: healthy origins in order, or every origin when none is healthy; one without failover
+  # the pool's candidates: healthy origins in order, or every origin when none is healthy. An origin that
+  # cannot be reached or times out always goes to the next (vcl_error); a status only as failover lists.
   set req.http.Edgegw-Candidates = "";
   if (req.http.Edgegw-Pool == "app") {
     if (backend.F_app.healthy) {
@@ -358,7 +359,6 @@ sub edgegw_request {
     if (req.http.Edgegw-Candidates !~ ".") {
       set req.http.Edgegw-Candidates = "app,";
     }
-    set req.http.Edgegw-Candidates = regsub(req.http.Edgegw-Candidates, "^([^,]*,).*$", "\1");
   }
 }
 
