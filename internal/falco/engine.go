@@ -327,7 +327,7 @@ func (in *instance) Do(ctx context.Context, req *testrun.ClientRequest) (*testru
 	if !bytes.HasPrefix(body, []byte("HTTP/")) {
 		return nil, fmt.Errorf("falco: the VCL did not produce a response (%d): %s", outer.StatusCode, strings.TrimSpace(string(body)))
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(body)), nil)
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(body)), &http.Request{Method: method}) // no body for HEAD
 	if err != nil {
 		return nil, fmt.Errorf("falco: read the VCL's response: %w", err)
 	}

@@ -26,6 +26,8 @@ auth:
     jwt: {algorithms: [RS256, ES256], jwks: {url: https://idp.example.com/jwks.json}}
 rate_limits:
   one: {key: ip, limit: 1, window: 60s}
+cors:
+  allow_origins: [https://app.example.com]
 routes:
   - {name: limited, match: {path: {prefix: /limited}}, pool: app, rate_limit: one}
   - {name: hs, match: {path: {prefix: /hs}}, pool: app, auth: hs}
@@ -62,6 +64,16 @@ tests:
   - name: two Authorization lines
     request: {url: https://api.example.com/hs/a, header_values: {Authorization: ["Bearer {{token}}", "Bearer x.y.z"]}, jwt: {sub: bob}}
     expect: {status: 401}
+  - name: a forwarded header on two lines
+    request: {url: https://api.example.com/other, header_values: {X-Other: ["a", "b"]}}
+    expect: {status: 200, origin: app}
+  - name: a HEAD request
+    request: {method: HEAD, url: https://api.example.com/other}
+    expect: {status: 200, origin: app}
+  - name: the origin's own CORS allowance is dropped
+    origins: {app: {headers: {Access-Control-Allow-Origin: "*", Access-Control-Expose-Headers: X-Secret}}}
+    request: {url: https://api.example.com/other, headers: {Origin: "https://evil.example"}}
+    expect: {status: 200, headers: {absent: [Access-Control-Allow-Origin, Access-Control-Expose-Headers]}}
   - name: rs256 from the JWKS
     request: {url: https://api.example.com/rs/a, jwt: {sub: bob}}
     expect: {status: 200, origin: app, upstream_headers: {present: [X-Forwarded-For]}}
@@ -104,14 +116,14 @@ func suiteCase(t *testing.T, g *ir.Gateway, name string) ir.TestCase {
 // TestUnexecutableCases checks which cases the engine declares falco cannot execute: a second request to
 // a rate-limited route, an origin scripted down or past its timeout, a header on several lines; and that
 // nearby cases falco does execute are not declared (one limited request, repeats elsewhere, a slow origin
-// within its timeout, every JWT and Location case).
+// within its timeout, a header the VCL does not collect on two lines, every JWT and Location case).
 func TestUnexecutableCases(t *testing.T) {
 	g := suiteGateway(t)
 	want := map[string]string{
 		"two requests to a limited route": "sends 2 requests to rate-limited routes",
 		"origin down":                     "origin app is scripted down",
 		"origin past its timeout":         "origin app is scripted to answer after its 1s timeout",
-		"two Authorization lines":         "carries Authorization on several lines",
+		"two Authorization lines":         "carries Authorization on several lines and the VCL reads it through std.collect",
 	}
 	for _, tc := range g.Tests {
 		got := NewEngine().Unexecutable(g, tc)
@@ -152,7 +164,8 @@ func TestFalcoCannotExecuteWhatIsDeclared(t *testing.T) {
 
 // TestSuiteCasesOnFalco runs the executable cases through the engine, differentially against the
 // reference: keys from a JWKS (the engine fills the policy's dictionary from the key set's URL, as the
-// provider does), and a Location at the manifest's origin host mapped back with the client's scheme.
+// provider does), a Location at the manifest's origin host mapped back with the client's scheme, a HEAD
+// request (the simulator's answer carries the VCL's response), an origin's own CORS headers dropped.
 func TestSuiteCasesOnFalco(t *testing.T) {
 	requireFalco(t)
 	g := suiteGateway(t)
@@ -168,7 +181,7 @@ func TestSuiteCasesOnFalco(t *testing.T) {
 			t.Errorf("%s: %s\n  %s", tc.Name, r.Error, strings.Join(r.Lines(), "\n  "))
 		}
 	}
-	if ran != 8 {
-		t.Errorf("%d cases ran, want 8", ran)
+	if ran != 11 {
+		t.Errorf("%d cases ran, want 11", ran)
 	}
 }

@@ -22,8 +22,9 @@ var _ testrun.Unexecutable = Engine{}
 //   - an origin of the case is scripted down, or to answer no sooner than its timeout: the interpreter
 //     ends such a fetch with a runtime error instead of Fastly's vcl_error (503), so neither failover on
 //     a connect failure nor the edge's own 502/504 runs;
-//   - a request carries a header on several lines: std.collect is a no-op there, so the VCL would see the
-//     first line only.
+//   - a request carries on several lines a header the VCL joins with std.collect (one a route matches on,
+//     Authorization on a route with auth): std.collect is a no-op there, so the VCL would see the first
+//     line only.
 func (Engine) Unexecutable(g *ir.Gateway, tc ir.TestCase) string {
 	for _, o := range tc.Origins {
 		if o.Down {
@@ -39,12 +40,13 @@ func (Engine) Unexecutable(g *ir.Gateway, tc ir.TestCase) string {
 			}
 		}
 	}
+	collected := collectedHeaders(g)
 	for _, st := range tc.Sequence() {
 		seen := map[string]bool{}
 		for _, h := range st.Request.Headers {
 			name := http.CanonicalHeaderKey(h.Name)
-			if seen[name] {
-				return fmt.Sprintf("a request carries %s on several lines; falco's std.collect is a no-op, so the VCL would see only the first", name)
+			if seen[name] && collected[name] {
+				return fmt.Sprintf("a request carries %s on several lines and the VCL reads it through std.collect, a no-op in falco, so it would see only the first", name)
 			}
 			seen[name] = true
 		}
@@ -53,6 +55,22 @@ func (Engine) Unexecutable(g *ir.Gateway, tc ir.TestCase) string {
 		return fmt.Sprintf("the case sends %d requests to rate-limited routes; falco gives every request fresh ratecounters, so no count passes 1", limited)
 	}
 	return ""
+}
+
+// collectedHeaders are the request headers the VCL of g joins with std.collect before reading them: those
+// a route matches on, and Authorization when a route verifies tokens. Other headers sent on several lines
+// (removed, set or forwarded) execute in falco as on Fastly.
+func collectedHeaders(g *ir.Gateway) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range g.Routes {
+		for _, h := range r.Match.Headers {
+			out[http.CanonicalHeaderKey(h.Name)] = true
+		}
+		if r.Auth != "" {
+			out["Authorization"] = true
+		}
+	}
+	return out
 }
 
 // limitedRequests counts the requests of tc (repetitions included) whose route has a rate limit, with the

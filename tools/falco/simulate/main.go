@@ -17,6 +17,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
@@ -101,15 +102,62 @@ func main() {
 
 // noResponse answers 500 with a message when the interpreter ends a request without a response (it then
 // panics writing a nil response, after a runtime error it has printed), instead of dropping the connection.
+// The interpreter writes the VCL's whole response, status line included, as the body of its own answer; the
+// body of an answer to HEAD is never sent by Go's server, so for HEAD that answer is written to the
+// connection directly, the VCL's response as its body.
 type noResponse struct{ next http.Handler }
 
 func (h noResponse) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	defer func() {
-		if v := recover(); v != nil {
-			http.Error(w, fmt.Sprintf("simulate: the interpreter produced no response (%v); its error is on stderr", v), http.StatusInternalServerError)
-		}
+	out := w
+	var capture *captured
+	if r.Method == http.MethodHead {
+		capture = &captured{header: http.Header{}}
+		out = capture
+	}
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				http.Error(out, fmt.Sprintf("simulate: the interpreter produced no response (%v); its error is on stderr", v), http.StatusInternalServerError)
+			}
+		}()
+		h.next.ServeHTTP(out, r)
 	}()
-	h.next.ServeHTTP(w, r)
+	if capture == nil {
+		return
+	}
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "simulate: hijack:", err)
+		return
+	}
+	defer conn.Close()
+	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", capture.status(), http.StatusText(capture.status()), capture.body.Len())
+	_, _ = buf.Write(capture.body.Bytes())
+	_ = buf.Flush()
+}
+
+// captured is a ResponseWriter that keeps what is written.
+type captured struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (c *captured) Header() http.Header { return c.header }
+
+func (c *captured) WriteHeader(code int) {
+	if c.code == 0 {
+		c.code = code
+	}
+}
+
+func (c *captured) Write(p []byte) (int, error) { c.WriteHeader(http.StatusOK); return c.body.Write(p) }
+
+func (c *captured) status() int {
+	if c.code == 0 {
+		return http.StatusOK
+	}
+	return c.code
 }
 
 // exactURL sends the request line the VCL decided (see the package documentation).
