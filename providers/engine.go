@@ -584,10 +584,12 @@ type RollbackOptions struct {
 	// Version rolls back to this vendor version instead of the one before the live deploy.
 	Version     string
 	ForceUnlock string
-	Who         string
-	Now         func() time.Time
-	Getenv      func(string) string
-	Progress    func(Progress)
+	// Force rolls back where the vendor refuses it unless forced (see ForceRollbacker).
+	Force    bool
+	Who      string
+	Now      func() time.Time
+	Getenv   func(string) string
+	Progress func(Progress)
 	// Warn reports what the rollback went on despite, such as a deploy record that cannot be read.
 	Warn func(target, msg string)
 }
@@ -724,7 +726,12 @@ func Rollback(ctx context.Context, targets []Provider, opts RollbackOptions) (*R
 			rec.Commit, rec.Dirty, rec.ManifestPath, rec.ManifestDigest, rec.Artifacts, rec.Gateway = o.Commit, o.Dirty, o.ManifestPath, o.ManifestDigest, o.Artifacts, o.Gateway
 		}
 		opts.Progress(Progress{Target: rp.Target, Step: "rollback", Status: "start", Version: rp.To.Version})
-		res, err := provs[rp.Target].Rollback(call, rp.To, rec)
+		var res *Result
+		if fr, ok := provs[rp.Target].(ForceRollbacker); ok && opts.Force {
+			res, err = fr.ForceRollback(call, rp.To, rec)
+		} else {
+			res, err = provs[rp.Target].Rollback(call, rp.To, rec)
+		}
 		if err != nil {
 			err = fmt.Errorf("providers/%s: rollback to version %s: %w", rp.Target, rp.To.Version, err)
 			errs = append(errs, err)

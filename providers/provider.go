@@ -69,6 +69,13 @@ type Stager interface {
 	Activate(ctx context.Context, s *Staged, rec DeployRecord) (*Result, error)
 }
 
+// ForceRollbacker is implemented by targets whose vendor refuses some rollbacks unless forced (Cloudflare
+// refuses a deployment of a version whose secrets changed since, error 10220). `rollback --force` calls
+// ForceRollback instead of Rollback; without it the provider's error explains the refusal.
+type ForceRollbacker interface {
+	ForceRollback(ctx context.Context, rp RestorePoint, rec DeployRecord) (*Result, error)
+}
+
 // RemoteValidator is implemented by targets whose vendor validates a staged version (Fastly validate,
 // GCP URL-map tests, CloudFront TestFunction).
 type RemoteValidator interface {

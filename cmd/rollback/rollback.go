@@ -64,7 +64,7 @@ Secret values, data stores and DNS records are never reverted; the command lists
 	cmd.Flags().StringSliceVar(&opts.Targets, "target", nil, "roll back only these targets (repeatable)")
 	cmd.Flags().StringVar(&opts.Version, "version", "", "roll back to this `VERSION` (as edgegw history lists it)")
 	cmd.Flags().StringVar(&opts.To, "to", "", "render and apply the manifest as it was at this git `REF`")
-	cmd.Flags().BoolVar(&opts.Force, "force", false, "with --to: apply even when it deletes many routes or changes a live apex domain")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "roll back where the vendor refuses it unless forced (Cloudflare: secrets changed since that version); with --to: apply even when it deletes many routes or changes a live apex domain")
 	cmd.Flags().StringVar(&opts.ForceUnlock, "force-unlock", "", "break the target lock with this `ID` first")
 	// Vendor calls in flight finish on the first SIGINT/SIGTERM (see cmd/root).
 	cmd.Annotations = map[string]string{cmdutil.AnnotationFinishInFlight: ""}
@@ -106,7 +106,7 @@ func Run(ctx context.Context, o *Options) (err error) {
 		provs = append(provs, t.Provider)
 	}
 	rep, err := providers.Rollback(ctx, provs, providers.RollbackOptions{
-		Version: o.Version, ForceUnlock: o.ForceUnlock, Now: o.Factory.Now, Getenv: o.Factory.Getenv, Progress: v.Progress, Warn: v.Warn,
+		Version: o.Version, ForceUnlock: o.ForceUnlock, Force: o.Force, Now: o.Factory.Now, Getenv: o.Factory.Getenv, Progress: v.Progress, Warn: v.Warn,
 	})
 	changed = rep != nil && len(rep.Targets) > 0
 	if changed {

@@ -46,8 +46,8 @@ func checkSettings(cfg any) []manifest.BlockProblem {
 	return out
 }
 
-// The capability table, renderer and deploy land with the target itself; until then the target is known to
-// the manifest (its block is checked) and to verify-dns, and every command says it cannot be built.
+// The capability table and renderer land with render/cloudflare; until then the engine skips the target
+// (it has no renderer) and every command says it cannot be built. The deploy is New.
 func init() {
 	providers.Register(providers.Registration{
 		Name:          Name,
@@ -57,6 +57,8 @@ func init() {
 		EdgeHeaders:   []string{"Cf-Ray"},
 		Credentials:   "CLOUDFLARE_API_TOKEN (account id from the manifest or CLOUDFLARE_ACCOUNT_ID)",
 		PublicDNS:     true,
-		NotReverted:   []string{"secret values", "Durable Object state (rate-limit counters, breaker state)", "DNS records"},
+		NotReverted: []string{"secret values (a rollback that Cloudflare refuses with error 10220 runs, with --force, on the secrets that version was deployed with)",
+			"Durable Object state (rate-limit counters, breaker state)", "DNS records", "Workers routes and custom domains"},
+		New: New,
 	})
 }

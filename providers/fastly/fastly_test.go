@@ -67,14 +67,45 @@ func artifacts(t testing.TB, svc fastly.Service, vcl string) []render.Artifact {
 	}
 }
 
-// fullExample loads testdata/examples/full.yaml.
+// fullExample loads testdata/examples/full.yaml without its JWKS and HS secret: the VCL reads those from edge
+// dictionaries this provider does not fill yet, so Plan refuses them (TestPlanRefusesAuthNeedingDictionaries);
+// the deploy tests ship the artifacts they are given.
 func fullExample(t testing.TB) *ir.Gateway {
+	t.Helper()
+	g := fullExampleAsWritten(t)
+	for i := range g.AuthPolicies {
+		if j := g.AuthPolicies[i].JWT; j != nil {
+			cp := *j
+			cp.JWKS, cp.Secret = nil, nil
+			g.AuthPolicies[i].JWT = &cp
+		}
+	}
+	return g
+}
+
+func fullExampleAsWritten(t testing.TB) *ir.Gateway {
 	t.Helper()
 	g, diags := manifest.Load("../../testdata/examples/full.yaml")
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
 	return g
+}
+
+// A VCL that verifies tokens against dictionaries nobody fills would refuse every token: plan fails closed,
+// before any call, naming the dictionaries.
+func TestPlanRefusesAuthNeedingDictionaries(t *testing.T) {
+	g := fullExampleAsWritten(t)
+	p, err := fastly.New(providers.Config{Gateway: g, Getenv: func(k string) string {
+		return map[string]string{fastly.TokenVar: "token", "FASTLY_API_URL": "http://127.0.0.1:1"}[k]
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Plan(context.Background(), providers.PlanInput{Gateway: g})
+	if err == nil || !strings.Contains(err.Error(), "edgegw_jwks_bearer") || !strings.Contains(err.Error(), "does not create and fill") {
+		t.Fatalf("plan of a gateway whose VCL needs edge dictionaries: %v", err)
+	}
 }
 
 func routeNames(g *ir.Gateway) []string {

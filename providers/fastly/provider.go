@@ -16,6 +16,7 @@ import (
 	"github.com/edgegw/edgegw/providers"
 	"github.com/edgegw/edgegw/providers/endpoint"
 	"github.com/edgegw/edgegw/render"
+	fastlyvcl "github.com/edgegw/edgegw/render/fastly"
 )
 
 // RendererName is the render target the provider ships (render/fastly registers it).
@@ -162,6 +163,16 @@ func versionString(n int) string {
 // Plan implements providers.Provider: it reads the live version (its number is the base token) and its
 // objects, and compares them with the artifacts. It changes nothing.
 func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers.TargetPlan, error) {
+	if in.Gateway != nil {
+		if ds := fastlyvcl.Dictionaries(in.Gateway); len(ds) > 0 {
+			// The VCL would verify tokens against empty dictionaries and refuse every one: fail closed.
+			names := make([]string, len(ds))
+			for i, d := range ds {
+				names[i] = d.Name
+			}
+			return nil, fmt.Errorf("providers/fastly: the VCL reads the edge dictionaries %s (JWT secrets and keys), which this edgegw does not create and fill yet; deploy the routes without auth to fastly, or use another target for them", strings.Join(names, ", "))
+		}
+	}
 	want, err := sortArtifacts(in.Artifacts)
 	if err != nil {
 		return nil, err

@@ -84,7 +84,14 @@ func (Renderer) Render(g *ir.Gateway) ([]render.Artifact, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []render.Artifact{{Target: Name, Path: "main.vcl", MediaType: "text/x-vcl", Data: b}}, nil
+	svc, err := serviceJSON(g)
+	if err != nil {
+		return nil, err
+	}
+	return []render.Artifact{
+		{Target: Name, Path: "main.vcl", MediaType: "text/x-vcl", Data: b},
+		{Target: Name, Path: ServiceFile, MediaType: "application/json", Data: svc},
+	}, nil
 }
 
 // Dictionary is an edge dictionary the VCL reads and the provider keeps.

@@ -109,8 +109,11 @@ func TestDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(a) != 1 || a[0].Path != "main.vcl" || !bytes.Equal(a[0].Data, b) {
+	if len(a) != 2 || a[0].Path != "main.vcl" || !bytes.Equal(a[0].Data, b) {
 		t.Fatalf("the registered renderer and RenderVCL disagree or are not deterministic")
+	}
+	if a[1].Path != fastly.ServiceFile || !bytes.Contains(a[1].Data, []byte(`"name": "*.api.example.com"`)) || !bytes.Contains(a[1].Data, []byte(`"backends": []`)) {
+		t.Fatalf("service.json lists the domains and no API backends (they are in main.vcl):\n%s", a[1].Data)
 	}
 }
 
