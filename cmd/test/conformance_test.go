@@ -3,14 +3,18 @@ package test_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edgegw/edgegw/cmd/test"
 	"github.com/edgegw/edgegw/gateway/testrun"
 	"github.com/edgegw/edgegw/gateway/testrun/conformance"
+	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
 )
 
@@ -29,12 +33,14 @@ func TestConformanceOnEveryEngine(t *testing.T) {
 	for _, name := range testrun.Engines() {
 		t.Run(name, func(t *testing.T) {
 			e, _ := testrun.LookupEngine(name)
-			opts := testrun.Options{Target: name, Engine: e, Cannot: test.Cannot(name), Keys: &testrun.KeyCache{}}
+			opts := testrun.Options{Target: name, Engine: e, Keys: &testrun.KeyCache{}}
 			if name != testrun.RefTarget {
 				opts.Reference = testrun.RefEngine{}
 			}
-			ran := 0
+			ran, unexecutable := 0, 0
 			for _, m := range ms {
+				opts.Cannot = test.CannotFor(name, m.Gateway)
+				opts.Env = testrun.Env{Getenv: m.Getenv(nil)}
 				for _, r := range testrun.Run(context.Background(), m.Gateway, m.Cases, opts) {
 					if r.RuntimeMissing && os.Getenv("CI") == "" {
 						t.Skipf("%s: %s (CI unset)", name, r.Error)
@@ -42,7 +48,10 @@ func TestConformanceOnEveryEngine(t *testing.T) {
 					if r.Failed() {
 						t.Errorf("%s %s: %s %v", r.Where(), r.Target, r.Error, r.Lines())
 					}
-					if r.Skipped == "" {
+					switch {
+					case r.Unexecutable:
+						unexecutable++
+					case r.Skipped == "":
 						ran++
 					}
 				}
@@ -55,6 +64,7 @@ func TestConformanceOnEveryEngine(t *testing.T) {
 			if ran == 0 {
 				t.Errorf("%s ran no case", name)
 			}
+			t.Logf("%s: %d cases ran, %d skipped because its test runtime cannot execute them", name, ran, unexecutable)
 		})
 	}
 }
@@ -160,6 +170,117 @@ func breakerCases(t *testing.T) (named, tagged int) {
 		t.Fatalf("the corpus has %d cases named for the breaker and %d tagged failover.breaker; want at least 2 of each", named, tagged)
 	}
 	return named, tagged
+}
+
+// TestLimitedConstraintSkipsAndChecksTheRefusal registers a provider that enforces rate limits by client
+// address only with 17s windows: the corpus's ip-limited cases (60s windows) are skipped with the broken
+// constraint as the reason, and validate must refuse each manifest that has them at a line of it.
+func TestLimitedConstraintSkipsAndChecksTheRefusal(t *testing.T) {
+	const name = "suite-limited-windows"
+	caps := providers.Capabilities{}
+	for _, f := range providers.AllFeatures {
+		caps[f] = providers.Can("test")
+	}
+	caps[providers.RateLimitIP] = providers.Limited("test buckets", providers.RateLimitWindows(17*time.Second))
+	providers.Register(providers.Registration{Name: name, Capabilities: caps})
+	ms, _, err := conformance.Load(conformance.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	skipped, checks, ipManifests := 0, 0, 0
+	for _, m := range ms {
+		for _, tc := range m.Cases {
+			if slices.Contains(tc.Features, "rate_limit.ip") {
+				ipManifests++
+				break
+			}
+		}
+		opts := testrun.Options{Target: name, Engine: testrun.RefEngine{}, Cannot: test.CannotFor(name, m.Gateway), Env: testrun.Env{Getenv: m.Getenv(nil)}}
+		for _, r := range testrun.Run(context.Background(), m.Gateway, m.Cases, opts) {
+			ip := slices.Contains(r.Features, "rate_limit.ip")
+			switch {
+			case r.Skipped != "":
+				skipped++
+				if !ip || !strings.Contains(r.Skipped, "windows of 17s only: rate limit") {
+					t.Errorf("%s: skipped %q", r.Where(), r.Skipped)
+				}
+			case ip:
+				t.Errorf("%s: a rate_limit.ip case ran on a target whose constraint its manifest breaks", r.Where())
+			case r.Failed():
+				t.Errorf("%s: %v %s", r.Where(), r.Lines(), r.Error)
+			}
+		}
+		for _, c := range test.CheckRefusals(m.Gateway, m.Cases, name) {
+			checks++
+			if !c.Pass || c.Feature != "rate_limit.ip" || !regexp.MustCompile(`^`+regexp.QuoteMeta(c.File)+`:[0-9]+:[0-9]+$`).MatchString(c.Pos) ||
+				!strings.Contains(c.Detail, "windows of 17s only") {
+				t.Errorf("refusal check %+v", c)
+			}
+		}
+	}
+	if skipped == 0 || ipManifests < 2 || checks != ipManifests {
+		t.Errorf("%d cases skipped, %d refusal checks (want one per manifest with rate_limit.ip cases: %d)", skipped, checks, ipManifests)
+	}
+}
+
+// unexecutableEngine is the reference gateway declaring that its runtime cannot execute the breaker cases.
+type unexecutableEngine struct{ testrun.RefEngine }
+
+func (unexecutableEngine) Unexecutable(_ *ir.Gateway, tc ir.TestCase) string {
+	if strings.Contains(tc.Name, "breaker") {
+		return "this runtime keeps no state between requests"
+	}
+	return ""
+}
+
+// TestUnexecutableIsCountedApart runs the suite on an engine that cannot execute the breaker cases: they
+// are printed as SKIP with the reason, counted apart in the summary (human and json) and per feature, and
+// the exit status is 0.
+func TestUnexecutableIsCountedApart(t *testing.T) {
+	const name = "suite-unexecutable"
+	caps := providers.Capabilities{}
+	for _, f := range providers.AllFeatures {
+		caps[f] = providers.Can("test")
+	}
+	providers.Register(providers.Registration{Name: name, Capabilities: caps})
+	testrun.RegisterEngine(name, unexecutableEngine{})
+	args := []string{"test", "--suite", "conformance", "--target", name, "--run", "breaker|^no token is 401$", "--vectors", "../../" + conformance.DefaultVectors}
+	named, _ := breakerCases(t)
+	ms, _, err := conformance.Load(conformance.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, breakerRow := 0, 0 // the cases that run, and the breaker-named cases tagged failover.breaker
+	for _, m := range ms {
+		for _, tc := range m.Gateway.Tests {
+			if tc.Name == "no token is 401" {
+				plain++
+			}
+			if strings.Contains(tc.Name, "breaker") && slices.Contains(tc.Features, "failover.breaker") {
+				breakerRow++
+			}
+		}
+	}
+	out, errOut, code := run(t, nil, args...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "SKIP  "+name+" a success resets the breaker count\n      "+name+"'s test runtime cannot execute this case: this runtime keeps no state between requests") {
+		t.Errorf("no SKIP line with the reason:\n%s", out)
+	}
+	if want := fmt.Sprintf("%d passed, 0 failed, 0 skipped, %d skipped: runtime cannot execute", plain, named); !strings.Contains(errOut, want) {
+		t.Errorf("summary: %q, want %q", errOut, want)
+	}
+	if !regexp.MustCompile(fmt.Sprintf(name+` +failover.breaker +0 +0 +0 +0 +%d\n`, breakerRow)).MatchString(out) {
+		t.Errorf("no feature row counting the %d breaker cases as unexecutable:\n%s", breakerRow, out)
+	}
+	out, _, code = run(t, nil, append(args, "--format", "json")...)
+	if code != 0 {
+		t.Fatalf("json: exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, fmt.Sprintf(`"type":"test_summary","targets":["%s"],"passed":%d,"failed":0,"skipped":0,"unexecutable":%d`, name, plain, named)) {
+		t.Errorf("json summary:\n%s", out)
+	}
 }
 
 // TestCorpusFeaturesAreCapabilityFeatures keeps the corpus tags in step with the capability tables: a tag

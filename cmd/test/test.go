@@ -58,7 +58,10 @@ the way it gets real keys (a JWKS or key file, a secret). A case that signs noth
 Authorization header is verified against the manifest's real keys.
 
 On a target other than local, every case also runs on the reference gateway and the target must decide
-exactly as it does. A case whose features: the target declares it cannot enforce is skipped with the reason.
+exactly as it does. A case whose features: the target declares it cannot enforce is skipped with the reason,
+as is one whose manifest breaks a limit of a feature the target supports within limits (validate --target
+refuses such a manifest at the line that breaks it, which the suite checks), and one the target's test
+runtime cannot execute (counted apart: "skipped: runtime cannot execute").
 
 --suite conformance runs the built-in corpus instead of the manifest's tests and prints a summary by feature.
 
@@ -144,16 +147,19 @@ func Run(o *TestOptions) error {
 	}
 	v := newView(o)
 	for i, e := range engines {
-		opts := testrun.Options{Target: targets[i], Engine: e, Env: env, Cannot: Cannot(targets[i]), Keys: &testrun.KeyCache{}}
+		opts := testrun.Options{Target: targets[i], Engine: e, Keys: &testrun.KeyCache{}}
 		if targets[i] != testrun.RefTarget {
 			opts.Reference = testrun.RefEngine{}
 		}
 		for _, m := range suite {
+			findings := capabilityFindings(targets[i], m.Gateway) // once per manifest and target
+			opts.Cannot = cannotWith(targets[i], findings)
+			opts.Env = testrun.Env{Getenv: m.Getenv(env.Getenv), Now: env.Now}
 			for _, r := range testrun.Run(ctx, m.Gateway, m.Cases, opts) {
 				v.result(r, m.Gateway)
 			}
 			if o.Suite != "" {
-				for _, c := range CheckRefusals(m.Gateway, m.Cases, targets[i]) {
+				for _, c := range checkRefusals(m.Gateway, m.Cases, targets[i], findings) {
 					v.refusal(c)
 				}
 			}
@@ -179,6 +185,41 @@ func Cannot(target string) func(string) string {
 	}
 }
 
+// CannotFor is Cannot for one manifest: besides the features the target cannot enforce at all, a feature
+// it supports within constraints is one it cannot enforce for g when g breaks a constraint (validate
+// --target refuses g then); the reason is the finding's. The capability check runs once per call.
+func CannotFor(target string, g *ir.Gateway) func(string) string {
+	return cannotWith(target, capabilityFindings(target, g))
+}
+
+// capabilityFindings is the capability check of g for target, or nil for a target without a provider
+// registration (which enforces everything it is tested on).
+func capabilityFindings(target string, g *ir.Gateway) []providers.Finding {
+	if _, ok := providers.Lookup(target); !ok {
+		return nil
+	}
+	return providers.CheckCapabilities(g, target)
+}
+
+func cannotWith(target string, findings []providers.Finding) func(string) string {
+	cannot := Cannot(target)
+	if cannot == nil {
+		return nil
+	}
+	broken := map[string]string{}
+	for _, fd := range findings {
+		if _, seen := broken[string(fd.Feature)]; !seen {
+			broken[string(fd.Feature)] = fd.Reason
+		}
+	}
+	return func(f string) string {
+		if why := cannot(f); why != "" {
+			return why
+		}
+		return broken[f]
+	}
+}
+
 // Refusal is the check that `validate --target` refuses a manifest that uses a feature the target
 // declares it cannot enforce, at a position in the manifest.
 type Refusal struct {
@@ -190,16 +231,19 @@ type Refusal struct {
 	Detail  string `json:"detail,omitempty"`
 }
 
-// CheckRefusals checks, for every feature the cases need and the target cannot enforce, that the
-// capability check refuses g at a position.
+// CheckRefusals checks, for every feature the cases need and the target cannot enforce for g (CannotFor:
+// not at all, or not within its constraints), that the capability check refuses g at a position.
 func CheckRefusals(g *ir.Gateway, cases []ir.TestCase, target string) []Refusal {
-	cannot := Cannot(target)
+	return checkRefusals(g, cases, target, capabilityFindings(target, g))
+}
+
+func checkRefusals(g *ir.Gateway, cases []ir.TestCase, target string, findings []providers.Finding) []Refusal {
+	cannot := cannotWith(target, findings)
 	if cannot == nil {
 		return nil
 	}
 	var out []Refusal
 	seen := map[string]bool{}
-	findings := providers.CheckCapabilities(g, target)
 	for _, tc := range cases {
 		for _, f := range tc.Features {
 			if seen[f] || cannot(f) == "" {

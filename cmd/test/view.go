@@ -16,12 +16,15 @@ import (
 // view is every output of `edgegw test`: one line per case (human, github or a JSON object), then, for a
 // suite, one line per feature and the capability refusals, then the summary.
 type view struct {
-	o        *TestOptions
-	passed   int
-	failed   int
-	skipped  int
-	features map[string]*featureCount
-	refusals []Refusal
+	o       *TestOptions
+	passed  int
+	failed  int
+	skipped int
+	// unexecutable counts the skips because the target's test runtime cannot execute the case, apart from
+	// the skips by capability.
+	unexecutable int
+	features     map[string]*featureCount
+	refusals     []Refusal
 }
 
 type featureCount struct {
@@ -32,6 +35,8 @@ type featureCount struct {
 	Passed  int    `json:"passed"`
 	Failed  int    `json:"failed"`
 	Skipped int    `json:"skipped"`
+	// Skipped are the cases skipped by capability; Unexecutable those the test runtime cannot execute.
+	Unexecutable int `json:"unexecutable"`
 }
 
 func newView(o *TestOptions) *view { return &view{o: o, features: map[string]*featureCount{}} }
@@ -66,6 +71,8 @@ func casePos(res testrun.Result, g *ir.Gateway) ir.Pos {
 
 func (v *view) result(res testrun.Result, g *ir.Gateway) {
 	switch {
+	case res.Unexecutable:
+		v.unexecutable++
 	case res.Skipped != "":
 		v.skipped++
 	case res.Pass:
@@ -85,6 +92,8 @@ func (v *view) result(res testrun.Result, g *ir.Gateway) {
 			v.features[k] = c
 		}
 		switch {
+		case res.Unexecutable:
+			c.Unexecutable++
 		case res.Skipped != "":
 			c.Skipped++
 		case res.Pass:
@@ -158,10 +167,10 @@ func (v *view) finish(targets []string, suite bool) error {
 				v.emit(v.features[k])
 			}
 		} else {
-			fmt.Fprintf(o.IO.Out, "\n%-10s %-22s %5s %7s %7s %8s\n", "target", "feature", "run", "passed", "failed", "skipped")
+			fmt.Fprintf(o.IO.Out, "\n%-10s %-22s %5s %7s %7s %8s %8s\n", "target", "feature", "run", "passed", "failed", "skipped", "unexec")
 			for _, k := range keys {
 				c := v.features[k]
-				fmt.Fprintf(o.IO.Out, "%-10s %-22s %5d %7d %7d %8d\n", c.Target, c.Feature, c.Run, c.Passed, c.Failed, c.Skipped)
+				fmt.Fprintf(o.IO.Out, "%-10s %-22s %5d %7d %7d %8d %8d\n", c.Target, c.Feature, c.Run, c.Passed, c.Failed, c.Skipped, c.Unexecutable)
 			}
 		}
 	}
@@ -174,15 +183,21 @@ func (v *view) finish(targets []string, suite bool) error {
 		o.JSON.Set("passed", v.passed)
 		o.JSON.Set("failed", v.failed)
 		o.JSON.Set("skipped", v.skipped)
+		o.JSON.Set("unexecutable", v.unexecutable)
 		v.emit(struct {
-			Type    string   `json:"type"`
-			Targets []string `json:"targets"`
-			Passed  int      `json:"passed"`
-			Failed  int      `json:"failed"`
-			Skipped int      `json:"skipped"`
-		}{"test_summary", targets, v.passed, v.failed, v.skipped})
+			Type         string   `json:"type"`
+			Targets      []string `json:"targets"`
+			Passed       int      `json:"passed"`
+			Failed       int      `json:"failed"`
+			Skipped      int      `json:"skipped"`
+			Unexecutable int      `json:"unexecutable"`
+		}{"test_summary", targets, v.passed, v.failed, v.skipped, v.unexecutable})
 	} else {
-		fmt.Fprintf(o.IO.ErrOut, "%d passed, %d failed, %d skipped (%s; %s)\n", v.passed, v.failed, v.skipped, strings.Join(targets, ", "), what)
+		line := fmt.Sprintf("%d passed, %d failed, %d skipped", v.passed, v.failed, v.skipped)
+		if v.unexecutable > 0 {
+			line += fmt.Sprintf(", %d skipped: runtime cannot execute", v.unexecutable)
+		}
+		fmt.Fprintf(o.IO.ErrOut, "%s (%s; %s)\n", line, strings.Join(targets, ", "), what)
 	}
 	if v.failed > 0 {
 		return &cmdutil.SilentError{Code: cmdutil.ExitError, Err: fmt.Errorf("test: %d of %d cases failed", v.failed, v.passed+v.failed)}

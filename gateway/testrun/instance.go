@@ -24,6 +24,15 @@ type Engine interface {
 	Open(ctx context.Context, g *ir.Gateway, origins map[string]string, env Env) (Instance, error)
 }
 
+// Unexecutable is what an Engine may also implement when its runtime cannot show some cases at all: an
+// emulator that keeps no state between requests, cannot reach an origin that is down, or drops repeated
+// header lines. Unexecutable returns why this runtime cannot execute case tc of g, or "" when it can. The
+// suite skips such a case with the reason and counts it apart from the capability skips; it is never a
+// pass. It is for what the runtime cannot execute, never for a difference of the target's artifact.
+type Unexecutable interface {
+	Unexecutable(g *ir.Gateway, tc ir.TestCase) string
+}
+
 // Instance is one loaded artifact whose state persists across the requests of one case.
 type Instance interface {
 	// Do sends one request as a client would at clock time req.Now and returns the client's view.

@@ -87,6 +87,12 @@ func runCase(ctx context.Context, g *ir.Gateway, probe *gateway.Gateway, tc ir.T
 			}
 		}
 	}
+	if u, ok := o.Engine.(Unexecutable); ok {
+		if why := u.Unexecutable(g, tc); why != "" {
+			res.Skipped, res.Unexecutable = fmt.Sprintf("%s's test runtime cannot execute this case: %s", o.Target, why), true
+			return
+		}
+	}
 	start := o.Env.Now()
 	tg, env, stopKeys, err := testKeys(g, tc, o.Env, o.Keys)
 	if err != nil {

@@ -220,3 +220,41 @@ func TestReportedRouteIsComparedWithTheReference(t *testing.T) {
 		t.Errorf("a target that reports no decision failed: %v", res[0].Lines())
 	}
 }
+
+// unexecutableEngine is the reference engine declaring that it cannot execute the cases named in names.
+type unexecutableEngine struct {
+	RefEngine
+	names  map[string]string
+	opened int
+}
+
+func (e *unexecutableEngine) Open(ctx context.Context, g *ir.Gateway, origins map[string]string, env Env) (Instance, error) {
+	e.opened++
+	return e.RefEngine.Open(ctx, g, origins, env)
+}
+
+func (e *unexecutableEngine) Unexecutable(_ *ir.Gateway, tc ir.TestCase) string {
+	return e.names[tc.Name]
+}
+
+// TestUnexecutableIsASkipNeverAPass checks that a case the engine says its runtime cannot execute is not
+// run (no instance is opened for it), is skipped with the engine's reason and marked Unexecutable, and
+// counts neither as a pass nor as a failure, while the engine's other cases run.
+func TestUnexecutableIsASkipNeverAPass(t *testing.T) {
+	g := jwksGateway()
+	e := &unexecutableEngine{names: map[string]string{"own token": "the runtime drops repeated header lines"}}
+	res := Run(context.Background(), g, g.Tests, Options{Target: "t", Engine: e, Reference: RefEngine{}})
+	if len(res) != 2 {
+		t.Fatalf("%d results", len(res))
+	}
+	if !res[0].Pass || res[0].Unexecutable || res[0].Skipped != "" {
+		t.Errorf("signed: %+v", res[0])
+	}
+	r := res[1]
+	if r.Pass || r.Failed() || !r.Unexecutable || !strings.Contains(r.Skipped, "cannot execute this case: the runtime drops repeated header lines") {
+		t.Errorf("own token: pass=%v failed=%v unexecutable=%v skipped=%q", r.Pass, r.Failed(), r.Unexecutable, r.Skipped)
+	}
+	if e.opened != 1 {
+		t.Errorf("the engine was opened %d times, want once (the unexecutable case must not run)", e.opened)
+	}
+}

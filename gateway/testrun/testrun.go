@@ -95,9 +95,13 @@ type Result struct {
 	Pos      string   `json:"pos,omitempty"`
 	Features []string `json:"features,omitempty"`
 	Pass     bool     `json:"pass"`
-	// Skipped, when set, says why the case did not run (a feature the target declares it cannot enforce);
+	// Skipped, when set, says why the case did not run (a feature the target declares it cannot enforce, a
+	// constraint of it the manifest breaks, or a case the runtime cannot execute: Unexecutable);
 	// Pass is false and the case is not a failure.
 	Skipped string `json:"skipped,omitempty"`
+	// Unexecutable marks a skip because the target's test runtime cannot execute the case (the engine's
+	// Unexecutable), not because the target declares it cannot enforce a feature.
+	Unexecutable bool `json:"unexecutable,omitempty"`
 	// Diffs are the expectations that did not hold and, on a target other than the reference, the
 	// decisions that differ from the reference's.
 	Diffs []Diff `json:"diffs,omitempty"`

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/edgegw/edgegw/gateway/jwtverify"
 	"github.com/edgegw/edgegw/gateway/testrun"
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/render/fastly"
@@ -25,7 +27,8 @@ import (
 
 // Engine runs the fastly target's test-mode VCL in falco's interpreter. It implements testrun.Engine.
 //
-// What falco v1.21.1 executes here, and what it does not (each is tested by lint and a golden file instead):
+// What falco v1.21.1 executes here, and what it does not (each is tested by lint and a golden file instead,
+// and the suite's cases that need it are declared by Unexecutable):
 //   - rate limits: the interpreter builds a fresh context, ratecounters included, for every request, so a
 //     counter never passes 1 and no request is ever limited;
 //   - backend health: every backend is healthy (probes never run), so the unhealthy branch of a pool's
@@ -40,8 +43,9 @@ import (
 //   - falco rebuilds the upstream request line from the decoded path; tools/falco/simulate sends the URL
 //     the test-mode VCL decided instead (fastly.TestURLHeader), byte for byte.
 type Engine struct {
-	// Production loads the VCL as it is deployed instead of the test-mode VCL: falco's own clock and the
-	// connection's client address, no decision reported, the test headers dropped like any client's.
+	// Production loads the VCL as it is deployed instead of the test-mode VCL: falco's own clock, the
+	// connection's client address and scheme (plain http: the simulator serves no TLS), no decision
+	// reported, the test headers dropped like any client's.
 	Production bool
 	// Dictionaries are edge dictionary items to load besides the HS secrets, by dictionary name: what the
 	// provider keeps at Fastly, such as a policy's JWKS keys (fastly.JWKSItems).
@@ -75,13 +79,21 @@ func TestVCL(g *ir.Gateway, origins map[string]string) ([]byte, error) {
 func renderFor(g *ir.Gateway, origins map[string]string, test bool) ([]byte, error) {
 	cp := *g
 	cp.Origins = make([]ir.Origin, len(g.Origins))
+	var hosts []string // the manifest's origin hosts, which the reference maps a Location back from too
 	for i, o := range g.Origins {
 		if u, ok := origins[o.Name]; ok {
+			if mu, err := url.Parse(o.URL); err == nil && mu.Host != "" {
+				hosts = append(hosts, mu.Host)
+			}
 			o.URL = u
 		}
 		cp.Origins[i] = o
 	}
-	vcl, err := fastly.RenderVCL(&cp, fastly.Options{Test: test})
+	opt := fastly.Options{Test: test}
+	if test {
+		opt.OriginHosts = hosts
+	}
+	vcl, err := fastly.RenderVCL(&cp, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +135,22 @@ func (e Engine) Open(ctx context.Context, g *ir.Gateway, origins map[string]stri
 	dicts := map[string]map[string]string{}
 	if len(secrets) > 0 {
 		dicts[fastly.SecretsDictionary] = secrets
+	}
+	// A policy's JWKS keys reach the VCL as the provider puts them there: the key set fetched from the
+	// policy's URL (the test runner serves its keys on loopback), one item per key and algorithm.
+	for _, p := range g.AuthPolicies {
+		name := fastly.JWKSDictionary(g, p.Name)
+		if name == "" || e.Dictionaries[name] != nil {
+			continue
+		}
+		items, err := fetchJWKS(ctx, p.JWT.JWKS.URL, p.JWT.Algorithms)
+		if err != nil {
+			continue // an unreachable key set leaves the dictionary empty: the VCL refuses with JWT_KEY
+		}
+		dicts[name] = map[string]string{}
+		for k, v := range items {
+			dicts[name][k] = base64.StdEncoding.EncodeToString([]byte(v))
+		}
 	}
 	for name, items := range e.Dictionaries {
 		if dicts[name] == nil {
@@ -176,6 +204,33 @@ func (e Engine) Open(ctx context.Context, g *ir.Gateway, origins map[string]stri
 		return fail(ctx.Err())
 	}
 	return inst, nil
+}
+
+// fetchJWKS reads the key set at url and returns the items of its JWKS dictionary (fastly.JWKSItems).
+func fetchJWKS(ctx context.Context, url string, algs []string) (map[string]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("falco: jwks %s: status %d", url, resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	keys, err := jwtverify.ParseKeys(body, "")
+	if err != nil {
+		return nil, err
+	}
+	return fastly.JWKSItems(keys, algs), nil
 }
 
 type instance struct {
@@ -248,6 +303,11 @@ func (in *instance) Do(ctx context.Context, req *testrun.ClientRequest) (*testru
 		ip = "192.0.2.1"
 	}
 	fmt.Fprintf(&b, "%s: %s\r\n", fastly.TestClientIPHeader, ip)
+	scheme := req.Scheme
+	if scheme == "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(&b, "%s: %s\r\n", fastly.TestSchemeHeader, scheme)
 	fmt.Fprintf(&b, "Content-Length: %d\r\nConnection: close\r\n\r\n", len(req.Body))
 	b.Write(req.Body)
 	if _, err := conn.Write(b.Bytes()); err != nil {
@@ -267,7 +327,7 @@ func (in *instance) Do(ctx context.Context, req *testrun.ClientRequest) (*testru
 	if !bytes.HasPrefix(body, []byte("HTTP/")) {
 		return nil, fmt.Errorf("falco: the VCL did not produce a response (%d): %s", outer.StatusCode, strings.TrimSpace(string(body)))
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(body)), nil)
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(body)), &http.Request{Method: method}) // no body for HEAD
 	if err != nil {
 		return nil, fmt.Errorf("falco: read the VCL's response: %w", err)
 	}

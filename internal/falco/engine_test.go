@@ -192,6 +192,7 @@ func TestProductionVCLCases(t *testing.T) {
 	for _, tc := range g.Tests {
 		req := clientRequest(t, g, tc, env, keys)
 		req.ClientIP = "127.0.0.1" // what falco's client.ip is: the test connects over loopback
+		req.Scheme = "http"        // what req.is_ssl says there: the simulator serves plain http
 		req.Now = time.Unix(1, 0)  // a test clock the production VCL must ignore
 		ref := refDoEnv(t, g, o, withNow(req, time.Now()), env)
 		got, err := falcoDo(t, in, o, req)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -136,6 +137,9 @@ func refDoEnv(t *testing.T, g *ir.Gateway, o *origins, req *testrun.ClientReques
 		t.Fatalf("request %s: %v", req.Target, err)
 	}
 	hr.RemoteAddr = req.ClientIP + ":50000"
+	if req.Scheme != "http" {
+		hr.TLS = &tls.ConnectionState{} // as testrun sends it: https unless the request says http
+	}
 	var d gateway.Decision
 	rec := httptest.NewRecorder()
 	o.take()

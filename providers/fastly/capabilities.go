@@ -15,7 +15,7 @@ var capabilities = func() providers.Capabilities {
 		windows = append(windows, time.Duration(s)*time.Second)
 	}
 	rl := func(key string) providers.Support {
-		return providers.Limited("rate-counter buckets per "+key+"; Edge Rate Limiting must be enabled on the account; counts are Fastly's per-POP estimates (refused requests count) and Retry-After is the whole window",
+		return providers.Limited("rate-counter buckets per "+key+"; Edge Rate Limiting must be enabled on the account; counts are Fastly's per-POP estimates (refused requests count) and Retry-After is the whole window; falco's simulator keeps no counts between requests, so the limit itself is tested with falco test",
 			providers.RateLimitWindows(windows...))
 	}
 	return providers.Capabilities{
@@ -36,7 +36,7 @@ var capabilities = func() providers.Capabilities {
 		providers.RateLimitSub:    rl("verified subject"),
 		providers.RateLimitIP:     rl("client address"),
 		providers.RateLimitHdr:    rl("header value"),
-		providers.Failover:        providers.Limited("restart over backend.F_<origin>.healthy chains on the listed statuses; health probes per origin", providers.MaxPoolOrigins(4)),
+		providers.Failover:        providers.Limited("restart over backend.F_<origin>.healthy chains on the listed statuses; health probes per origin; falco's simulator ends a fetch that cannot connect or times out with an error, so that failover is tested by lint and golden files", providers.MaxPoolOrigins(4)),
 		providers.Breaker:         providers.Cannot("VCL keeps no per-origin state between requests; health probes take a failing origin out instead"),
 		providers.CORS:            providers.Can("vcl_recv answers preflights, vcl_deliver adds the headers"),
 		providers.HSTS:            providers.Can("vcl_deliver, on every response"),

@@ -43,6 +43,7 @@ const MaxDotDot = 16
 const (
 	TestNowHeader      = "Edgegw-Test-Now"       // the case clock, Unix seconds
 	TestClientIPHeader = "Edgegw-Test-Client-Ip" // the client address for `key: ip` limits
+	TestSchemeHeader   = "Edgegw-Test-Scheme"    // the scheme the client used, "https" or "http"
 	TestRouteHeader    = "Edgegw-Test-Route"     // response: the route taken
 	TestPoolHeader     = "Edgegw-Test-Pool"      // response: the pool chosen
 	TestJWTHeader      = "Edgegw-Test-Jwt"       // response: "verified" when a token's signature verified
@@ -61,6 +62,10 @@ var SupportedAlgorithms = []string{"HS256", "RS256", "RS384", "RS512", "ES256"}
 type Options struct {
 	// Test renders the VCL the falco engine runs (see the package documentation). Never deployed.
 	Test bool
+	// OriginHosts are more hosts (URL authorities) a Location from an origin is mapped back from, besides
+	// the origins' own: in test mode, the manifest's hosts of origins the runner moved to loopback URLs,
+	// which the reference gateway maps too. Never set for a deployed VCL.
+	OriginHosts []string
 }
 
 // Renderer renders the fastly target.
@@ -134,6 +139,19 @@ func DictionaryDeclarations(g *ir.Gateway) string {
 
 func jwksDictionary(policyIdent string) string { return "edgegw_jwks_" + policyIdent }
 
+// JWKSDictionary returns the name of the JWKS dictionary of auth policy policy of g (whose items are
+// JWKSItems of its key set), or "" when the policy verifies no JWKS.
+func JWKSDictionary(g *ir.Gateway, policy string) string {
+	taken := map[string]bool{}
+	for _, p := range g.AuthPolicies {
+		id := ident(p.Name, taken)
+		if p.Name == policy && p.JWT != nil && p.JWT.JWKS != nil {
+			return jwksDictionary(id)
+		}
+	}
+	return ""
+}
+
 // Internal request headers: the state one request carries between subroutines and across restarts. A
 // client's own values are removed first, and none of them goes upstream.
 const (
@@ -165,7 +183,7 @@ func internalHeaders(test bool) []string {
 	}
 	if !test {
 		// A client can never drive the test-mode code: production VCL has none, and drops the headers too.
-		h = append(h, TestNowHeader, TestClientIPHeader, TestURLHeader)
+		h = append(h, TestNowHeader, TestClientIPHeader, TestSchemeHeader, TestURLHeader)
 	}
 	return h
 }
@@ -777,6 +795,15 @@ func (r *renderer) now() string {
 	return "std.atoi(now.sec)"
 }
 
+// isSSL is the condition that the client used https: in test mode the runner's header, as the simulator
+// serves plain http.
+func (r *renderer) isSSL() string {
+	if r.opt.Test {
+		return "req.http." + TestSchemeHeader + ` == "https"`
+	}
+	return "req.is_ssl"
+}
+
 func (r *renderer) clientIP() string {
 	if r.opt.Test {
 		return "req.http." + TestClientIPHeader
@@ -1279,13 +1306,14 @@ func (r *renderer) emitRequest() {
 	w.line("# X-Forwarded-*, as the reference proxy sets them: the client's own values are replaced")
 	w.line("set req.http.X-Forwarded-For = %s;", r.clientIP())
 	w.line("set req.http.X-Forwarded-Host = req.http.%s;", hPublic)
-	w.open("if (req.is_ssl) {")
+	w.open("if (%s) {", r.isSSL())
 	w.line(`set req.http.X-Forwarded-Proto = "https";`)
 	w.close(" else {")
 	w.indent++
 	w.line(`set req.http.X-Forwarded-Proto = "http";`)
 	w.close("")
-	w.line("# the pool's candidates: healthy origins in order, or every origin when none is healthy; one without failover")
+	w.line("# the pool's candidates: healthy origins in order, or every origin when none is healthy. An origin that")
+	w.line("# cannot be reached or times out always goes to the next (vcl_error); a status only as failover lists.")
 	w.line(`set req.http.%s = "";`, hCand)
 	for _, p := range g.Pools {
 		w.open("if (req.http.%s == %s) {", hPool, lit(p.Name))
@@ -1297,9 +1325,7 @@ func (r *renderer) emitRequest() {
 		w.open(`if (req.http.%s !~ ".") {`, hCand)
 		w.line("set req.http.%s = %s;", hCand, lit(strings.Join(p.Origins, ",")+","))
 		w.close("")
-		if p.Failover == nil {
-			w.line(`set req.http.%s = regsub(req.http.%s, "^([^,]*,).*$", "\1");`, hCand, hCand)
-		} else if p.Failover.Breaker != nil {
+		if p.Failover != nil && p.Failover.Breaker != nil {
 			w.line("# breaker (%d x %v, %s): not enforced here; VCL keeps no per-origin state between requests", p.Failover.Breaker.Consecutive, p.Failover.Breaker.Status, p.Failover.Breaker.Cooldown)
 		}
 		w.close("")
@@ -1555,6 +1581,12 @@ func (r *renderer) emitLocation() {
 			}
 		}
 	}
+	for _, h := range r.opt.OriginHosts {
+		if h = strings.ToLower(h); h != "" && !hosts[h] {
+			hosts[h] = true
+			hostList = append(hostList, h)
+		}
+	}
 	sort.Strings(hostList)
 	var pathRewrites []string
 	for _, ri := range r.routes {
@@ -1582,7 +1614,7 @@ func (r *renderer) emitLocation() {
 				tests = append(tests, "std.tolower(re.group.1) == "+lit(hh))
 			}
 			w.open("if (%s) {", strings.Join(tests, " || "))
-			w.open("if (req.is_ssl) {")
+			w.open("if (%s) {", r.isSSL())
 			w.line(`set var.abs = "https://" + req.http.%s;`, hPublic)
 			w.close(" else {")
 			w.indent++
@@ -1662,6 +1694,14 @@ func (r *renderer) emitDeliverHeaders() {
 	w.open(`if (req.http.%s == "proxy" && (resp.http.Location || resp.http.Content-Location)) {`, hAction)
 	w.line("call edgegw_location;")
 	w.close("")
+	if g.CORS != nil {
+		w.line("# the edge answers CORS from the manifest: an origin's own CORS headers never reach the client")
+		w.open(`if (req.http.%s == "proxy") {`, hAction)
+		for _, h := range ir.CORSOwnedHeaders {
+			w.line("unset resp.http.%s;", h)
+		}
+		w.close("")
+	}
 	resp := func(t ir.HeaderTransform) {
 		for _, h := range t.RemoveHeaders {
 			w.line("unset resp.http.%s;", h)
@@ -1787,6 +1827,7 @@ func (r *renderer) emitVCLSubs() {
 		if r.opt.Test {
 			w.line("unset bereq.http.%s;", TestNowHeader)
 			w.line("unset bereq.http.%s;", TestClientIPHeader)
+			w.line("unset bereq.http.%s;", TestSchemeHeader)
 		}
 	}
 	w.open("sub vcl_miss {")

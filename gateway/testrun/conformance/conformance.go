@@ -35,6 +35,23 @@ type Manifest struct {
 	File    string
 	Gateway *ir.Gateway
 	Cases   []ir.TestCase
+	// Env holds the values of the {env: NAME} references of Gateway the corpus itself defines (the
+	// Wycheproof HS keys): a runner resolves them through the targets' environment (Getenv), as real
+	// secrets reach a target.
+	Env map[string]string
+}
+
+// Getenv resolves the manifest's own references (Env) and everything else through outer (nil: unset).
+func (m Manifest) Getenv(outer func(string) string) func(string) string {
+	return func(name string) string {
+		if v, ok := m.Env[name]; ok {
+			return v
+		}
+		if outer == nil {
+			return ""
+		}
+		return outer(name)
+	}
 }
 
 // LoadOptions say where the vectors are read from.

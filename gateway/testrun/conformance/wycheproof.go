@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -53,6 +54,7 @@ func wycheproof(dir string) ([]Manifest, error) {
 		p.File = file
 		lines[id] = p
 	}
+	groups := groupPositions(data)
 	var out []Manifest
 	for gi, grp := range wf.TestGroups {
 		var meta struct {
@@ -65,12 +67,20 @@ func wycheproof(dir string) ([]Manifest, error) {
 			continue // encryption keys and algorithms the gateway does not verify
 		}
 		name := fmt.Sprintf("wycheproof-%d-%s", gi, grp.Comment)
+		// The route stands where the group (its key) is written, so a finding about the policy the key
+		// makes, such as an algorithm a target does not verify, points there.
+		var gpos ir.Pos
+		if gi < len(groups) {
+			gpos = groups[gi]
+			gpos.File = file
+		}
+		m := Manifest{File: file}
 		g := &ir.Gateway{
 			Name:    name,
 			Domains: []ir.Domain{{Host: "api.example.com", Zone: "example.com"}},
 			Origins: []ir.Origin{{Name: "app", URL: "http://app.internal"}},
 			Pools:   []ir.Pool{{Name: "app", Origins: []string{"app"}}},
-			Routes:  []ir.Route{{Name: "api", Match: ir.Match{Kind: ir.PathPrefix, Path: "/"}, Pool: "app", Auth: "jws"}},
+			Routes:  []ir.Route{{Name: "api", Match: ir.Match{Kind: ir.PathPrefix, Path: "/"}, Pool: "app", Auth: "jws", Pos: gpos}},
 		}
 		j := &ir.JWT{Algorithms: []string{meta.Alg}}
 		feature := featureOf(meta.Alg)
@@ -79,7 +89,11 @@ func wycheproof(dir string) ([]Manifest, error) {
 			if err != nil {
 				continue
 			}
-			j.Secret = &ir.Value{Literal: string(k)}
+			// The key reaches every target as a real secret does: a reference resolved from the
+			// environment (Manifest.Env), never written in the manifest.
+			env := fmt.Sprintf("WYCHEPROOF_GROUP_%d_SECRET", gi)
+			j.Secret = &ir.Value{Env: env}
+			m.Env = map[string]string{env: string(k)}
 		} else {
 			pub := grp.Public
 			if len(pub) == 0 {
@@ -87,7 +101,7 @@ func wycheproof(dir string) ([]Manifest, error) {
 			}
 			j.Keys = []ir.KeyFile{{Path: file + " group " + grp.Comment, Data: string(pub)}}
 		}
-		g.AuthPolicies = []ir.AuthPolicy{{Name: "jws", JWT: j}}
+		g.AuthPolicies = []ir.AuthPolicy{{Name: "jws", JWT: j, Pos: gpos}}
 		for _, t := range grp.Tests {
 			if t.Result != "invalid" || wycheproofBroken[t.TcID] || strings.ContainsAny(t.JWS, "\r\n") {
 				continue
@@ -105,7 +119,8 @@ func wycheproof(dir string) ([]Manifest, error) {
 			// The generated route stands where its group's first vector is written, so a target that
 			// cannot verify the algorithm is refused at a line too.
 			g.Routes[0].Pos = g.Tests[0].Pos
-			out = append(out, Manifest{File: file, Gateway: g})
+			m.Gateway = g
+			out = append(out, m)
 		}
 	}
 	return out, nil
@@ -130,6 +145,51 @@ func featureOf(alg string) string {
 		return "auth.jwt.es256"
 	}
 	return "auth.jwt.other"
+}
+
+// groupPositions finds where each test group's object starts, in order.
+func groupPositions(data []byte) []ir.Pos {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var out []ir.Pos
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return out
+		}
+		if key != "testGroups" {
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return out
+			}
+			continue
+		}
+		if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+			return out
+		}
+		for dec.More() {
+			off := int(dec.InputOffset())
+			for off < len(data) && data[off] != '{' {
+				off++
+			}
+			out = append(out, posAt(data, off))
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return out
+			}
+		}
+		return out
+	}
+	return out
+}
+
+// posAt is the line and column of byte offset off.
+func posAt(data []byte, off int) ir.Pos {
+	before := data[:min(off, len(data))]
+	line := bytes.Count(before, []byte("\n")) + 1
+	return ir.Pos{Line: line, Col: off - (bytes.LastIndexByte(before, '\n') + 1) + 1}
 }
 
 var tcIDRE = regexp.MustCompile(`^(\s*)"tcId"\s*:\s*([0-9]+)`)

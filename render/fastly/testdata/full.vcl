@@ -730,7 +730,8 @@ sub edgegw_request {
   } else {
     set req.http.X-Forwarded-Proto = "http";
   }
-  # the pool's candidates: healthy origins in order, or every origin when none is healthy; one without failover
+  # the pool's candidates: healthy origins in order, or every origin when none is healthy. An origin that
+  # cannot be reached or times out always goes to the next (vcl_error); a status only as failover lists.
   set req.http.Edgegw-Candidates = "";
   if (req.http.Edgegw-Pool == "api") {
     if (backend.F_primary.healthy) {
@@ -1137,6 +1138,15 @@ sub edgegw_response_headers {
   if (req.http.Edgegw-Action == "proxy" && (resp.http.Location || resp.http.Content-Location)) {
     call edgegw_location;
   }
+  # the edge answers CORS from the manifest: an origin's own CORS headers never reach the client
+  if (req.http.Edgegw-Action == "proxy") {
+    unset resp.http.Access-Control-Allow-Credentials;
+    unset resp.http.Access-Control-Allow-Headers;
+    unset resp.http.Access-Control-Allow-Methods;
+    unset resp.http.Access-Control-Allow-Origin;
+    unset resp.http.Access-Control-Expose-Headers;
+    unset resp.http.Access-Control-Max-Age;
+  }
   unset resp.http.Server;
   set resp.http.Strict-Transport-Security = "max-age=63072000; includeSubDomains; preload";
   add resp.http.Vary = "Origin";
@@ -1176,6 +1186,7 @@ sub vcl_recv {
     unset req.http.Edgegw-Claim-7;
     unset req.http.Edgegw-Test-Now;
     unset req.http.Edgegw-Test-Client-Ip;
+    unset req.http.Edgegw-Test-Scheme;
     unset req.http.Edgegw-Test-Url;
     call edgegw_request;
     if (req.http.Edgegw-Error) {
@@ -1238,6 +1249,7 @@ sub vcl_miss {
   unset bereq.http.Edgegw-Claim-7;
   unset bereq.http.Edgegw-Test-Now;
   unset bereq.http.Edgegw-Test-Client-Ip;
+  unset bereq.http.Edgegw-Test-Scheme;
   unset bereq.http.Edgegw-Test-Url;
   return(fetch);
 }
@@ -1272,6 +1284,7 @@ sub vcl_pass {
   unset bereq.http.Edgegw-Claim-7;
   unset bereq.http.Edgegw-Test-Now;
   unset bereq.http.Edgegw-Test-Client-Ip;
+  unset bereq.http.Edgegw-Test-Scheme;
   unset bereq.http.Edgegw-Test-Url;
   return(pass);
 }

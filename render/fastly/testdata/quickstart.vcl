@@ -349,7 +349,8 @@ sub edgegw_request {
   } else {
     set req.http.X-Forwarded-Proto = "http";
   }
-  # the pool's candidates: healthy origins in order, or every origin when none is healthy; one without failover
+  # the pool's candidates: healthy origins in order, or every origin when none is healthy. An origin that
+  # cannot be reached or times out always goes to the next (vcl_error); a status only as failover lists.
   set req.http.Edgegw-Candidates = "";
   if (req.http.Edgegw-Pool == "app") {
     if (backend.F_app.healthy) {
@@ -358,7 +359,6 @@ sub edgegw_request {
     if (req.http.Edgegw-Candidates !~ ".") {
       set req.http.Edgegw-Candidates = "app,";
     }
-    set req.http.Edgegw-Candidates = regsub(req.http.Edgegw-Candidates, "^([^,]*,).*$", "\1");
   }
 }
 
@@ -702,6 +702,7 @@ sub vcl_recv {
     unset req.http.Edgegw-Claim-7;
     unset req.http.Edgegw-Test-Now;
     unset req.http.Edgegw-Test-Client-Ip;
+    unset req.http.Edgegw-Test-Scheme;
     unset req.http.Edgegw-Test-Url;
     call edgegw_request;
     if (req.http.Edgegw-Error) {
@@ -764,6 +765,7 @@ sub vcl_miss {
   unset bereq.http.Edgegw-Claim-7;
   unset bereq.http.Edgegw-Test-Now;
   unset bereq.http.Edgegw-Test-Client-Ip;
+  unset bereq.http.Edgegw-Test-Scheme;
   unset bereq.http.Edgegw-Test-Url;
   return(fetch);
 }
@@ -798,6 +800,7 @@ sub vcl_pass {
   unset bereq.http.Edgegw-Claim-7;
   unset bereq.http.Edgegw-Test-Now;
   unset bereq.http.Edgegw-Test-Client-Ip;
+  unset bereq.http.Edgegw-Test-Scheme;
   unset bereq.http.Edgegw-Test-Url;
   return(pass);
 }

@@ -17,6 +17,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
@@ -80,6 +81,8 @@ func main() {
 		opts = append(opts, icontext.WithInjectEdgeDictionaries(dicts))
 	}
 	http.DefaultTransport = exactURL{next: http.DefaultTransport}
+	// Fastly passes an origin's redirect on to the client; Go's default client would follow it.
+	http.DefaultClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "simulate: listen:", err)
@@ -90,11 +93,71 @@ func main() {
 		os.Exit(0)
 	}()
 	fmt.Printf("listening on %s\n", ln.Addr())
-	srv := &http.Server{Handler: interpreter.New(opts...)}
+	srv := &http.Server{Handler: noResponse{interpreter.New(opts...)}}
 	if err := srv.Serve(ln); err != nil {
 		fmt.Fprintln(os.Stderr, "simulate:", err)
 		os.Exit(1)
 	}
+}
+
+// noResponse answers 500 with a message when the interpreter ends a request without a response (it then
+// panics writing a nil response, after a runtime error it has printed), instead of dropping the connection.
+// The interpreter writes the VCL's whole response, status line included, as the body of its own answer; the
+// body of an answer to HEAD is never sent by Go's server, so for HEAD that answer is written to the
+// connection directly, the VCL's response as its body.
+type noResponse struct{ next http.Handler }
+
+func (h noResponse) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	out := w
+	var capture *captured
+	if r.Method == http.MethodHead {
+		capture = &captured{header: http.Header{}}
+		out = capture
+	}
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				http.Error(out, fmt.Sprintf("simulate: the interpreter produced no response (%v); its error is on stderr", v), http.StatusInternalServerError)
+			}
+		}()
+		h.next.ServeHTTP(out, r)
+	}()
+	if capture == nil {
+		return
+	}
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "simulate: hijack:", err)
+		return
+	}
+	defer conn.Close()
+	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", capture.status(), http.StatusText(capture.status()), capture.body.Len())
+	_, _ = buf.Write(capture.body.Bytes())
+	_ = buf.Flush()
+}
+
+// captured is a ResponseWriter that keeps what is written.
+type captured struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (c *captured) Header() http.Header { return c.header }
+
+func (c *captured) WriteHeader(code int) {
+	if c.code == 0 {
+		c.code = code
+	}
+}
+
+func (c *captured) Write(p []byte) (int, error) { c.WriteHeader(http.StatusOK); return c.body.Write(p) }
+
+func (c *captured) status() int {
+	if c.code == 0 {
+		return http.StatusOK
+	}
+	return c.code
 }
 
 // exactURL sends the request line the VCL decided (see the package documentation).
