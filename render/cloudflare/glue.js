@@ -269,7 +269,6 @@ async function handle(request, env) {
     const states = await bstub.breakers(pool.origins.length);
     candidates = candidates.filter((i) => !G.breakerOpen(states[i], now));
   }
-  if (!failover && candidates.length > 1) candidates = candidates.slice(0, 1);
   if (candidates.length === 0) return fail("ORIGINS_OPEN");
 
   let body = null;
@@ -297,7 +296,7 @@ async function handle(request, env) {
       clearTimeout(timer);
       if (bstub) await bstub.record(i, pool.origins.length, breaker, timeout ? 504 : 502, now);
       lastTimeout = timeout;
-      if (last || !failover) break;
+      if (last) break; // a connect failure or timeout always goes to the next origin
       continue;
     }
     clearTimeout(timer);
@@ -311,6 +310,10 @@ async function handle(request, env) {
     for (const name of ["Location", "Content-Location"]) {
       const v = h.get(name);
       if (v) h.set(name, G.publicLocation(v, st));
+    }
+    if (cors) {
+      // The edge answers CORS from the manifest: the origin's own CORS headers never reach the client.
+      for (const name of GATEWAY.corsOwned) h.delete(name);
     }
     return finish(resp.status, h, resp.body);
   }

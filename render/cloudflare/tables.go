@@ -22,17 +22,19 @@ import (
 // transform of every route, the hosts whose Location headers are mapped back, the preflight answers.
 
 type tables struct {
-	Name         string                `json:"name"`
-	Domains      []domainT             `json:"domains"`
-	HSTS         string                `json:"hsts"`
-	CORS         *corsT                `json:"cors"`
-	Transform    routeTransformT       `json:"transform"`
-	StripHeaders []string              `json:"stripHeaders"`
-	Errors       map[string]edgeErrorT `json:"errors"`
-	Origins      map[string]originT    `json:"origins"`
-	Pools        map[string]poolT      `json:"pools"`
-	Policies     map[string]policyT    `json:"policies"`
-	Limits       map[string]limitT     `json:"limits"`
+	Name         string          `json:"name"`
+	Domains      []domainT       `json:"domains"`
+	HSTS         string          `json:"hsts"`
+	CORS         *corsT          `json:"cors"`
+	Transform    routeTransformT `json:"transform"`
+	StripHeaders []string        `json:"stripHeaders"`
+	// CORSOwned are the origin's response headers the edge drops when the manifest configures CORS.
+	CORSOwned []string              `json:"corsOwned,omitempty"`
+	Errors    map[string]edgeErrorT `json:"errors"`
+	Origins   map[string]originT    `json:"origins"`
+	Pools     map[string]poolT      `json:"pools"`
+	Policies  map[string]policyT    `json:"policies"`
+	Limits    map[string]limitT     `json:"limits"`
 }
 
 type domainT struct {
@@ -196,6 +198,9 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 	}
 	t.Transform = routeTransform(g.EffectiveTransform(nil))
 	t.StripHeaders = g.StripHeaders
+	if g.CORS != nil {
+		t.CORSOwned = ir.CORSOwnedHeaders
+	}
 	if t.StripHeaders == nil {
 		t.StripHeaders = g.StripHeaderNames()
 	}

@@ -1010,6 +1010,14 @@ var GATEWAY = {
     "X-Tenant-Id",
     "X-User-Id"
   ],
+  "corsOwned": [
+    "Access-Control-Allow-Credentials",
+    "Access-Control-Allow-Headers",
+    "Access-Control-Allow-Methods",
+    "Access-Control-Allow-Origin",
+    "Access-Control-Expose-Headers",
+    "Access-Control-Max-Age"
+  ],
   "errors": {
     "BAD_PATH": {
       "status": 400,
@@ -1973,7 +1981,6 @@ async function handle(request, env) {
     const states = await bstub.breakers(pool.origins.length);
     candidates2 = candidates2.filter((i) => !breakerOpen(states[i], now));
   }
-  if (!failover && candidates2.length > 1) candidates2 = candidates2.slice(0, 1);
   if (candidates2.length === 0) return fail("ORIGINS_OPEN");
   let body = null;
   if (request.method !== "GET" && request.method !== "HEAD") {
@@ -2002,7 +2009,7 @@ async function handle(request, env) {
       clearTimeout(timer);
       if (bstub) await bstub.record(i, pool.origins.length, breaker, timeout ? 504 : 502, now);
       lastTimeout = timeout;
-      if (last || !failover) break;
+      if (last) break;
       continue;
     }
     clearTimeout(timer);
@@ -2016,6 +2023,9 @@ async function handle(request, env) {
     for (const name of ["Location", "Content-Location"]) {
       const v = h.get(name);
       if (v) h.set(name, publicLocation(v, st));
+    }
+    if (cors) {
+      for (const name of GATEWAY.corsOwned) h.delete(name);
     }
     return finish(resp.status, h, resp.body);
   }
