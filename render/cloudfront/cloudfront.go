@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -184,9 +185,21 @@ func renderSized(g *ir.Gateway, opts Options) ([]render.Artifact, Sizes, error) 
 }
 
 // refuseUnbuilt refuses, at the route's line, what neither the functions nor a built companion enforce: a
-// rate limit (the waf-rate-limit companion's AWS WAF rule) and a breaker (CloudFront keeps no state).
+// rate limit (the waf-rate-limit companion's AWS WAF rule), a breaker (CloudFront keeps no state), and, when
+// the manifest lists the lambda-edge-auth companion (so validate let it through), a token the function
+// cannot verify. Without the companion validate refuses such a route, and the function fails it closed
+// (JWT_KEY: it holds no key for the algorithm).
 func refuseUnbuilt(g *ir.Gateway) error {
+	t, _ := g.Targets.Lookup(Name)
+	companion := slices.Contains(t.Companions, "lambda-edge-auth")
 	for _, r := range g.Routes {
+		if p := g.AuthPolicy(r.Auth); companion && p != nil && p.JWT != nil {
+			for _, a := range p.JWT.Algorithms {
+				if a != "HS256" {
+					return &render.RouteError{Route: r.Name, Err: fmt.Errorf("render/cloudfront: auth policy %q allows %s, which the lambda-edge-auth companion would verify, and edgegw does not render it yet: allow HS256 only for this target", p.Name, a)}
+				}
+			}
+		}
 		if r.RateLimit != "" {
 			return &render.RouteError{Route: r.Name, Err: fmt.Errorf("render/cloudfront: rate limit %q: a CloudFront Function keeps no counters; it needs an AWS WAF rate-based rule (companion waf-rate-limit), which edgegw does not render yet: remove the limit for this target", r.RateLimit)}
 		}

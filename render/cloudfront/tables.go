@@ -106,19 +106,19 @@ type policyT struct {
 
 // routeT is one route's entry; Regex is emitted as a RegExp beside it.
 type routeT struct {
-	Name      string          `json:"name"`
-	Kind      string          `json:"kind"`
-	Path      string          `json:"path,omitempty"`
-	Segments  []string        `json:"segments,omitempty"`
-	Vars      [][2]any        `json:"vars,omitempty"`
-	Hosts     []string        `json:"hosts,omitempty"`
-	Headers   [][2]string     `json:"headers,omitempty"`
-	Methods   []string        `json:"methods,omitempty"`
-	Pool      string          `json:"pool,omitempty"`
-	Respond   *respondT       `json:"respond,omitempty"`
-	Redirect  *redirectT      `json:"redirect,omitempty"`
-	Auth      string          `json:"auth,omitempty"`
-	Rewrite   *ir.Rewrite     `json:"rewrite,omitempty"`
+	Name      string           `json:"name"`
+	Kind      string           `json:"kind"`
+	Path      string           `json:"path,omitempty"`
+	Segments  []string         `json:"segments,omitempty"`
+	Vars      [][2]any         `json:"vars,omitempty"`
+	Hosts     []string         `json:"hosts,omitempty"`
+	Headers   [][2]string      `json:"headers,omitempty"`
+	Methods   []string         `json:"methods,omitempty"`
+	Pool      string           `json:"pool,omitempty"`
+	Respond   *respondT        `json:"respond,omitempty"`
+	Redirect  *redirectT       `json:"redirect,omitempty"`
+	Auth      string           `json:"auth,omitempty"`
+	Rewrite   *ir.Rewrite      `json:"rewrite,omitempty"`
 	Transform *routeTransformT `json:"transform,omitempty"` // nil: nothing to do (the prelude fills it in)
 }
 
