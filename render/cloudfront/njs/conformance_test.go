@@ -1,0 +1,90 @@
+package njs_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgegw/edgegw/cmd/test"
+	"github.com/edgegw/edgegw/gateway/testrun"
+	"github.com/edgegw/edgegw/gateway/testrun/conformance"
+	"github.com/edgegw/edgegw/internal/testenv"
+	"github.com/edgegw/edgegw/manifest"
+	_ "github.com/edgegw/edgegw/providers/all" // the targets the examples configure
+	"github.com/edgegw/edgegw/render/cloudfront/njs"
+)
+
+func requireNJS(t *testing.T) {
+	t.Helper()
+	_, err := exec.LookPath("njs")
+	testenv.Require(t, "njs (Debian njs)", err)
+}
+
+// TestConformance runs the whole conformance corpus (paths.tsv, the HS256 Wycheproof cases included) on
+// the njs engine, differentially against the reference gateway, skipping the cases whose features the
+// cloudfront capability table says Cannot (validate must refuse their manifests). It logs the counts.
+func TestConformance(t *testing.T) {
+	requireNJS(t)
+	ms, notes, err := conformance.Load(conformance.LoadOptions{Vectors: "../../../" + conformance.DefaultVectors, RequireVectors: os.Getenv("CI") != ""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range notes {
+		t.Log(n)
+	}
+	opts := testrun.Options{Target: "cloudfront", Engine: njs.Default, Reference: testrun.RefEngine{}, Cannot: test.Cannot("cloudfront"), Keys: &testrun.KeyCache{}}
+	passed, skipped, failed := 0, 0, 0
+	perFile := map[string][3]int{}
+	for _, m := range ms {
+		c := perFile[m.File]
+		for _, r := range testrun.Run(context.Background(), m.Gateway, m.Cases, opts) {
+			switch {
+			case r.Skipped != "":
+				skipped++
+				c[1]++
+			case r.Failed():
+				failed++
+				c[2]++
+				t.Errorf("%s: %s %v", r.Where(), r.Error, r.Lines())
+			default:
+				passed++
+				c[0]++
+			}
+		}
+		perFile[m.File] = c
+		for _, rc := range test.CheckRefusals(m.Gateway, m.Cases, "cloudfront") {
+			if !rc.Pass {
+				t.Errorf("%s: %s", rc.File, rc.Detail)
+			}
+		}
+	}
+	for f, c := range perFile {
+		t.Logf("%s: %d passed, %d skipped, %d failed", f, c[0], c[1], c[2])
+	}
+	t.Logf("conformance on cloudfront (njs): %d passed, %d skipped (Cannot), %d failed", passed, skipped, failed)
+}
+
+// TestExamplesDifferential runs the quickstart example's own tests through the rendered functions in njs
+// against the reference gateway.
+func TestExamplesDifferential(t *testing.T) {
+	requireNJS(t)
+	g, diags := manifest.Load(filepath.Join("..", "..", "..", "testdata", "examples", "quickstart.yaml"))
+	if g == nil {
+		t.Fatalf("quickstart does not load: %v", diags)
+	}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	res := testrun.Run(context.Background(), g, g.Tests, testrun.Options{Target: "cloudfront", Engine: njs.Default, Reference: testrun.RefEngine{},
+		Env: testrun.Env{Getenv: func(string) string { return "" }, Now: func() time.Time { return now }}})
+	if len(res) == 0 {
+		t.Fatal("no case ran")
+	}
+	for _, r := range res {
+		if !r.Pass {
+			t.Errorf("%s: %s %s", r.Where(), r.Error, strings.Join(r.Lines(), "; "))
+		}
+	}
+}
