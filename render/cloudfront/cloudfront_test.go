@@ -21,8 +21,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-// The examples rendered as they are. full.yaml rate-limits by jwt.sub and has a breaker, which this target
-// refuses (TestFullExampleRefused), and without those it is over the size limit (TestFullExampleSize).
+// The examples rendered as they are. full.yaml rate-limits by jwt.sub and has a breaker, which validate
+// refuses for this target, and even without those it is over the size limit (TestFullExampleSize).
 var examples = []string{"quickstart"}
 
 func load(t *testing.T, name string) *ir.Gateway {
@@ -205,13 +205,37 @@ func TestSizeLimit(t *testing.T) {
 	t.Fatal("400 routes still fit: the size check never fired")
 }
 
-// TestFullExampleRefused: the full example's jwt.sub rate limit is a render error at its route, never a
-// function that silently drops the limit.
-func TestFullExampleRefused(t *testing.T) {
-	_, err := Renderer{}.Render(load(t, "full"))
+const limitedManifest = `version: 1
+name: limited
+domains:
+  - {host: api.example.com, zone: example.com}
+origins:
+  app: {url: "http://127.0.0.1:9000"}
+pools:
+  app: {origins: [app]}
+rate_limits:
+  per-ip: {key: ip, limit: 100, window: 60s}
+routes:
+  - name: api
+    match: {path: {prefix: /api}}
+    pool: app
+    rate_limit: per-ip
+targets:
+  cloudfront: {distribution_id: E2EXAMPLE, function: gw, companions: [waf-rate-limit]}
+`
+
+// TestCompanionNotRendered: a rate limit that validate lets through because the manifest lists the
+// waf-rate-limit companion is a render error at its route (the companion is not rendered yet), never a
+// function that drops the limit.
+func TestCompanionNotRendered(t *testing.T) {
+	g, diags := manifest.LoadBytes("limited.yaml", []byte(limitedManifest), manifest.LoadOptions{})
+	if g == nil {
+		t.Fatalf("manifest does not load: %v", diags)
+	}
+	_, err := Renderer{}.Render(g)
 	var re *render.RouteError
-	if !errors.As(err, &re) || !strings.Contains(err.Error(), "waf-rate-limit") {
-		t.Fatalf("render of full.yaml: %v, want a route error naming the waf-rate-limit companion", err)
+	if !errors.As(err, &re) || re.Route != "api" || !strings.Contains(err.Error(), "waf-rate-limit") {
+		t.Fatalf("render: %v, want a route error at api naming the waf-rate-limit companion", err)
 	}
 }
 

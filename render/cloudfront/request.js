@@ -76,6 +76,8 @@ async function handler(event) {
     if (ok.code) return fail(v, d, ok.code, null, ok.detail);
     claims = ok.claims;
   }
+  // A rate limit only an AWS WAF rule could enforce, without that rule: refused, never unlimited.
+  if (HAS_LIMITED && route.limited) return fail(v, d, "RATE_LIMIT");
   if (HAS_RESPOND && route.respond) {
     var pairs = route.respond.headers;
     if (!headersOf(headerObject(pairs)).get("content-type") && route.respond.body) pairs = pairs.concat([["Content-Type", "text/plain; charset=utf-8"]]);

@@ -67,12 +67,12 @@ type edgeErrorT struct {
 // functionError reports whether the viewer-request function can answer with an edge error code. The
 // distribution answers the upstream ones (custom error responses), and rate limits and breakers are not
 // in the function.
-func functionError(code string, auth bool) bool {
+func functionError(code string, auth, limited bool) bool {
 	switch code {
 	case "BAD_PATH", "HOST_UNKNOWN", "NO_ROUTE":
 		return true
 	}
-	return auth && strings.HasPrefix(code, "JWT_")
+	return (auth && strings.HasPrefix(code, "JWT_")) || (limited && code == "RATE_LIMIT")
 }
 
 type originT struct {
@@ -118,6 +118,7 @@ type routeT struct {
 	Respond   *respondT        `json:"respond,omitempty"`
 	Redirect  *redirectT       `json:"redirect,omitempty"`
 	Auth      string           `json:"auth,omitempty"`
+	Limited   bool             `json:"limited,omitempty"` // a rate limit no WAF rule enforces: refused (fail closed)
 	Rewrite   *ir.Rewrite      `json:"rewrite,omitempty"`
 	Transform *routeTransformT `json:"transform,omitempty"` // nil: nothing to do (the prelude fills it in)
 }
@@ -182,13 +183,14 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 	if len(errs) == 0 {
 		errs = ir.EdgeErrors(g.Name)
 	}
-	auth := false
+	auth, limited := false, false
 	for _, r := range g.Routes {
 		auth = auth || r.Auth != ""
+		limited = limited || r.RateLimit != ""
 	}
 	t.ErrorHeaders = [][][2]string{}
 	for _, e := range errs {
-		if !functionError(e.Code, auth) {
+		if !functionError(e.Code, auth, limited) {
 			continue
 		}
 		hs := headerPairs(e.Headers)
@@ -288,6 +290,7 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 		default:
 			return nil, nil, fmt.Errorf("render/cloudfront: route %q has no pool, respond or redirect", r.Name)
 		}
+		rt.Limited = r.RateLimit != ""
 		if r.Auth != "" && g.AuthPolicy(r.Auth) == nil {
 			return nil, nil, fmt.Errorf("render/cloudfront: route %q: unknown auth policy %q", r.Name, r.Auth)
 		}

@@ -47,6 +47,9 @@ const (
 type Engine struct {
 	// NJS is the njs executable. Default: njs on PATH.
 	NJS string
+	// IgnoreSizeLimit renders functions over CloudFront's code-size limit too, to check their semantics;
+	// such functions cannot be deployed, so Default leaves it off.
+	IgnoreSizeLimit bool
 }
 
 var _ testrun.Engine = (*Engine)(nil)
@@ -99,7 +102,7 @@ func (e *Engine) OpenInstance(g *ir.Gateway, origins map[string]string, env test
 	if err := e.Available(); err != nil {
 		return nil, err
 	}
-	arts, err := cloudfront.RenderWith(g, cloudfront.Options{Test: true, OriginURLs: origins})
+	arts, err := cloudfront.RenderWith(g, cloudfront.Options{Test: true, OriginURLs: origins, IgnoreSizeLimit: e.IgnoreSizeLimit})
 	if err != nil {
 		return nil, err
 	}
