@@ -231,7 +231,7 @@ func defines(g *ir.Gateway, test bool) map[string]string {
 		auth = auth || r.Auth != ""
 		respond = respond || r.Respond != nil
 		redirect = redirect || r.Redirect != nil
-		if p := g.Pool(r.Pool); p != nil && p.Failover != nil && len(p.Origins) > 1 {
+		if p := g.Pool(r.Pool); p != nil && len(p.Origins) > 1 {
 			failover = true
 		}
 	}

@@ -12,6 +12,15 @@ var TEST_NOW = "x-edgegw-test-now";
 var TEST_SCHEME = "x-edgegw-test-scheme";
 var TEST_DECISION = "x-edgegw-test-decision";
 
+// njs has no unescape, which the runtime's UTF-8 encoding uses on encodeURIComponent's output (%XX only).
+if (typeof unescape === "undefined") {
+  globalThis.unescape = function (s) {
+    return s.replace(/%([0-9A-Fa-f]{2})/g, function (m, h) {
+      return String.fromCharCode(parseInt(h, 16));
+    });
+  };
+}
+
 var ROUTE_INDEX = G.buildIndex(ROUTES);
 (function () {
   var none = { request: { remove: [], set: [] }, response: { remove: [], set: [] } };

@@ -33,6 +33,7 @@ function hex(bytes) {
 // verify decides a bearer token as gateway/jwtverify does, for HS256 with the policy's secret, read from
 // the KeyValueStore by reference. {claims, sub} or {code, detail}.
 async function verify(policy, authorization, now) {
+  if (authorization === undefined) return { code: "JWT_MALFORMED", detail: "more than one Authorization header" };
   var bt = J.bearerToken(authorization);
   if (bt.code) return bt;
   var secret = null;
@@ -72,7 +73,8 @@ async function handler(event) {
   var client = v.client;
   var claims = null;
   if (HAS_AUTH && route.auth) {
-    var ok = await verify(GATEWAY.policies[route.auth], client.get("authorization"), v.now);
+    var az = req.headers.authorization;
+    var ok = await verify(GATEWAY.policies[route.auth], az && az.multiValue && az.multiValue.length > 1 ? undefined : client.get("authorization"), v.now);
     if (ok.code) return fail(v, d, ok.code, null, ok.detail);
     claims = ok.claims;
   }
@@ -99,8 +101,10 @@ async function handler(event) {
     },
     clientIP: event.viewer.ip, host: v.rawHost, scheme: v.scheme,
   }, HAS_AUTH ? J.claimText : null);
-  if (HAS_FAILOVER && pool.failover && pool.origins.length > 1) {
-    cf.createRequestOriginGroup({ originIds: pool.origins, failoverCriteria: { statusCodes: pool.failover.onStatus } });
+  // An origin group fails over on a connection failure or timeout, and on the listed statuses: a pool
+  // without failover lists none, as the reference then moves on only when an origin is unreachable.
+  if (HAS_FAILOVER && pool.origins.length > 1) {
+    cf.createRequestOriginGroup({ originIds: pool.origins, failoverCriteria: { statusCodes: pool.failover ? pool.failover.onStatus : [] } });
   } else {
     cf.selectRequestOriginById(pool.origins[0]);
   }

@@ -16,6 +16,10 @@ function handler(event) {
       if (loc) h.set(names[i], G.publicLocation(loc, st));
     }
   }
+  // The edge owns the CORS headers when the manifest configures CORS: the origin's own are dropped.
+  if (HAS_CORS && GATEWAY.cors) {
+    for (var j = 0; j < GATEWAY.cors.owned.length; j++) h.delete(GATEWAY.cors.owned[j]);
+  }
   G.finishHeaders(h, GATEWAY, v.route, v.corsOrigin);
   return resp;
 }

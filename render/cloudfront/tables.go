@@ -42,6 +42,7 @@ type corsT struct {
 	SimpleHeaders    [][2]string `json:"simpleHeaders"`
 	PreflightAllowed [][2]string `json:"preflightAllowed"`
 	PreflightRefused [][2]string `json:"preflightRefused"`
+	Owned            []string    `json:"owned"` // removed from an origin's answer (ir.CORSOwnedHeaders)
 }
 
 type headerTransformT struct {
@@ -169,7 +170,7 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 	}
 	if c := g.CORS; c != nil {
 		t.CORS = &corsT{AllowOrigins: c.AllowOrigins, AllowCredentials: c.AllowCredentials, SimpleHeaders: headerPairs(c.SimpleHeaders()),
-			PreflightAllowed: headerPairs(c.PreflightHeaders(true)), PreflightRefused: headerPairs(c.PreflightHeaders(false))}
+			PreflightAllowed: headerPairs(c.PreflightHeaders(true)), PreflightRefused: headerPairs(c.PreflightHeaders(false)), Owned: ir.CORSOwnedHeaders}
 	}
 	t.Transform = routeTransform(g.EffectiveTransform(nil))
 	t.StripHeaders = g.StripHeaders
