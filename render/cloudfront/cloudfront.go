@@ -167,7 +167,27 @@ func renderSized(g *ir.Gateway, opts Options) ([]render.Artifact, Sizes, error) 
 	if err != nil {
 		return nil, sz, err
 	}
-	head, err := tableSource(t, routes, g)
+	testHead, err := tableSource(t, routes, g)
+	if err != nil {
+		return nil, sz, err
+	}
+	// Names serve only the test build's decision header: the production build leaves them out (the route
+	// comments of a plain build still name every route).
+	t.Name = ""
+	for k, p := range t.Pools {
+		p.Name = ""
+		t.Pools[k] = p
+	}
+	for k, p := range t.Policies {
+		p.Name = ""
+		t.Policies[k] = p
+	}
+	named := make([]routeT, len(routes))
+	copy(named, routes)
+	for i := range routes {
+		routes[i].Name = ""
+	}
+	head, err := tableSourceNamed(t, routes, named, g)
 	if err != nil {
 		return nil, sz, err
 	}
@@ -183,10 +203,10 @@ func renderSized(g *ir.Gateway, opts Options) ([]render.Artifact, Sizes, error) 
 	}
 	reqJS, respJS := prodReq, prodResp
 	if opts.Test {
-		if reqJS, _, err = function(RequestFile, fmt.Sprintf("const KVS_ID = %q;\n", KVSName)+head+prelude+requestGlue, len(routes), defines(g, true), opts, &minReq); err != nil {
+		if reqJS, _, err = function(RequestFile, fmt.Sprintf("const KVS_ID = %q;\n", KVSName)+testHead+prelude+requestGlue, len(routes), defines(g, true), opts, &minReq); err != nil {
 			return nil, sz, err
 		}
-		if respJS, _, err = function(ResponseFile, head+prelude+responseGlue, len(routes), defines(g, true), opts, &minResp); err != nil {
+		if respJS, _, err = function(ResponseFile, testHead+prelude+responseGlue, len(routes), defines(g, true), opts, &minResp); err != nil {
 			return nil, sz, err
 		}
 	}
@@ -242,6 +262,10 @@ func defines(g *ir.Gateway, test bool) map[string]string {
 // tableSource is the generated part of both functions: the tables, one statement per route commented with
 // its manifest name (esbuild keeps legal comments, "//!", in a plain build and drops them when minifying).
 func tableSource(t *tables, routes []routeT, g *ir.Gateway) (string, error) {
+	return tableSourceNamed(t, routes, routes, g)
+}
+
+func tableSourceNamed(t *tables, routes, named []routeT, g *ir.Gateway) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "//! Gateway %q, rendered by edgegw for CloudFront Functions (cloudfront-js-2.0). Generated: edit the manifest, not this file.\n", g.Name)
 	tj, err := json.Marshal(t)
@@ -253,10 +277,10 @@ func tableSource(t *tables, routes []routeT, g *ir.Gateway) (string, error) {
 	for i, r := range routes {
 		rj, err := json.Marshal(r)
 		if err != nil {
-			return "", fmt.Errorf("render/cloudfront: route %q: %w", r.Name, err)
+			return "", fmt.Errorf("render/cloudfront: route %q: %w", named[i].Name, err)
 		}
 		v := fmt.Sprintf("route_%d", i)
-		fmt.Fprintf(&b, "//! route %q\n", r.Name)
+		fmt.Fprintf(&b, "//! route %q\n", named[i].Name)
 		if r.Kind == string(ir.PathRegex) {
 			re, _ := json.Marshal("^(?:" + r.Path + ")$")
 			fmt.Fprintf(&b, "const %s = Object.assign(%s, { re: new RegExp(%s) });\n", v, rj, re)

@@ -89,7 +89,7 @@ async function handler(event) {
     return answer(v, d, route.redirect.status, [["Location", G.redirectLocation(route.redirect, rawQuery(req.querystring))]], "");
   }
   var pool = GATEWAY.pools[route.pool];
-  d.pool = pool.name;
+  d.pool = route.pool;
   var up = copyHeaders(req.headers);
   var uh = headersOf(up);
   uh.delete("host");

@@ -17,7 +17,7 @@ import (
 // headers are mapped back, the preflight answers, the edge errors a function can answer with.
 
 type tables struct {
-	Name         string                `json:"name"`
+	Name         string                `json:"name,omitempty"` // test builds only (the decision header)
 	Domains      []domainT             `json:"domains"`
 	HSTS         string                `json:"hsts"`
 	CORS         *corsT                `json:"cors"`
@@ -77,13 +77,13 @@ func functionError(code string, auth, limited bool) bool {
 }
 
 type originT struct {
-	Name      string `json:"name"`
-	Base      string `json:"base"` // scheme://host[:port][/path] without a trailing "/"
+	Name      string `json:"name,omitempty"` // test builds only (the decision header)
+	Base      string `json:"base"`           // scheme://host[:port][/path] without a trailing "/"
 	TimeoutMs int64  `json:"timeoutMs"`
 }
 
 type poolT struct {
-	Name        string     `json:"name"`
+	Name        string     `json:"name,omitempty"` // test builds only (the decision header)
 	Origins     []string   `json:"origins"`
 	Failover    *failoverT `json:"failover"`
 	OriginHosts []string   `json:"originHosts"`
@@ -94,7 +94,7 @@ type failoverT struct {
 }
 
 type policyT struct {
-	Name           string      `json:"name"`
+	Name           string      `json:"name,omitempty"` // test builds only (the decision header)
 	Algorithms     []string    `json:"algorithms"`
 	Issuer         string      `json:"issuer"`
 	Audience       []string    `json:"audience"`
@@ -107,7 +107,7 @@ type policyT struct {
 
 // routeT is one route's entry; Regex is emitted as a RegExp beside it.
 type routeT struct {
-	Name      string           `json:"name"`
+	Name      string           `json:"name,omitempty"` // test builds only (the decision header)
 	Kind      string           `json:"kind"`
 	Path      string           `json:"path,omitempty"`
 	Segments  []string         `json:"segments,omitempty"`
