@@ -21,7 +21,7 @@ var capabilities = func() providers.Capabilities {
 		providers.Respond:       providers.Can("a response object returned by the viewer-request function"),
 		providers.Redirect:      providers.Can(code + "; the kept query is rebuilt from the event's querystring object"),
 		providers.Rewrite:       providers.Can("the viewer-request function rewrites request.uri"),
-		providers.JWTHS256:      providers.Can("crypto.createHmac('sha256') in the function; the secret read from a KeyValueStore by key"),
+		providers.JWTHS256:      providers.Can("crypto.createHmac('sha256') in the function; the secret read from a KeyValueStore by key; the shared JWS checks take the function to about 20,000 bytes, over the 10,240-byte limit, so render refuses a gateway with an auth policy today"),
 		providers.JWTRS256:      providers.Cannot("CloudFront Functions' crypto has hashes and HMACs only, no signature verification").Unless(auth, authHow),
 		providers.JWTES256:      providers.Cannot("CloudFront Functions' crypto has hashes and HMACs only, no signature verification").Unless(auth, authHow),
 		providers.JWTOther:      providers.Cannot("CloudFront Functions' HMAC is SHA-256 only (no HS384/HS512) and it verifies no signatures; JWKS would need the network").Unless(auth, authHow),
