@@ -20,7 +20,7 @@ import (
 	"github.com/edgegw/edgegw/render/cloudfront/njs"
 )
 
-func requireNJS(t *testing.T) {
+func requireNJS(t testing.TB) {
 	t.Helper()
 	_, err := exec.LookPath("njs")
 	testenv.Require(t, "njs (Debian njs)", err)
