@@ -35,17 +35,10 @@ const Name = "cloudfront"
 const (
 	RequestFile  = "viewer-request.js"
 	ResponseFile = "viewer-response.js"
-	KVSFile      = "keyvaluestore.json"
 )
 
 // MaxFunctionBytes is CloudFront Functions' limit on a function's code.
 const MaxFunctionBytes = 10240
-
-// KeyValueStore limits: a key, a value.
-const (
-	MaxKVSKeyBytes   = 512
-	MaxKVSValueBytes = 1024
-)
 
 // KVSName is the placeholder the function names its KeyValueStore by until the deploy associates the
 // distribution's store (its ARN is written in at deploy time).
@@ -128,7 +121,7 @@ type SizeError struct {
 }
 
 func (e *SizeError) Error() string {
-	return fmt.Sprintf("render/cloudfront: %s is %d bytes minified (%d plain) with %d routes, over CloudFront Functions' %d-byte limit (byte %d is at %s): split the manifest's routes across distributions, or use fewer or shorter routes",
+	return fmt.Sprintf("render/cloudfront: %s is %d bytes minified (%d plain) with %d routes, over CloudFront Functions' %d-byte limit (byte %d is at %s): most of a function is the shared runtime (an auth policy's JWS checks alone are about 10,000 bytes), so leave out features for this target, or use fewer or shorter routes",
 		e.File, e.Size, e.Plain, e.Routes, MaxFunctionBytes, MaxFunctionBytes, e.Position)
 }
 
