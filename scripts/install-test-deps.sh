@@ -8,6 +8,8 @@
 #     workerd): the cloudflare target's Worker is tested in the real Workers runtime
 #   - falco (github.com/ysugimoto/falco, pinned in tools/falco/go.mod, a separate modfile so its dependencies
 #     stay out of go.mod): render/fastly lints every rendered VCL and runs it in falco's simulator
+#   - njs (Debian njs, the engine CloudFront Functions' cloudfront-js-2.0 is built on): render/cloudfront's
+#     functions run in the njs CLI
 set -euo pipefail
 
 need_apt=()
@@ -16,6 +18,7 @@ command -v kdig >/dev/null 2>&1 || need_apt+=(knot-dnsutils)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v perl >/dev/null 2>&1 || need_apt+=(perl)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v njs >/dev/null 2>&1 || need_apt+=(njs)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

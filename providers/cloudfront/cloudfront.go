@@ -1,11 +1,12 @@
 // Package cloudfront is the `cloudfront` target: CloudFront Functions on a distribution, with Lambda@Edge and
 // AWS WAF as opt-in companions. It owns the target's registration (its `targets.cloudfront` block and edge
-// identity).
+// identity), its capability table and the renderer's name.
 package cloudfront
 
 import (
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/providers"
+	render "github.com/edgegw/edgegw/render/cloudfront"
 )
 
 // Name is the target name.
@@ -33,10 +34,12 @@ func checkSettings(cfg any) []manifest.BlockProblem {
 	return out
 }
 
-// The capability table, renderer and deploy land with the target itself.
+// The cloudfront target: render/cloudfront renders the functions; deploy lands later.
 func init() {
 	providers.Register(providers.Registration{
 		Name:          Name,
+		Renderer:      render.Name,
+		Capabilities:  capabilities,
 		Settings:      func() any { return &Settings{} },
 		CheckSettings: checkSettings,
 		Companions:    []string{"lambda-edge-auth", "waf-rate-limit"},

@@ -1,0 +1,70 @@
+package cloudfront
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/edgegw/edgegw/manifest"
+	"github.com/edgegw/edgegw/providers"
+)
+
+const rsManifest = `version: 1
+name: rs
+domains:
+  - {host: api.example.com, zone: example.com}
+origins:
+  app: {url: "http://127.0.0.1:9000"}
+pools:
+  app: {origins: [app]}
+auth:
+  users:
+    jwt:
+      algorithms: [RS256]
+      jwks: {url: https://auth.example.com/jwks.json}
+routes:
+  - name: api
+    match: {path: {prefix: /api}}
+    pool: app
+    auth: users
+targets:
+  cloudfront: {distribution_id: E2EXAMPLE, function: gw%s}
+`
+
+// TestRS256NeedsCompanion: a route verifying RS256 fails validation for this target at the route's line,
+// naming the companion that would enforce it; with the companion listed, validation lets it through.
+func TestRS256NeedsCompanion(t *testing.T) {
+	g, diags := manifest.LoadBytes("rs.yaml", []byte(strings.Replace(rsManifest, "%s", "", 1)), manifest.LoadOptions{})
+	if g == nil {
+		t.Fatalf("manifest does not load: %v", diags)
+	}
+	fs := providers.CheckCapabilities(g, Name)
+	if len(fs) != 1 {
+		t.Fatalf("findings %v, want one for auth.jwt.rs256", fs)
+	}
+	f := fs[0]
+	if f.Feature != providers.JWTRS256 || f.Route != "api" || f.Pos.Line != 15 || f.Companion != "lambda-edge-auth" {
+		t.Fatalf("finding %+v, want auth.jwt.rs256 at route api line 15 with the lambda-edge-auth companion", f)
+	}
+	if !strings.Contains(f.String(), "lambda-edge-auth") {
+		t.Errorf("finding text names no fix: %s", f)
+	}
+	g, _ = manifest.LoadBytes("rs.yaml", []byte(strings.Replace(rsManifest, "%s", ", companions: [lambda-edge-auth]", 1)), manifest.LoadOptions{})
+	if fs := providers.CheckCapabilities(g, Name); len(fs) != 0 {
+		t.Errorf("with the companion: %v", fs)
+	}
+}
+
+// TestTableHonest: what a CloudFront Function cannot do is Cannot, failover is limited to the methods
+// origin groups retry.
+func TestTableHonest(t *testing.T) {
+	for _, f := range []providers.Feature{providers.JWTRS256, providers.JWTES256, providers.JWTOther, providers.RateLimitSub,
+		providers.RateLimitIP, providers.RateLimitHdr, providers.Breaker} {
+		if capabilities.Get(f).Supported {
+			t.Errorf("%s is declared supported", f)
+		}
+	}
+	fo := capabilities.Get(providers.Failover)
+	if !fo.Supported || len(fo.Constraints) == 0 || !strings.Contains(fo.Constraints[0].Limit, "GET/HEAD/OPTIONS") {
+		t.Errorf("failover: %+v, want limited to GET/HEAD/OPTIONS", fo)
+	}
+}

@@ -1,0 +1,251 @@
+package cloudfront_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/edgegw/edgegw/manifest"
+	"github.com/edgegw/edgegw/manifest/ir"
+	_ "github.com/edgegw/edgegw/providers/all" // the targets the examples configure
+	"github.com/edgegw/edgegw/render"
+	. "github.com/edgegw/edgegw/render/cloudfront"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// The examples rendered as they are. full.yaml rate-limits by jwt.sub and has a breaker, which validate
+// refuses for this target, and even without those it is over the size limit (TestFullExampleSize).
+var examples = []string{"quickstart"}
+
+func load(t *testing.T, name string) *ir.Gateway {
+	t.Helper()
+	if name == "full-without-limits" {
+		g := load(t, "full")
+		g.RateLimits = nil
+		for i := range g.Routes {
+			g.Routes[i].RateLimit = ""
+		}
+		for i := range g.Pools {
+			if g.Pools[i].Failover != nil {
+				g.Pools[i].Failover.Breaker = nil
+			}
+		}
+		return g
+	}
+	g, diags := manifest.Load("../../testdata/examples/" + name + ".yaml")
+	if g == nil {
+		for _, d := range diags {
+			t.Log(d.String())
+		}
+		t.Fatalf("%s does not load", name)
+	}
+	return g
+}
+
+// TestGolden renders the example manifests and compares both functions with testdata/<example>/<file>
+// (regenerate with -update and review the diff), and logs their sizes against the limit.
+func TestGolden(t *testing.T) {
+	for _, name := range examples {
+		t.Run(name, func(t *testing.T) {
+			g := load(t, name)
+			arts, err := Renderer{}.Render(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(arts) != 2 {
+				t.Fatalf("%d artifacts, want %s and %s", len(arts), RequestFile, ResponseFile)
+			}
+			for _, a := range arts {
+				t.Logf("%s/%s: %d bytes of %d", name, a.Path, len(a.Data), MaxFunctionBytes)
+				if len(a.Data) > MaxFunctionBytes {
+					t.Errorf("%s is %d bytes, over the limit", a.Path, len(a.Data))
+				}
+				p := filepath.Join("testdata", name, a.Path)
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(p, a.Data, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				want, err := os.ReadFile(p)
+				if err != nil {
+					t.Fatalf("%v (run with -update to create it)", err)
+				}
+				if !bytes.Equal(a.Data, want) {
+					t.Errorf("%s differs from the golden file (go test ./render/cloudfront -update, then review the diff)", p)
+				}
+			}
+		})
+	}
+}
+
+// TestDeterministic: the same IR gives the same bytes, and so does the IR read back from its position-free
+// JSON form.
+func TestDeterministic(t *testing.T) {
+	a1, err := Renderer{}.Render(load(t, "quickstart"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		a2, err := Renderer{}.Render(load(t, "quickstart"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range a1 {
+			if !bytes.Equal(a1[k].Data, a2[k].Data) {
+				t.Fatalf("render %d: %s differs", i, a1[k].Path)
+			}
+		}
+	}
+	g := load(t, "quickstart")
+	js, err := g.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back ir.Gateway
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatal(err)
+	}
+	back.Targets = g.Targets
+	a3, err := Renderer{}.Render(&back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range a1 {
+		if !bytes.Equal(a1[k].Data, a3[k].Data) {
+			t.Errorf("%s differs when rendered from the position-free IR", a1[k].Path)
+		}
+	}
+}
+
+// TestSubset scans the generated functions for what cloudfront-js-2.0 lacks. Only the viewer-request
+// function's handler may be async (2.0 allows it); nothing else is.
+func TestSubset(t *testing.T) {
+	forbidden := []struct {
+		re   *regexp.Regexp
+		what string
+	}{
+		{regexp.MustCompile(`\?\.[A-Za-z_\[(]`), "optional chaining"},
+		{regexp.MustCompile(`\?\?`), "nullish coalescing"},
+		{regexp.MustCompile(`\.\.\.[A-Za-z_\[{(]`), "spread or rest"},
+		{regexp.MustCompile(`\bclass\s+[A-Za-z_$]`), "class"},
+		{regexp.MustCompile(`\bfunction\s*\*`), "generator"},
+		{regexp.MustCompile(`\b(setTimeout|setInterval|fetch|eval|XMLHttpRequest)\s*\(`), "timers, network or eval"},
+		{regexp.MustCompile(`\bnew\s+Function\b`), "eval"},
+		{regexp.MustCompile(`\bcrypto\.(subtle|randomUUID|getRandomValues)`), "crypto beyond hashes and HMACs"},
+	}
+	for _, name := range examples {
+		arts, err := Renderer{}.Render(load(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range arts {
+			code := stripStrings(string(a.Data))
+			for _, f := range forbidden {
+				if loc := f.re.FindStringIndex(code); loc != nil {
+					t.Errorf("%s/%s: %s is outside cloudfront-js-2.0: %q", name, a.Path, f.what, code[loc[0]:min(len(code), loc[1]+20)])
+				}
+			}
+			if !regexp.MustCompile(`(?m)^(async )?function handler\(`).MatchString(string(a.Data)) {
+				t.Errorf("%s/%s has no top-level function handler", name, a.Path)
+			}
+			if strings.Contains(code, "export ") || strings.Contains(code, "export{") {
+				t.Errorf("%s/%s still exports", name, a.Path)
+			}
+		}
+	}
+}
+
+// stripStrings blanks string literals and comments, so the scan looks at code only.
+func stripStrings(s string) string {
+	re := regexp.MustCompile(`"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|//[^\n]*`)
+	return re.ReplaceAllString(s, `""`)
+}
+
+// TestSizeLimit: a route table that pushes the function over 10,240 bytes even minified is a render
+// error naming the file, the size and where the limit falls; the largest table that fits is logged.
+func TestSizeLimit(t *testing.T) {
+	g := load(t, "quickstart")
+	base := g.Routes[0]
+	fits := 0
+	for n := 1; n <= 400; n++ {
+		g.Routes = g.Routes[:0]
+		for i := 0; i < n; i++ {
+			r := base
+			r.Name = fmt.Sprintf("route-%03d", i)
+			r.Match.Kind = ir.PathPrefix
+			r.Match.Path = fmt.Sprintf("/service-%03d", i)
+			g.Routes = append(g.Routes, r)
+		}
+		_, err := Renderer{}.Render(g)
+		var se *SizeError
+		if errors.As(err, &se) {
+			if !strings.Contains(err.Error(), RequestFile) || !strings.Contains(err.Error(), "10240-byte limit") || se.Position == "" {
+				t.Fatalf("size error does not say which file, the limit and where: %v", err)
+			}
+			t.Logf("largest inline route table: %d prefix routes like %q; %d routes: %v", fits, base.Match.Path, n, err)
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		fits = n
+	}
+	t.Fatal("400 routes still fit: the size check never fired")
+}
+
+const limitedManifest = `version: 1
+name: limited
+domains:
+  - {host: api.example.com, zone: example.com}
+origins:
+  app: {url: "http://127.0.0.1:9000"}
+pools:
+  app: {origins: [app]}
+rate_limits:
+  per-ip: {key: ip, limit: 100, window: 60s}
+routes:
+  - name: api
+    match: {path: {prefix: /api}}
+    pool: app
+    rate_limit: per-ip
+targets:
+  cloudfront: {distribution_id: E2EXAMPLE, function: gw, companions: [waf-rate-limit]}
+`
+
+// TestCompanionNotRendered: a rate limit that validate lets through because the manifest lists the
+// waf-rate-limit companion is a render error at its route (the companion is not rendered yet), never a
+// function that drops the limit.
+func TestCompanionNotRendered(t *testing.T) {
+	g, diags := manifest.LoadBytes("limited.yaml", []byte(limitedManifest), manifest.LoadOptions{})
+	if g == nil {
+		t.Fatalf("manifest does not load: %v", diags)
+	}
+	_, err := Renderer{}.Render(g)
+	var re *render.RouteError
+	if !errors.As(err, &re) || re.Route != "api" || !strings.Contains(err.Error(), "waf-rate-limit") {
+		t.Fatalf("render: %v, want a route error at api naming the waf-rate-limit companion", err)
+	}
+}
+
+// TestFullExampleSize: the full example without its rate limit and breaker (HS256, CORS, HSTS, transforms,
+// tenants, failover) is over the limit even minified, and the error says by how much.
+func TestFullExampleSize(t *testing.T) {
+	_, err := Renderer{}.Render(load(t, "full-without-limits"))
+	var se *SizeError
+	if !errors.As(err, &se) || se.Size <= MaxFunctionBytes {
+		t.Fatalf("render of full.yaml without limits: %v, want a size error", err)
+	}
+	t.Log(err)
+}

@@ -1,0 +1,105 @@
+// What both CloudFront Functions share: the CloudFront event's header objects as the runtime's Headers
+// (get, set, delete, forEach), the raw query rebuilt from the event's querystring object, and the request's
+// public view (normalized path, host, tenant, CORS origin, route). GATEWAY, ROUTES and TEST_MODE are defined
+// above by the renderer; HAS_* are build-time constants that drop what the gateway does not use. cloudfront-js-2.0 only: no timers, no network, crypto hashes and HMACs only.
+
+import * as G from "edgegw-runtime/gateway.js";
+import { normalize } from "edgegw-runtime/pathnorm.js";
+
+// Test-mode request headers: the clock, the client's scheme, the decision. Only a TEST_MODE build reads or
+// writes them.
+var TEST_NOW = "x-edgegw-test-now";
+var TEST_SCHEME = "x-edgegw-test-scheme";
+var TEST_DECISION = "x-edgegw-test-decision";
+
+// njs has no unescape, which the runtime's UTF-8 encoding uses on encodeURIComponent's output (%XX only).
+if (typeof unescape === "undefined") {
+  globalThis.unescape = function (s) {
+    return s.replace(/%([0-9A-Fa-f]{2})/g, function (m, h) {
+      return String.fromCharCode(parseInt(h, 16));
+    });
+  };
+}
+
+var ROUTE_INDEX = G.buildIndex(ROUTES);
+(function () {
+  var none = { request: { remove: [], set: [] }, response: { remove: [], set: [] } };
+  for (var i = 0; i < ROUTES.length; i++) if (!ROUTES[i].transform) ROUTES[i].transform = none;
+  for (var c in GATEWAY.errors) GATEWAY.errors[c].headers = GATEWAY.errorHeaders[GATEWAY.errors[c].headers];
+})();
+
+// headersOf wraps a CloudFront headers object ({lower-case name: {value, multiValue}}) in place.
+function headersOf(obj) {
+  return {
+    get: function (n) {
+      var v = obj[n.toLowerCase()];
+      return v ? v.value : null;
+    },
+    set: function (n, v) {
+      obj[n.toLowerCase()] = { value: String(v) };
+    },
+    delete: function (n) {
+      delete obj[n.toLowerCase()];
+    },
+    forEach: function (f) {
+      for (var k in obj) f(obj[k].value, k);
+    },
+  };
+}
+
+function copyHeaders(obj) {
+  var out = {};
+  for (var k in obj) out[k] = obj[k];
+  return out;
+}
+
+function headerObject(pairs) {
+  var obj = {};
+  var h = headersOf(obj);
+  for (var i = 0; i < pairs.length; i++) h.set(pairs[i][0], pairs[i][1]);
+  return obj;
+}
+
+// rawQuery rebuilds the query string from the event's querystring object, key by key.
+function rawQuery(qs) {
+  var parts = [];
+  for (var k in qs) {
+    var e = qs[k];
+    var vals = e.multiValue && e.multiValue.length > 0 ? e.multiValue : [e];
+    for (var i = 0; i < vals.length; i++) parts.push(vals[i].value === "" ? k : k + "=" + vals[i].value);
+  }
+  return parts.join("&");
+}
+
+// view reads what both functions decide on: {fail} for an edge error before routing, else the public view.
+function view(req) {
+  var client = headersOf(req.headers);
+  var v = { client: client, now: Date.now(), scheme: "https", route: null, corsOrigin: "", preflight: false };
+  if (TEST_MODE) {
+    if (client.get(TEST_NOW)) v.now = Number(client.get(TEST_NOW));
+    if (client.get(TEST_SCHEME)) v.scheme = client.get(TEST_SCHEME);
+    client.delete(TEST_NOW);
+    client.delete(TEST_SCHEME);
+  }
+  v.rawHost = client.get("host") || "";
+  var norm = normalize(req.uri);
+  if (norm.reject !== undefined) return { fail: "BAD_PATH", v: v };
+  v.path = norm.path;
+  v.host = G.hostOf(v.rawHost);
+  v.tenancy = G.matchHost(GATEWAY.domains, v.host);
+  if (!v.tenancy) return { fail: "HOST_UNKNOWN", v: v };
+  var cors = GATEWAY.cors;
+  if (HAS_CORS && cors) {
+    var origin = client.get("origin");
+    if (origin && G.corsAllows(cors, origin)) v.corsOrigin = origin;
+    if (req.method === "OPTIONS" && origin && client.get("access-control-request-method")) {
+      v.preflight = true;
+      return { v: v };
+    }
+  }
+  var m = G.matchRoute(ROUTES, v.host, req.method, v.path, client, ROUTE_INDEX);
+  if (!m) return { fail: "NO_ROUTE", v: v };
+  v.route = m.route;
+  v.segs = m.segs;
+  return { v: v };
+}

@@ -1,0 +1,115 @@
+// The viewer-request function: routing, HS256, redirects and synthetic answers, the upstream request.
+
+import cf from "cloudfront";
+import crypto from "crypto";
+import * as J from "edgegw-runtime/jwt.js";
+
+var KVS = HAS_AUTH ? cf.kvs(KVS_ID) : null;
+
+function answer(v, d, status, pairs, body) {
+  var h = {};
+  var hh = headersOf(h);
+  for (var i = 0; i < pairs.length; i++) hh.set(pairs[i][0], pairs[i][1]);
+  G.finishHeaders(hh, GATEWAY, v.route, v.corsOrigin);
+  if (TEST_MODE) hh.set(TEST_DECISION, JSON.stringify(d));
+  var r = { statusCode: status, headers: h };
+  if (body) r.body = { encoding: "text", data: body };
+  return r;
+}
+
+function fail(v, d, code, extra, detail) {
+  d.reason = code;
+  if (detail) d.detail = detail;
+  var e = G.edgeError(GATEWAY, code);
+  return answer(v, d, e.status, (extra || []).concat(e.headers), e.body);
+}
+
+function hex(bytes) {
+  var s = "";
+  for (var i = 0; i < bytes.length; i++) s += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
+  return s;
+}
+
+// verify decides a bearer token as gateway/jwtverify does, for HS256 with the policy's secret, read from
+// the KeyValueStore by reference. {claims, sub} or {code, detail}.
+async function verify(policy, authorization, now) {
+  if (authorization === undefined) return { code: "JWT_MALFORMED", detail: "more than one Authorization header" };
+  var bt = J.bearerToken(authorization);
+  if (bt.code) return bt;
+  var secret = null;
+  if (policy.secretKey && KVS) {
+    try {
+      secret = await KVS.get(policy.secretKey);
+    } catch (e) {
+      secret = null;
+    }
+  }
+  var bytes = typeof secret === "string" ? unescape(encodeURIComponent(secret)).length : 0;
+  if (bytes === 0 || bytes < policy.minSecretBytes) secret = null;
+  if (!secret) return { code: "JWT_KEY", detail: "no usable key" };
+  var p = J.parseJWS(bt.token, policy.algorithms);
+  if (p.code) return p;
+  var key = { kid: "", alg: "", fits: ["HS256"], hmacBytes: bytes };
+  if (!J.keyFits(key, p.kid, p.alg)) return { code: "JWT_KEY", detail: "no configured key fits alg " + p.alg };
+  if (p.joseError) return { code: "JWT_UNSUPPORTED", detail: p.joseError };
+  if (!J.verifyParams(p.alg, key) || crypto.createHmac("sha256", secret).update(p.signingInput).digest("hex") !== hex(p.signature)) {
+    return { code: "JWT_SIGNATURE", detail: "signature does not verify" };
+  }
+  return J.checkClaims(p.payload, policy, now / 1000);
+}
+
+async function handler(event) {
+  var req = event.request;
+  var d = { route: "", pool: "", origin: "", reason: "" };
+  var r = view(req);
+  var v = r.v;
+  if (r.fail) return fail(v, d, r.fail);
+  if (HAS_CORS && v.preflight) {
+    d.reason = "CORS_PREFLIGHT";
+    return answer(v, d, 204, v.corsOrigin ? GATEWAY.cors.preflightAllowed : GATEWAY.cors.preflightRefused, "");
+  }
+  var route = v.route;
+  d.route = route.name;
+  var client = v.client;
+  var claims = null;
+  if (HAS_AUTH && route.auth) {
+    var az = req.headers.authorization;
+    var ok = await verify(GATEWAY.policies[route.auth], az && az.multiValue && az.multiValue.length > 1 ? undefined : client.get("authorization"), v.now);
+    if (ok.code) return fail(v, d, ok.code, null, ok.detail);
+    claims = ok.claims;
+  }
+  // A rate limit only an AWS WAF rule could enforce, without that rule: refused, never unlimited.
+  if (HAS_LIMITED && route.limited) return fail(v, d, "RATE_LIMIT");
+  if (HAS_RESPOND && route.respond) {
+    var pairs = route.respond.headers;
+    if (!headersOf(headerObject(pairs)).get("content-type") && route.respond.body) pairs = pairs.concat([["Content-Type", "text/plain; charset=utf-8"]]);
+    return answer(v, d, route.respond.status, pairs, route.respond.body);
+  }
+  if (HAS_REDIRECT && route.redirect) {
+    return answer(v, d, route.redirect.status, [["Location", G.redirectLocation(route.redirect, rawQuery(req.querystring))]], "");
+  }
+  var pool = GATEWAY.pools[route.pool];
+  d.pool = route.pool;
+  var up = copyHeaders(req.headers);
+  var uh = headersOf(up);
+  uh.delete("host");
+  G.upstreamHeaders(uh, {
+    clientHeaders: client, stripHeaders: GATEWAY.stripHeaders, transform: route.transform,
+    tenantHeader: v.tenancy.tenantHeader, tenant: v.tenancy.tenant, claims: claims, forward: HAS_AUTH && route.auth ? GATEWAY.policies[route.auth].forward : null,
+    newRequestID: function () {
+      return event.context.requestId;
+    },
+    clientIP: event.viewer.ip, host: v.rawHost, scheme: v.scheme,
+  }, HAS_AUTH ? J.claimText : null);
+  // An origin group fails over on a connection failure or timeout, and on the listed statuses: a pool
+  // without failover lists none, as the reference then moves on only when an origin is unreachable.
+  if (HAS_FAILOVER && pool.origins.length > 1) {
+    cf.createRequestOriginGroup({ originIds: pool.origins, failoverCriteria: { statusCodes: pool.failover ? pool.failover.onStatus : [] } });
+  } else {
+    cf.selectRequestOriginById(pool.origins[0]);
+  }
+  if (TEST_MODE) uh.set(TEST_DECISION, JSON.stringify(d));
+  req.headers = up;
+  req.uri = G.rewritePath(route, v.path, v.segs);
+  return req;
+}

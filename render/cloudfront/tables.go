@@ -1,0 +1,377 @@
+package cloudfront
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/edgegw/edgegw/gateway/jwtverify"
+	"github.com/edgegw/edgegw/manifest/ir"
+)
+
+// The tables the functions read, computed from the IR. Everything the runtime needs that the IR states only
+// implicitly is decided here, once, in Go: the effective transform of every route, the hosts whose Location
+// headers are mapped back, the preflight answers, the edge errors a function can answer with.
+
+type tables struct {
+	Name         string                `json:"name,omitempty"` // test builds only (the decision header)
+	Domains      []domainT             `json:"domains"`
+	HSTS         string                `json:"hsts"`
+	CORS         *corsT                `json:"cors"`
+	Transform    routeTransformT       `json:"transform"`
+	StripHeaders []string              `json:"stripHeaders"`
+	Errors       map[string]edgeErrorT `json:"errors"` // only the codes a function answers with
+	ErrorHeaders [][][2]string         `json:"errorHeaders"`
+	Origins      map[string]originT    `json:"-"` // the distribution's origins: the function names them by id
+	Pools        map[string]poolT      `json:"pools"`
+	Policies     map[string]policyT    `json:"policies"`
+}
+
+type domainT struct {
+	Host         string `json:"host"`
+	Wildcard     bool   `json:"wildcard"`
+	TenantHeader string `json:"tenantHeader"`
+}
+
+type corsT struct {
+	AllowOrigins     []string    `json:"allowOrigins"`
+	AllowCredentials bool        `json:"allowCredentials"`
+	SimpleHeaders    [][2]string `json:"simpleHeaders"`
+	PreflightAllowed [][2]string `json:"preflightAllowed"`
+	PreflightRefused [][2]string `json:"preflightRefused"`
+	Owned            []string    `json:"owned"` // removed from an origin's answer (ir.CORSOwnedHeaders)
+}
+
+type headerTransformT struct {
+	Remove []string    `json:"remove"`
+	Set    [][2]string `json:"set"`
+}
+
+type routeTransformT struct {
+	Request             headerTransformT `json:"request"`
+	Response            headerTransformT `json:"response"`
+	RequestID           string           `json:"requestId,omitempty"`
+	KeepClientRequestID bool             `json:"keepClientRequestId,omitempty"`
+}
+
+// edgeErrorT is one edge error; its headers are an index into tables.ErrorHeaders (the prelude resolves
+// it), since most errors share theirs and the code size is tight.
+type edgeErrorT struct {
+	Status  int    `json:"status"`
+	Headers int    `json:"headers"`
+	Body    string `json:"body"`
+}
+
+// functionError reports whether the viewer-request function can answer with an edge error code. The
+// distribution answers the upstream ones (custom error responses), and rate limits and breakers are not
+// in the function.
+func functionError(code string, auth, limited bool) bool {
+	switch code {
+	case "BAD_PATH", "HOST_UNKNOWN", "NO_ROUTE":
+		return true
+	}
+	return (auth && strings.HasPrefix(code, "JWT_")) || (limited && code == "RATE_LIMIT")
+}
+
+type originT struct {
+	Name      string `json:"name,omitempty"` // test builds only (the decision header)
+	Base      string `json:"base"`           // scheme://host[:port][/path] without a trailing "/"
+	TimeoutMs int64  `json:"timeoutMs"`
+}
+
+type poolT struct {
+	Name        string     `json:"name,omitempty"` // test builds only (the decision header)
+	Origins     []string   `json:"origins"`
+	Failover    *failoverT `json:"failover"`
+	OriginHosts []string   `json:"originHosts"`
+}
+
+type failoverT struct {
+	OnStatus []int `json:"onStatus"`
+}
+
+type policyT struct {
+	Name           string      `json:"name,omitempty"` // test builds only (the decision header)
+	Algorithms     []string    `json:"algorithms"`
+	Issuer         string      `json:"issuer"`
+	Audience       []string    `json:"audience"`
+	ClockSkew      float64     `json:"clockSkew"` // seconds
+	Required       []string    `json:"required"`
+	Forward        [][2]string `json:"forward"`
+	SecretKey      string      `json:"secretKey,omitempty"`
+	MinSecretBytes int         `json:"minSecretBytes"`
+}
+
+// routeT is one route's entry; Regex is emitted as a RegExp beside it.
+type routeT struct {
+	Name      string           `json:"name,omitempty"` // test builds only (the decision header)
+	Kind      string           `json:"kind"`
+	Path      string           `json:"path,omitempty"`
+	Segments  []string         `json:"segments,omitempty"`
+	Vars      [][2]any         `json:"vars,omitempty"`
+	Hosts     []string         `json:"hosts,omitempty"`
+	Headers   [][2]string      `json:"headers,omitempty"`
+	Methods   []string         `json:"methods,omitempty"`
+	Pool      string           `json:"pool,omitempty"`
+	Respond   *respondT        `json:"respond,omitempty"`
+	Redirect  *redirectT       `json:"redirect,omitempty"`
+	Auth      string           `json:"auth,omitempty"`
+	Limited   bool             `json:"limited,omitempty"` // a rate limit no WAF rule enforces: refused (fail closed)
+	Rewrite   *ir.Rewrite      `json:"rewrite,omitempty"`
+	Transform *routeTransformT `json:"transform,omitempty"` // nil: nothing to do (the prelude fills it in)
+}
+
+type respondT struct {
+	Status  int         `json:"status"`
+	Body    string      `json:"body"`
+	Headers [][2]string `json:"headers"`
+}
+
+type redirectT struct {
+	Status    int    `json:"status"`
+	Location  string `json:"location"`
+	KeepQuery bool   `json:"keepQuery,omitempty"`
+}
+
+const defaultOriginTimeout = 30 * time.Second
+
+func headerPairs(hs []ir.HeaderSet) [][2]string {
+	out := [][2]string{}
+	for _, h := range hs {
+		out = append(out, [2]string{h.Name, h.Value})
+	}
+	return out
+}
+
+func headerTransform(t ir.HeaderTransform) headerTransformT {
+	out := headerTransformT{Remove: t.RemoveHeaders, Set: headerPairs(t.SetHeaders)}
+	if out.Remove == nil {
+		out.Remove = []string{}
+	}
+	return out
+}
+
+func routeTransform(t ir.RouteTransform) routeTransformT {
+	return routeTransformT{Request: headerTransform(t.Request), Response: headerTransform(t.Response),
+		RequestID: t.RequestIDHeader, KeepClientRequestID: t.KeepClientRequestID}
+}
+
+func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT, error) {
+	t := &tables{Name: g.Name, Domains: []domainT{}, Errors: map[string]edgeErrorT{}, Origins: map[string]originT{},
+		Pools: map[string]poolT{}, Policies: map[string]policyT{}}
+	for _, d := range g.Domains {
+		t.Domains = append(t.Domains, domainT{Host: strings.ToLower(d.Host), Wildcard: d.Wildcard || strings.HasPrefix(d.Host, "*."), TenantHeader: d.TenantHeader})
+	}
+	if g.HSTS != nil {
+		t.HSTS = g.HSTS.Header()
+	}
+	if c := g.CORS; c != nil {
+		t.CORS = &corsT{AllowOrigins: c.AllowOrigins, AllowCredentials: c.AllowCredentials, SimpleHeaders: headerPairs(c.SimpleHeaders()),
+			PreflightAllowed: headerPairs(c.PreflightHeaders(true)), PreflightRefused: headerPairs(c.PreflightHeaders(false)), Owned: ir.CORSOwnedHeaders}
+	}
+	t.Transform = routeTransform(g.EffectiveTransform(nil))
+	t.StripHeaders = g.StripHeaders
+	if t.StripHeaders == nil {
+		t.StripHeaders = g.StripHeaderNames()
+	}
+	if t.StripHeaders == nil {
+		t.StripHeaders = []string{}
+	}
+	errs := g.Errors
+	if len(errs) == 0 {
+		errs = ir.EdgeErrors(g.Name)
+	}
+	auth, limited := false, false
+	for _, r := range g.Routes {
+		auth = auth || r.Auth != ""
+		limited = limited || r.RateLimit != ""
+	}
+	t.ErrorHeaders = [][][2]string{}
+	for _, e := range errs {
+		if !functionError(e.Code, auth, limited) {
+			continue
+		}
+		hs := headerPairs(e.Headers)
+		idx := -1
+		for i, o := range t.ErrorHeaders {
+			if slices.Equal(o, hs) {
+				idx = i
+			}
+		}
+		if idx < 0 {
+			idx = len(t.ErrorHeaders)
+			t.ErrorHeaders = append(t.ErrorHeaders, hs)
+		}
+		t.Errors[e.Code] = edgeErrorT{Status: e.Status, Headers: idx, Body: e.Body}
+	}
+
+	irHosts := map[string]string{} // origin name → host of its IR URL
+	for _, o := range g.Origins {
+		raw := o.URL
+		if v, ok := originURLs[o.Name]; ok {
+			raw = v
+		}
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, nil, fmt.Errorf("render/cloudfront: origin %q: url %q must be http(s)://host[:port][/path]", o.Name, raw)
+		}
+		timeout := o.Timeout.D()
+		if timeout <= 0 {
+			timeout = defaultOriginTimeout
+		}
+		t.Origins[o.Name] = originT{Name: o.Name, Base: u.Scheme + "://" + u.Host + strings.TrimSuffix(u.EscapedPath(), "/"), TimeoutMs: timeout.Milliseconds()}
+		if iu, err := url.Parse(o.URL); err == nil {
+			irHosts[o.Name] = strings.ToLower(iu.Host)
+		}
+	}
+	for _, p := range g.Pools {
+		pt := poolT{Name: p.Name, Origins: p.Origins}
+		if len(p.Origins) == 0 {
+			return nil, nil, fmt.Errorf("render/cloudfront: pool %q has no origins", p.Name)
+		}
+		if f := p.Failover; f != nil {
+			pt.Failover = &failoverT{OnStatus: f.OnStatus}
+			if pt.Failover.OnStatus == nil {
+				pt.Failover.OnStatus = []int{}
+			}
+			// A breaker keeps state, which CloudFront does not: validate refuses it (failover.breaker).
+		}
+		// The hosts whose Location the reference maps back: the pool's origins as reached (and their Host
+		// header), and every origin's URL as written in the IR.
+		seen := map[string]bool{}
+		add := func(h string) {
+			h = strings.ToLower(h)
+			if h != "" && !seen[h] {
+				seen[h] = true
+				pt.OriginHosts = append(pt.OriginHosts, h)
+			}
+		}
+		for _, name := range p.Origins {
+			o := g.Origin(name)
+			if o == nil {
+				return nil, nil, fmt.Errorf("render/cloudfront: pool %q: unknown origin %q", p.Name, name)
+			}
+			base, _ := url.Parse(t.Origins[name].Base)
+			add(base.Host)
+			add(o.HostHeader)
+		}
+		for _, o := range g.Origins {
+			add(irHosts[o.Name])
+		}
+		sort.Strings(pt.OriginHosts)
+		t.Pools[p.Name] = pt
+	}
+	for _, p := range g.AuthPolicies {
+		pt, err := policyTable(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		t.Policies[p.Name] = pt
+	}
+	var routes []routeT
+	for i := range g.Routes {
+		r := &g.Routes[i]
+		rt := routeT{Name: r.Name, Kind: string(r.Match.Kind), Path: r.Match.Path, Hosts: r.Match.Hosts, Methods: r.Match.Methods,
+			Pool: r.Pool, Auth: r.Auth, Rewrite: r.Rewrite}
+		if tr := routeTransform(g.EffectiveTransform(r)); !emptyTransform(tr) {
+			rt.Transform = &tr
+		}
+		switch {
+		case r.Pool != "":
+			if g.Pool(r.Pool) == nil {
+				return nil, nil, fmt.Errorf("render/cloudfront: route %q: unknown pool %q", r.Name, r.Pool)
+			}
+		case r.Respond != nil:
+			rt.Respond = &respondT{Status: r.Respond.Status, Body: r.Respond.Body, Headers: headerPairs(r.Respond.Headers)}
+		case r.Redirect != nil:
+			rt.Redirect = &redirectT{Status: r.Redirect.Status, Location: r.Redirect.Location, KeepQuery: r.Redirect.KeepQuery}
+		default:
+			return nil, nil, fmt.Errorf("render/cloudfront: route %q has no pool, respond or redirect", r.Name)
+		}
+		rt.Limited = r.RateLimit != ""
+		if r.Auth != "" && g.AuthPolicy(r.Auth) == nil {
+			return nil, nil, fmt.Errorf("render/cloudfront: route %q: unknown auth policy %q", r.Name, r.Auth)
+		}
+		for _, h := range r.Match.Headers {
+			rt.Headers = append(rt.Headers, [2]string{h.Name, h.Value})
+		}
+		if r.Match.Kind == ir.PathTemplate {
+			segs := r.Match.Segments
+			if len(segs) == 0 {
+				segs = strings.Split(r.Match.Path, "/")
+			}
+			if len(segs) > 0 && segs[0] == "" {
+				segs = segs[1:]
+			}
+			rt.Segments = segs
+			for j, s := range segs {
+				if ir.IsTemplateVar(s) {
+					rt.Vars = append(rt.Vars, [2]any{s[1 : len(s)-1], j})
+				}
+			}
+		}
+		routes = append(routes, rt)
+	}
+	return t, routes, nil
+}
+
+func policyTable(p ir.AuthPolicy) (policyT, error) {
+	j := p.JWT
+	if j == nil {
+		return policyT{}, fmt.Errorf("render/cloudfront: auth policy %q has no jwt block", p.Name)
+	}
+	supported := jwtverify.Supported()
+	for _, a := range j.Algorithms {
+		if !contains(supported, a) {
+			return policyT{}, fmt.Errorf("render/cloudfront: auth policy %q: algorithm %q is not supported (use one of %s)", p.Name, a, strings.Join(supported, ", "))
+		}
+	}
+	pt := policyT{Name: p.Name, Algorithms: j.Algorithms, Issuer: j.Issuer, Audience: j.Audience, ClockSkew: j.ClockSkew.D().Seconds(),
+		Required: j.RequiredClaims, Forward: [][2]string{}}
+	if pt.Audience == nil {
+		pt.Audience = []string{}
+	}
+	if pt.Required == nil {
+		pt.Required = []string{}
+	}
+	for _, f := range j.ForwardClaims {
+		pt.Forward = append(pt.Forward, [2]string{f.Claim, f.Header})
+	}
+	if j.Secret != nil {
+		pt.SecretKey = SecretKey(p)
+		for _, a := range j.Algorithms {
+			pt.MinSecretBytes = max(pt.MinSecretBytes, ir.MinHMACKeyBytes(a))
+		}
+	}
+	for _, kf := range j.Keys {
+		keys, err := jwtverify.ParseKeys([]byte(kf.Data), kf.KID)
+		if err != nil {
+			return policyT{}, fmt.Errorf("render/cloudfront: auth policy %q: key %s: %w", p.Name, kf.Path, err)
+		}
+		for _, k := range keys {
+			if _, hmac := k.Key.([]byte); hmac {
+				return policyT{}, fmt.Errorf("render/cloudfront: auth policy %q: key %s is an HMAC key, which would be written into the function's code: give the policy `secret: {env: NAME}` instead (the function reads it from the KeyValueStore)", p.Name, kf.Path)
+			}
+		}
+	}
+	// Keys files and JWKS are for the asymmetric algorithms, which a CloudFront Function cannot verify: the
+	// lambda-edge-auth companion does. Without it the function holds no such key, so those tokens fail
+	// closed (JWT_KEY), and validate refuses the manifest for this target before that.
+	return pt, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func emptyTransform(t routeTransformT) bool {
+	return len(t.Request.Remove)+len(t.Request.Set)+len(t.Response.Remove)+len(t.Response.Set) == 0 && t.RequestID == ""
+}
