@@ -84,7 +84,7 @@ func nearLimitShapes() map[string][]byte {
 
 // TestValidateNearLimitsStaysBounded runs `edgegw validate` in a child process on each near-limit shape:
 // every one must end under 256 MiB of peak RSS and within 2 s of CPU time (user and system, the garbage
-// collector's included). CPU time rather than wall time, and the best of three runs, so that other work on
+// collector's included). CPU time rather than wall time, and the best of up to five runs, so that other work on
 // a shared machine does not fail it; the memory must hold on every run.
 func TestValidateNearLimitsStaysBounded(t *testing.T) {
 	if testing.Short() {
@@ -101,7 +101,7 @@ func TestValidateNearLimitsStaysBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 		best := time.Duration(1<<63 - 1)
-		for run := 0; run < 3 && best >= maxTime; run++ {
+		for run := 0; run < 5 && best >= maxTime; run++ {
 			hwm := filepath.Join(dir, "hwm")
 			_ = os.Remove(hwm)
 			cmd := exec.Command(os.Args[0], "validate", "-f", file)
@@ -136,7 +136,7 @@ func TestValidateNearLimitsStaysBounded(t *testing.T) {
 			best = min(best, cpu)
 		}
 		if best >= maxTime {
-			t.Errorf("%s: validate took %v of CPU at best of three runs; the bound is %v", name, best.Round(time.Millisecond), maxTime)
+			t.Errorf("%s: validate took %v of CPU at best of five runs; the bound is %v", name, best.Round(time.Millisecond), maxTime)
 		}
 	}
 }

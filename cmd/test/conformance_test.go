@@ -119,7 +119,7 @@ func TestCannotSkipsAndChecksTheRefusal(t *testing.T) {
 		caps[f] = providers.Can("test")
 	}
 	caps[providers.Breaker] = providers.Cannot("no shared state in this test target")
-	providers.Register(providers.Registration{Name: name, Capabilities: caps})
+	registerOnce(providers.Registration{Name: name, Capabilities: caps})
 	ms, _, err := conformance.Load(conformance.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +182,7 @@ func TestLimitedConstraintSkipsAndChecksTheRefusal(t *testing.T) {
 		caps[f] = providers.Can("test")
 	}
 	caps[providers.RateLimitIP] = providers.Limited("test buckets", providers.RateLimitWindows(17*time.Second))
-	providers.Register(providers.Registration{Name: name, Capabilities: caps})
+	registerOnce(providers.Registration{Name: name, Capabilities: caps})
 	ms, _, err := conformance.Load(conformance.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -242,8 +242,10 @@ func TestUnexecutableIsCountedApart(t *testing.T) {
 	for _, f := range providers.AllFeatures {
 		caps[f] = providers.Can("test")
 	}
-	providers.Register(providers.Registration{Name: name, Capabilities: caps})
-	testrun.RegisterEngine(name, unexecutableEngine{})
+	registerOnce(providers.Registration{Name: name, Capabilities: caps})
+	if _, ok := testrun.LookupEngine(name); !ok {
+		testrun.RegisterEngine(name, unexecutableEngine{})
+	}
 	args := []string{"test", "--suite", "conformance", "--target", name, "--run", "breaker|^no token is 401$", "--vectors", "../../" + conformance.DefaultVectors}
 	named, _ := breakerCases(t)
 	ms, _, err := conformance.Load(conformance.LoadOptions{})
@@ -305,5 +307,13 @@ func TestCorpusFeaturesAreCapabilityFeatures(t *testing.T) {
 				t.Errorf("%s: case %q has no features", m.File, tc.Name)
 			}
 		}
+	}
+}
+
+// registerOnce registers a test target the first time a test asks for it, so the tests can run with -count=N
+// (the registry panics on a second registration of a name).
+func registerOnce(r providers.Registration) {
+	if _, ok := providers.Lookup(r.Name); !ok {
+		providers.Register(r)
 	}
 }
