@@ -18,6 +18,24 @@ func main() { os.Exit(run()) }
 func run() int {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(softMemoryLimit)
+		// A command that runs once and exits collects only as the heap nears the limit: garbage is cheaper
+		// to keep than to trace for a few seconds. `edgegw dev` serves for hours and keeps the usual pacing.
+		if os.Getenv("GOGC") == "" && !longRunning(os.Args[1:]) {
+			debug.SetGCPercent(-1)
+		}
 	}
 	return cmd.Main()
+}
+
+// longRunning reports whether the command line runs a server (`edgegw dev`).
+func longRunning(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "dev" {
+			return true
+		}
+	}
+	return false
 }
