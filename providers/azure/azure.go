@@ -1,11 +1,14 @@
-// Package azure is the `azure` target: Azure Front Door (Standard/Premium) routes and rule sets. It owns the
-// target's registration (its `targets.azure` block and edge identity).
+// Package azure is the `azure` target: Azure Front Door (Standard/Premium) routes, rule sets and origin
+// groups. It owns the target's registration (its `targets.azure` block, edge identity, capability table and
+// the renderer's settings). The `azure` test engine, an evaluator of Front Door's documented route and rule
+// semantics, is providers/azure/evaluate. Deploying through armcdn is not built yet.
 package azure
 
 import (
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
+	azrender "github.com/edgegw/edgegw/render/azure"
 )
 
 // Name is the target name.
@@ -41,13 +44,28 @@ func checkSettings(cfg any) []manifest.BlockProblem {
 	return out
 }
 
-// The capability table, renderer and deploy land with the target itself.
+// settingsOf hands the renderer the manifest's targets.azure block.
+func settingsOf(g *ir.Gateway) azrender.Settings {
+	t, ok := g.Targets.Lookup(Name)
+	if !ok {
+		return azrender.Settings{}
+	}
+	s, _ := t.Config.(*Settings)
+	if s == nil {
+		return azrender.Settings{Companions: t.Companions}
+	}
+	return azrender.Settings{Profile: s.Profile, Endpoint: s.Endpoint, Companions: s.Companions}
+}
+
 func init() {
+	azrender.SettingsOf = settingsOf
 	providers.Register(providers.Registration{
 		Name:          Name,
+		Renderer:      azrender.Name,
+		Capabilities:  capabilities,
 		Settings:      func() any { return &Settings{} },
 		CheckSettings: checkSettings,
-		Companions:    []string{"origin-auth"},
+		Companions:    []string{OriginAuth},
 		EdgeHeaders:   []string{"X-Azure-Ref"},
 		Credentials:   "DefaultAzureCredential (environment, workload identity, managed identity, Azure CLI)",
 		PublicDNS:     true,
