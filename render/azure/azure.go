@@ -111,7 +111,7 @@ type Resource struct {
 	Value      any // *armcdn.AFDDomain, *armcdn.AFDOriginGroup, ... as the SDK marshals it
 }
 
-// MarshalJSON writes the SDK's JSON of Value with apiVersion added.
+// MarshalJSON writes the SDK's JSON of Value with the template's apiVersion and full name.
 func (r Resource) MarshalJSON() ([]byte, error) {
 	raw, err := json.Marshal(r.Value)
 	if err != nil {
@@ -122,6 +122,7 @@ func (r Resource) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	m["apiVersion"], _ = json.Marshal(r.APIVersion)
+	m["name"], _ = json.Marshal(r.Name)
 	return json.Marshal(m)
 }
 
@@ -741,9 +742,8 @@ func Patterns(rt *ir.Route) []string {
 	return []string{"/*"}
 }
 
-// routes writes the endpoint's routes: every pattern belongs to the first route of the IR that asks for
-// it, and the patterns are grouped by that route's origin group (the one a request gets if no rule
-// matches). Every route runs the release's rule set.
+// routes writes the endpoint's routes: the patterns of every IR route, grouped by the origin group a
+// request of the pattern gets if no rule matches. Every route runs the release's rule set, which decides.
 func (r *renderer) routes(ruleSet string, domains []*armcdn.ActivatedResourceReference) error {
 	type group struct {
 		pool     string
@@ -756,8 +756,17 @@ func (r *renderer) routes(ruleSet string, domains []*armcdn.ActivatedResourceRef
 		defaultPool = p.Name
 		break
 	}
-	for i := range r.g.Routes {
-		rt := &r.g.Routes[i]
+	// A pattern's origin group is that of the first route without conditions that asks for it, else of the
+	// first route that does: the group a request gets when no rule matches.
+	order := make([]*ir.Route, 0, len(r.g.Routes))
+	for pass := 0; pass < 2; pass++ {
+		for i := range r.g.Routes {
+			if rt := &r.g.Routes[i]; (rt.Match.Conditions() == 0) == (pass == 0) {
+				order = append(order, rt)
+			}
+		}
+	}
+	for _, rt := range order {
 		pool := rt.Pool
 		if pool == "" {
 			pool = defaultPool
