@@ -217,17 +217,27 @@ func entrySource(t *tables, routes []routeT, g *ir.Gateway, test bool) (string, 
 		// form, so a moved line never changes the Worker.
 		fmt.Fprintf(&b, "//! route %q (%s)\n", r.Name, strings.ReplaceAll(desc, "\n", " "))
 		v := fmt.Sprintf("route_%d", i)
-		if r.Kind == string(ir.PathRegex) {
-			re, _ := json.Marshal("^(?:" + r.Path + ")$")
-			fmt.Fprintf(&b, "const %s = Object.assign(%s, { re: new RegExp(%s) });\n", v, rj, re)
-		} else {
-			fmt.Fprintf(&b, "const %s = %s;\n", v, rj)
-		}
+		fmt.Fprintf(&b, "const %s = %s;\n", v, rj)
 		names = append(names, v)
 	}
 	fmt.Fprintf(&b, "//! Routes in IR order: the first that matches wins.\nconst ROUTES = [%s];\n", strings.Join(names, ", "))
+	matcher, strategy, err := jsruntime.GenerateMatcher(matchRoutes(routes), jsruntime.MatcherOptions{})
+	if err != nil {
+		return "", fmt.Errorf("render/cloudflare: %w", err)
+	}
+	// matchRoute(host, method, path, headers) returns the position in ROUTES of the route that wins, or -1.
+	fmt.Fprintf(&b, "//! Route matcher (%s), generated from ROUTES.\n%s", strategy, matcher)
 	b.WriteString(glue)
 	return b.String(), nil
+}
+
+// matchRoutes is the routes as the matcher generator reads them.
+func matchRoutes(routes []routeT) []jsruntime.MatchRoute {
+	out := make([]jsruntime.MatchRoute, len(routes))
+	for i, r := range routes {
+		out[i] = jsruntime.MatchRoute{Name: r.Name, Kind: r.Kind, Path: r.Path, Segments: r.Segments, Methods: r.Methods, Hosts: r.Hosts, Headers: r.Headers}
+	}
+	return out
 }
 
 const runtimePrefix = "edgegw-runtime/"

@@ -1,7 +1,7 @@
 // The Workers glue: the I/O around the shared runtime (edgegw-runtime/*), in the reference gateway's order.
 // WebCrypto verifies signatures (keys imported once per isolate, per key and algorithm), a Durable Object
 // holds exact sliding-window counts and breaker state, fetch with a per-attempt timeout goes upstream.
-// GATEWAY, ROUTES and TEST_MODE are defined above by the renderer.
+// GATEWAY, ROUTES, matchRoute (the generated matcher) and TEST_MODE are defined above by the renderer.
 
 import { DurableObject } from "cloudflare:workers";
 import * as G from "edgegw-runtime/gateway.js";
@@ -14,9 +14,6 @@ const TEST_NOW = "x-edgegw-test-now";
 const TEST_SCHEME = "x-edgegw-test-scheme";
 const TEST_DECISION = "x-edgegw-test-decision";
 const MAX_REPLAY_BODY = 1 << 20;
-
-// The route index, built once per isolate from the generated route table.
-const ROUTE_INDEX = G.buildIndex(ROUTES);
 
 const importedKeys = new Map();
 
@@ -221,9 +218,9 @@ async function handle(request, env) {
     }
   }
 
-  const m = G.matchRoute(ROUTES, host, request.method, path, client, ROUTE_INDEX);
-  if (!m) return fail("NO_ROUTE");
-  route = m.route;
+  const k = matchRoute(host, request.method, path, client);
+  if (k < 0) return fail("NO_ROUTE");
+  route = ROUTES[k];
   d.route = route.name;
 
   let claims = null;
@@ -251,7 +248,7 @@ async function handle(request, env) {
 
   const pool = GATEWAY.pools[route.pool];
   d.pool = pool.name;
-  const upstreamPath = G.rewritePath(route, path, m.segs);
+  const upstreamPath = G.rewritePath(route, path, route.vars ? path.slice(1).split("/") : null);
   const up = new Headers(client);
   up.delete("cf-connecting-ip");
   up.delete("host");
