@@ -1372,7 +1372,7 @@ function matchRoute(host, method, path, headers) {
   }
   k = R_EXACT.get(path);
   if (k !== void 0) {
-    if (k >= 0) b = k;
+    if (k >= 0 && k < b) b = k;
   }
   if (b < 1) return b;
   segs = path.split("/");
