@@ -50,6 +50,11 @@ const DefaultCompatibilityDate = "2024-09-23"
 //go:embed glue.js
 var glue string
 
+// verifyModule is the Workers bearer-token verification (edgegw-workers/verify.js), imported by the glue.
+//
+//go:embed verify.js
+var verifyModule string
+
 // Renderer renders the Worker.
 type Renderer struct{}
 
@@ -250,6 +255,12 @@ func bundle(src string) ([]byte, error) {
 		})
 		pb.OnResolve(api.OnResolveOptions{Filter: `^\./`, Namespace: "jsruntime"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
 			return api.OnResolveResult{Path: path.Clean(path.Join(path.Dir(a.Importer), a.Path)), Namespace: "jsruntime"}, nil
+		})
+		pb.OnResolve(api.OnResolveOptions{Filter: `^edgegw-workers/verify\.js$`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
+			return api.OnResolveResult{Path: "verify.js", Namespace: "workers"}, nil
+		})
+		pb.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: "workers"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
+			return api.OnLoadResult{Contents: &verifyModule, Loader: api.LoaderJS}, nil
 		})
 		pb.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: "jsruntime"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
 			b, err := jsruntime.Files.ReadFile(a.Path)
