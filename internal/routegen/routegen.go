@@ -278,3 +278,91 @@ func (g *gen) mangle(p string) string {
 	}
 	return p
 }
+
+// APITable returns a gateway of n routes shaped like a large API, in IR order: half exact paths, 30 %
+// templates, 20 % prefixes (the benchmark's mix), no conditions, all distinct. With disjoint, exact paths
+// live under /pages, apart from the templates: no literal segment is a sibling of a variable, a table
+// Hono's RegExpRouter accepts (it refuses /v1/x/list beside /v1/x/:id).
+func APITable(seed int64, n int, disjoint bool) *ir.Gateway {
+	r := rand.New(rand.NewSource(seed))
+	res := max(n/3, 2)
+	seen := map[string]bool{}
+	gw := &ir.Gateway{SchemaVersion: ir.SchemaVersion, Name: "api", Domains: append([]ir.Domain(nil), Domains...)}
+	subs := []string{"items", "owner", "tags", "history", "members"}
+	for i := 0; len(gw.Routes) < n; i++ {
+		x := r.Float64()
+		rs := fmt.Sprintf("res%d", r.Intn(res))
+		ver := []string{"v1", "v2"}[r.Intn(2)]
+		var m ir.Match
+		switch {
+		case x < 0.5:
+			p := "/" + ver + "/" + rs
+			switch r.Intn(3) {
+			case 1:
+				p += "/list"
+			case 2:
+				p += "/" + subs[r.Intn(len(subs))] + "/stats"
+			}
+			if disjoint {
+				p = "/pages" + p
+			}
+			m = ir.Match{Kind: ir.PathExact, Path: p}
+		case x < 0.8:
+			s := []string{ver, rs, "{id}"}
+			switch r.Intn(3) {
+			case 1:
+				s = append(s, subs[r.Intn(len(subs))])
+			case 2:
+				s = append(s, subs[r.Intn(len(subs))], "{item}")
+			}
+			m = ir.Match{Kind: ir.PathTemplate, Path: "/" + strings.Join(s, "/"), Segments: s}
+		default:
+			p := []string{"/static/" + rs, "/files/" + ver + "/" + rs, "/assets/" + rs + "/"}[r.Intn(3)]
+			m = ir.Match{Kind: ir.PathPrefix, Path: p}
+		}
+		key := string(m.Kind) + " " + m.Path
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		name := fmt.Sprintf("route-%d", len(gw.Routes))
+		gw.Routes = append(gw.Routes, ir.Route{Name: name, Index: len(gw.Routes), Match: m, Respond: &ir.Respond{Status: 200, Body: name}})
+	}
+	SortLikeIR(gw.Routes)
+	gw.Errors = ir.EdgeErrors(gw.Name)
+	return gw
+}
+
+// APIPaths returns n normalized paths for an APITable: paths of random routes (exact paths, filled
+// templates, paths under prefixes), and a share misses of paths no route matches.
+func APIPaths(seed int64, gw *ir.Gateway, n int, misses float64) []string {
+	r := rand.New(rand.NewSource(seed))
+	out := make([]string, 0, n)
+	for len(out) < n {
+		if r.Float64() < misses {
+			out = append(out, fmt.Sprintf("/v%d/none%d/%d", 1+r.Intn(2), r.Intn(1000), r.Intn(100)))
+			continue
+		}
+		m := gw.Routes[r.Intn(len(gw.Routes))].Match
+		switch m.Kind {
+		case ir.PathExact:
+			out = append(out, m.Path)
+		case ir.PathTemplate:
+			s := make([]string, len(m.Segments))
+			for i, v := range m.Segments {
+				s[i] = v
+				if ir.IsTemplateVar(v) {
+					s[i] = fmt.Sprint(1000 + r.Intn(9000))
+				}
+			}
+			out = append(out, "/"+strings.Join(s, "/"))
+		case ir.PathPrefix:
+			first := ""
+			if strings.HasSuffix(m.Path, "/") {
+				first = "/"
+			}
+			out = append(out, strings.TrimSuffix(m.Path, "/")+[]string{first, "/app.js", "/img/logo.png"}[r.Intn(3)])
+		}
+	}
+	return out
+}

@@ -25,7 +25,7 @@ func TestGeneratedMatcherInWorkerd(t *testing.T) {
 	total, routed := 0, 0
 	strategies := map[string]int{}
 	for seed := int64(101); seed <= 112; seed++ {
-		size := []int{6, 12, 80, 400}[seed%4]
+		size := []int{4, 12, 80, 400}[seed%4]
 		order := "ir"
 		if seed%2 == 1 {
 			order = "random"

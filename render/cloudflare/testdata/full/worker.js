@@ -1754,7 +1754,7 @@ var route_6 = {
 };
 //! Routes in IR order: the first that matches wins.
 var ROUTES = [route_0, route_1, route_2, route_3, route_4, route_5, route_6];
-//! Route matcher (exact hash, prefix/template regex, 2 scanned), generated from ROUTES.
+//! Route matcher (exact hash, prefix/template trie, 2 scanned), generated from ROUTES.
 function R_host(pattern, host) {
   var p = pattern.toLowerCase();
   if (p.indexOf("*.") !== 0) return p === host.toLowerCase();
@@ -1804,8 +1804,45 @@ var R_ALL = [0, 1, 2, 3, 4, 5, 6];
 var R_EXACT = /* @__PURE__ */ new Map([
   ["/health", 0]
 ]);
-var R_DYN = [1, 2, 3, 4];
-var R_DYN_RE = new RegExp("^(?:\\/docs(?:/[\\s\\S]*)?()|\\/v2(?:/[\\s\\S]*)?()|\\/v2(?:/[\\s\\S]*)?()|/v1/users/[^/]+())$");
+function R_N0(segs, n, host, method, headers, b) {
+  if (b > 1 && R_host("example.com", host)) b = 1;
+  return b;
+}
+function R_N1(segs, n, host, method, headers, b) {
+  if (b > 2 && headers.get("X-Canary-Release") === "true") b = 2;
+  if (b > 3) b = 3;
+  return b;
+}
+function R_N2(segs, n, host, method, headers, b) {
+  if (b > 4 && n === 3 && method === "GET") b = 4;
+  return b;
+}
+function R_N3(segs, n, host, method, headers, b) {
+  if (b > 4 && n > 2 && segs[3] !== "") b = R_N2(segs, n, host, method, headers, b);
+  return b;
+}
+function R_N4(segs, n, host, method, headers, b) {
+  if (b > 4 && n > 1) {
+    var s = segs[2];
+    if (s === "users") {
+      if (b > 4) b = R_N3(segs, n, host, method, headers, b);
+    }
+  }
+  return b;
+}
+function R_N5(segs, n, host, method, headers, b) {
+  if (b > 1 && n > 0) {
+    var s = segs[1];
+    if (s === "docs") {
+      if (b > 1) b = R_N0(segs, n, host, method, headers, b);
+    } else if (s === "v2") {
+      if (b > 2) b = R_N1(segs, n, host, method, headers, b);
+    } else if (s === "v1") {
+      if (b > 4) b = R_N4(segs, n, host, method, headers, b);
+    }
+  }
+  return b;
+}
 var R_SCANNED = [5, 6];
 function matchRoute(host, method, path, headers) {
   var b = 7, k;
@@ -1822,12 +1859,7 @@ function matchRoute(host, method, path, headers) {
   segs = path.split("/");
   n = segs.length - 1;
   if (b > 1) {
-    var m = R_DYN_RE.exec(path);
-    if (m !== null) {
-      var i = m.indexOf("", 1) - 1;
-      k = R_T[R_DYN[i]](path, segs, n, host, method, headers) ? R_DYN[i] : R_scan(R_DYN, i + 1, path, segs, n, host, method, headers);
-      if (k >= 0 && k < b) b = k;
-    }
+    b = R_N5(segs, n, host, method, headers, b);
   }
   if (b > 5) {
     k = R_scan(R_SCANNED, 0, path, segs, n, host, method, headers);
