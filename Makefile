@@ -23,6 +23,7 @@ bench:
 	go test -run XXX -bench . -benchmem -count 5 ./manifest/ ./gateway/...
 	bash bench/dns/run.sh
 	bash bench/rollback/run.sh
+	-sh bench/cloudflare/run.sh
 
 fuzz:
 	go test ./manifest/ -run XXX -fuzz FuzzLoad -fuzztime 10m -fuzzminimizetime 5s

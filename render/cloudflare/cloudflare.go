@@ -50,6 +50,11 @@ const DefaultCompatibilityDate = "2024-09-23"
 //go:embed glue.js
 var glue string
 
+// verifyModule is the Workers bearer-token verification (edgegw-workers/verify.js), imported by the glue.
+//
+//go:embed verify.js
+var verifyModule string
+
 // Renderer renders the Worker.
 type Renderer struct{}
 
@@ -217,17 +222,27 @@ func entrySource(t *tables, routes []routeT, g *ir.Gateway, test bool) (string, 
 		// form, so a moved line never changes the Worker.
 		fmt.Fprintf(&b, "//! route %q (%s)\n", r.Name, strings.ReplaceAll(desc, "\n", " "))
 		v := fmt.Sprintf("route_%d", i)
-		if r.Kind == string(ir.PathRegex) {
-			re, _ := json.Marshal("^(?:" + r.Path + ")$")
-			fmt.Fprintf(&b, "const %s = Object.assign(%s, { re: new RegExp(%s) });\n", v, rj, re)
-		} else {
-			fmt.Fprintf(&b, "const %s = %s;\n", v, rj)
-		}
+		fmt.Fprintf(&b, "const %s = %s;\n", v, rj)
 		names = append(names, v)
 	}
 	fmt.Fprintf(&b, "//! Routes in IR order: the first that matches wins.\nconst ROUTES = [%s];\n", strings.Join(names, ", "))
+	matcher, strategy, err := jsruntime.GenerateMatcher(matchRoutes(routes), jsruntime.MatcherOptions{})
+	if err != nil {
+		return "", fmt.Errorf("render/cloudflare: %w", err)
+	}
+	// matchRoute(host, method, path, headers) returns the position in ROUTES of the route that wins, or -1.
+	fmt.Fprintf(&b, "//! Route matcher (%s), generated from ROUTES.\n%s", strategy, matcher)
 	b.WriteString(glue)
 	return b.String(), nil
+}
+
+// matchRoutes is the routes as the matcher generator reads them.
+func matchRoutes(routes []routeT) []jsruntime.MatchRoute {
+	out := make([]jsruntime.MatchRoute, len(routes))
+	for i, r := range routes {
+		out[i] = jsruntime.MatchRoute{Name: r.Name, Kind: r.Kind, Path: r.Path, Segments: r.Segments, Methods: r.Methods, Hosts: r.Hosts, Headers: r.Headers}
+	}
+	return out
 }
 
 const runtimePrefix = "edgegw-runtime/"
@@ -240,6 +255,12 @@ func bundle(src string) ([]byte, error) {
 		})
 		pb.OnResolve(api.OnResolveOptions{Filter: `^\./`, Namespace: "jsruntime"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
 			return api.OnResolveResult{Path: path.Clean(path.Join(path.Dir(a.Importer), a.Path)), Namespace: "jsruntime"}, nil
+		})
+		pb.OnResolve(api.OnResolveOptions{Filter: `^edgegw-workers/verify\.js$`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
+			return api.OnResolveResult{Path: "verify.js", Namespace: "workers"}, nil
+		})
+		pb.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: "workers"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
+			return api.OnLoadResult{Contents: &verifyModule, Loader: api.LoaderJS}, nil
 		})
 		pb.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: "jsruntime"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
 			b, err := jsruntime.Files.ReadFile(a.Path)

@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/edgegw/edgegw/gateway/jwtverify"
 	"github.com/edgegw/edgegw/manifest/ir"
+	"github.com/edgegw/edgegw/render/jsruntime"
 )
 
 // The tables the glue reads, computed from the IR. Everything the runtime needs that the IR states only
@@ -432,4 +434,23 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// PolicyTable is the table the Worker's bearer-token verification (verify.js) reads for an auth policy, as
+// JSON: the benchmarks call verify.js with it.
+func PolicyTable(p ir.AuthPolicy) ([]byte, error) {
+	pt, err := policyTable(p)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(pt)
+}
+
+// MatcherSource is the route matcher the Worker of g carries (jsruntime.GenerateMatcher over its routes).
+func MatcherSource(g *ir.Gateway, opts jsruntime.MatcherOptions) (string, jsruntime.Strategy, error) {
+	_, routes, err := buildTables(g, nil)
+	if err != nil {
+		return "", jsruntime.Strategy{}, err
+	}
+	return jsruntime.GenerateMatcher(matchRoutes(routes), opts)
 }

@@ -42,104 +42,6 @@ function prefixMatches(prefix, path) {
   if (path.indexOf(prefix) !== 0) return false;
   return path.length === prefix.length || prefix.charAt(prefix.length - 1) === "/" || path.charAt(prefix.length) === "/";
 }
-function routeMatches(r, host, method, path, segs, headers) {
-  var i;
-  if (r.kind === "exact") {
-    if (path !== r.path) return false;
-  } else if (r.kind === "prefix") {
-    if (!prefixMatches(r.path, path)) return false;
-  } else if (r.kind === "template") {
-    if (segs.length !== r.segments.length) return false;
-    for (i = 0; i < r.segments.length; i++) {
-      var s = r.segments[i];
-      if (isVar(s)) {
-        if (segs[i] === "") return false;
-      } else if (segs[i] !== s) return false;
-    }
-  } else if (r.kind === "regex") {
-    if (!r.re.test(path)) return false;
-  }
-  if (r.methods && r.methods.length > 0 && r.methods.indexOf(method) < 0) return false;
-  if (r.hosts && r.hosts.length > 0) {
-    var any = false;
-    for (i = 0; i < r.hosts.length; i++) {
-      if (wildcardLabel(r.hosts[i], host) !== null) any = true;
-    }
-    if (!any) return false;
-  }
-  if (r.headers) {
-    for (i = 0; i < r.headers.length; i++) {
-      if (headers.get(r.headers[i][0]) !== r.headers[i][1]) return false;
-    }
-  }
-  return true;
-}
-function isVar(seg) {
-  return seg.length > 2 && seg.charAt(0) === "{" && seg.charAt(seg.length - 1) === "}";
-}
-function matchRoute(routes, host, method, path, headers, index) {
-  var segs = path.slice(1).split("/");
-  var i;
-  if (!index) {
-    for (i = 0; i < routes.length; i++) {
-      if (routeMatches(routes[i], host, method, path, segs, headers)) return { route: routes[i], segs };
-    }
-    return null;
-  }
-  var cand = candidates(index, path, segs.length);
-  for (i = 0; i < cand.length; i++) {
-    var r = routes[cand[i]];
-    if (routeMatches(r, host, method, path, segs, headers)) return { route: r, segs };
-  }
-  return null;
-}
-function candidates(index, path, segments) {
-  var cand = [];
-  var has = Object.prototype.hasOwnProperty;
-  var i;
-  function add(table, key) {
-    if (has.call(table, key)) {
-      var list = table[key];
-      for (var k = 0; k < list.length; k++) cand.push(list[k]);
-    }
-  }
-  add(index.exact, path);
-  if (index.hasPrefix) {
-    add(index.prefix, path);
-    for (i = 0; i < path.length; i++) {
-      if (path.charCodeAt(i) !== 47) continue;
-      if (i > 0) add(index.prefix, path.slice(0, i));
-      if (i + 1 < path.length) add(index.prefix, path.slice(0, i + 1));
-    }
-  }
-  add(index.templates, String(segments));
-  for (i = 0; i < index.scanned.length; i++) cand.push(index.scanned[i]);
-  cand.sort(function(a, b) {
-    return a - b;
-  });
-  var out = [];
-  for (i = 0; i < cand.length; i++) {
-    if (i === 0 || cand[i] !== cand[i - 1]) out.push(cand[i]);
-  }
-  return out;
-}
-function buildIndex(routes) {
-  var index = { exact: {}, prefix: {}, templates: {}, scanned: [], hasPrefix: false };
-  function put(table, key, i2) {
-    if (!Object.prototype.hasOwnProperty.call(table, key)) table[key] = [];
-    table[key].push(i2);
-  }
-  for (var i = 0; i < routes.length; i++) {
-    var r = routes[i];
-    if (r.kind === "exact") put(index.exact, r.path, i);
-    else if (r.kind === "prefix") {
-      put(index.prefix, r.path, i);
-      index.hasPrefix = true;
-    } else if (r.kind === "template") put(index.templates, String(r.segments.length), i);
-    else index.scanned.push(i);
-  }
-  return index;
-}
 function joinPrefix(prefix, rest) {
   var ps = prefix.charAt(prefix.length - 1) === "/";
   var rs = rest.charAt(0) === "/";
@@ -932,6 +834,119 @@ function claimText(claims, name) {
   return compact(raw);
 }
 
+// workers:verify.js
+var importStats = { imports: 0 };
+var importedKeys = /* @__PURE__ */ new Map();
+var MAX_IMPORTED_KEYS = 1024;
+async function importKey(key, alg, vp) {
+  const id = key.id + "|" + alg;
+  let p = importedKeys.get(id);
+  if (!p) {
+    if (importedKeys.size >= MAX_IMPORTED_KEYS) importedKeys.clear();
+    importStats.imports++;
+    p = crypto.subtle.importKey("jwk", key.jwk, vp.importAlg, false, ["verify"]).catch(() => null);
+    importedKeys.set(id, p);
+  }
+  return p;
+}
+function b64url(bytes) {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+var secretKeys = /* @__PURE__ */ new Map();
+function secretKey(policy, env) {
+  if (!policy.secretEnv) return null;
+  const v = env[policy.secretEnv];
+  if (typeof v !== "string" || v === "") return null;
+  const cached = secretKeys.get(policy.name);
+  if (cached && cached.value === v) return cached.key;
+  const key = secretKeyOf(policy, v);
+  secretKeys.set(policy.name, { value: v, key });
+  return key;
+}
+function secretKeyOf(policy, v) {
+  const bytes = new TextEncoder().encode(v);
+  if (bytes.length < policy.minSecretBytes) return null;
+  return {
+    id: "secret:" + policy.name + ":" + b64url(bytes),
+    kid: "",
+    alg: "",
+    fits: ["HS256", "HS384", "HS512"],
+    hmacBytes: bytes.length,
+    bits: 0,
+    jwk: { kty: "oct", k: b64url(bytes) }
+  };
+}
+var jwksCaches = /* @__PURE__ */ new Map();
+async function jwksKeys(policy, kid, now) {
+  let c = jwksCaches.get(policy.name);
+  if (!c) {
+    c = { keys: null, fetchedAt: -Infinity, triedAt: -Infinity, kidAt: -Infinity, lastErr: null };
+    jwksCaches.set(policy.name, c);
+  }
+  const ttl = policy.jwks.ttlMs;
+  const minRefresh = 3e4;
+  const stale = c.keys === null || now - c.fetchedAt >= ttl;
+  const unknown = kid !== "" && !(c.keys || []).some((k) => k.kid === kid);
+  const retryStale = stale && (c.lastErr === null || now - c.triedAt >= minRefresh);
+  const retryKid = unknown && now - c.kidAt >= minRefresh;
+  if (retryStale || retryKid) {
+    if (!stale) c.kidAt = now;
+    c.triedAt = now;
+    try {
+      const resp = await fetch(policy.jwks.url, { headers: { Accept: "application/json" }, signal: AbortSignal.timeout(5e3) });
+      if (resp.status !== 200) throw new Error("jwks status " + resp.status);
+      const text = await resp.text();
+      if (text.length > 1 << 20) throw new Error("jwks too large");
+      const doc = JSON.parse(text);
+      const list = Array.isArray(doc.keys) ? doc.keys : [doc];
+      const keys = [];
+      list.forEach((jwk, i) => {
+        const info = jwkInfo(jwk);
+        if (info) keys.push(Object.assign(info, { id: "jwks:" + policy.name + ":" + now + ":" + i }));
+      });
+      if (keys.length === 0) throw new Error("jwks holds no signature verification key");
+      c.keys = keys;
+      c.fetchedAt = now;
+      c.lastErr = null;
+    } catch (e) {
+      c.lastErr = e;
+    }
+  }
+  if (c.keys === null && c.lastErr !== null) return { error: c.lastErr };
+  return { keys: c.keys || [] };
+}
+async function verify(policy, authorization, env, now) {
+  const bt = bearerToken(authorization);
+  if (bt.code) return bt;
+  const secret = secretKey(policy, env);
+  if (policy.keys.length === 0 && !policy.jwks && !secret) return { code: "JWT_KEY", detail: "no usable key" };
+  const p = parseJWS(bt.token, policy.algorithms);
+  if (p.code) return p;
+  const configured = secret ? policy.keys.concat([secret]) : policy.keys;
+  let keys = configured.filter((k) => keyFits(k, p.kid, p.alg));
+  if (policy.jwks) {
+    const set = await jwksKeys(policy, p.kid, now);
+    if (set.error && keys.length === 0) return { code: "JWT_KEY", detail: String(set.error) };
+    if (set.keys) keys = keys.concat(set.keys.filter((k) => keyFits(k, p.kid, p.alg)));
+  }
+  if (keys.length === 0) return { code: "JWT_KEY", detail: "no configured key fits alg " + p.alg };
+  if (p.joseError) return { code: "JWT_UNSUPPORTED", detail: p.joseError };
+  const ok = await verifySignature(keys, p.alg, new TextEncoder().encode(p.signingInput), new Uint8Array(p.signature));
+  if (!ok) return { code: "JWT_SIGNATURE", detail: "signature does not verify" };
+  return checkClaims(p.payload, policy, now / 1e3);
+}
+async function verifySignature(keys, alg, data, sig) {
+  for (const k of keys) {
+    const vp = verifyParams(alg, k);
+    if (!vp || vp.sigLength && sig.length !== vp.sigLength) continue;
+    const key = await importKey(k, alg, vp);
+    if (key && await crypto.subtle.verify(vp.verifyAlg, key, sig, data)) return true;
+  }
+  return false;
+}
+
 // worker.js
 //! Gateway "quickstart", rendered by edgegw for Cloudflare Workers. Generated: edit the manifest, not this file.
 var TEST_MODE = false;
@@ -1431,112 +1446,68 @@ var route_2 = {
 };
 //! Routes in IR order: the first that matches wins.
 var ROUTES = [route_0, route_1, route_2];
+//! Route matcher (exact hash, prefix/template regex, 1 scanned), generated from ROUTES.
+function R_prefix(prefix, path) {
+  if (path.indexOf(prefix) !== 0) return false;
+  return path.length === prefix.length || prefix.charCodeAt(prefix.length - 1) === 47 || path.charCodeAt(prefix.length) === 47;
+}
+var R_T = [
+  function(path, segs, n, host, method, headers) {
+    return path === "/health";
+  },
+  // 0 "health"
+  function(path, segs, n, host, method, headers) {
+    return R_prefix("/api", path);
+  },
+  // 1 "api"
+  function(path, segs, n, host, method, headers) {
+    return true;
+  }
+  // 2 "default"
+];
+function R_scan(list, from, path, segs, n, host, method, headers) {
+  for (var i = from; i < list.length; i++) if (R_T[list[i]](path, segs, n, host, method, headers)) return list[i];
+  return -1;
+}
+var R_ALL = [0, 1, 2];
+var R_EXACT = /* @__PURE__ */ new Map([
+  ["/health", 0]
+]);
+var R_DYN = [1];
+var R_DYN_RE = new RegExp("^(?:\\/api(?:/[\\s\\S]*)?())$");
+var R_SCANNED = [2];
+function matchRoute(host, method, path, headers) {
+  var b = 3, k;
+  var segs = null, n = 0;
+  if (path.charCodeAt(0) !== 47) {
+    segs = [""].concat(path.slice(1).split("/"));
+    return R_scan(R_ALL, 0, path, segs, segs.length - 1, host, method, headers);
+  }
+  k = R_EXACT.get(path);
+  if (k !== void 0) {
+    if (k >= 0 && k < b) b = k;
+  }
+  if (b < 1) return b;
+  segs = path.split("/");
+  n = segs.length - 1;
+  if (b > 1) {
+    var m = R_DYN_RE.exec(path);
+    if (m !== null) {
+      var i = m.indexOf("", 1) - 1;
+      k = R_DYN[i];
+      if (k >= 0 && k < b) b = k;
+    }
+  }
+  if (b > 2) {
+    k = R_scan(R_SCANNED, 0, path, segs, n, host, method, headers);
+    if (k >= 0 && k < b) b = k;
+  }
+  return b === 3 ? -1 : b;
+}
 var TEST_NOW = "x-edgegw-test-now";
 var TEST_SCHEME = "x-edgegw-test-scheme";
 var TEST_DECISION = "x-edgegw-test-decision";
 var MAX_REPLAY_BODY = 1 << 20;
-var ROUTE_INDEX = buildIndex(ROUTES);
-var importedKeys = /* @__PURE__ */ new Map();
-var MAX_IMPORTED_KEYS = 1024;
-async function importKey(key, alg, vp) {
-  const id = key.id + "|" + alg;
-  let p = importedKeys.get(id);
-  if (!p) {
-    if (importedKeys.size >= MAX_IMPORTED_KEYS) importedKeys.clear();
-    p = crypto.subtle.importKey("jwk", key.jwk, vp.importAlg, false, ["verify"]).catch(() => null);
-    importedKeys.set(id, p);
-  }
-  return p;
-}
-function b64url(bytes) {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-function secretKey(policy, env) {
-  if (!policy.secretEnv) return null;
-  const v = env[policy.secretEnv];
-  if (typeof v !== "string" || v === "") return null;
-  const bytes = new TextEncoder().encode(v);
-  if (bytes.length < policy.minSecretBytes) return null;
-  return {
-    id: "secret:" + policy.name + ":" + b64url(bytes),
-    kid: "",
-    alg: "",
-    fits: ["HS256", "HS384", "HS512"],
-    hmacBytes: bytes.length,
-    bits: 0,
-    jwk: { kty: "oct", k: b64url(bytes) }
-  };
-}
-var jwksCaches = /* @__PURE__ */ new Map();
-async function jwksKeys(policy, kid, now) {
-  let c = jwksCaches.get(policy.name);
-  if (!c) {
-    c = { keys: null, fetchedAt: -Infinity, triedAt: -Infinity, kidAt: -Infinity, lastErr: null };
-    jwksCaches.set(policy.name, c);
-  }
-  const ttl = policy.jwks.ttlMs;
-  const minRefresh = 3e4;
-  const stale = c.keys === null || now - c.fetchedAt >= ttl;
-  const unknown = kid !== "" && !(c.keys || []).some((k) => k.kid === kid);
-  const retryStale = stale && (c.lastErr === null || now - c.triedAt >= minRefresh);
-  const retryKid = unknown && now - c.kidAt >= minRefresh;
-  if (retryStale || retryKid) {
-    if (!stale) c.kidAt = now;
-    c.triedAt = now;
-    try {
-      const resp = await fetch(policy.jwks.url, { headers: { Accept: "application/json" }, signal: AbortSignal.timeout(5e3) });
-      if (resp.status !== 200) throw new Error("jwks status " + resp.status);
-      const text = await resp.text();
-      if (text.length > 1 << 20) throw new Error("jwks too large");
-      const doc = JSON.parse(text);
-      const list = Array.isArray(doc.keys) ? doc.keys : [doc];
-      const keys = [];
-      list.forEach((jwk, i) => {
-        const info = jwkInfo(jwk);
-        if (info) keys.push(Object.assign(info, { id: "jwks:" + policy.name + ":" + now + ":" + i }));
-      });
-      if (keys.length === 0) throw new Error("jwks holds no signature verification key");
-      c.keys = keys;
-      c.fetchedAt = now;
-      c.lastErr = null;
-    } catch (e) {
-      c.lastErr = e;
-    }
-  }
-  if (c.keys === null && c.lastErr !== null) return { error: c.lastErr };
-  return { keys: c.keys || [] };
-}
-async function verify(policy, authorization, env, now) {
-  const bt = bearerToken(authorization);
-  if (bt.code) return bt;
-  const secret = secretKey(policy, env);
-  if (policy.keys.length === 0 && !policy.jwks && !secret) return { code: "JWT_KEY", detail: "no usable key" };
-  const p = parseJWS(bt.token, policy.algorithms);
-  if (p.code) return p;
-  const configured = secret ? policy.keys.concat([secret]) : policy.keys;
-  let keys = configured.filter((k) => keyFits(k, p.kid, p.alg));
-  if (policy.jwks) {
-    const set = await jwksKeys(policy, p.kid, now);
-    if (set.error && keys.length === 0) return { code: "JWT_KEY", detail: String(set.error) };
-    if (set.keys) keys = keys.concat(set.keys.filter((k) => keyFits(k, p.kid, p.alg)));
-  }
-  if (keys.length === 0) return { code: "JWT_KEY", detail: "no configured key fits alg " + p.alg };
-  if (p.joseError) return { code: "JWT_UNSUPPORTED", detail: p.joseError };
-  const ok = await verifySignature(keys, p.alg, new TextEncoder().encode(p.signingInput), new Uint8Array(p.signature));
-  if (!ok) return { code: "JWT_SIGNATURE", detail: "signature does not verify" };
-  return checkClaims(p.payload, policy, now / 1e3);
-}
-async function verifySignature(keys, alg, data, sig) {
-  for (const k of keys) {
-    const vp = verifyParams(alg, k);
-    if (!vp || vp.sigLength && sig.length !== vp.sigLength) continue;
-    const key = await importKey(k, alg, vp);
-    if (key && await crypto.subtle.verify(vp.verifyAlg, key, sig, data)) return true;
-  }
-  return false;
-}
 function fromHex(h) {
   const out = new Uint8Array(h.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(h.substr(2 * i, 2), 16);
@@ -1620,9 +1591,9 @@ async function handle(request, env) {
       return finish(204, new Headers(corsOrigin ? cors.preflightAllowed : cors.preflightRefused), null);
     }
   }
-  const m = matchRoute(ROUTES, host, request.method, path, client, ROUTE_INDEX);
-  if (!m) return fail("NO_ROUTE");
-  route = m.route;
+  const k = matchRoute(host, request.method, path, client);
+  if (k < 0) return fail("NO_ROUTE");
+  route = ROUTES[k];
   d.route = route.name;
   let claims = null;
   let sub = "";
@@ -1648,7 +1619,7 @@ async function handle(request, env) {
   }
   const pool = GATEWAY.pools[route.pool];
   d.pool = pool.name;
-  const upstreamPath = rewritePath(route, path, m.segs);
+  const upstreamPath = rewritePath(route, path, route.vars ? path.slice(1).split("/") : null);
   const up = new Headers(client);
   up.delete("cf-connecting-ip");
   up.delete("host");
@@ -1668,22 +1639,22 @@ async function handle(request, env) {
   const failover = pool.failover;
   const breaker = failover && failover.breaker;
   const bstub = breaker ? stub(env, "breaker:" + pool.name) : null;
-  let candidates2 = pool.origins.map((_, i) => i);
+  let candidates = pool.origins.map((_, i) => i);
   if (bstub) {
     const states = await bstub.breakers(pool.origins.length);
-    candidates2 = candidates2.filter((i) => !breakerOpen(states[i], now));
+    candidates = candidates.filter((i) => !breakerOpen(states[i], now));
   }
-  if (candidates2.length === 0) return fail("ORIGINS_OPEN");
+  if (candidates.length === 0) return fail("ORIGINS_OPEN");
   let body = null;
   if (request.method !== "GET" && request.method !== "HEAD") {
     body = await request.arrayBuffer();
-    if (body.byteLength > MAX_REPLAY_BODY) candidates2 = candidates2.slice(0, 1);
+    if (body.byteLength > MAX_REPLAY_BODY) candidates = candidates.slice(0, 1);
   }
   let lastTimeout = false;
-  for (let k = 0; k < candidates2.length; k++) {
-    const i = candidates2[k];
+  for (let k2 = 0; k2 < candidates.length; k2++) {
+    const i = candidates[k2];
     const o = GATEWAY.origins[pool.origins[i]];
-    const last = k === candidates2.length - 1;
+    const last = k2 === candidates.length - 1;
     d.origin = o.name;
     let resp;
     const ac = new AbortController();
