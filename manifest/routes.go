@@ -43,7 +43,7 @@ func (c *compiler) compileRoutes() {
 			routes = append(routes, route)
 		}
 	}
-	sortRoutes(routes)
+	SortRoutes(routes)
 	c.g.Routes = routes
 	for i := range c.g.Routes {
 		c.routeByName[c.g.Routes[i].Name] = &c.g.Routes[i]
@@ -51,10 +51,10 @@ func (c *compiler) compileRoutes() {
 	c.checkShadowed()
 }
 
-// sortRoutes puts routes in the one precedence order every target evaluates: exact, prefix (longer first),
+// SortRoutes puts routes in the one precedence order every target evaluates: exact, prefix (longer first),
 // template (more literal segments first), regex (manifest order), fallback; inside a class a route with
 // more conditions first; remaining ties in manifest order.
-func sortRoutes(rs []ir.Route) {
+func SortRoutes(rs []ir.Route) {
 	sort.SliceStable(rs, func(i, j int) bool {
 		a, b := &rs[i], &rs[j]
 		if ra, rb := a.Match.Kind.Rank(), b.Match.Kind.Rank(); ra != rb {

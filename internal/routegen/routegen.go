@@ -5,9 +5,9 @@ package routegen
 
 import (
 	"fmt"
+	"github.com/edgegw/edgegw/manifest"
 	"math/rand"
 	"net/http"
-	"sort"
 	"strings"
 
 	"github.com/edgegw/edgegw/manifest/ir"
@@ -145,38 +145,8 @@ func Gateway(seed int64, opts Options) *ir.Gateway {
 	return gw
 }
 
-// SortLikeIR sorts routes in the manifest compiler's precedence order (manifest/routes.go sortRoutes):
-// kind, then longer prefix or more literal template segments, then more conditions, then manifest order.
-func SortLikeIR(rs []ir.Route) {
-	spec := func(r *ir.Route) int {
-		switch r.Match.Kind {
-		case ir.PathPrefix:
-			return len(r.Match.Path)
-		case ir.PathTemplate:
-			n := 0
-			for _, s := range r.Match.Segments {
-				if !ir.IsTemplateVar(s) {
-					n++
-				}
-			}
-			return n
-		}
-		return 0
-	}
-	sort.SliceStable(rs, func(i, j int) bool {
-		a, b := &rs[i], &rs[j]
-		if ra, rb := a.Match.Kind.Rank(), b.Match.Kind.Rank(); ra != rb {
-			return ra < rb
-		}
-		if sa, sb := spec(a), spec(b); sa != sb {
-			return sa > sb
-		}
-		if ca, cb := a.Match.Conditions(), b.Match.Conditions(); ca != cb {
-			return ca > cb
-		}
-		return a.Index < b.Index
-	})
-}
+// SortLikeIR sorts routes in the manifest compiler's precedence order (manifest.SortRoutes).
+func SortLikeIR(rs []ir.Route) { manifest.SortRoutes(rs) }
 
 // Request is one generated request: Target is the raw request-target.
 type Request struct {
