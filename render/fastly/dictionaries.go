@@ -2,6 +2,7 @@ package fastly
 
 import (
 	"crypto/ecdsa"
+	"encoding/json"
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/edgegw/edgegw/gateway/jwtverify"
+	"github.com/edgegw/edgegw/manifest/ir"
 )
 
 // JWKSItems returns the items of a policy's JWKS dictionary (see Dictionaries) for the keys of its key set:
@@ -54,4 +56,91 @@ func toStaticKey(k jwtverify.Key) (staticKey, bool) {
 	}
 	sk.pem = strings.TrimSpace(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
 	return sk, true
+}
+
+// DictionariesFile is the artifact that lists the edge dictionaries the VCL reads and what fills each one.
+// It is written only when the VCL reads a dictionary. It never holds a secret value: an HS secret is named
+// by its environment variable, which the provider reads at apply time, and a JWKS by its URL, which the
+// provider fetches at plan time (this package is pure: no network, no environment).
+const DictionariesFile = "dictionaries.json"
+
+// DictionarySet is the dictionaries.json artifact, the contract between this renderer and providers/fastly:
+//
+//	{
+//	  "dictionaries": [
+//	    {"name": "edgegw_jwks_bearer",
+//	     "jwks": {"url": "https://auth.example.com/.well-known/jwks.json", "algorithms": ["RS256", "ES256"]}},
+//	    {"name": "edgegw_secrets", "write_only": true, "secrets": {"JWT_SECRET_KEY": "JWT_SECRET_KEY"}}
+//	  ]
+//	}
+//
+// Items holds literal values (public data only), Secrets maps an item key to the environment variable
+// holding its value, and JWKS names a key set whose items are JWKSItems of its keys for the algorithms. A
+// dictionary with secrets is write_only: Fastly never gives its items back through the API.
+type DictionarySet struct {
+	Dictionaries []DictionarySpec `json:"dictionaries"`
+}
+
+// DictionarySpec is one edge dictionary of a DictionarySet.
+type DictionarySpec struct {
+	Name      string            `json:"name"`
+	WriteOnly bool              `json:"write_only,omitempty"`
+	Items     map[string]string `json:"items,omitempty"`
+	Secrets   map[string]string `json:"secrets,omitempty"`
+	JWKS      *JWKSSource       `json:"jwks,omitempty"`
+}
+
+// JWKSSource is a key set whose keys fill a dictionary (see JWKSItems).
+type JWKSSource struct {
+	URL        string   `json:"url"`
+	Algorithms []string `json:"algorithms"`
+}
+
+// DictionarySetOf returns the dictionaries of g with what fills them, sorted by name; nil when the VCL reads
+// no dictionary.
+func DictionarySetOf(g *ir.Gateway) *DictionarySet {
+	ds := Dictionaries(g)
+	if len(ds) == 0 {
+		return nil
+	}
+	set := &DictionarySet{}
+	byName := map[string]*DictionarySpec{}
+	for _, d := range ds {
+		set.Dictionaries = append(set.Dictionaries, DictionarySpec{Name: d.Name})
+	}
+	for i := range set.Dictionaries {
+		byName[set.Dictionaries[i].Name] = &set.Dictionaries[i]
+	}
+	for _, p := range g.AuthPolicies {
+		if p.JWT == nil {
+			continue
+		}
+		if p.JWT.JWKS != nil {
+			if s := byName[JWKSDictionary(g, p.Name)]; s != nil {
+				s.JWKS = &JWKSSource{URL: p.JWT.JWKS.URL, Algorithms: append([]string(nil), p.JWT.Algorithms...)}
+			}
+		}
+		if p.JWT.Secret != nil && p.JWT.Secret.Env != "" {
+			s := byName[SecretsDictionary]
+			if s.Secrets == nil {
+				s.Secrets = map[string]string{}
+			}
+			s.WriteOnly = true
+			s.Secrets[p.JWT.Secret.Env] = p.JWT.Secret.Env
+		}
+	}
+	return set
+}
+
+// dictionariesJSON renders DictionarySetOf(g); nil when there is none.
+func dictionariesJSON(g *ir.Gateway) ([]byte, error) {
+	set := DictionarySetOf(g)
+	if set == nil {
+		return nil, nil
+	}
+	b, err := json.MarshalIndent(set, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }

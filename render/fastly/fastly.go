@@ -78,7 +78,8 @@ func init() { render.Register(Renderer{}) }
 // Name implements render.Renderer.
 func (Renderer) Name() string { return Name }
 
-// Render implements render.Renderer: one artifact, main.vcl.
+// Render implements render.Renderer: main.vcl, service.json, and dictionaries.json when the VCL reads edge
+// dictionaries.
 func (Renderer) Render(g *ir.Gateway) ([]render.Artifact, error) {
 	b, err := RenderVCL(g, Options{})
 	if err != nil {
@@ -88,10 +89,18 @@ func (Renderer) Render(g *ir.Gateway) ([]render.Artifact, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []render.Artifact{
+	arts := []render.Artifact{
 		{Target: Name, Path: "main.vcl", MediaType: "text/x-vcl", Data: b},
 		{Target: Name, Path: ServiceFile, MediaType: "application/json", Data: svc},
-	}, nil
+	}
+	dicts, err := dictionariesJSON(g)
+	if err != nil {
+		return nil, err
+	}
+	if dicts != nil {
+		arts = append(arts, render.Artifact{Target: Name, Path: DictionariesFile, MediaType: "application/json", Data: dicts})
+	}
+	return arts, nil
 }
 
 // Dictionary is an edge dictionary the VCL reads and the provider keeps.

@@ -109,7 +109,7 @@ func TestDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(a) != 2 || a[0].Path != "main.vcl" || !bytes.Equal(a[0].Data, b) {
+	if len(a) != 3 || a[0].Path != "main.vcl" || !bytes.Equal(a[0].Data, b) {
 		t.Fatalf("the registered renderer and RenderVCL disagree or are not deterministic")
 	}
 	if a[1].Path != fastly.ServiceFile || !bytes.Contains(a[1].Data, []byte(`"name": "*.api.example.com"`)) || !bytes.Contains(a[1].Data, []byte(`"backends": []`)) {
@@ -171,5 +171,72 @@ func TestSizeLimit(t *testing.T) {
 	_, err := fastly.RenderVCL(g, fastly.Options{})
 	if err == nil || !strings.Contains(err.Error(), "over Fastly's limit of 1048576 bytes") || !strings.Contains(err.Error(), "6000 routes") {
 		t.Fatalf("want the size error naming the routes and the limit, got %v", err)
+	}
+}
+
+// TestDictionariesArtifact: the VCL's dictionaries are listed with what fills them, a secret by the name of
+// its environment variable only (the renderer never sees a value), and a VCL without dictionaries gets no
+// such artifact.
+func TestDictionariesArtifact(t *testing.T) {
+	const src = `version: 1
+name: dicts
+domains: [{host: api.example.com, zone: example.com}]
+origins: {a: {url: "https://a.internal"}}
+pools: {a: {origins: [a]}}
+auth:
+  hs: {jwt: {algorithms: [HS256], secret: {env: JWT_SECRET_KEY}}}
+  idp: {jwt: {algorithms: [RS256, ES256], jwks: {url: "https://auth.example.com/jwks.json"}}}
+routes:
+  - {name: one, match: {path: {prefix: /one}}, pool: a, auth: hs}
+  - {name: two, match: {path: {prefix: /two}}, pool: a, auth: idp}
+`
+	t.Setenv("JWT_SECRET_KEY", "a-secret-that-must-never-reach-an-artifact-0123456789")
+	g, diags := manifest.LoadBytes("dicts.yaml", []byte(src), manifest.LoadOptions{})
+	if g == nil || diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	arts, err := fastly.Renderer{}.Render(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(arts) != 3 || arts[2].Path != fastly.DictionariesFile {
+		t.Fatalf("artifacts %d, want main.vcl, service.json and %s", len(arts), fastly.DictionariesFile)
+	}
+	want := `{
+  "dictionaries": [
+    {
+      "name": "edgegw_jwks_idp",
+      "jwks": {
+        "url": "https://auth.example.com/jwks.json",
+        "algorithms": [
+          "RS256",
+          "ES256"
+        ]
+      }
+    },
+    {
+      "name": "edgegw_secrets",
+      "write_only": true,
+      "secrets": {
+        "JWT_SECRET_KEY": "JWT_SECRET_KEY"
+      }
+    }
+  ]
+}
+`
+	if got := string(arts[2].Data); got != want {
+		t.Errorf("%s:\n%s\nwant:\n%s", fastly.DictionariesFile, got, want)
+	}
+	for _, a := range arts {
+		if bytes.Contains(a.Data, []byte(os.Getenv("JWT_SECRET_KEY"))) {
+			t.Errorf("%s holds the secret value", a.Path)
+		}
+	}
+	plain, diags := manifest.Load("../../testdata/examples/quickstart.yaml")
+	if plain == nil {
+		t.Fatal(diags)
+	}
+	if arts, err := (fastly.Renderer{}).Render(plain); err != nil || len(arts) != 2 {
+		t.Errorf("a VCL without dictionaries: %d artifacts (%v), want main.vcl and service.json only", len(arts), err)
 	}
 }
