@@ -1,10 +1,15 @@
 package fastly_test
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgegw/edgegw/internal/falco"
 	"github.com/edgegw/edgegw/providers/apitest"
 )
 
@@ -33,6 +39,11 @@ type fakeFastly struct {
 	// invalid makes validation and activation fail when a VCL file holds this text.
 	invalid string
 	clock   time.Time
+	// items are the edge dictionaries' items by dictionary id: not versioned, as on Fastly.
+	items  map[string]map[string]string
+	nextID int
+	// falco is the falco binary validation lints the main VCL with ("" when falco is missing).
+	falco string
 }
 
 type fakeVersion struct {
@@ -50,11 +61,20 @@ type fault struct {
 	used    bool
 }
 
-var kinds = []string{"backend", "healthcheck", "domain", "vcl"}
+var kinds = []string{"backend", "healthcheck", "domain", "vcl", "dictionary"}
 
 func newFakeFastly(t testing.TB) *fakeFastly {
 	f := &fakeFastly{Server: apitest.New(t), t: t, token: "test-token", service: "SU1Z0isxPaozGVKXdv0eY",
-		clock: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+		clock: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), items: map[string]map[string]string{}}
+	// Fastly compiles every version it validates; the fake has falco lint the main VCL, so a VCL Fastly
+	// would refuse fails here too. CI must have falco (scripts/install-test-deps.sh builds it).
+	bin, err := falco.Binary()
+	if err != nil && os.Getenv("CI") != "" {
+		t.Fatalf("fake fastly: falco is required when CI is set (scripts/install-test-deps.sh builds it): %v", err)
+	}
+	if err == nil {
+		f.falco = bin
+	}
 	f.Register(apitest.MatchFunc("the fake Fastly API", func(*apitest.Request) bool { return true }), f.serve).Always()
 	t.Cleanup(func() {
 		f.mu.Lock()
@@ -180,6 +200,10 @@ func (f *fakeFastly) serve(w http.ResponseWriter, r *apitest.Request) {
 	}
 	form, _ := url.ParseQuery(string(r.Body))
 	segs = segs[2:]
+	if len(segs) == 3 && segs[0] == "dictionary" && segs[2] == "items" {
+		f.dictionaryItems(w, r, segs[1])
+		return
+	}
 	route := r.Method + " " + strings.Join(shape(segs), "/")
 	switch route {
 	case "GET ":
@@ -291,6 +315,11 @@ func (f *fakeFastly) objectRoute(w http.ResponseWriter, r *apitest.Request, rout
 		}
 		o := defaults(kind)
 		setFields(o, form)
+		if kind == "dictionary" {
+			f.nextID++
+			o["id"] = fmt.Sprintf("dict%04d", f.nextID)
+			f.items[o["id"].(string)] = map[string]string{}
+		}
 		if kind == "vcl" && o["main"] == true {
 			for _, other := range objs {
 				other["main"] = false
@@ -330,9 +359,158 @@ func (f *fakeFastly) objectRoute(w http.ResponseWriter, r *apitest.Request, rout
 	}
 }
 
+// dictionaryItems serves /service/ID/dictionary/ID/items: the list (one page, as for fewer than 100 items
+// or a client that asks for more) and the batch PATCH. A write-only dictionary's items are never read back.
+func (f *fakeFastly) dictionaryItems(w http.ResponseWriter, r *apitest.Request, id string) {
+	items, ok := f.items[id]
+	if !ok {
+		fastlyError(w, http.StatusNotFound, "Record not found", "Couldn't find dictionary '"+id+"'")
+		return
+	}
+	writeOnly := false
+	for _, v := range f.versions {
+		if d := findByID(v.objects["dictionary"], id); d != nil {
+			writeOnly = d["write_only"] == true
+		}
+	}
+	switch r.Method {
+	case http.MethodGet:
+		if writeOnly {
+			fastlyError(w, http.StatusForbidden, "Forbidden", "the items of a write-only dictionary cannot be read")
+			return
+		}
+		list := []map[string]any{}
+		for _, k := range sortedKeys(items) {
+			list = append(list, map[string]any{"dictionary_id": id, "service_id": f.service, "item_key": k, "item_value": items[k],
+				"created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z", "deleted_at": nil})
+		}
+		f.reply(w, list)
+	case http.MethodPatch:
+		var batch struct {
+			Items []struct {
+				Op    string  `json:"op"`
+				Key   string  `json:"item_key"`
+				Value *string `json:"item_value"`
+			} `json:"items"`
+		}
+		if err := json.Unmarshal(r.Body, &batch); err != nil || len(batch.Items) == 0 || len(batch.Items) > 1000 {
+			fastlyError(w, http.StatusBadRequest, "Bad request", "a batch holds 1 to 1000 items")
+			return
+		}
+		next := map[string]string{}
+		for k, v := range items {
+			next[k] = v
+		}
+		for _, it := range batch.Items {
+			_, exists := next[it.Key]
+			switch {
+			case it.Op == "delete" && exists:
+				delete(next, it.Key)
+			case it.Op == "upsert" && it.Value != nil, it.Op == "create" && !exists && it.Value != nil, it.Op == "update" && exists && it.Value != nil:
+				next[it.Key] = *it.Value
+			default:
+				fastlyError(w, http.StatusBadRequest, "Bad request", fmt.Sprintf("cannot %s item '%s'", it.Op, it.Key))
+				return
+			}
+		}
+		f.items[id] = next
+		f.reply(w, map[string]any{"status": "ok"})
+	default:
+		fastlyError(w, http.StatusMethodNotAllowed, "Method not allowed", r.Method)
+	}
+}
+
+func findByID(objs map[string]map[string]any, id string) map[string]any {
+	for _, o := range objs {
+		if o["id"] == id {
+			return o
+		}
+	}
+	return nil
+}
+
+// Items returns the items of a version's dictionary (nil when the version has no such dictionary).
+func (f *fakeFastly) Items(version int, name string) map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d := f.versions[version-1].objects["dictionary"][name]
+	if d == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for k, v := range f.items[d["id"].(string)] {
+		out[k] = v
+	}
+	return out
+}
+
+// SetItem changes a dictionary item by hand, as the Fastly UI would.
+func (f *fakeFastly) SetItem(version int, name, key, value string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.items[f.versions[version-1].objects["dictionary"][name]["id"].(string)][key] = value
+}
+
+// lint has falco lint the version's main VCL as Fastly compiles it: after the declarations Fastly
+// generates from the version's objects (its backends and its dictionaries as tables). It returns
+// falco's errors, "" when the VCL is clean or falco is missing.
+func (f *fakeFastly) lint(v *fakeVersion) string {
+	if f.falco == "" {
+		return ""
+	}
+	var main string
+	for _, o := range v.objects["vcl"] {
+		if o["main"] == true {
+			main, _ = o["content"].(string)
+		}
+	}
+	if main == "" {
+		return ""
+	}
+	var b strings.Builder
+	for _, name := range sortedNames(v.objects["backend"]) {
+		o := v.objects["backend"][name]
+		fmt.Fprintf(&b, "backend F_%s {\n  .host = \"%v\";\n  .port = \"%v\";\n}\n", name, o["address"], o["port"])
+	}
+	for _, name := range sortedNames(v.objects["dictionary"]) {
+		fmt.Fprintf(&b, "table %s STRING {\n}\n", name)
+	}
+	b.WriteString(main)
+	sum := sha256.Sum256([]byte(b.String()))
+	key := hex.EncodeToString(sum[:])
+	if msg, ok := lintCache.Load(key); ok {
+		return msg.(string)
+	}
+	dir := f.t.TempDir()
+	path := filepath.Join(dir, "main.vcl")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		f.t.Errorf("fake fastly: %v", err)
+		return ""
+	}
+	out, err := falco.Lint(context.Background(), path)
+	msg := ""
+	if err != nil || strings.Contains(out, "[ERROR]") {
+		var errs []string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, "[ERROR]") {
+				errs = append(errs, strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "🔥")))
+			}
+		}
+		if len(errs) == 0 {
+			errs = append(errs, strings.TrimSpace(out))
+		}
+		msg = "falco lint: " + strings.Join(errs, "; ")
+	}
+	lintCache.Store(key, msg)
+	return msg
+}
+
+// lintCache keeps falco's verdict per linted file across the tests of a run.
+var lintCache sync.Map
+
 // check is Fastly's compilation, as far as the fake goes: a main VCL among custom VCL files (with none,
-// Fastly generates the VCL), backends that name existing health
-// checks, and no VCL holding the text the test made invalid.
+// Fastly generates the VCL), backends that name existing health checks, no VCL holding the text the test
+// made invalid, and a main VCL falco lints clean.
 func (f *fakeFastly) check(v *fakeVersion) string {
 	main := false
 	for name, o := range v.objects["vcl"] {
@@ -353,7 +531,7 @@ func (f *fakeFastly) check(v *fakeVersion) string {
 			}
 		}
 	}
-	return ""
+	return f.lint(v)
 }
 
 // defaults are the values Fastly fills in for fields a create leaves out.
@@ -367,6 +545,8 @@ func defaults(kind string) map[string]any {
 			"initial": 4, "expected_response": 200, "http_version": "1.1", "headers": []string{}}
 	case "vcl":
 		return map[string]any{"main": false, "content": ""}
+	case "dictionary":
+		return map[string]any{"write_only": false}
 	}
 	return map[string]any{}
 }
@@ -374,7 +554,7 @@ func defaults(kind string) map[string]any {
 var intFields = map[string]bool{"port": true, "connect_timeout": true, "first_byte_timeout": true, "between_bytes_timeout": true,
 	"check_interval": true, "timeout": true, "threshold": true, "window": true, "initial": true, "expected_response": true, "weight": true}
 
-var boolFields = map[string]bool{"use_ssl": true, "main": true, "ssl_check_cert": true, "auto_loadbalance": true, "prefer_ipv6": true}
+var boolFields = map[string]bool{"use_ssl": true, "main": true, "write_only": true, "ssl_check_cert": true, "auto_loadbalance": true, "prefer_ipv6": true}
 
 func setFields(o map[string]any, form url.Values) {
 	for k := range form {
@@ -434,6 +614,15 @@ func fastlyError(w http.ResponseWriter, status int, msg, detail string) {
 }
 
 func sortedNames(m map[string]map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)

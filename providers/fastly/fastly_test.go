@@ -67,9 +67,8 @@ func artifacts(t testing.TB, svc fastly.Service, vcl string) []render.Artifact {
 	}
 }
 
-// fullExample loads testdata/examples/full.yaml without its JWKS and HS secret: the VCL reads those from edge
-// dictionaries this provider does not fill yet, so Plan refuses them (TestPlanRefusesAuthNeedingDictionaries);
-// the deploy tests ship the artifacts they are given.
+// fullExample loads testdata/examples/full.yaml without its JWKS and HS secret, for the deploy tests that
+// ship hand-made artifacts without dictionaries (dictionary_test.go deploys the rendered ones).
 func fullExample(t testing.TB) *ir.Gateway {
 	t.Helper()
 	g := fullExampleAsWritten(t)
@@ -92,9 +91,9 @@ func fullExampleAsWritten(t testing.TB) *ir.Gateway {
 	return g
 }
 
-// A VCL that verifies tokens against dictionaries nobody fills would refuse every token: plan fails closed,
-// before any call, naming the dictionaries.
-func TestPlanRefusesAuthNeedingDictionaries(t *testing.T) {
+// A VCL that verifies tokens against dictionaries nobody fills would refuse every token: artifacts that do
+// not list the dictionaries the gateway's VCL reads are refused before any call, naming them.
+func TestPlanRefusesArtifactsWithoutTheDictionaries(t *testing.T) {
 	g := fullExampleAsWritten(t)
 	p, err := fastly.New(providers.Config{Gateway: g, Getenv: func(k string) string {
 		return map[string]string{fastly.TokenVar: "token", "FASTLY_API_URL": "http://127.0.0.1:1"}[k]
@@ -102,9 +101,9 @@ func TestPlanRefusesAuthNeedingDictionaries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = p.Plan(context.Background(), providers.PlanInput{Gateway: g})
-	if err == nil || !strings.Contains(err.Error(), "edgegw_jwks_bearer") || !strings.Contains(err.Error(), "does not create and fill") {
-		t.Fatalf("plan of a gateway whose VCL needs edge dictionaries: %v", err)
+	_, err = p.Plan(context.Background(), providers.PlanInput{Gateway: g, Artifacts: artifacts(t, fullService(), mainVCL(routeNames(g), ""))})
+	if err == nil || !strings.Contains(err.Error(), "edgegw_jwks_bearer") || !strings.Contains(err.Error(), "dictionaries.json") {
+		t.Fatalf("plan of artifacts without the dictionaries the VCL reads: %v", err)
 	}
 }
 
@@ -146,6 +145,7 @@ func newProvider(t testing.TB, f *fakeFastly, g *ir.Gateway) providers.Provider 
 	if err != nil {
 		t.Fatal(err)
 	}
+	fastly.SetRetrySleep(p, func(time.Duration) {})
 	return p
 }
 
@@ -490,10 +490,12 @@ func TestActivationThatWentLiveDespiteAnErrorIsRestored(t *testing.T) {
 	seedHandMade(f)
 	g := gateway(2)
 	p := newProvider(t, f, g)
-	f.inject(apitest.Route("PUT", svcPath+"/version/2/activate"), func(w http.ResponseWriter, r *apitest.Request) {
-		f.Activate(2) // the activation happened; the answer is lost
-		apitest.ServerError(502)(w, r)
-	})
+	for range fastly.MaxAttempts { // every attempt goes live and loses its answer
+		f.inject(apitest.Route("PUT", svcPath+"/version/2/activate"), func(w http.ResponseWriter, r *apitest.Request) {
+			f.Activate(2) // the activation happened; the answer is lost
+			apitest.ServerError(502)(w, r)
+		})
+	}
 	plan := planOf(t, p, g, artifacts(t, fullService(), mainVCL(routeNames(g), "")))
 	_, err := applyPlan(p, g, plan, providers.ApplyOptions{})
 	if err == nil || !strings.Contains(err.Error(), "version 2 went live anyway, so version 1 was activated again") {

@@ -40,12 +40,22 @@ type Provider struct {
 	// they were made for (base token and artifact digests), so the apply of the same run stages none again.
 	validatePlan bool
 	validated    map[string]int
+	// getenv reads the secrets dictionaries.json names, at apply time; fetch reads JWKS key sets, whose
+	// items are kept per URL for the run in jwks.
+	getenv func(string) string
+	fetch  *http.Client
+	jwks   map[string]map[string]string
+	retry  *RetryTransport
 }
 
 type stagedVersion struct {
 	base      int  // the version cloned
 	hasRecord bool // the clone already holds an edgegw_record VCL file (cloned from base)
 	service   []byte
+	// dictionaries.json shipped, the item writes activation makes, and their record.
+	dictsJSON []byte
+	writes    []itemWrite
+	dicts     []recordedDictionary
 }
 
 var (
@@ -94,7 +104,10 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("providers/fastly: %s: %w", endpoint.FastlyAPIURL, err)
 	}
-	return &Provider{client: c, serviceID: id, staged: map[int]stagedVersion{}, validatePlan: s.ValidatePlan, validated: map[string]int{}}, nil
+	retry := NewRetryTransport(c.HTTPClient.Transport, nil)
+	c.HTTPClient = &http.Client{Transport: retry}
+	return &Provider{client: c, retry: retry, serviceID: id, staged: map[int]stagedVersion{}, validatePlan: s.ValidatePlan, validated: map[string]int{},
+		getenv: getenv, fetch: &http.Client{Timeout: 10 * time.Second}, jwks: map[string]map[string]string{}}, nil
 }
 
 func resolve(v ir.Value, getenv func(string) string) (string, error) {
@@ -163,19 +176,27 @@ func versionString(n int) string {
 // Plan implements providers.Provider: it reads the live version (its number is the base token) and its
 // objects, and compares them with the artifacts. It changes nothing.
 func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers.TargetPlan, error) {
-	if in.Gateway != nil {
-		if ds := fastlyvcl.Dictionaries(in.Gateway); len(ds) > 0 {
-			// The VCL would verify tokens against empty dictionaries and refuse every one: fail closed.
-			names := make([]string, len(ds))
-			for i, d := range ds {
-				names[i] = d.Name
-			}
-			return nil, fmt.Errorf("providers/fastly: the VCL reads the edge dictionaries %s (JWT secrets and keys), which this edgegw does not create and fill yet; deploy the routes without auth to fastly, or use another target for them", strings.Join(names, ", "))
-		}
-	}
 	want, err := sortArtifacts(in.Artifacts)
 	if err != nil {
 		return nil, err
+	}
+	if err := checkDictionaries(in.Gateway, want); err != nil {
+		return nil, err
+	}
+	wants, err := p.resolveDictionaries(ctx, want.dicts, false)
+	if err != nil {
+		return nil, err
+	}
+	if in.Gateway != nil {
+		for _, ap := range in.Gateway.AuthPolicies {
+			if ap.JWT != nil && ap.JWT.Secret != nil && ap.JWT.Secret.Env != "" {
+				if v := p.getenv(ap.JWT.Secret.Env); v != "" {
+					if err := ir.CheckHMACSecret(ap, v); err != nil {
+						return nil, fmt.Errorf("providers/fastly: %w", err)
+					}
+				}
+			}
+		}
 	}
 	svc, err := p.service(ctx)
 	if err != nil {
@@ -184,12 +205,12 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 	active := activeVersion(svc)
 	live := providers.LiveState{Token: token(active), Version: versionString(active)}
 	var warnings []string
+	var sr *storedRecord
 	if active > 0 {
 		o, err := p.readObjects(ctx, active)
 		if err != nil {
 			return nil, err
 		}
-		var sr *storedRecord
 		if v := o.vcls[recordVCL]; v != nil {
 			if sr, err = decodeRecord(str(v.Content)); err != nil {
 				warnings = append(warnings, fmt.Sprintf("the deploy record of live version %d (VCL file %s) cannot be read (%v): route changes are not listed; the next apply writes a new one", active, recordVCL, err))
@@ -205,6 +226,12 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 	}
 	tp := providers.Diff(Name, RendererName, live, in)
 	tp.Warnings = append(tp.Warnings, warnings...)
+	dc, dw, err := p.dictionaryChanges(ctx, active, wants, recordedByName(sr))
+	if err != nil {
+		return nil, err
+	}
+	tp.Changes = append(tp.Changes, dc...)
+	tp.Warnings = append(tp.Warnings, dw...)
 	if p.validatePlan && tp.HasChanges() {
 		if err := p.validateOnPlan(ctx, tp, want); err != nil {
 			return nil, err
@@ -219,6 +246,11 @@ func planKey(tp *providers.TargetPlan) string {
 	b.WriteString(tp.BaseToken)
 	for _, a := range tp.Artifacts {
 		b.WriteString(" " + a.Path + "=" + a.Digest)
+	}
+	for _, c := range tp.Changes {
+		if strings.HasPrefix(c.Kind, "dictionary") {
+			b.WriteString(" " + c.Name + "=" + c.After)
+		}
 	}
 	return b.String()
 }
@@ -276,7 +308,33 @@ func liveArtifacts(o *objects, want *desired, sr *storedRecord) []render.Artifac
 	default:
 		svc.Data = o.service().marshal()
 	}
-	return append(out, svc)
+	out = append(out, svc)
+	if sr != nil && sr.DictionariesJSON != nil {
+		out = append(out, render.Artifact{Target: RendererName, Path: DictionariesFile, MediaType: "application/json", Data: sr.DictionariesJSON})
+	}
+	return out
+}
+
+// checkDictionaries refuses artifacts without the dictionaries the gateway's VCL reads: that VCL would
+// verify tokens against empty dictionaries and refuse every one.
+func checkDictionaries(g *ir.Gateway, want *desired) error {
+	if g == nil {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, n := range dictionaryNames(want.dicts) {
+		have[n] = true
+	}
+	var missing []string
+	for _, d := range fastlyvcl.Dictionaries(g) {
+		if !have[d.Name] {
+			missing = append(missing, d.Name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("providers/fastly: the VCL reads the edge dictionaries %s, which the artifacts do not list in %s: render again with this edgegw (`edgegw plan` renders it)", strings.Join(missing, ", "), DictionariesFile)
+	}
+	return nil
 }
 
 func matchesRecorded(o *objects, data []byte) bool {
@@ -335,6 +393,11 @@ func (p *Provider) stage(ctx context.Context, tp *providers.TargetPlan, want *de
 			return 0, fmt.Errorf("providers/fastly: the plan's base token %q is not a version number: run `edgegw plan` again", tp.BaseToken)
 		}
 	}
+	// Resolve every item first (the secrets from the environment), so a missing one changes nothing.
+	wants, err := p.resolveDictionaries(ctx, want.dicts, true)
+	if err != nil {
+		return 0, err
+	}
 	var v *gofastly.Version
 	if base > 0 {
 		v, err = p.client.CloneVersion(ctx, &gofastly.CloneVersionInput{ServiceID: p.serviceID, ServiceVersion: base})
@@ -369,7 +432,15 @@ func (p *Provider) stage(ctx context.Context, tp *providers.TargetPlan, want *de
 			return 0, p.apiError(fmt.Sprintf("version %d (staged, not active): %s", n, c.what), err)
 		}
 	}
-	p.staged[n] = stagedVersion{base: base, hasRecord: o.vcls[recordVCL] != nil, service: want.serviceArt.Data}
+	writes, dicts, err := p.stageDictionaries(ctx, n, wants, recordedByName(sr))
+	if err != nil {
+		return 0, err
+	}
+	st := stagedVersion{base: base, hasRecord: o.vcls[recordVCL] != nil, service: want.serviceArt.Data, writes: writes, dicts: dicts}
+	if want.dicts != nil {
+		st.dictsJSON = want.dictsArt.Data
+	}
+	p.staged[n] = st
 	return n, nil
 }
 
@@ -422,7 +493,7 @@ func (p *Provider) Activate(ctx context.Context, s *providers.Staged, rec provid
 	if _, err := p.client.UpdateVersion(ctx, &gofastly.UpdateVersionInput{ServiceID: p.serviceID, ServiceVersion: n, Comment: gofastly.ToPointer(comment(rec))}); err != nil {
 		return nil, p.apiError(fmt.Sprintf("write the deploy record into version %d's comment", n), err)
 	}
-	content := encodeRecord(storedRecord{Record: rec, Service: st.service})
+	content := encodeRecord(storedRecord{Record: rec, Service: st.service, DictionariesJSON: st.dictsJSON, Dictionaries: st.dicts})
 	if st.hasRecord {
 		_, err = p.client.UpdateVCL(ctx, &gofastly.UpdateVCLInput{ServiceID: p.serviceID, ServiceVersion: n, Name: recordVCL, Content: &content})
 	} else {
@@ -431,8 +502,15 @@ func (p *Provider) Activate(ctx context.Context, s *providers.Staged, rec provid
 	if err != nil {
 		return nil, p.apiError(fmt.Sprintf("write the deploy record into version %d (VCL file %s)", n, recordVCL), err)
 	}
+	// Dictionary items are not versioned: they change for the live version at once, so they are written
+	// last, just before the activation, and put back when it fails.
+	for i, w := range st.writes {
+		if err := p.writeItems(ctx, w.name, w.id, w.ops); err != nil {
+			return nil, p.undoneWith(ctx, err, st.writes[:i], "nothing was activated")
+		}
+	}
 	if _, err := p.client.ActivateVersion(ctx, &gofastly.ActivateVersionInput{ServiceID: p.serviceID, ServiceVersion: n}); err != nil {
-		return nil, p.activationFailed(ctx, n, st.base, err)
+		return nil, p.undoneWith(ctx, p.activationFailed(ctx, n, st.base, err), st.writes, "")
 	}
 	delete(p.staged, n)
 	return &providers.Result{Target: Name, Version: strconv.Itoa(n), Record: seq}, nil
@@ -459,6 +537,32 @@ func (p *Provider) activationFailed(ctx context.Context, n, base int, cause erro
 	return fmt.Errorf("%w; version %d went live anyway, so version %d was activated again", err, n, base)
 }
 
+// undoneWith puts back the public dictionary items writes changed and says so on err; a secret written
+// stays written (its old value cannot be read back).
+func (p *Provider) undoneWith(ctx context.Context, err error, writes []itemWrite, note string) error {
+	if len(writes) == 0 {
+		if note != "" {
+			return fmt.Errorf("%w; %s", err, note)
+		}
+		return err
+	}
+	msg := "the dictionary items written were put back"
+	secret := false
+	for _, w := range writes {
+		secret = secret || w.undo == nil
+	}
+	if secret {
+		msg += " (a secret value written stays written: its old value cannot be read back)"
+	}
+	if failed := p.undoWrites(ctx, writes); len(failed) > 0 {
+		msg = "putting the dictionary items back failed: " + strings.Join(failed, "; ") + ": restore them by hand"
+	}
+	if note != "" {
+		msg = note + "; " + msg
+	}
+	return fmt.Errorf("%w; %s", err, msg)
+}
+
 func orNone(s string) string {
 	if s == "" {
 		return "none"
@@ -478,8 +582,10 @@ func (p *Provider) Apply(ctx context.Context, tp *providers.TargetPlan, rec prov
 	return p.Activate(ctx, s, rec)
 }
 
-// Rollback implements providers.Provider: one call, the activation of the version to return to. Fastly
-// keeps every version, so nothing is uploaded; nothing is written either (see record.go).
+// Rollback implements providers.Provider: it puts back the public dictionary items the version to return
+// to was live with (restoreItems: two reads, then one read and, when they differ, one write per
+// dictionary), and activates it. Fastly keeps every version, so nothing is uploaded; no record is written
+// either (see record.go).
 func (p *Provider) Rollback(ctx context.Context, rp providers.RestorePoint, rec providers.DeployRecord) (*providers.Result, error) {
 	if rp.Version == "" {
 		return nil, fmt.Errorf("providers/fastly: no version was live before this deploy, so there is none to activate: deactivate the service by hand if it must go offline")
@@ -487,6 +593,10 @@ func (p *Provider) Rollback(ctx context.Context, rp providers.RestorePoint, rec 
 	n, err := strconv.Atoi(rp.Version)
 	if err != nil {
 		return nil, fmt.Errorf("providers/fastly: version %q is not a version number (see `edgegw history --target fastly`)", rp.Version)
+	}
+	// The public dictionary items the version was live with go back first (items are not versioned).
+	if _, err := p.restoreItems(ctx, n); err != nil {
+		return nil, fmt.Errorf("%w; nothing was activated: version %d is not live again", err, n)
 	}
 	if _, err := p.client.ActivateVersion(ctx, &gofastly.ActivateVersionInput{ServiceID: p.serviceID, ServiceVersion: n}); err != nil {
 		return nil, p.apiError(fmt.Sprintf("activate version %d", n), err)

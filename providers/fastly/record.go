@@ -97,6 +97,10 @@ func parseComment(c string) (rec providers.DeployRecord, ok bool) {
 type storedRecord struct {
 	Record  providers.DeployRecord `json:"record"`
 	Service []byte                 `json:"service"` // the service.json shipped
+	// DictionariesJSON is the dictionaries.json shipped, Dictionaries what the deploy left in them and
+	// found there (public items; fingerprints of secret ones, never a value: see dictionary.go).
+	DictionariesJSON []byte               `json:"dictionaries_json,omitempty"`
+	Dictionaries     []recordedDictionary `json:"dictionaries,omitempty"`
 }
 
 const shortDigest = 16

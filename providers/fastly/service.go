@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/edgegw/edgegw/render"
+	fastlyvcl "github.com/edgegw/edgegw/render/fastly"
 )
 
 // The artifacts the provider ships. Every `.vcl` artifact is uploaded as a custom VCL file named by its
@@ -16,6 +17,9 @@ import (
 const (
 	MainVCL     = "main.vcl"
 	ServiceFile = "service.json"
+	// DictionariesFile lists the edge dictionaries the VCL reads and what fills them
+	// (render/fastly.DictionarySet); written only when there are some.
+	DictionariesFile = fastlyvcl.DictionariesFile
 	// VCLMediaType is the media type the renderer gives VCL artifacts.
 	VCLMediaType = "text/x-vcl"
 	// recordVCL holds the deploy record in each version edgegw makes (see record.go); no artifact may
@@ -27,7 +31,8 @@ const (
 // this provider. It lists the objects of a service version that the VCL needs besides itself, and the
 // provider makes the version hold exactly these: every backend, health check and domain of the service
 // belongs to the gateway, so the service must be dedicated to it. Dictionaries are not part of it: route
-// tables go into VCL `table`s, which are versioned with the VCL and so come back with a rollback.
+// tables go into VCL `table`s, which are versioned with the VCL and so come back with a rollback, and the
+// edge dictionaries the VCL reads (JWT keys and secrets) are listed in DictionariesFile.
 //
 // The renderer emits it as JSON (unknown fields are an error, so a misspelt field is found at plan time):
 //
@@ -142,6 +147,8 @@ type desired struct {
 	service    *Service
 	serviceArt render.Artifact
 	vcls       map[string]render.Artifact // by VCL name
+	dicts      *fastlyvcl.DictionarySet   // nil without a dictionaries.json
+	dictsArt   render.Artifact
 }
 
 // vclName is the VCL file name an artifact is uploaded as.
@@ -158,13 +165,19 @@ func sortArtifacts(arts []render.Artifact) (*desired, error) {
 				return nil, err
 			}
 			d.service, d.serviceArt = s, a
+		case a.Path == DictionariesFile:
+			set, err := parseDictionaries(a.Data)
+			if err != nil {
+				return nil, err
+			}
+			d.dicts, d.dictsArt = set, a
 		case strings.HasSuffix(a.Path, ".vcl"):
 			if vclName(a.Path) == recordVCL {
 				return nil, fmt.Errorf("providers/fastly: artifact %s: the name %s is reserved for edgegw's deploy record", a.Path, recordVCL)
 			}
 			d.vcls[vclName(a.Path)] = a
 		default:
-			return nil, fmt.Errorf("providers/fastly: artifact %s (%s): not a .vcl file or %s, and the fastly provider ships nothing else", a.Path, a.MediaType, ServiceFile)
+			return nil, fmt.Errorf("providers/fastly: artifact %s (%s): not a .vcl file, %s or %s, and the fastly provider ships nothing else", a.Path, a.MediaType, ServiceFile, DictionariesFile)
 		}
 	}
 	if _, ok := d.vcls[vclName(MainVCL)]; !ok {
