@@ -9,7 +9,9 @@ import (
 )
 
 // SetRetrySleep makes p's retries call sleep instead of waiting.
-func SetRetrySleep(p providers.Provider, sleep func(time.Duration)) { p.(*Provider).retry.sleep = sleep }
+func SetRetrySleep(p providers.Provider, sleep func(time.Duration)) {
+	p.(*Provider).retry.sleep = sleep
+}
 
 // SetJWKSClient makes p fetch key sets through c.
 func SetJWKSClient(p providers.Provider, c *http.Client) { p.(*Provider).fetch = c }
