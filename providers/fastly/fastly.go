@@ -1,8 +1,9 @@
 // Package fastly is the `fastly` target: a VCL service. It owns the target's registration (its
 // `targets.fastly` block and edge identity) and its deploy through go-fastly: plan reads the live version,
 // apply clones it, changes only what differs from the rendered artifacts (the main VCL, the backends,
-// health checks and domains of service.json, see Service), validates the clone on Fastly's side and
-// activates it; rollback activates the previous version.
+// health checks and domains of service.json, see Service, and the edge dictionaries of dictionaries.json,
+// see dictionary.go), validates the clone on Fastly's side and activates it; rollback puts back the JWKS
+// items and activates the previous version.
 //
 // It ships the artifacts it is given and never derives gateway semantics; the VCL comes from render/fastly.
 package fastly
@@ -50,7 +51,8 @@ func init() {
 		Credentials:   "FASTLY_API_TOKEN (or FASTLY_API_KEY)",
 		PublicDNS:     true,
 		NotReverted: []string{
-			"edge dictionary items, ACL entries and other unversioned stores: a version holds a dictionary, not its items",
+			"secret values: the items of the write-only edgegw_secrets dictionary are not versioned and Fastly never gives them back, so a rollback keeps the newest",
+			"items of edge dictionaries edgegw does not own, ACL entries and other unversioned stores: a version holds a dictionary, not its items",
 			"the inactive draft versions failed applies left (Fastly keeps every version)",
 		},
 		New: New,
