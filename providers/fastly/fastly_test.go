@@ -386,10 +386,10 @@ func TestRollbackIsOneActivation(t *testing.T) {
 	if c.writes != 1 || c.list[0] != "PUT "+svcPath+"/version/2/activate" {
 		t.Errorf("rollback made %d mutating calls %v, want the one activation of version 2", c.writes, c.list)
 	}
-	t.Logf("rollback: %d calls (%d reads: the service's versions; %d mutating: %v)", c.total(), c.reads, c.writes, c.list)
+	t.Logf("rollback without dictionaries: %d calls (%d reads: the history, the live version and its deploy record; %d mutating: %v)", c.total(), c.reads, c.writes, c.list)
 	notes := strings.Join(rep.NotReverted, "\n")
-	if !strings.Contains(notes, "dictionary items") {
-		t.Errorf("what a rollback does not revert does not name dictionary items:\n%s", notes)
+	if !strings.Contains(notes, "edge dictionaries edgegw does not own") || !strings.Contains(notes, "edgegw_secrets") {
+		t.Errorf("what a rollback does not revert does not name other dictionaries' items and secret values:\n%s", notes)
 	}
 
 	// A second rollback goes one deploy further back: to the hand-made version 1.
