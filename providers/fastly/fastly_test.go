@@ -13,6 +13,8 @@ import (
 
 	"github.com/edgegw/edgegw/cmd/cmdutil"
 	"github.com/edgegw/edgegw/cmd/plan/view"
+	"github.com/edgegw/edgegw/internal/falco"
+	"github.com/edgegw/edgegw/internal/testenv"
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
@@ -753,5 +755,32 @@ func TestDamagedDeployRecordIsAWarning(t *testing.T) {
 	tp := planOf(t, p, g, arts).Targets[0]
 	if len(tp.Warnings) != 1 || !strings.Contains(tp.Warnings[0], "deploy record of live version 2") || tp.HasChanges() {
 		t.Errorf("plan over a damaged record: warnings %q, changes %+v; want one warning and no change (the objects match)", tp.Warnings, tp.Changes)
+	}
+}
+
+// The fake compiles like Fastly: falco lints the main VCL after the declarations of the version's backends
+// and dictionaries, so a VCL naming a backend the version lacks fails validation, and nothing goes live.
+func TestVCLThatDoesNotCompileFailsValidationAndActivatesNothing(t *testing.T) {
+	_, err := falco.Binary()
+	testenv.Require(t, "falco (tools/falco, built by scripts/install-test-deps.sh)", err)
+	f := newFakeFastly(t)
+	seedHandMade(f)
+	g := gateway(2)
+	p := newProvider(t, f, g)
+	vcl := strings.Replace(mainVCL(routeNames(g), ""), "set req.backend = F_primary;", "set req.backend = F_missing;", 1)
+	plan := planOf(t, p, g, artifacts(t, fullService(), vcl))
+	_, err = applyPlan(p, g, plan, providers.ApplyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "version 2 does not validate") || !strings.Contains(err.Error(), `Undefined variable "F_missing"`) {
+		t.Fatalf("apply of a VCL that names a missing backend: %v, want falco's error", err)
+	}
+	if f.Active() != 1 || f.Count(apitest.Route("PUT", svcPath+"/version/{v}/activate")) != 0 {
+		t.Errorf("a version that does not compile was activated: active %d", f.Active())
+	}
+	// The same VCL over the backend it names compiles.
+	svc := fullService()
+	svc.Backends = append(svc.Backends, fastly.Backend{Name: "missing", Address: "missing.internal", Port: 443, UseSSL: true})
+	apply(t, p, g, artifacts(t, svc, vcl))
+	if f.Active() != 3 {
+		t.Errorf("active %d, want version 3 (version 2 stays an inactive draft)", f.Active())
 	}
 }
