@@ -84,6 +84,19 @@ func TestCallCountsPerOperation(t *testing.T) {
 		fmt.Fprintf(&b, "| %s | %s bytes | %s | %s | %s | %s |\n", r.name, thousands(r.vcl), cell(r.first), cell(r.changed), cell(r.re), cell(r.rollbk))
 	}
 	t.Logf("API calls per operation, plan included (fake Fastly API):\n%s", b.String())
+	// Plain exact and prefix routes go into VCL tables above fastlyvcl.TableThreshold; routes with a
+	// condition (here a method) stay an if-chain, which reaches the 1 MiB limit sooner.
+	for _, n := range []int{1000, 5000, 10000} {
+		g := gateway(n)
+		for i := range g.Routes {
+			g.Routes[i].Match.Methods = []string{"GET"}
+		}
+		vcl, err := fastlyvcl.RenderVCL(g, fastlyvcl.Options{})
+		if n == 10000 && err == nil {
+			t.Errorf("10,000 routes with a method condition render %d bytes without the size error", len(vcl))
+		}
+		t.Logf("%s prefix routes with a method condition: main.vcl %s bytes %v", thousands(n), thousands(len(vcl)), err)
+	}
 	for _, r := range rows {
 		if r.re.writes != 0 {
 			t.Errorf("%s: re-apply made %d mutating calls: %v", r.name, r.re.writes, r.re.list)
