@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgegw/edgegw/cmd/cmdutil"
+	"github.com/edgegw/edgegw/cmd/plan/view"
 	"github.com/edgegw/edgegw/gateway/jwtverify"
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
@@ -372,3 +375,35 @@ func equalItems(a, b map[string]string) bool {
 }
 
 func keysOf(m map[string]string) []string { return sortedKeys(m) }
+
+// The plan's human view names dictionary item changes by key, secrets as (sensitive), and counts them.
+func TestPlanViewShowsDictionaryItemsByKey(t *testing.T) {
+	f := newFakeFastly(t)
+	jwks := newJWKSServer(t, "k1")
+	g := authGateway(t, jwks.URL)
+	p, _ := newSecretProvider(t, f, g, jwks)
+	plan := planOf(t, p, g, rendered(t, g)) // a new service: no version yet
+	var out strings.Builder
+	v := view.New(&cmdutil.Factory{IO: cmdutil.TestIO(nil, &out, io.Discard), Format: "human", NoColor: true, Getenv: func(string) string { return "" }}, "plan")
+	v.Plan(plan)
+	text := out.String()
+	for _, want := range []string{
+		"dictionaries: 2 to add", "dictionary items: 2 to add",
+		"+ dictionary item edgegw_secrets[JWT_SECRET_KEY] = (sensitive)",
+		"+ dictionary item edgegw_jwks_idp[k1/RS256] = sha256:",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("plan output lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, secretValue) {
+		t.Errorf("plan output holds the secret value")
+	}
+	// Applied onto the new service: version 1 holds the dictionaries, filled.
+	if _, err := applyPlan(p, g, plan, providers.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if f.Active() != 1 || f.Items(1, "edgegw_secrets")["JWT_SECRET_KEY"] != secretValue || len(f.Items(1, "edgegw_jwks_idp")) != 1 {
+		t.Errorf("first deploy onto a new service: active %d, dictionaries not filled", f.Active())
+	}
+}

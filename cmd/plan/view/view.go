@@ -196,7 +196,7 @@ func summary(tp *providers.TargetPlan) string {
 		return "no changes"
 	}
 	var parts []string
-	for _, kind := range []string{"route", "domain", "artifact"} {
+	for _, kind := range []string{"route", "domain", "artifact", "dictionary", "dictionary item"} {
 		c, u, d := tp.Count(kind)
 		var ps []string
 		for _, n := range []struct {
@@ -208,7 +208,11 @@ func summary(tp *providers.TargetPlan) string {
 			}
 		}
 		if len(ps) > 0 {
-			parts = append(parts, kind+"s: "+strings.Join(ps, ", "))
+			label := kind + "s"
+			if kind == "dictionary" {
+				label = "dictionaries"
+			}
+			parts = append(parts, label+": "+strings.Join(ps, ", "))
 		}
 	}
 	return strings.Join(parts, "; ")
