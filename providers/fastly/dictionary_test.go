@@ -81,6 +81,12 @@ const secretValue = "hs256-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 // authGateway is a manifest with an HS256 policy (secret JWT_SECRET_KEY) and a JWKS policy at jwksURL.
 func authGateway(t testing.TB, jwksURL string) *ir.Gateway {
 	t.Helper()
+	return authGatewayWith(t, jwksURL, "")
+}
+
+// authGatewayWith is authGateway with more settings in targets.fastly (", validate_plan: true").
+func authGatewayWith(t testing.TB, jwksURL, settings string) *ir.Gateway {
+	t.Helper()
 	src := `version: 1
 name: edge-api-gateway
 domains: [{host: api.example.com, zone: example.com}]
@@ -94,7 +100,7 @@ routes:
   - {name: public, match: {path: {prefix: /v1}}, pool: api, auth: idp}
   - {name: default, match: {fallback: true}, pool: api}
 targets:
-  fastly: {service_id: SU1Z0isxPaozGVKXdv0eY}
+  fastly: {service_id: SU1Z0isxPaozGVKXdv0eY` + settings + `}
 `
 	g, diags := manifest.LoadBytes("edgegw.yaml", []byte(src), manifest.LoadOptions{})
 	if g == nil || diags.HasErrors() {
@@ -405,5 +411,29 @@ func TestPlanViewShowsDictionaryItemsByKey(t *testing.T) {
 	}
 	if f.Active() != 1 || f.Items(1, "edgegw_secrets")["JWT_SECRET_KEY"] != secretValue || len(f.Items(1, "edgegw_jwks_idp")) != 1 {
 		t.Errorf("first deploy onto a new service: active %d, dictionaries not filled", f.Active())
+	}
+}
+
+// With validate_plan, a plan without the secret (a pull request's CI) compiles a clone holding the
+// dictionaries; the apply, with the secret, does not activate that clone but stages one and writes the
+// secret.
+func TestValidatePlanWithoutTheSecretIsNeverActivated(t *testing.T) {
+	f := newFakeFastly(t)
+	seedHandMade(f)
+	jwks := newJWKSServer(t, "k1")
+	g := authGatewayWith(t, jwks.URL, ", validate_plan: true")
+	p, env := newSecretProvider(t, f, g, jwks)
+	env.set("JWT_SECRET_KEY", "")
+	arts := rendered(t, g)
+	plan := planOf(t, p, g, arts)
+	if f.Versions() != 2 || f.Active() != 1 {
+		t.Fatalf("validate_plan: %d versions, active %d, want a compiled clone (version 2) and version 1 live", f.Versions(), f.Active())
+	}
+	env.set("JWT_SECRET_KEY", secretValue)
+	if _, err := applyPlan(p, g, plan, providers.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if f.Active() != 3 || f.Items(3, "edgegw_secrets")["JWT_SECRET_KEY"] != secretValue {
+		t.Errorf("apply after a plan without the secret: active %d, want a fresh version 3 with the secret written", f.Active())
 	}
 }

@@ -56,6 +56,8 @@ type stagedVersion struct {
 	dictsJSON []byte
 	writes    []itemWrite
 	dicts     []recordedDictionary
+	// incomplete is set when a secret was not set at staging (plan with validate_plan): never activated.
+	incomplete bool
 }
 
 var (
@@ -262,7 +264,9 @@ func (p *Provider) validateOnPlan(ctx context.Context, tp *providers.TargetPlan,
 	if _, done := p.validated[key]; done {
 		return nil
 	}
-	n, err := p.stage(ctx, tp, want)
+	// Plan may run without the secrets (a pull request's CI): the clone then holds every dictionary but
+	// apply does not activate it, it stages its own with the secrets read.
+	n, err := p.stage(ctx, tp, want, false)
 	if err != nil {
 		return err
 	}
@@ -368,7 +372,7 @@ func ownedVCLPaths(want *desired, sr *storedRecord) []string {
 // version) and changes in the clone only the objects that differ from the artifacts.
 func (p *Provider) Stage(ctx context.Context, tp *providers.TargetPlan) (*providers.Staged, error) {
 	key := planKey(tp)
-	if n, ok := p.validated[key]; ok {
+	if n, ok := p.validated[key]; ok && !p.staged[n].incomplete {
 		// Staged and compiled by plan in this run, from the same base and artifacts.
 		delete(p.validated, key)
 		return &providers.Staged{Target: Name, Version: strconv.Itoa(n), Plan: tp}, nil
@@ -377,15 +381,17 @@ func (p *Provider) Stage(ctx context.Context, tp *providers.TargetPlan) (*provid
 	if err != nil {
 		return nil, err
 	}
-	n, err := p.stage(ctx, tp, want)
+	delete(p.validated, key)
+	n, err := p.stage(ctx, tp, want, true)
 	if err != nil {
 		return nil, err
 	}
 	return &providers.Staged{Target: Name, Version: strconv.Itoa(n), Plan: tp}, nil
 }
 
-// stage makes the version tp asks for, inactive, and returns its number.
-func (p *Provider) stage(ctx context.Context, tp *providers.TargetPlan, want *desired) (int, error) {
+// stage makes the version tp asks for, inactive, and returns its number. Without needSecrets an unset
+// secret is left out, and the version is marked incomplete: it is compiled, never activated.
+func (p *Provider) stage(ctx context.Context, tp *providers.TargetPlan, want *desired, needSecrets bool) (int, error) {
 	base := 0
 	var err error
 	if tp.BaseToken != "none" && tp.BaseToken != "" {
@@ -394,7 +400,7 @@ func (p *Provider) stage(ctx context.Context, tp *providers.TargetPlan, want *de
 		}
 	}
 	// Resolve every item first (the secrets from the environment), so a missing one changes nothing.
-	wants, err := p.resolveDictionaries(ctx, want.dicts, true)
+	wants, err := p.resolveDictionaries(ctx, want.dicts, needSecrets)
 	if err != nil {
 		return 0, err
 	}
@@ -437,6 +443,9 @@ func (p *Provider) stage(ctx context.Context, tp *providers.TargetPlan, want *de
 		return 0, err
 	}
 	st := stagedVersion{base: base, hasRecord: o.vcls[recordVCL] != nil, service: want.serviceArt.Data, writes: writes, dicts: dicts}
+	for _, w := range wants {
+		st.incomplete = st.incomplete || len(w.unset) > 0
+	}
 	if want.dicts != nil {
 		st.dictsJSON = want.dictsArt.Data
 	}
