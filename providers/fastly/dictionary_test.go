@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -435,5 +436,37 @@ func TestValidatePlanWithoutTheSecretIsNeverActivated(t *testing.T) {
 	}
 	if f.Active() != 3 || f.Items(3, "edgegw_secrets")["JWT_SECRET_KEY"] != secretValue {
 		t.Errorf("apply after a plan without the secret: active %d, want a fresh version 3 with the secret written", f.Active())
+	}
+}
+
+// go-fastly's FASTLY_DEBUG_MODE would print every request body, the secret's item write included, on
+// stdout: the provider keeps it off.
+func TestDebugModeDoesNotPrintTheSecret(t *testing.T) {
+	t.Setenv("FASTLY_DEBUG_MODE", "true")
+	f := newFakeFastly(t)
+	seedHandMade(f)
+	jwks := newJWKSServer(t, "k1")
+	g := authGateway(t, jwks.URL)
+	p, _ := newSecretProvider(t, f, g, jwks)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = w
+	done := make(chan []byte)
+	go func() { b, _ := io.ReadAll(r); done <- b }()
+	_, aerr := applyPlan(p, g, planOf(t, p, g, rendered(t, g)), providers.ApplyOptions{})
+	os.Stdout = stdout
+	w.Close()
+	out := <-done
+	if aerr != nil {
+		t.Fatal(aerr)
+	}
+	if f.Items(2, "edgegw_secrets")["JWT_SECRET_KEY"] != secretValue {
+		t.Fatal("the secret was not written")
+	}
+	if strings.Contains(string(out), "hs256-secret") || len(out) > 0 {
+		t.Errorf("the apply printed %d bytes on stdout (the secret: %v)", len(out), strings.Contains(string(out), "hs256-secret"))
 	}
 }

@@ -106,6 +106,9 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("providers/fastly: %s: %w", endpoint.FastlyAPIURL, err)
 	}
+	// go-fastly's FASTLY_DEBUG_MODE dumps every request body to stdout, a dictionary item write with its
+	// secret value included: never on here.
+	c.DebugMode = false
 	retry := NewRetryTransport(c.HTTPClient.Transport, nil)
 	c.HTTPClient = &http.Client{Transport: retry}
 	return &Provider{client: c, retry: retry, serviceID: id, staged: map[int]stagedVersion{}, validatePlan: s.ValidatePlan, validated: map[string]int{},
