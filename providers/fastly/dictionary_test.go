@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"math/big"
 	"net/http"
@@ -468,5 +469,32 @@ func TestDebugModeDoesNotPrintTheSecret(t *testing.T) {
 	}
 	if strings.Contains(string(out), "hs256-secret") || len(out) > 0 {
 		t.Errorf("the apply printed %d bytes on stdout (the secret: %v)", len(out), strings.Contains(string(out), "hs256-secret"))
+	}
+}
+
+// A failed verification after the activation restores the previous version and the keys it was live with.
+func TestFailedVerificationRestoresTheKeys(t *testing.T) {
+	f := newFakeFastly(t)
+	seedHandMade(f)
+	jwks := newJWKSServer(t, "k1")
+	g := authGateway(t, jwks.URL)
+	p, _ := newSecretProvider(t, f, g, jwks)
+	arts := rendered(t, g)
+	apply(t, p, g, arts) // version 2, keys k1
+	before := f.Items(2, "edgegw_jwks_idp")
+	jwks.set(t, "k2")
+	p, _ = newSecretProvider(t, f, g, jwks)
+	plan := planOf(t, p, g, arts)
+	rep, err := applyPlan(p, g, plan, providers.ApplyOptions{VerifyHTTP: func(context.Context, string) error {
+		if !equalItems(f.Items(3, "edgegw_jwks_idp"), jwks.items(t)) || f.Active() != 3 {
+			t.Errorf("at verification: version %d live with keys %v, want version 3 with k2's", f.Active(), keysOf(f.Items(3, "edgegw_jwks_idp")))
+		}
+		return errors.New("https://api.example.com/v1 answered 403")
+	}})
+	if err == nil || rep.Targets[0].Status != providers.StatusRestored {
+		t.Fatalf("apply whose verification failed: %v, %+v", err, rep.Targets)
+	}
+	if f.Active() != 2 || !equalItems(f.Items(2, "edgegw_jwks_idp"), before) {
+		t.Errorf("after the restore: version %d live with keys %v, want version 2 with %v", f.Active(), keysOf(f.Items(2, "edgegw_jwks_idp")), keysOf(before))
 	}
 }
