@@ -498,3 +498,27 @@ func TestFailedVerificationRestoresTheKeys(t *testing.T) {
 		t.Errorf("after the restore: version %d live with keys %v, want version 2 with %v", f.Active(), keysOf(f.Items(2, "edgegw_jwks_idp")), keysOf(before))
 	}
 }
+
+// A rollback to an older version than the live one's predecessor restores the keys that version's own
+// deploy left.
+func TestRollbackToAnOlderVersionRestoresItsOwnKeys(t *testing.T) {
+	f := newFakeFastly(t)
+	seedHandMade(f)
+	jwks := newJWKSServer(t, "k1")
+	g := authGateway(t, jwks.URL)
+	arts := rendered(t, g)
+	var p providers.Provider
+	var keys []map[string]string
+	for _, kid := range []string{"k1", "k2", "k3"} { // versions 2, 3, 4
+		jwks.set(t, kid)
+		p, _ = newSecretProvider(t, f, g, jwks)
+		apply(t, p, g, arts)
+		keys = append(keys, jwks.items(t))
+	}
+	if _, err := providers.Rollback(context.Background(), []providers.Provider{p}, providers.RollbackOptions{Version: "2", Who: "ci@runner"}); err != nil {
+		t.Fatal(err)
+	}
+	if f.Active() != 2 || !equalItems(f.Items(2, "edgegw_jwks_idp"), keys[0]) {
+		t.Errorf("rollback to version 2: version %d live with keys %v, want version 2 with k1's", f.Active(), keysOf(f.Items(2, "edgegw_jwks_idp")))
+	}
+}
