@@ -522,3 +522,36 @@ func TestRollbackToAnOlderVersionRestoresItsOwnKeys(t *testing.T) {
 		t.Errorf("rollback to version 2: version %d live with keys %v, want version 2 with k1's", f.Active(), keysOf(f.Items(2, "edgegw_jwks_idp")))
 	}
 }
+
+// An item write that fails (a 5xx on a batch is not retried: it may hold deletions) stops the apply before
+// the activation and puts back the public items already written.
+func TestFailedItemWritePutsBackTheKeysWritten(t *testing.T) {
+	f := newFakeFastly(t)
+	seedHandMade(f)
+	jwks := newJWKSServer(t, "k1")
+	g := authGateway(t, jwks.URL)
+	p, env := newSecretProvider(t, f, g, jwks)
+	arts := rendered(t, g)
+	apply(t, p, g, arts)
+	before := f.Items(2, "edgegw_jwks_idp")
+	jwks.set(t, "k2")
+	p, env = newSecretProvider(t, f, g, jwks)
+	env.set("JWT_SECRET_KEY", secretValue+"-next")
+	plan := planOf(t, p, g, arts)
+	f.mu.Lock()
+	secretsID := f.versions[1].objects["dictionary"]["edgegw_secrets"]["id"].(string)
+	f.mu.Unlock()
+	write := apitest.Route("PATCH", svcPath+"/dictionary/"+secretsID+"/items")
+	sent := f.Count(write)
+	f.inject(write, apitest.ServerError(502))
+	_, err := applyPlan(p, g, plan, providers.ApplyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "write 1 items of dictionary edgegw_secrets") || !strings.Contains(err.Error(), "nothing was activated; the dictionary items written were put back") {
+		t.Fatalf("apply whose secret write failed: %v", err)
+	}
+	if f.Active() != 2 || !equalItems(f.Items(2, "edgegw_jwks_idp"), before) || f.Items(2, "edgegw_secrets")["JWT_SECRET_KEY"] != secretValue {
+		t.Errorf("after the failed write: version %d live, keys %v (want version 2 with %v and the old secret)", f.Active(), keysOf(f.Items(2, "edgegw_jwks_idp")), keysOf(before))
+	}
+	if n := f.Count(write) - sent; n != 1 {
+		t.Errorf("the failed batch was sent %d times, want 1", n)
+	}
+}
