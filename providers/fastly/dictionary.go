@@ -191,7 +191,7 @@ func (p *Provider) writeItems(ctx context.Context, name, id string, ops []*gofas
 	for len(ops) > 0 {
 		n := min(len(ops), gofastly.BatchModifyMaximumOperations)
 		if err := p.client.BatchModifyDictionaryItems(ctx, &gofastly.BatchModifyDictionaryItemsInput{ServiceID: p.serviceID, DictionaryID: id, Items: ops[:n]}); err != nil {
-			return p.apiError(fmt.Sprintf("write %d items of dictionary %s", n, name), err)
+			return p.apiError(fmt.Sprintf("write the items of dictionary %s (%d changes)", name, n), err)
 		}
 		ops = ops[n:]
 	}

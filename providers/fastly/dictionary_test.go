@@ -545,7 +545,7 @@ func TestFailedItemWritePutsBackTheKeysWritten(t *testing.T) {
 	sent := f.Count(write)
 	f.inject(write, apitest.ServerError(502))
 	_, err := applyPlan(p, g, plan, providers.ApplyOptions{})
-	if err == nil || !strings.Contains(err.Error(), "write 1 items of dictionary edgegw_secrets") || !strings.Contains(err.Error(), "nothing was activated; the dictionary items written were put back") {
+	if err == nil || !strings.Contains(err.Error(), "write the items of dictionary edgegw_secrets (1 changes)") || !strings.Contains(err.Error(), "nothing was activated; the dictionary items written were put back") {
 		t.Fatalf("apply whose secret write failed: %v", err)
 	}
 	if f.Active() != 2 || !equalItems(f.Items(2, "edgegw_jwks_idp"), before) || f.Items(2, "edgegw_secrets")["JWT_SECRET_KEY"] != secretValue {
