@@ -333,7 +333,11 @@ func (p *Provider) restore(ctx context.Context, st *stagedRelease, cause error) 
 	if errors.As(cause, &stale) {
 		return fmt.Errorf("%w (rule set %s, built for the plan, was deleted again)", cause, st.d.set)
 	}
-	return &providers.PartialError{Report: rep, Err: fmt.Errorf("%w; restored: the routes run rule set %s as before, and what this apply had built (rule set %s included, when new) was taken back", cause, live, st.d.set)}
+	was := "the routes run rule set " + live + " as before"
+	if live == "none" {
+		was = "no route runs an edgegw rule set, as before"
+	}
+	return &providers.PartialError{Report: rep, Err: fmt.Errorf("%w; restored: %s, and what this apply had built (rule set %s included, when new) was taken back", cause, was, st.d.set)}
 }
 
 // listRoutes reads the endpoint's routes only.
@@ -448,7 +452,7 @@ func (p *Provider) Activate(ctx context.Context, s *providers.Staged, rec provid
 // before it always stay. A failure is reported and left for the next apply.
 func (p *Provider) collect(ctx context.Context, st *stagedRelease, recs []providers.DeployRecord) {
 	keep := []string{strings.ToLower(st.d.set), strings.ToLower(st.live.liveSet())}
-	for i := len(recs) - 1; i >= 0 && len(uniq(keep...)) < KeepReleases+1; i-- {
+	for i := len(recs) - 1; i >= 0 && len(uniq(keep...)) < KeepReleases; i-- {
 		keep = append(keep, strings.ToLower(recs[i].Version))
 	}
 	keep = uniq(keep...)
