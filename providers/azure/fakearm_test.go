@@ -49,7 +49,9 @@ type fault struct {
 func newFakeARM(t testing.TB, opts ...apitest.Option) *fakeARM {
 	f := &fakeARM{Server: apitest.New(t, opts...), t: t, sub: "00000000-0000-0000-0000-000000000001", group: "rg-edge", profile: "edge", ep: "api",
 		tags: map[string]string{"owner": "platform"}, res: map[string]map[string]any{}, ops: map[string]*op{}, pollsLeft: 1}
-	f.Register(apitest.MatchFunc("the fake ARM API", func(r *apitest.Request) bool { return !strings.Contains(r.Path, "/oauth2/") && !strings.Contains(r.Path, "/.well-known/") }), f.serve).Always()
+	f.Register(apitest.MatchFunc("the fake ARM API", func(r *apitest.Request) bool {
+		return !strings.Contains(r.Path, "/oauth2/") && !strings.Contains(r.Path, "/.well-known/")
+	}), f.serve).Always()
 	t.Cleanup(func() {
 		f.mu.Lock()
 		defer f.mu.Unlock()
