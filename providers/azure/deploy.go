@@ -47,6 +47,8 @@ type Provider struct {
 	progress    io.Writer
 	staged      map[string]*stagedRelease
 	keepRecords int
+	// lastRead is the live state the last Plan read, for the Stage that follows it.
+	lastRead *live
 }
 
 var (

@@ -474,3 +474,36 @@ func TestCredentialFromEnvironment(t *testing.T) {
 		t.Errorf("%d of %d ARM calls carried the authority's token", n, all)
 	}
 }
+
+// TestStaleAtActivation: the route moves between staging and the switch: activation refuses (exit 5),
+// deletes the set it staged and leaves the route as the colleague set it.
+func TestStaleAtActivation(t *testing.T) {
+	f := newFakeARM(t)
+	g1 := loadText(t, nativeYAML(t))
+	apply(t, newProvider(t, f, g1), g1, renderFor(t, g1))
+	first := liveSet(t, f)
+	g2 := loadText(t, changedRoute(t))
+	p := newProvider(t, f, g2)
+	plan := planOf(t, p, g2, renderFor(t, g2))
+	st := p.(providers.Stager)
+	s, err := st.Stage(context.Background(), plan.Targets[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sets := f.ruleSets(); len(sets) != 2 {
+		t.Fatalf("staging should build the new set beside %s: %v", first, sets)
+	}
+	f.res["rulesets/hotfix"] = map[string]any{"id": f.armID("rulesets/hotfix"), "name": "hotfix", "properties": map[string]any{}}
+	f.setRouteSet("route-api", "hotfix")
+	_, err = st.Activate(context.Background(), s, providers.DeployRecord{Kind: providers.KindApply, Who: "ci"})
+	var stale *providers.StalePlanError
+	if !errors.As(err, &stale) || cmdutil.ExitCode(view.ExitError(err)) != cmdutil.ExitBlocked {
+		t.Fatalf("activate after the route moved: %v, want a stale plan (exit 5)", err)
+	}
+	if sets := f.ruleSets(); strings.Join(sets, ",") != strings.Join(sortCopy([]string{first, "hotfix"}), ",") {
+		t.Errorf("rule sets %v: the staged set must be deleted, the others kept", sets)
+	}
+	if got := f.routeSets()["route-api"]; len(got) != 1 || got[0] != "hotfix" {
+		t.Errorf("the route runs %v, want the colleague's hotfix set untouched", got)
+	}
+}

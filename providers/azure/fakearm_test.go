@@ -218,6 +218,10 @@ func (f *fakeARM) serve(w http.ResponseWriter, r *apitest.Request) {
 			props = merged
 		}
 		props = lowerIDs(props).(map[string]any)
+		if missing := f.missingRefs(props); missing != "" {
+			armError(400, "BadRequest", "the resource "+missing+" referenced by "+rest+" does not exist")(w, r)
+			return
+		}
 		delete(props, "provisioningState")
 		props["provisioningState"] = "Succeeded"
 		next := map[string]any{"id": f.armID(lower), "name": name, "type": typeOf[kind], "properties": props}
@@ -244,6 +248,10 @@ func (f *fakeARM) serve(w http.ResponseWriter, r *apitest.Request) {
 			w.WriteHeader(204)
 			return
 		}
+		if by := f.referencedBy(lower); by != "" {
+			armError(409, "Conflict", "the resource "+rest+" is in use by "+by)(w, r)
+			return
+		}
 		id := f.startOp(r, func() {
 			for k := range f.res {
 				if k == lower || strings.HasPrefix(k, lower+"/") {
@@ -256,6 +264,50 @@ func (f *fakeARM) serve(w http.ResponseWriter, r *apitest.Request) {
 	default:
 		armError(405, "MethodNotAllowed", r.Method)(w, r)
 	}
+}
+
+// missingRefs returns the first id in v (a route's rule sets and origin group, a rule's origin group
+// override) that names no resource of the profile.
+func (f *fakeARM) missingRefs(v any) string {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if s, ok := e.(string); ok && k == "id" {
+				rest := strings.ToLower(s)
+				if i := strings.Index(rest, "/profiles/"+f.profile+"/"); i >= 0 {
+					rest = rest[i+len("/profiles/"+f.profile+"/"):]
+					if _, ok := f.res[rest]; !ok {
+						return rest
+					}
+				}
+			} else if m := f.missingRefs(e); m != "" {
+				return m
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if m := f.missingRefs(e); m != "" {
+				return m
+			}
+		}
+	}
+	return ""
+}
+
+// referencedBy returns a resource whose body refers to the resource at rest, as ARM refuses to delete a
+// rule set or an origin group a route still uses.
+func (f *fakeARM) referencedBy(rest string) string {
+	needle := "/profiles/" + strings.ToLower(f.profile) + "/" + rest + `"`
+	for k, v := range f.res {
+		if k == rest || strings.HasPrefix(k, rest+"/") {
+			continue
+		}
+		b, _ := json.Marshal(v["properties"])
+		if strings.Contains(strings.ToLower(string(b)), needle) {
+			return k
+		}
+	}
+	return ""
 }
 
 func (f *fakeARM) startOp(r *apitest.Request, commit func()) string {

@@ -25,6 +25,18 @@ type live struct {
 	origins  map[string]map[string]*armcdn.AFDOrigin // group → origin
 	domains  map[string]*armcdn.AFDDomain
 	tags     map[string]*string
+	// desiredSet is the rule set the read was made for (lower case).
+	desiredSet string
+}
+
+// ruleSetsRead reports whether l holds the rules of set (when it exists) and of the live set.
+func (l *live) ruleSetsRead(set string) bool {
+	for _, s := range uniq(l.liveSet(), set) {
+		if _, ok := l.rules[strings.ToLower(s)]; l.ruleSets[strings.ToLower(s)] && !ok {
+			return false
+		}
+	}
+	return l.desiredSet == strings.ToLower(set)
 }
 
 // token is the base token: each route's rule-set ids, lower-cased (ARM gives segments back in lower case).
@@ -81,7 +93,8 @@ func pages[T any](more func() bool, next func(context.Context) (T, error), ctx c
 // read reads the live state; desiredSet is the rule set the artifacts bring, whose rules are read too.
 func (p *Provider) read(ctx context.Context, desiredSet string, groups []string) (*live, error) {
 	l := &live{routes: map[string]*armcdn.Route{}, ruleSets: map[string]bool{}, rules: map[string][]*armcdn.Rule{},
-		groups: map[string]*armcdn.AFDOriginGroup{}, origins: map[string]map[string]*armcdn.AFDOrigin{}, domains: map[string]*armcdn.AFDDomain{}}
+		groups: map[string]*armcdn.AFDOriginGroup{}, origins: map[string]map[string]*armcdn.AFDOrigin{}, domains: map[string]*armcdn.AFDDomain{},
+		desiredSet: strings.ToLower(desiredSet)}
 	prof, err := p.profiles.Get(ctx, p.group, p.profile, nil)
 	if err != nil {
 		return nil, p.apiError("read profile "+p.profile, err)

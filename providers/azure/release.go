@@ -45,6 +45,7 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 	if err != nil {
 		return nil, err
 	}
+	p.lastRead = l
 	ls := providers.LiveState{Token: l.token(), Version: l.liveSet()}
 	if len(l.order) > 0 {
 		ls.Artifacts = []render.Artifact{p.liveTemplate(d, l)}
@@ -176,9 +177,13 @@ func (p *Provider) Stage(ctx context.Context, tp *providers.TargetPlan) (*provid
 	if err != nil {
 		return nil, err
 	}
-	l, err := p.read(ctx, d.set, d.groupNames())
-	if err != nil {
-		return nil, err
+	// The engine plans again right before it stages (its stale-plan check): that read is this one.
+	l := p.lastRead
+	p.lastRead = nil
+	if l == nil || l.token() != tp.BaseToken || !l.ruleSetsRead(d.set) {
+		if l, err = p.read(ctx, d.set, d.groupNames()); err != nil {
+			return nil, err
+		}
 	}
 	if tok := l.token(); tok != tp.BaseToken {
 		return nil, &providers.StalePlanError{Target: Name, Reason: fmt.Sprintf("the routes' rule sets moved from %s to %s since the plan was made", tp.BaseToken, tok)}
