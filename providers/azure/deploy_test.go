@@ -507,3 +507,29 @@ func TestStaleAtActivation(t *testing.T) {
 		t.Errorf("the route runs %v, want the colleague's hotfix set untouched", got)
 	}
 }
+
+// TestOriginChangeKeepsTheRelease: an origin's host changes and no rule does: the origin is updated in
+// place, the rule set (named after its rules) stays, and the route, whose ids ARM gives back in lower case,
+// is not written.
+func TestOriginChangeKeepsTheRelease(t *testing.T) {
+	f := newFakeARM(t)
+	g1 := loadText(t, nativeYAML(t))
+	apply(t, newProvider(t, f, g1), g1, renderFor(t, g1))
+	first := liveSet(t, f)
+	y := strings.Replace(nativeYAML(t), "https://api-origin-dr.example.net", "https://api-origin-dr2.example.net", 1)
+	g2 := loadText(t, y)
+	p := newProvider(t, f, g2)
+	from := len(f.Requests())
+	rep, err := applyPlan(p, g2, planOf(t, p, g2, renderFor(t, g2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := callsSince(f, from)
+	if rep.Targets[0].Version != first || liveSet(t, f) != first {
+		t.Errorf("an origin change made release %s live, want %s kept", rep.Targets[0].Version, first)
+	}
+	want := []string{"PUT /profiles/edge/originGroups/pool-api/origins/origin-secondary", "PATCH /profiles/edge"}
+	if strings.Join(c.list, ";") != strings.Join(want, ";") {
+		t.Errorf("mutating calls %v, want %v", c.list, want)
+	}
+}
