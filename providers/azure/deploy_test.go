@@ -235,6 +235,15 @@ func TestChangedRouteAndRollback(t *testing.T) {
 	if !tp.HasChanges() || tp.BaseToken == "none" || tp.LiveVersion != first {
 		t.Fatalf("plan of a changed route: changes %+v, token %q, live %q", tp.Changes, tp.BaseToken, tp.LiveVersion)
 	}
+	var routes []string
+	for _, c := range tp.Changes {
+		if c.Kind == "route" {
+			routes = append(routes, string(c.Action)+" "+c.Name+" "+c.Pos.String())
+		}
+	}
+	if len(routes) != 1 || !strings.HasPrefix(routes[0], "update v2 ") || !strings.HasSuffix(routes[0], ":33:5") || tp.LiveRoutes != 8 {
+		t.Errorf("route changes %v (live routes %d), want only v2 updated, at its line, of 8", routes, tp.LiveRoutes)
+	}
 	live := string(tp.Live[0].Data)
 	if !strings.Contains(live, "/internal/v2") || strings.Contains(live, "/internal/v3") || !strings.Contains(live, first) {
 		t.Errorf("the plan's live template should be rule set %s with the old rewrite:\n%s", first, live)

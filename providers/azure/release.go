@@ -13,6 +13,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/cdn/armcdn/v2"
 
+	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
 	"github.com/edgegw/edgegw/render"
 	azrender "github.com/edgegw/edgegw/render/azure"
@@ -51,10 +52,71 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 		ls.Artifacts = []render.Artifact{p.liveTemplate(d, l)}
 	}
 	tp := providers.Diff(Name, azrender.Name, ls, in)
+	if tp.HasChanges() && ls.Version != "" && in.Gateway != nil {
+		changes, liveRoutes := p.routeChanges(d, l, in.Gateway)
+		tp.Changes, tp.LiveRoutes = append(tp.Changes, changes...), liveRoutes
+	}
 	if ls.Version == "" && len(l.order) > 0 {
 		tp.Warnings = append(tp.Warnings, fmt.Sprintf("the routes of endpoint %s run no rule set of edgegw's: apply switches them to rule set %s, and there is no edgegw release to roll back to", p.endpoint, d.set))
 	}
 	return tp, nil
+}
+
+// ruleKey is the route part of a rule's name (render/azure.RuleName: r<route><nn>).
+func ruleKey(rule string) string {
+	if len(rule) < 3 {
+		return strings.ToLower(rule)
+	}
+	return strings.ToLower(rule[1 : len(rule)-2])
+}
+
+// routeChanges lists the manifest's routes whose rules differ from the live rule set's, by the route
+// part of the rules' names, and counts the routes live. The deploy records in the profile's tags are too
+// small for a per-route summary, so the rules themselves are compared.
+func (p *Provider) routeChanges(d *desired, l *live, g *ir.Gateway) ([]providers.Change, int) {
+	liveRules := map[string][]*armcdn.Rule{}
+	var liveKeys []string
+	for _, r := range l.rules[strings.ToLower(l.liveSet())] {
+		k := ruleKey(*r.Name)
+		if liveRules[k] == nil {
+			liveKeys = append(liveKeys, k)
+		}
+		liveRules[k] = append(liveRules[k], r)
+	}
+	raw := d.rawOf()
+	var out []providers.Change
+	claimed := map[string]bool{}
+	for _, rt := range g.Routes {
+		k := ruleKey(azrender.RuleName(rt.Name, 1))
+		claimed[k] = true
+		var want []string
+		for _, r := range d.bundle.Rules[d.set] {
+			if ruleKey(*r.Name) == k {
+				want = append(want, *r.Name)
+			}
+		}
+		have := liveRules[k]
+		switch {
+		case len(have) == 0:
+			out = append(out, providers.Change{Action: providers.Create, Kind: "route", Name: rt.Name, Pos: rt.Pos})
+			continue
+		case len(have) != len(want):
+			out = append(out, providers.Change{Action: providers.Update, Kind: "route", Name: rt.Name, Pos: rt.Pos})
+			continue
+		}
+		for i, name := range want {
+			if !strings.EqualFold(*have[i].Name, name) || !matches(props(raw[key(azrender.TypeRule, p.profile+"/"+d.set+"/"+name)]), jsonOf(have[i].Properties), "") {
+				out = append(out, providers.Change{Action: providers.Update, Kind: "route", Name: rt.Name, Pos: rt.Pos})
+				break
+			}
+		}
+	}
+	for _, k := range liveKeys {
+		if !claimed[k] {
+			out = append(out, providers.Change{Action: providers.Delete, Kind: "route", Name: k})
+		}
+	}
+	return out, len(liveKeys)
 }
 
 type resKey struct{ typ, name string }
