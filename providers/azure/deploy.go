@@ -161,7 +161,7 @@ func subscription(v ir.Value, getenv func(string) string) (string, error) {
 		return s, nil
 	}
 	return "", &providers.CredentialsError{Target: Name, Var: name,
-		Err: fmt.Errorf("targets.azure.subscription_id reads %s, which is not set: set it to the subscription id that holds profile", name)}
+		Err: fmt.Errorf("targets.azure.subscription_id reads %s, which is not set: set it to the id of the subscription that holds the Front Door profile", name)}
 }
 
 // Name implements providers.Provider.

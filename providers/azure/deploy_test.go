@@ -448,11 +448,10 @@ func TestMissingSubscription(t *testing.T) {
 	}
 }
 
-// TestCredentialFromEnvironment: DefaultAzureCredential with a client secret in the environment gets a
-// token from the (https) authority and ARM calls carry it.
-func TestCredentialFromEnvironment(t *testing.T) {
-	f := newFakeARM(t, apitest.TLS())
-	tenant := "11111111-2222-3333-4444-555555555555"
+// tokenAuthority serves the authority's tenant discovery on f and makes DefaultAzureCredential find a
+// client secret in the environment.
+func tokenAuthority(t *testing.T, f *apitest.Server) (tenant string) {
+	tenant = "11111111-2222-3333-4444-555555555555"
 	t.Setenv("AZURE_TENANT_ID", tenant)
 	t.Setenv("AZURE_CLIENT_ID", "edgegw-ci")
 	t.Setenv("AZURE_CLIENT_SECRET", "not-a-real-secret")
@@ -461,13 +460,13 @@ func TestCredentialFromEnvironment(t *testing.T) {
 		"authorization_endpoint": f.URL + "/" + tenant + "/oauth2/v2.0/authorize",
 		"issuer":                 f.URL + "/" + tenant + "/v2.0",
 	})).Always()
-	f.Register(apitest.Route("POST", "/"+tenant+"/oauth2/v2.0/token").And(apitest.MatchFunc("client secret grant", func(r *apitest.Request) bool {
-		return strings.Contains(string(r.Body), "client_secret=not-a-real-secret") && strings.Contains(string(r.Body), "grant_type=client_credentials")
-	})), apitest.JSON(200, map[string]any{"token_type": "Bearer", "expires_in": 3600, "access_token": "token-from-the-authority"}))
-	g := loadText(t, nativeYAML(t))
+	return tenant
+}
+
+func credentialProvider(t *testing.T, f *apitest.Server, g *ir.Gateway) providers.Provider {
 	getenv := f.Getenv(func(k string) string {
 		if k == azure.SubscriptionVar {
-			return f.sub
+			return "00000000-0000-0000-0000-000000000001"
 		}
 		return ""
 	}, endpoint.Azure)
@@ -475,6 +474,38 @@ func TestCredentialFromEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+// TestRefusedClientSecret: the authority refuses the secret: exit 4, naming the variables, never the
+// secret, and no ARM call is made (the server has no ARM stub: one would fail the test).
+func TestRefusedClientSecret(t *testing.T) {
+	f := apitest.New(t, apitest.TLS())
+	tenant := tokenAuthority(t, f)
+	f.Register(apitest.Route("POST", "/"+tenant+"/oauth2/v2.0/token"), apitest.JSON(401, map[string]any{
+		"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.", "error_codes": []int{7000215},
+	})).Always()
+	g := loadText(t, nativeYAML(t))
+	_, err := credentialProvider(t, f, g).Plan(context.Background(), providers.PlanInput{Gateway: g, Artifacts: renderFor(t, g)})
+	var ce *providers.CredentialsError
+	if !errors.As(err, &ce) || cmdutil.ExitCode(view.ExitError(err)) != cmdutil.ExitCredentials {
+		t.Fatalf("plan with a refused secret: %v, want a credentials error (exit 4)", err)
+	}
+	if !strings.Contains(err.Error(), "AZURE_CLIENT_SECRET") || strings.Contains(err.Error(), "not-a-real-secret") {
+		t.Errorf("the error should name the variables and never the secret: %v", err)
+	}
+}
+
+// TestCredentialFromEnvironment: DefaultAzureCredential with a client secret in the environment gets a
+// token from the (https) authority and ARM calls carry it.
+func TestCredentialFromEnvironment(t *testing.T) {
+	f := newFakeARM(t, apitest.TLS())
+	tenant := tokenAuthority(t, f.Server)
+	f.Register(apitest.Route("POST", "/"+tenant+"/oauth2/v2.0/token").And(apitest.MatchFunc("client secret grant", func(r *apitest.Request) bool {
+		return strings.Contains(string(r.Body), "client_secret=not-a-real-secret") && strings.Contains(string(r.Body), "grant_type=client_credentials")
+	})), apitest.JSON(200, map[string]any{"token_type": "Bearer", "expires_in": 3600, "access_token": "token-from-the-authority"}))
+	g := loadText(t, nativeYAML(t))
+	p := credentialProvider(t, f.Server, g)
 	if _, err := p.Plan(context.Background(), providers.PlanInput{Gateway: g, Artifacts: renderFor(t, g)}); err != nil {
 		t.Fatal(err)
 	}
