@@ -573,3 +573,27 @@ func TestOriginChangeKeepsTheRelease(t *testing.T) {
 		t.Errorf("mutating calls %v, want %v", c.list, want)
 	}
 }
+
+// TestReapplyEarlierManifest: A, B, then A again: A's kept rule set goes live again with one route update
+// and no rule written, and a rollback then returns to B.
+func TestReapplyEarlierManifest(t *testing.T) {
+	f := newFakeARM(t)
+	gA, gB := loadText(t, nativeYAML(t)), loadText(t, changedRoute(t))
+	apply(t, newProvider(t, f, gA), gA, renderFor(t, gA))
+	a := liveSet(t, f)
+	apply(t, newProvider(t, f, gB), gB, renderFor(t, gB))
+	b := liveSet(t, f)
+	p := newProvider(t, f, gA)
+	from := len(f.Requests())
+	apply(t, p, gA, renderFor(t, gA))
+	want := []string{"PATCH /profiles/edge/afdEndpoints/api/routes/route-api", "PATCH /profiles/edge"}
+	if c := callsSince(f, from); liveSet(t, f) != a || strings.Join(c.list, ";") != strings.Join(want, ";") {
+		t.Errorf("re-applying A: live %s (want %s), mutating calls %v, want %v", liveSet(t, f), a, c.list, want)
+	}
+	if _, err := providers.Rollback(context.Background(), []providers.Provider{p}, providers.RollbackOptions{Who: "oncall"}); err != nil {
+		t.Fatal(err)
+	}
+	if liveSet(t, f) != b {
+		t.Errorf("rollback after A, B, A went to %s, want B (%s)", liveSet(t, f), b)
+	}
+}

@@ -66,6 +66,33 @@ func records(tags map[string]*string) []providers.DeployRecord {
 	return out
 }
 
+// undoStack drops a record whose rule set a later apply made live again, naming it in the later record's
+// note. Rule sets are named after their rules, so re-applying an earlier manifest makes its kept set live
+// again; a rollback must then return to what that later apply replaced, and the engine finds the record
+// that made a version live by its version.
+func undoStack(recs []providers.DeployRecord) []providers.DeployRecord {
+	var out []providers.DeployRecord
+	for i, r := range recs {
+		again := -1
+		for j := i + 1; j < len(recs); j++ {
+			if strings.EqualFold(recs[j].Version, r.Version) {
+				again = j
+				break
+			}
+		}
+		if again < 0 {
+			out = append(out, r)
+			continue
+		}
+		note := fmt.Sprintf("rule set %s was made live before by record %d (commit %s, %s)", r.Version, r.Seq, r.CommitLabel(), r.Time.Format(time.RFC3339))
+		if recs[again].Note != "" {
+			note = recs[again].Note + "; " + note
+		}
+		recs[again].Note = note
+	}
+	return out
+}
+
 // writeRecord adds rec to the profile's tags (keeping every other tag, and the newest keepRecords
 // records) in one profile update.
 func (p *Provider) writeRecord(ctx context.Context, tags map[string]*string, rec providers.DeployRecord) error {
@@ -89,7 +116,7 @@ func (p *Provider) History(ctx context.Context) ([]providers.DeployRecord, error
 	if err != nil {
 		return nil, p.apiError("read profile "+p.profile, err)
 	}
-	out := records(prof.Tags)
+	out := undoStack(records(prof.Tags))
 	cur, err := p.listRoutes(ctx)
 	if err != nil {
 		return nil, err
