@@ -597,3 +597,22 @@ func TestReapplyEarlierManifest(t *testing.T) {
 		t.Errorf("rollback after A, B, A went to %s, want B (%s)", liveSet(t, f), b)
 	}
 }
+
+// TestTestModeArtifactsAreNotDeployed: the quickstart renders for azure only in test mode, with its
+// synthetic responses kept as marked rules; plan refuses those artifacts before any call.
+func TestTestModeArtifactsAreNotDeployed(t *testing.T) {
+	f := apitest.New(t) // no stub: any call fails the test
+	g := loadText(t, nativeYAML(t))
+	arts, err := azrender.Render(loadFile(t, "../../testdata/examples/quickstart.yaml"), azrender.Options{Test: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	getenv := f.Getenv(func(string) string { return "sub" }, endpoint.Azure)
+	p, err := azure.NewWithOptions(providers.Config{Gateway: g, Getenv: getenv}, azure.Options{Credential: staticToken{}, InsecureHTTP: true, Progress: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Plan(context.Background(), providers.PlanInput{Gateway: g, Artifacts: arts}); err == nil || !strings.Contains(err.Error(), "test mode") {
+		t.Fatalf("plan of test-mode artifacts: %v", err)
+	}
+}

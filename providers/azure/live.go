@@ -246,8 +246,11 @@ type desired struct {
 func (p *Provider) desired(arts []render.Artifact) (*desired, error) {
 	var tmpl *render.Artifact
 	for i := range arts {
-		if arts[i].Path == azrender.TemplatePath {
+		switch arts[i].Path {
+		case azrender.TemplatePath:
 			tmpl = &arts[i]
+		case azrender.TestMarksPath:
+			return nil, fmt.Errorf("providers/azure: the artifacts were rendered in test mode (%s lists routes Front Door cannot carry out, kept as marked rules): they are never deployed; fix the routes `validate --target azure` refuses", azrender.TestMarksPath)
 		}
 	}
 	if tmpl == nil {
