@@ -68,7 +68,7 @@ func init() {
 		CheckSettings: checkSettings,
 		Companions:    []string{OriginAuth},
 		EdgeHeaders:   []string{"X-Azure-Ref"},
-		Credentials:   "DefaultAzureCredential (environment, workload identity, managed identity, Azure CLI)",
+		Credentials:   "DefaultAzureCredential (environment, workload identity, managed identity, Azure CLI); the subscription from targets.azure or AZURE_SUBSCRIPTION_ID",
 		PublicDNS:     true,
 		NotReverted: []string{"WAF policy rules", "DNS records",
 			"origin groups, origins, custom domains and route settings: an apply changes them in place, a rollback switches rule sets only"},
