@@ -616,3 +616,61 @@ func TestTestModeArtifactsAreNotDeployed(t *testing.T) {
 		t.Fatalf("plan of test-mode artifacts: %v", err)
 	}
 }
+
+// twoRoutes is native.yaml with /status served by the canary pool: its pattern becomes a second route.
+func twoRoutes(t testing.TB, y string) string {
+	s := strings.Replace(y, "{name: status, match: {path: {exact: /status}}, pool: api}", "{name: status, match: {path: {exact: /status}}, pool: canary}", 1)
+	if s == y {
+		t.Fatal("native.yaml changed: the status route is not where the test expects it")
+	}
+	return s
+}
+
+// TestTwoRoutesSwitchTogether: with two routes, a release is one update per route; when the second
+// switch fails, the first route is switched back; a rollback whose second switch fails switches the
+// first back too, so the routes never run different releases.
+func TestTwoRoutesSwitchTogether(t *testing.T) {
+	f := newFakeARM(t)
+	gA := loadText(t, twoRoutes(t, nativeYAML(t)))
+	apply(t, newProvider(t, f, gA), gA, renderFor(t, gA))
+	if n := len(f.routeSets()); n != 2 {
+		t.Fatalf("%d routes, want 2", n)
+	}
+	a := liveSet(t, f)
+	gB := loadText(t, twoRoutes(t, changedRoute(t)))
+	pB := newProvider(t, f, gB)
+	routeAPI := apitest.Route("PATCH", "/subscriptions/*/resourceGroups/*/providers/Microsoft.Cdn/profiles/edge/afdEndpoints/api/routes/route-api")
+	routeCanary := apitest.Route("PATCH", "/subscriptions/*/resourceGroups/*/providers/Microsoft.Cdn/profiles/edge/afdEndpoints/api/routes/route-canary")
+	f.failNext(routeAPI)
+	_, err := applyPlan(pB, gB, planOf(t, pB, gB, renderFor(t, gB)))
+	if n := f.Count(routeCanary); n != 2 {
+		t.Errorf("route-canary was updated %d times, want 2: switched first, then back", n)
+	}
+	if cmdutil.ExitCode(view.ExitError(err)) != cmdutil.ExitPartial || liveSet(t, f) != a {
+		t.Fatalf("a failed second switch: %v; live %s, want %s on both routes", err, liveSet(t, f), a)
+	}
+	from := len(f.Requests())
+	apply(t, pB, gB, renderFor(t, gB))
+	b := liveSet(t, f)
+	updates := 0
+	for _, l := range callsSince(f, from).list {
+		if strings.HasPrefix(l, "PATCH") && strings.Contains(l, "/routes/") {
+			updates++
+		}
+	}
+	if b == a || updates != 2 {
+		t.Fatalf("release B: live %s, %d route updates, want a new set and 2", b, updates)
+	}
+	// The rollback switches routes in the order ARM lists them: route-api first here.
+	f.failNext(routeCanary)
+	before := f.Count(routeAPI)
+	if _, err := providers.Rollback(context.Background(), []providers.Provider{pB}, providers.RollbackOptions{Who: "oncall"}); err == nil || !strings.Contains(err.Error(), "switched back") {
+		t.Fatalf("rollback with a failed second switch: %v", err)
+	}
+	if n := f.Count(routeAPI) - before; n != 2 {
+		t.Errorf("rollback updated route-api %d times, want 2: switched first, then back", n)
+	}
+	if liveSet(t, f) != b {
+		t.Errorf("after a failed rollback the routes run %s, want %s on both", liveSet(t, f), b)
+	}
+}
