@@ -674,3 +674,22 @@ func TestTwoRoutesSwitchTogether(t *testing.T) {
 		t.Errorf("after a failed rollback the routes run %s, want %s on both", liveSet(t, f), b)
 	}
 }
+
+// TestFailedRecordRestores: the deploy record cannot be written into the profile's tags after the switch:
+// the route is switched back and the new set deleted (exit 3), so no release runs without its record.
+func TestFailedRecordRestores(t *testing.T) {
+	f := newFakeARM(t)
+	g1 := loadText(t, nativeYAML(t))
+	apply(t, newProvider(t, f, g1), g1, renderFor(t, g1))
+	first := liveSet(t, f)
+	g2 := loadText(t, changedRoute(t))
+	p := newProvider(t, f, g2)
+	f.failNext(apitest.Route("PATCH", "/subscriptions/*/resourceGroups/*/providers/Microsoft.Cdn/profiles/edge"))
+	_, err := applyPlan(p, g2, planOf(t, p, g2, renderFor(t, g2)))
+	if cmdutil.ExitCode(view.ExitError(err)) != cmdutil.ExitPartial || !strings.Contains(err.Error(), "deploy record") {
+		t.Fatalf("a failed record write: %v, want exit 3 naming the record", err)
+	}
+	if sets := f.ruleSets(); liveSet(t, f) != first || len(sets) != 1 {
+		t.Errorf("live %s, rule sets %v: want %s alone", liveSet(t, f), sets, first)
+	}
+}
