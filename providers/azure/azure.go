@@ -1,7 +1,8 @@
 // Package azure is the `azure` target: Azure Front Door (Standard/Premium) routes, rule sets and origin
 // groups. It owns the target's registration (its `targets.azure` block, edge identity, capability table and
 // the renderer's settings). The `azure` test engine, an evaluator of Front Door's documented route and rule
-// semantics, is providers/azure/evaluate. Deploying through armcdn is not built yet.
+// semantics, is providers/azure/evaluate. The deploy (deploy.go, release.go) ships render/azure's template
+// through armcdn: a rule set per release, the routes switched to it, the previous set kept for rollback.
 package azure
 
 import (
@@ -67,8 +68,10 @@ func init() {
 		CheckSettings: checkSettings,
 		Companions:    []string{OriginAuth},
 		EdgeHeaders:   []string{"X-Azure-Ref"},
-		Credentials:   "DefaultAzureCredential (environment, workload identity, managed identity, Azure CLI)",
+		Credentials:   "DefaultAzureCredential (environment, workload identity, managed identity, Azure CLI); the subscription from targets.azure or AZURE_SUBSCRIPTION_ID",
 		PublicDNS:     true,
-		NotReverted:   []string{"WAF policy rules", "DNS records"},
+		NotReverted: []string{"WAF policy rules", "DNS records",
+			"origin groups, origins, custom domains and route settings: an apply changes them in place, a rollback switches rule sets only"},
+		New: New,
 	})
 }
