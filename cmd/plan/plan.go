@@ -19,6 +19,7 @@ import (
 	"github.com/edgegw/edgegw/cmd/cmdutil"
 	"github.com/edgegw/edgegw/cmd/plan/view"
 	"github.com/edgegw/edgegw/cmd/root"
+	"github.com/edgegw/edgegw/cmd/validate"
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
@@ -151,6 +152,18 @@ func Prepare(ctx context.Context, v *view.View, src Source, only []string, f *cm
 	targets, skipped, err := tf(g, cfg, only)
 	if err != nil {
 		return nil, err
+	}
+	// What validate --target refuses, plan refuses too: a deploy never drops a feature a target cannot enforce.
+	var refused manifest.Diagnostics
+	for _, t := range targets {
+		if t.Registration.Capabilities != nil {
+			refused = append(refused, validate.TargetDiagnostics(g, src.ManifestPath, t.Name)...)
+		}
+	}
+	if err := refused.Err(); err != nil {
+		refused.Sort()
+		v.Diagnostics(refused)
+		return nil, &cmdutil.SilentError{Code: cmdutil.ExitError, Err: err}
 	}
 	meta := providers.PlanMeta{ManifestPath: src.ManifestPath, ManifestDigest: Digest(data), EdgegwVersion: f.Version, Now: now(f)}
 	if src.Data != nil {
