@@ -1,6 +1,11 @@
 // Package cloudfront is the `cloudfront` target: CloudFront Functions on a distribution, with Lambda@Edge and
 // AWS WAF as opt-in companions. It owns the target's registration (its `targets.cloudfront` block and edge
-// identity), its capability table and the renderer's name.
+// identity), its capability table, the renderer's name and the deploy through aws-sdk-go-v2: plan reads both
+// functions and the distribution's config, apply uploads the changed functions, runs the manifest's tests
+// through TestFunction, publishes them and associates them with the cache behaviors; rollback publishes the
+// code kept in the deploy records, since CloudFront keeps no function history.
+//
+// It ships the artifacts render/cloudfront produced and never derives gateway semantics.
 package cloudfront
 
 import (
@@ -34,7 +39,7 @@ func checkSettings(cfg any) []manifest.BlockProblem {
 	return out
 }
 
-// The cloudfront target: render/cloudfront renders the functions; deploy lands later.
+// The cloudfront target: render/cloudfront renders the functions, this package deploys them.
 func init() {
 	providers.Register(providers.Registration{
 		Name:          Name,
@@ -46,6 +51,7 @@ func init() {
 		EdgeHeaders:   []string{"X-Amz-Cf-Id"},
 		Credentials:   "the AWS default credential chain",
 		PublicDNS:     true,
-		NotReverted:   []string{"KeyValueStore items", "AWS WAF rules", "DNS records"},
+		NotReverted:   []string{"KeyValueStore items", "AWS WAF rules", "DNS records", "functions a failed first deploy created (published, associated with no cache behavior)"},
+		New:           New,
 	})
 }
