@@ -277,6 +277,14 @@ func TestApplyReapplyChangeRollback(t *testing.T) {
 	if pl := e.plan(e.provider(g), g); pl.HasChanges() {
 		t.Errorf("the first manifest after the rollback has changes: %+v", pl.Targets[0].Changes)
 	}
+
+	// rollback --version: the code of the second deploy comes from its own record.
+	if _, err := providers.Rollback(context.Background(), []providers.Provider{p2}, providers.RollbackOptions{Version: h[1].Version, Who: "sre@laptop", Getenv: func(string) string { return "" }}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(e.f.liveCode(requestFn), rendered(t, g2)[cfrender.RequestFile]) {
+		t.Error("rollback --version did not publish the second deploy's code")
+	}
 }
 
 // A plan whose distribution or function ETag moved is refused before any mutating call: exit 5.
