@@ -324,7 +324,7 @@ func (p *Provider) History(ctx context.Context) ([]providers.DeployRecord, error
 	return out, err
 }
 
-// ReportProgress sets where Verify reports the distribution's propagation.
+// ReportProgress implements providers.ProgressReporter: Verify reports the distribution's propagation there.
 func (p *Provider) ReportProgress(f func(providers.Progress)) {
 	if f != nil {
 		p.progress = f
@@ -345,11 +345,11 @@ func (p *Provider) Verify(ctx context.Context, r *providers.Result) error {
 			status = aws.ToString(out.Distribution.Status)
 		}
 		if status == "Deployed" {
-			p.progress(providers.Progress{Target: Name, Step: "propagate", Status: "done", Version: r.Version})
+			p.progress(providers.Progress{Target: Name, Step: "distribution deployed", Status: "done", Version: r.Version})
 			return nil
 		}
-		p.progress(providers.Progress{Target: Name, Step: "propagate", Status: "start", Version: r.Version,
-			Error: fmt.Sprintf("distribution deploying (status %s, check %d, next in %s)", status, i+1, p.pollInterval)})
+		p.progress(providers.Progress{Target: Name, Step: fmt.Sprintf("distribution deploying (status %s, check %d, next in %s)", status, i+1, p.pollInterval),
+			Status: "start", Version: r.Version})
 		if time.Now().Add(p.pollInterval).After(deadline) {
 			return fmt.Errorf("providers/%s: distribution %s is still %s after %s: the change is live at some edge locations only; wait and check with `aws cloudfront get-distribution --id %s`, or roll back", Name, p.distID, status, p.pollTimeout, p.distID)
 		}

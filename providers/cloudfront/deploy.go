@@ -73,6 +73,8 @@ var (
 	_ providers.Provider = (*Provider)(nil)
 	_ providers.Verifier = (*Provider)(nil)
 	_ providers.Locator  = (*Provider)(nil)
+
+	_ providers.ProgressReporter = (*Provider)(nil)
 )
 
 // Options build a provider without the registry, for tests and embedding.
