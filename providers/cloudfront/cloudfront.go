@@ -9,6 +9,8 @@
 package cloudfront
 
 import (
+	"regexp"
+
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/providers"
 	render "github.com/edgegw/edgegw/render/cloudfront"
@@ -24,6 +26,10 @@ type Settings struct {
 	Companions     []string `yaml:"companions,omitempty"`
 }
 
+// functionName is what targets.cloudfront.function may be: the deploy names the two functions after it,
+// with -viewer-request and -viewer-response (16 characters) appended, within CloudFront's 64.
+var functionName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,48}$`)
+
 // CompanionList implements ir.Companioned.
 func (s *Settings) CompanionList() []string { return s.Companions }
 
@@ -35,6 +41,9 @@ func checkSettings(cfg any) []manifest.BlockProblem {
 	}
 	if s.Function == "" {
 		out = append(out, manifest.MissingField("function", "write the CloudFront Function's name"))
+	} else if !functionName.MatchString(s.Function) {
+		out = append(out, manifest.InvalidField("function", "use letters, digits, - and _ only, at most 48 characters",
+			"%q cannot name the functions %s-viewer-request and %s-viewer-response (CloudFront allows letters, digits, - and _, 64 characters)", s.Function, s.Function, s.Function))
 	}
 	return out
 }
