@@ -384,6 +384,9 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 			state.Record.Artifacts = nil
 		}
 	}
+	if err := p.checkOrigins(in.Gateway, l.dist); err != nil {
+		return nil, err
+	}
 	tp := providers.Diff(Name, cfrender.Name, state, in)
 	if _, err := p.associate(l, l.dist, true); err != nil {
 		return nil, err
@@ -549,4 +552,32 @@ func copyConfig(dc *types.DistributionConfig) *types.DistributionConfig {
 		c.CacheBehaviors = &cb
 	}
 	return &c
+}
+
+// checkOrigins refuses a gateway whose pools name an origin the distribution does not have: the
+// viewer-request function selects origins by id (the manifest's origin names), and CloudFront fails a
+// request whose function selects an unknown one. edgegw does not manage the distribution's origins.
+func (p *Provider) checkOrigins(g *ir.Gateway, dc *types.DistributionConfig) error {
+	if g == nil {
+		return nil
+	}
+	have := map[string]bool{}
+	if dc.Origins != nil {
+		for _, o := range dc.Origins.Items {
+			have[aws.ToString(o.Id)] = true
+		}
+	}
+	for _, pool := range g.Pools {
+		for _, name := range pool.Origins {
+			if have[name] {
+				continue
+			}
+			where := ""
+			if o := g.Origin(name); o != nil {
+				where = " (" + o.URL + ")"
+			}
+			return fmt.Errorf("providers/%s: %s: pool %q sends requests to origin %q, and distribution %s has no origin with that id: add an origin with Id %s%s to the distribution, since the functions select origins by the manifest's names", Name, pool.Pos, pool.Name, name, p.distID, name, where)
+		}
+	}
+	return nil
 }

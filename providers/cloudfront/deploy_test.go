@@ -17,6 +17,7 @@ import (
 	"github.com/edgegw/edgegw/providers/apitest"
 	"github.com/edgegw/edgegw/providers/cloudfront"
 	"github.com/edgegw/edgegw/providers/endpoint"
+	"github.com/edgegw/edgegw/render"
 	cfrender "github.com/edgegw/edgegw/render/cloudfront"
 )
 
@@ -407,4 +408,24 @@ func TestMissingCredentials(t *testing.T) {
 	if !errors.As(err, &ce) || exitCode(err) != cmdutil.ExitCredentials || !strings.Contains(err.Error(), "AWS_ACCESS_KEY_ID") {
 		t.Fatalf("open without credentials: %v (exit %d)", err, exitCode(err))
 	}
+}
+
+// The functions select origins by the manifest's names: a pool naming an origin the distribution lacks
+// is refused at plan, at the pool's line.
+func TestPlanRefusesUnknownOrigin(t *testing.T) {
+	e := newEnv(t)
+	g := load(t, strings.ReplaceAll(quickstart("ok", "ok"), "app", "backend"))
+	_, err := e.provider(g).Plan(context.Background(), providers.PlanInput{Gateway: g, Artifacts: mustRender(t, g)})
+	if err == nil || !strings.Contains(err.Error(), `origin "backend"`) || !strings.Contains(err.Error(), "edgegw.yaml:8:3") {
+		t.Fatalf("plan with an origin the distribution lacks: %v", err)
+	}
+}
+
+func mustRender(t testing.TB, g *ir.Gateway) []render.Artifact {
+	t.Helper()
+	arts, err := cfrender.Renderer{}.Render(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return arts
 }
