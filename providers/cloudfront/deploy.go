@@ -18,6 +18,7 @@ import (
 	cf "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
@@ -112,7 +113,9 @@ func Open(g *ir.Gateway, o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []func(*config.LoadOptions) error{config.WithRegion(Region)}
+	// The SDK's own log lines (an IMDS fallback while looking for credentials) would land in the command's
+	// output; what matters reaches the user as errors.
+	opts := []func(*config.LoadOptions) error{config.WithRegion(Region), config.WithLogger(logging.Nop{})}
 	if o.HTTPClient != nil {
 		opts = append(opts, config.WithHTTPClient(o.HTTPClient))
 	}

@@ -429,3 +429,44 @@ func mustRender(t testing.TB, g *ir.Gateway) []render.Artifact {
 	}
 	return arts
 }
+
+// A distribution that does not finish deploying within the wait fails verification, and the engine
+// restores the restore point: the previous code is published again, exit 3.
+func TestPropagationTimeoutRestores(t *testing.T) {
+	e := newEnv(t)
+	e.deploy(quickstart("ok", "ok"))
+	before := e.f.liveCode(requestFn)
+	g := load(t, quickstart("healthy", "healthy"))
+	p, err := cloudfront.Open(g, cloudfront.Options{Getenv: e.f.Getenv(nil, endpoint.CloudFront), BaseDir: e.dir,
+		PollInterval: time.Millisecond, PollTimeout: 20 * time.Millisecond, MaxBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := e.plan(p, g)
+	e.f.mu.Lock()
+	e.f.deploying = 1 << 20
+	e.f.mu.Unlock()
+	rep, err := e.apply(p, g, plan)
+	if exitCode(err) != cmdutil.ExitPartial || !strings.Contains(err.Error(), "still InProgress") {
+		t.Fatalf("apply whose distribution never deploys: %v (exit %d)", err, exitCode(err))
+	}
+	if rep.Targets[0].Status != providers.StatusRestored || !bytes.Equal(e.f.liveCode(requestFn), before) {
+		t.Fatalf("not restored: %+v", rep.Targets)
+	}
+}
+
+// Built through the registry, as the commands build it, the provider reads the endpoint override from
+// the process environment, where the SDK itself would read it.
+func TestRegistryReadsEndpointFromEnvironment(t *testing.T) {
+	e := newEnv(t)
+	e.f.Setenv(endpoint.CloudFront)
+	g := load(t, quickstart("ok", "ok"))
+	targets, _, err := providers.ConfiguredTargets(g, providers.Config{BaseDir: e.dir}, nil)
+	if err != nil || len(targets) != 1 || targets[0].Provider == nil {
+		t.Fatalf("configured targets: %+v, %v", targets, err)
+	}
+	tp, err := targets[0].Provider.Plan(context.Background(), providers.PlanInput{Gateway: g, Artifacts: mustRender(t, g)})
+	if err != nil || !tp.HasChanges() || tp.BaseToken != "dist:EDIST1 viewer-request:none viewer-response:none" {
+		t.Fatalf("plan through the registry: %+v, %v", tp, err)
+	}
+}
