@@ -362,7 +362,7 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 	if err != nil {
 		return nil, err
 	}
-	recs, _ := p.readRecords()
+	recs, rerr := p.readRecords()
 	state := providers.LiveState{Token: l.token(), Version: l.version(), Detail: restoreDetail(l)}
 	if state.Version != "" {
 		state.Artifacts = []render.Artifact{}
@@ -391,6 +391,9 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 		return nil, err
 	}
 	tp := providers.Diff(Name, cfrender.Name, state, in)
+	if rerr != nil {
+		tp.Warnings = append(tp.Warnings, rerr.Error())
+	}
 	if _, err := p.associate(l, l.dist, true); err != nil {
 		return nil, err
 	}

@@ -470,3 +470,29 @@ func TestRegistryReadsEndpointFromEnvironment(t *testing.T) {
 		t.Fatalf("plan through the registry: %+v, %v", tp, err)
 	}
 }
+
+// Associations removed by hand are drift: the same code plans an association change, and apply puts it
+// back with one UpdateDistribution and nothing published.
+func TestAssociationDrift(t *testing.T) {
+	e := newEnv(t)
+	_, g, _ := e.deploy(quickstart("ok", "ok"))
+	e.f.mu.Lock()
+	e.f.dist = []byte(seedDistribution)
+	e.f.distETag = "EDIST-BY-HAND"
+	e.f.mu.Unlock()
+	p := e.provider(g)
+	plan := e.plan(p, g)
+	if ch := plan.Targets[0].Changes; len(ch) != 1 || ch[0].Kind != "association" || !strings.Contains(ch[0].Name, "2 cache behavior(s)") {
+		t.Fatalf("changes after associations were removed: %+v", ch)
+	}
+	from := len(e.f.Requests())
+	if _, err := e.apply(p, g, plan); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.callsSince(from); c.writes != 1 || !strings.Contains(c.list[0], "/distribution/E2EXAMPLE/config") || c.tests != 0 {
+		t.Errorf("repairing the associations: %v, %d tests", c.list, c.tests)
+	}
+	if d := e.f.config(); len(d.Default.Functions) != 2 || len(d.Behaviors[0].Functions) != 2 {
+		t.Errorf("associations not put back: %+v", d)
+	}
+}
