@@ -294,12 +294,19 @@ func TestStalePlan(t *testing.T) {
 	e := newEnv(t)
 	g := load(t, quickstart("ok", "ok"))
 	p := e.provider(g)
-	plan := e.plan(p, g)
+	saved, err := e.plan(p, g).Marshal() // plan -out plan.json
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := providers.ReadPlan("plan.json", saved)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.f.mu.Lock()
 	e.f.distETag = "EDIST-SOMEONE-ELSE"
 	e.f.mu.Unlock()
 	from := len(e.f.Requests())
-	_, err := e.apply(p, g, plan)
+	_, err = e.apply(p, g, plan)
 	var stale *providers.StalePlanError
 	if !errors.As(err, &stale) || exitCode(err) != cmdutil.ExitBlocked {
 		t.Fatalf("apply of a stale plan: %v (exit %d)", err, exitCode(err))
@@ -442,7 +449,14 @@ func TestPropagationTimeoutRestores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := e.plan(p, g)
+	saved, err := e.plan(p, g).Marshal() // the restore point travels in the plan file
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := providers.ReadPlan("plan.json", saved)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.f.mu.Lock()
 	e.f.deploying = 1 << 20
 	e.f.mu.Unlock()
