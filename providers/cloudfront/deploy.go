@@ -394,6 +394,9 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 	if rerr != nil {
 		tp.Warnings = append(tp.Warnings, rerr.Error())
 	}
+	if c := l.fns[functions[0].artifact].comment; state.Version != "" && strings.HasPrefix(c, commentPrefix) && lastRecordOf(recs, state.Version) == nil {
+		tp.Warnings = append(tp.Warnings, fmt.Sprintf("the live functions were deployed by edgegw (%q) but no deploy record of version %s is in %s: history and rollback need that folder; commit it with the manifest (or check out the commit that holds it)", c, state.Version, p.recordsDir))
+	}
 	if _, err := p.associate(l, l.dist, true); err != nil {
 		return nil, err
 	}

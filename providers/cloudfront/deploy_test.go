@@ -510,3 +510,15 @@ func TestAssociationDrift(t *testing.T) {
 		t.Errorf("associations not put back: %+v", d)
 	}
 }
+
+// A runner without the records folder is told so at plan: the live functions name an edgegw deploy that
+// no local record holds.
+func TestPlanWarnsWithoutRecords(t *testing.T) {
+	e := newEnv(t)
+	_, g, _ := e.deploy(quickstart("ok", "ok"))
+	e.dir = t.TempDir() // another checkout, without .edgegw/cloudfront
+	tp := e.plan(e.provider(g), g).Targets[0]
+	if len(tp.Warnings) != 1 || !strings.Contains(tp.Warnings[0], "no deploy record of version") || !strings.Contains(tp.Warnings[0], "git:"+commit) {
+		t.Fatalf("warnings: %q", tp.Warnings)
+	}
+}
