@@ -153,6 +153,10 @@ func (p *Provider) restore(ctx context.Context, l *liveState, published []functi
 		if !lf.live {
 			continue
 		}
+		// The DEVELOPMENT ETag is read again: the publish that went through may have moved it.
+		if dev, err := p.client.DescribeFunction(ctx, &cf.DescribeFunctionInput{Name: aws.String(p.fnName(f)), Stage: types.FunctionStageDevelopment}); err == nil {
+			lf.devETag = aws.ToString(dev.ETag)
+		}
 		if err := p.upload(ctx, f, lf, lf.code, lf.comment); err != nil {
 			problems = append(problems, err.Error())
 			continue

@@ -374,6 +374,8 @@ func TestTestFunctionFailurePublishesNothing(t *testing.T) {
 	}{
 		{"expectation", quickstart("ok", "fine"), "12", `body "ok", the test expects "fine"`},
 		{"compute", quickstart("ok", "ok"), "85", "used 85% of its compute budget"},
+		{"upstream", strings.Replace(quickstart("ok", "ok"), "upstream_path: /api/orders", "upstream_path: /internal/api/orders", 1), "12",
+			`upstream path "/api/orders", the test expects "/internal/api/orders"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)

@@ -168,7 +168,7 @@ func (p *Provider) testFunctions(ctx context.Context, l *liveState, changed []fu
 		if err := json.Unmarshal([]byte(out), &res); err != nil {
 			return fmt.Errorf("providers/%s: %s: TestFunction's output of %s is not an event result (%v): %.200s", Name, where, p.fnName(functions[0]), err, out)
 		}
-		if msg := compare(tc.Expect, res.Request, res.Response); msg != "" {
+		if msg := compare(tc.Expect, originPaths(p.gateway), res.Request, res.Response); msg != "" {
 			return fmt.Errorf("providers/%s: %s: %s in TestFunction answers differently from the manifest: %s; nothing was published: fix the manifest or its test (`edgegw test` shows the reference's decision)", Name, where, p.fnName(functions[0]), msg)
 		}
 		if res.Request == nil {
@@ -209,7 +209,7 @@ func (p *Provider) runTest(ctx context.Context, f function, stage func(function)
 
 // compare checks a viewer-request result against what a test expects, as far as the function's output
 // shows it: an answer's status and body, or the forwarded request's path. "" when nothing differs.
-func compare(e ir.TestExpect, fwd json.RawMessage, resp *cfResponse) string {
+func compare(e ir.TestExpect, originPaths []string, fwd json.RawMessage, resp *cfResponse) string {
 	if resp != nil {
 		if e.Status != 0 && resp.StatusCode != e.Status {
 			return fmt.Sprintf("status %d, the test expects %d", resp.StatusCode, e.Status)
@@ -235,11 +235,29 @@ func compare(e ir.TestExpect, fwd json.RawMessage, resp *cfResponse) string {
 	}
 	var r cfRequest
 	_ = json.Unmarshal(fwd, &r)
-	// The distribution prepends the origin's path, so the function's URI is the end of the upstream path.
-	if e.UpstreamPath != "" && !strings.HasSuffix(e.UpstreamPath, r.URI) {
-		return fmt.Sprintf("upstream path %q, the test expects %q", r.URI, e.UpstreamPath)
+	// The distribution prepends the origin's path to the function's URI.
+	if e.UpstreamPath != "" {
+		ok := false
+		for _, op := range originPaths {
+			ok = ok || op+r.URI == e.UpstreamPath
+		}
+		if !ok {
+			return fmt.Sprintf("upstream path %q, the test expects %q", r.URI, e.UpstreamPath)
+		}
 	}
 	return ""
+}
+
+// originPaths lists the paths of the gateway's origin URLs without a trailing slash ("" for none), which
+// the distribution prepends to the path the function forwards.
+func originPaths(g *ir.Gateway) []string {
+	out := []string{""}
+	for _, o := range g.Origins {
+		if u, err := url.Parse(o.URL); err == nil && strings.TrimSuffix(u.Path, "/") != "" {
+			out = append(out, strings.TrimSuffix(u.Path, "/"))
+		}
+	}
+	return out
 }
 
 // bodyText decodes a response body: a string, or {encoding, data}.
