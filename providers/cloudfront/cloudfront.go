@@ -10,6 +10,7 @@ package cloudfront
 
 import (
 	"regexp"
+	"time"
 
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/providers"
@@ -21,9 +22,29 @@ const Name = "cloudfront"
 
 // Settings is the manifest's `targets.cloudfront` block.
 type Settings struct {
-	DistributionID string   `yaml:"distribution_id" jsonschema:"required"`
-	Function       string   `yaml:"function" jsonschema:"required"`
-	Companions     []string `yaml:"companions,omitempty"`
+	DistributionID string `yaml:"distribution_id" jsonschema:"required"`
+	Function       string `yaml:"function" jsonschema:"required"`
+	// PollInterval is how often apply reads the distribution while it deploys (60s by default);
+	// PropagationTimeout bounds that wait (30m by default), after which apply fails and restores.
+	PollInterval       string   `yaml:"poll_interval,omitempty" jsonschema_description:"how often apply reads the distribution while it deploys, a duration such as 30s (default 60s)"`
+	PropagationTimeout string   `yaml:"propagation_timeout,omitempty" jsonschema_description:"how long apply waits for the distribution to deploy before it fails and restores, a duration such as 20m (default 30m)"`
+	Companions         []string `yaml:"companions,omitempty"`
+}
+
+// durations returns the block's poll interval and propagation timeout, zero where unset.
+func (s *Settings) durations() (poll, timeout time.Duration, problems []manifest.BlockProblem) {
+	parse := func(field, v string) time.Duration {
+		if v == "" {
+			return 0
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			problems = append(problems, manifest.InvalidField(field, "write a positive duration such as 30s or 20m", "%q is not a positive duration", v))
+			return 0
+		}
+		return d
+	}
+	return parse("poll_interval", s.PollInterval), parse("propagation_timeout", s.PropagationTimeout), problems
 }
 
 // functionName is what targets.cloudfront.function may be: the deploy names the two functions after it,
@@ -45,7 +66,8 @@ func checkSettings(cfg any) []manifest.BlockProblem {
 		out = append(out, manifest.InvalidField("function", "use letters, digits, - and _ only, at most 48 characters",
 			"%q cannot name the functions %s-viewer-request and %s-viewer-response (CloudFront allows letters, digits, - and _, 64 characters)", s.Function, s.Function, s.Function))
 	}
-	return out
+	_, _, bad := s.durations()
+	return append(out, bad...)
 }
 
 // The cloudfront target: render/cloudfront renders the functions, this package deploys them.

@@ -86,8 +86,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// BaseDir is the manifest's directory; the deploy records live under it (RecordsDir).
 	BaseDir string
-	// PollInterval is how often Verify reads the distribution's status while it deploys
-	// (DefaultPollInterval when zero); PollTimeout bounds the wait (DefaultPollTimeout).
+	// PollInterval is how often Verify reads the distribution's status while it deploys; PollTimeout bounds
+	// the wait. Zero takes targets.cloudfront.poll_interval and propagation_timeout, else
+	// DefaultPollInterval and DefaultPollTimeout.
 	PollInterval, PollTimeout time.Duration
 	// MaxBackoff bounds the SDK's retry backoff on throttling and 5xx answers (its default when zero).
 	MaxBackoff time.Duration
@@ -146,6 +147,13 @@ func Open(g *ir.Gateway, o Options) (*Provider, error) {
 	p := &Provider{client: client, distID: s.DistributionID, base: s.Function, gateway: g,
 		recordsDir: filepath.Join(o.BaseDir, RecordsDir(s.DistributionID)), pollInterval: o.PollInterval, pollTimeout: o.PollTimeout,
 		progress: o.Progress, sleep: sleepCtx}
+	poll, timeout, _ := s.durations()
+	if p.pollInterval <= 0 {
+		p.pollInterval = poll
+	}
+	if p.pollTimeout <= 0 {
+		p.pollTimeout = timeout
+	}
 	if p.pollInterval <= 0 {
 		p.pollInterval = DefaultPollInterval
 	}

@@ -445,9 +445,8 @@ func TestPropagationTimeoutRestores(t *testing.T) {
 	e := newEnv(t)
 	e.deploy(quickstart("ok", "ok"))
 	before := e.f.liveCode(requestFn)
-	g := load(t, quickstart("healthy", "healthy"))
-	p, err := cloudfront.Open(g, cloudfront.Options{Getenv: e.f.Getenv(nil, endpoint.CloudFront), BaseDir: e.dir,
-		PollInterval: time.Millisecond, PollTimeout: 20 * time.Millisecond, MaxBackoff: time.Millisecond})
+	g := load(t, strings.Replace(quickstart("healthy", "healthy"), "function: quickstart}", "function: quickstart, poll_interval: 1ms, propagation_timeout: 20ms}", 1))
+	p, err := cloudfront.Open(g, cloudfront.Options{Getenv: e.f.Getenv(nil, endpoint.CloudFront), BaseDir: e.dir, MaxBackoff: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,3 +29,21 @@ func TestFunctionNameChecked(t *testing.T) {
 		}
 	}
 }
+
+// The propagation wait's settings are durations.
+func TestPropagationSettingsChecked(t *testing.T) {
+	for _, tc := range []struct {
+		block string
+		ok    bool
+	}{
+		{"poll_interval: 30s, propagation_timeout: 20m", true},
+		{"poll_interval: soon", false},
+		{"propagation_timeout: -5m", false},
+	} {
+		src := strings.Replace(quickstart("ok", "ok"), "function: quickstart}", "function: quickstart, "+tc.block+"}", 1)
+		_, diags := manifest.LoadBytes("edgegw.yaml", []byte(src), manifest.LoadOptions{})
+		if diags.HasErrors() == tc.ok || !tc.ok && !strings.Contains(fmt.Sprint(diags), "is not a positive duration") {
+			t.Errorf("%s: ok %v, diagnostics %v", tc.block, tc.ok, diags)
+		}
+	}
+}
