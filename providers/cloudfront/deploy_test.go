@@ -523,3 +523,26 @@ func TestPlanWarnsWithoutRecords(t *testing.T) {
 		t.Fatalf("warnings: %q", tp.Warnings)
 	}
 }
+
+// A cache behavior that already runs someone else's code on a viewer event is never taken over: plan
+// refuses, naming the behavior and the function.
+func TestPlanRefusesForeignViewerCode(t *testing.T) {
+	for _, tc := range []struct{ name, assoc, want string }{
+		{"function", `<FunctionAssociations><Quantity>1</Quantity><Items><FunctionAssociation><FunctionARN>arn:aws:cloudfront::123456789012:function/redirects</FunctionARN><EventType>viewer-request</EventType></FunctionAssociation></Items></FunctionAssociations>`,
+			"the default cache behavior runs the function arn:aws:cloudfront::123456789012:function/redirects on viewer-request"},
+		{"lambda", `<FunctionAssociations><Quantity>0</Quantity></FunctionAssociations><LambdaFunctionAssociations><Quantity>1</Quantity><Items><LambdaFunctionAssociation><LambdaFunctionARN>arn:aws:lambda:us-east-1:123456789012:function:auth:7</LambdaFunctionARN><EventType>viewer-response</EventType></LambdaFunctionAssociation></Items></LambdaFunctionAssociations>`,
+			"runs the Lambda@Edge function arn:aws:lambda:us-east-1:123456789012:function:auth:7 on viewer-response"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.f.mu.Lock()
+			e.f.dist = []byte(strings.Replace(seedDistribution, `<FunctionAssociations><Quantity>0</Quantity></FunctionAssociations>`, tc.assoc, 1))
+			e.f.mu.Unlock()
+			g := load(t, quickstart("ok", "ok"))
+			_, err := e.provider(g).Plan(context.Background(), providers.PlanInput{Gateway: g, Artifacts: mustRender(t, g)})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("plan over foreign viewer code: %v", err)
+			}
+		})
+	}
+}
