@@ -546,3 +546,22 @@ func TestPlanRefusesForeignViewerCode(t *testing.T) {
 		})
 	}
 }
+
+// A first deploy that fails verification goes back to nothing: the associations are removed again (the
+// functions stay, published, associated nowhere).
+func TestFirstDeployRestoredToNothing(t *testing.T) {
+	e := newEnv(t)
+	g := load(t, strings.Replace(quickstart("ok", "ok"), "function: quickstart}", "function: quickstart, poll_interval: 1ms, propagation_timeout: 20ms}", 1))
+	p := e.provider(g)
+	plan := e.plan(p, g)
+	e.f.mu.Lock()
+	e.f.stuck = true
+	e.f.mu.Unlock()
+	rep, err := e.apply(p, g, plan)
+	if exitCode(err) != cmdutil.ExitPartial || rep.Targets[0].Status != providers.StatusRestored {
+		t.Fatalf("first deploy that never propagates: %v (exit %d), %+v", err, exitCode(err), rep.Targets)
+	}
+	if d := e.f.config(); len(d.Default.Functions) != 0 || len(d.Behaviors[0].Functions) != 0 {
+		t.Errorf("associations left after restoring to nothing: %+v", d)
+	}
+}

@@ -37,7 +37,8 @@ type fakeCloudFront struct {
 	distID    string
 	dist      []byte // the DistributionConfig XML as last written
 	distETag  string
-	deploying int // GetDistribution reads still answering InProgress
+	deploying int  // GetDistribution reads still answering InProgress
+	stuck     bool // every GetDistribution answers InProgress
 	seq       int
 	faults    []*fault
 	// utilization is the ComputeUtilization TestFunction reports.
@@ -362,7 +363,7 @@ func (f *fakeCloudFront) distribution(w http.ResponseWriter, r *apitest.Request,
 		writeXML(w, http.StatusOK, f.distETag, "ETag", f.distributionXML("InProgress"))
 	case !config && r.Method == http.MethodGet:
 		status := "Deployed"
-		if f.deploying > 0 {
+		if f.deploying > 0 || f.stuck {
 			f.deploying--
 			status = "InProgress"
 		}
