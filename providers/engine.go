@@ -325,6 +325,11 @@ func Apply(ctx context.Context, p *Plan, provs map[string]Provider, opts ApplyOp
 		}
 	}
 	call := context.WithoutCancel(ctx)
+	for _, tp := range work {
+		if pr, ok := provs[tp.Target].(ProgressReporter); ok {
+			pr.ReportProgress(opts.Progress)
+		}
+	}
 
 	unlock, err := lockAll(call, work, provs, opts, "apply")
 	if err != nil {
@@ -685,6 +690,9 @@ func Rollback(ctx context.Context, targets []Provider, opts RollbackOptions) (*R
 	for _, p := range targets {
 		provs[p.Name()] = p
 		names = append(names, p.Name())
+		if pr, ok := p.(ProgressReporter); ok {
+			pr.ReportProgress(opts.Progress)
+		}
 	}
 	rep := &Report{NotReverted: notReverted(names)}
 	// Lock first, then read what is live: an apply that finished while we waited is what we roll back

@@ -100,6 +100,13 @@ type Locator interface {
 	Location() string
 }
 
+// ProgressReporter is implemented by targets with steps long enough to report progress of their own
+// (CloudFront's propagation to every edge location); the engine hands them its progress output before an
+// apply or a rollback.
+type ProgressReporter interface {
+	ReportProgress(func(Progress))
+}
+
 // Tailer streams the target's live logs.
 type Tailer interface {
 	Tail(ctx context.Context, emit func(line string)) error

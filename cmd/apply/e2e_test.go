@@ -477,17 +477,24 @@ func mustGetwd(t *testing.T) string {
 // changed, plan --detailed-exitcode is not 0, and --target leaves it out on purpose.
 func TestUnplannableTargetFailsApply(t *testing.T) {
 	m := strings.Replace(string(quickstart(t)), "  local: {}\n",
-		"  local: {}\n  cloudfront: {distribution_id: E2EXAMPLE, function: edge}\n", 1) // known, not built yet
+		"  local: {}\n  cloudfront: {distribution_id: E2EXAMPLE, function: edge}\n", 1)
+	// cloudfront without AWS credentials: the default chain reads the process environment and files.
+	dir := t.TempDir()
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
+		"AWS_WEB_IDENTITY_TOKEN_FILE": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "",
+		"AWS_CONFIG_FILE": dir + "/config", "AWS_SHARED_CREDENTIALS_FILE": dir + "/credentials", "AWS_EC2_METADATA_DISABLED": "true"} {
+		t.Setenv(k, v)
+	}
 	workdir(t, []byte(m))
 	r := edgegw(t, nil, "apply", "--auto-approve")
-	mustCode(t, r, cmdutil.ExitError, "apply with a target this build cannot plan")
+	mustCode(t, r, cmdutil.ExitCredentials, "apply with a target that cannot be planned (no credentials)")
 	if !strings.Contains(r.stderr, "cloudfront") || strings.Contains(r.stderr, "No changes") {
 		t.Errorf("apply stderr does not name the unplanned target or claims no changes:\n%s", r.stderr)
 	}
 	if _, err := os.Lstat(filepath.Join(local.DefaultDir, "current")); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("apply refused but local was activated (current: %v)", err)
 	}
-	mustCode(t, edgegw(t, nil, "plan", "--detailed-exitcode"), cmdutil.ExitError, "plan --detailed-exitcode")
+	mustCode(t, edgegw(t, nil, "plan", "--detailed-exitcode"), cmdutil.ExitCredentials, "plan --detailed-exitcode")
 	mustCode(t, edgegw(t, nil, "apply", "--auto-approve", "--target", "local"), 0, "apply --target local")
 	mustCode(t, edgegw(t, nil, "plan", "--detailed-exitcode", "--target", "local"), 0, "plan --target local")
 }

@@ -1,9 +1,17 @@
 // Package cloudfront is the `cloudfront` target: CloudFront Functions on a distribution, with Lambda@Edge and
 // AWS WAF as opt-in companions. It owns the target's registration (its `targets.cloudfront` block and edge
-// identity), its capability table and the renderer's name.
+// identity), its capability table, the renderer's name and the deploy through aws-sdk-go-v2: plan reads both
+// functions and the distribution's config, apply uploads the changed functions, runs the manifest's tests
+// through TestFunction, publishes them and associates them with the cache behaviors; rollback publishes the
+// code kept in the deploy records, since CloudFront keeps no function history.
+//
+// It ships the artifacts render/cloudfront produced and never derives gateway semantics.
 package cloudfront
 
 import (
+	"regexp"
+	"time"
+
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/providers"
 	render "github.com/edgegw/edgegw/render/cloudfront"
@@ -14,10 +22,34 @@ const Name = "cloudfront"
 
 // Settings is the manifest's `targets.cloudfront` block.
 type Settings struct {
-	DistributionID string   `yaml:"distribution_id" jsonschema:"required"`
-	Function       string   `yaml:"function" jsonschema:"required"`
-	Companions     []string `yaml:"companions,omitempty"`
+	DistributionID string `yaml:"distribution_id" jsonschema:"required"`
+	Function       string `yaml:"function" jsonschema:"required"`
+	// PollInterval is how often apply reads the distribution while it deploys (60s by default);
+	// PropagationTimeout bounds that wait (30m by default), after which apply fails and restores.
+	PollInterval       string   `yaml:"poll_interval,omitempty" jsonschema_description:"how often apply reads the distribution while it deploys, a duration such as 30s (default 60s)"`
+	PropagationTimeout string   `yaml:"propagation_timeout,omitempty" jsonschema_description:"how long apply waits for the distribution to deploy before it fails and restores, a duration such as 20m (default 30m)"`
+	Companions         []string `yaml:"companions,omitempty"`
 }
+
+// durations returns the block's poll interval and propagation timeout, zero where unset.
+func (s *Settings) durations() (poll, timeout time.Duration, problems []manifest.BlockProblem) {
+	parse := func(field, v string) time.Duration {
+		if v == "" {
+			return 0
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			problems = append(problems, manifest.InvalidField(field, "write a positive duration such as 30s or 20m", "%q is not a positive duration", v))
+			return 0
+		}
+		return d
+	}
+	return parse("poll_interval", s.PollInterval), parse("propagation_timeout", s.PropagationTimeout), problems
+}
+
+// functionName is what targets.cloudfront.function may be: the deploy names the two functions after it,
+// with -viewer-request and -viewer-response (16 characters) appended, within CloudFront's 64.
+var functionName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,48}$`)
 
 // CompanionList implements ir.Companioned.
 func (s *Settings) CompanionList() []string { return s.Companions }
@@ -30,11 +62,15 @@ func checkSettings(cfg any) []manifest.BlockProblem {
 	}
 	if s.Function == "" {
 		out = append(out, manifest.MissingField("function", "write the CloudFront Function's name"))
+	} else if !functionName.MatchString(s.Function) {
+		out = append(out, manifest.InvalidField("function", "use letters, digits, - and _ only, at most 48 characters",
+			"%q cannot name the functions %s-viewer-request and %s-viewer-response (CloudFront allows letters, digits, - and _, 64 characters)", s.Function, s.Function, s.Function))
 	}
-	return out
+	_, _, bad := s.durations()
+	return append(out, bad...)
 }
 
-// The cloudfront target: render/cloudfront renders the functions; deploy lands later.
+// The cloudfront target: render/cloudfront renders the functions, this package deploys them.
 func init() {
 	providers.Register(providers.Registration{
 		Name:          Name,
@@ -46,6 +82,7 @@ func init() {
 		EdgeHeaders:   []string{"X-Amz-Cf-Id"},
 		Credentials:   "the AWS default credential chain",
 		PublicDNS:     true,
-		NotReverted:   []string{"KeyValueStore items", "AWS WAF rules", "DNS records"},
+		NotReverted:   []string{"KeyValueStore items", "AWS WAF rules", "DNS records", "functions a failed first deploy created (published, associated with no cache behavior)"},
+		New:           New,
 	})
 }
