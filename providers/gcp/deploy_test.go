@@ -5,8 +5,8 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/pem"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -408,7 +408,7 @@ func TestCredentials(t *testing.T) {
 	}
 	der, _ := x509.MarshalPKCS8PrivateKey(key)
 	creds, _ := json.Marshal(map[string]string{"type": "service_account", "project_id": fakeProject, "private_key_id": "k1",
-		"private_key": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
 		"client_email": "deployer@my-project.iam.gserviceaccount.com", "client_id": "1", "token_uri": f.s.URL + "/token"})
 	if err := os.WriteFile(file, creds, 0o600); err != nil {
 		t.Fatal(err)

@@ -162,7 +162,7 @@ func (f *fakeCompute) serve(w http.ResponseWriter, r *apitest.Request) {
 	f.seq++
 	op := map[string]any{"kind": "compute#operation", "name": fmt.Sprintf("operation-%d", f.seq), "status": "DONE",
 		"operationType": map[string]string{"POST": "insert", "PUT": "update", "DELETE": "delete"}[r.Method],
-		"targetLink": fmt.Sprintf("https://www.googleapis.com/compute/v1/projects/%s/global/%s/%s", f.project, kind, name), "clientOperationId": id}
+		"targetLink":    fmt.Sprintf("https://www.googleapis.com/compute/v1/projects/%s/global/%s/%s", f.project, kind, name), "clientOperationId": id}
 	if msg, ok := f.failOps[key]; ok {
 		delete(f.failOps, key)
 		op["error"] = map[string]any{"errors": []map[string]string{{"code": "RESOURCE_NOT_READY", "message": msg}}}
