@@ -8,12 +8,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"reflect"
 	"sort"
 	"strings"
 
 	compute "google.golang.org/api/compute/v1"
+	"google.golang.org/api/googleapi"
 
 	"github.com/edgegw/edgegw/providers"
 	"github.com/edgegw/edgegw/render"
@@ -91,11 +93,21 @@ func NewProvider(ctx context.Context, cfg providers.Config, o ClientOptions) (*P
 	if err != nil {
 		var ce *providers.CredentialsError
 		if errors.As(err, &ce) {
-			ce.Err = fmt.Errorf("Google Application Default Credentials: %w; set %s to a service account key or authorized_user file, or run `gcloud auth application-default login`", ce.Err, CredentialsVar)
+			ce.Err = fmt.Errorf("Google Application Default Credentials: %w; point it at a service account key or authorized_user file, or run `gcloud auth application-default login`", ce.Err)
 		}
 		return nil, err
 	}
 	return &Provider{c: c, project: project, urlMap: s.URLMap, standby: s.URLMap + StandbySuffix, rendered: rendered, progress: o.Progress}, nil
+}
+
+// refused turns a 401 or 403 into a *providers.CredentialsError (exit 4) naming what to fix.
+func (p *Provider) refused(err error) error {
+	var ge *googleapi.Error
+	if errors.As(err, &ge) && (ge.Code == http.StatusUnauthorized || ge.Code == http.StatusForbidden) {
+		return &providers.CredentialsError{Target: Name, Var: CredentialsVar,
+			Err: fmt.Errorf("the Compute API refused the credentials (%d) for URL map %s in project %s: give the account roles/compute.loadBalancerAdmin on the project: %w", ge.Code, p.urlMap, p.project, err)}
+	}
+	return err
 }
 
 // Name implements providers.Provider.
@@ -154,7 +166,7 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 	}
 	live, err := p.c.GetURLMap(ctx, p.urlMap)
 	if err != nil {
-		return nil, err
+		return nil, p.refused(err)
 	}
 	services, err := p.liveServices(ctx, b)
 	if err != nil {
@@ -574,7 +586,7 @@ func (p *Provider) Rollback(ctx context.Context, rp providers.RestorePoint, rec 
 func (p *Provider) History(ctx context.Context) ([]providers.DeployRecord, error) {
 	live, err := p.c.GetURLMap(ctx, p.urlMap)
 	if err != nil || live == nil {
-		return nil, err
+		return nil, p.refused(err)
 	}
 	sb, err := p.c.GetURLMap(ctx, p.standby)
 	if err != nil {

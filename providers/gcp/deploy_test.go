@@ -260,6 +260,10 @@ func TestStalePlanIsRefused(t *testing.T) {
 	if !errors.As(err, &stale) || exitCode(err) != cmdutil.ExitBlocked {
 		t.Fatalf("moved fingerprint: %v (exit %d), want a stale plan, exit 5", err, exitCode(err))
 	}
+	// The provider refuses it on its own too, without the engine's check.
+	if _, err := p.Apply(context.Background(), plan.Targets[0], providers.DeployRecord{Kind: providers.KindApply}); !errors.As(err, &stale) {
+		t.Fatalf("Apply of a stale plan: %v, want a stale plan", err)
+	}
 	if _, mut, log := f.calls(from); mut != 0 {
 		t.Errorf("a stale plan made %d mutating calls: %v", mut, log)
 	}
@@ -428,6 +432,13 @@ func TestCredentials(t *testing.T) {
 		if strings.HasPrefix(r.Path, "/compute/") && r.Header.Get("Authorization") != "Bearer ya29.fake-token" {
 			t.Errorf("%s %s sent Authorization %q", r.Method, r.Path, r.Header.Get("Authorization"))
 		}
+	}
+
+	// Credentials the API refuses: exit 4 too.
+	f.fault("GET urlMaps/native-api", apitest.JSON(403, map[string]any{"error": map[string]any{"code": 403, "message": "Required 'compute.urlMaps.get' permission"}}))
+	_, err = prov.Plan(context.Background(), providers.PlanInput{Gateway: g, Artifacts: renderGCP(t, g)})
+	if exitCode(err) != cmdutil.ExitCredentials || !strings.Contains(err.Error(), "compute.urlMaps.get") {
+		t.Errorf("refused credentials: %v (exit %d), want exit 4 with the API's reason", err, exitCode(err))
 	}
 
 	// No credentials anywhere ADC looks.

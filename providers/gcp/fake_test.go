@@ -180,7 +180,15 @@ func (f *fakeCompute) serve(w http.ResponseWriter, r *apitest.Request) {
 	if id != "" {
 		f.byRequest[id] = op["name"].(string)
 	}
-	writeJSON(w, op)
+	// The answer is the operation still running, as GCP gives it; the wait finds it DONE.
+	running := map[string]any{}
+	for k, v := range op {
+		if k != "error" && k != "httpErrorStatusCode" {
+			running[k] = v
+		}
+	}
+	running["status"] = "RUNNING"
+	writeJSON(w, running)
 }
 
 // fullURLs writes references as GCP gives them back: full URLs.

@@ -61,7 +61,7 @@ func init() {
 		CheckSettings: checkSettings,
 		Companions:    []string{OriginAuth, CloudArmorThrottle},
 		EdgeHeaders:   []string{"Via"},
-		Credentials:   "Google Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS), GOOGLE_CLOUD_PROJECT",
+		Credentials:   "Google Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud's application-default login, the metadata server); project from the manifest or GOOGLE_CLOUD_PROJECT",
 		PublicDNS:     true,
 		NotReverted: []string{"backend services and health checks (a rollback puts the URL map back, not their settings)",
 			"Cloud Armor policy rules", "DNS records"},
