@@ -21,6 +21,7 @@ import (
 
 	"github.com/edgegw/edgegw/providers"
 	"github.com/edgegw/edgegw/providers/endpoint"
+	gcprender "github.com/edgegw/edgegw/render/gcp"
 )
 
 // The Compute API half of the deploy: read the live map and its fingerprint, validate a map server-side
@@ -353,4 +354,126 @@ func requestID() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b[:])
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// GetEndpointGroup returns the live global NEG and its endpoints, or nil when there is none.
+func (c *Client) GetEndpointGroup(ctx context.Context, name string) (*gcprender.EndpointGroup, error) {
+	var g *compute.NetworkEndpointGroup
+	err := c.call(ctx, func() (err error) {
+		g, err = c.svc.GlobalNetworkEndpointGroups.Get(c.project, name).Context(ctx).Do()
+		return err
+	})
+	if notFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("providers/gcp: get network endpoint group %s in project %s: %w", name, c.project, err)
+	}
+	var list *compute.NetworkEndpointGroupsListNetworkEndpoints
+	err = c.call(ctx, func() (err error) {
+		list, err = c.svc.GlobalNetworkEndpointGroups.ListNetworkEndpoints(c.project, name).Context(ctx).Do()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("providers/gcp: list the endpoints of network endpoint group %s: %w", name, err)
+	}
+	out := &gcprender.EndpointGroup{Group: g}
+	for _, e := range list.Items {
+		out.Endpoints = append(out.Endpoints, e.NetworkEndpoint)
+	}
+	return out, nil
+}
+
+// InsertEndpointGroup creates a global NEG and waits.
+func (c *Client) InsertEndpointGroup(ctx context.Context, g *compute.NetworkEndpointGroup) error {
+	return c.mutate(ctx, "create network endpoint group "+g.Name, func(id string) (*compute.Operation, error) {
+		return c.svc.GlobalNetworkEndpointGroups.Insert(c.project, g).RequestId(id).Context(ctx).Do()
+	})
+}
+
+// AttachEndpoints attaches endpoints to a global NEG and waits.
+func (c *Client) AttachEndpoints(ctx context.Context, name string, eps []*compute.NetworkEndpoint) error {
+	return c.mutate(ctx, "attach endpoints to network endpoint group "+name, func(id string) (*compute.Operation, error) {
+		return c.svc.GlobalNetworkEndpointGroups.AttachNetworkEndpoints(c.project, name,
+			&compute.GlobalNetworkEndpointGroupsAttachEndpointsRequest{NetworkEndpoints: eps}).RequestId(id).Context(ctx).Do()
+	})
+}
+
+// DetachEndpoints detaches endpoints from a global NEG and waits.
+func (c *Client) DetachEndpoints(ctx context.Context, name string, eps []*compute.NetworkEndpoint) error {
+	return c.mutate(ctx, "detach endpoints from network endpoint group "+name, func(id string) (*compute.Operation, error) {
+		return c.svc.GlobalNetworkEndpointGroups.DetachNetworkEndpoints(c.project, name,
+			&compute.GlobalNetworkEndpointGroupsDetachEndpointsRequest{NetworkEndpoints: eps}).RequestId(id).Context(ctx).Do()
+	})
+}
+
+// DeleteEndpointGroup deletes a global NEG and waits.
+func (c *Client) DeleteEndpointGroup(ctx context.Context, name string) error {
+	return c.mutate(ctx, "delete network endpoint group "+name, func(id string) (*compute.Operation, error) {
+		return c.svc.GlobalNetworkEndpointGroups.Delete(c.project, name).RequestId(id).Context(ctx).Do()
+	})
+}
+
+// GetBackendBucket returns the live backend bucket, or nil when there is none.
+func (c *Client) GetBackendBucket(ctx context.Context, name string) (*compute.BackendBucket, error) {
+	var b *compute.BackendBucket
+	err := c.call(ctx, func() (err error) { b, err = c.svc.BackendBuckets.Get(c.project, name).Context(ctx).Do(); return err })
+	if notFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("providers/gcp: get backend bucket %s in project %s: %w", name, c.project, err)
+	}
+	return b, nil
+}
+
+// InsertBackendBucket creates a backend bucket and waits.
+func (c *Client) InsertBackendBucket(ctx context.Context, b *compute.BackendBucket) error {
+	return c.mutate(ctx, "create backend bucket "+b.Name, func(id string) (*compute.Operation, error) {
+		return c.svc.BackendBuckets.Insert(c.project, b).RequestId(id).Context(ctx).Do()
+	})
+}
+
+// UpdateBackendBucket replaces a backend bucket and waits.
+func (c *Client) UpdateBackendBucket(ctx context.Context, b *compute.BackendBucket) error {
+	return c.mutate(ctx, "update backend bucket "+b.Name, func(id string) (*compute.Operation, error) {
+		return c.svc.BackendBuckets.Update(c.project, b.Name, b).RequestId(id).Context(ctx).Do()
+	})
+}
+
+// DeleteBackendBucket deletes a backend bucket and waits.
+func (c *Client) DeleteBackendBucket(ctx context.Context, name string) error {
+	return c.mutate(ctx, "delete backend bucket "+name, func(id string) (*compute.Operation, error) {
+		return c.svc.BackendBuckets.Delete(c.project, name).RequestId(id).Context(ctx).Do()
+	})
+}
+
+// GetSecurityPolicy returns the live Cloud Armor policy, or nil when there is none.
+func (c *Client) GetSecurityPolicy(ctx context.Context, name string) (*compute.SecurityPolicy, error) {
+	var sp *compute.SecurityPolicy
+	err := c.call(ctx, func() (err error) {
+		sp, err = c.svc.SecurityPolicies.Get(c.project, name).Context(ctx).Do()
+		return err
+	})
+	if notFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("providers/gcp: get security policy %s in project %s: %w", name, c.project, err)
+	}
+	return sp, nil
+}
+
+// InsertSecurityPolicy creates a Cloud Armor policy with its rules and waits.
+func (c *Client) InsertSecurityPolicy(ctx context.Context, sp *compute.SecurityPolicy) error {
+	return c.mutate(ctx, "create security policy "+sp.Name, func(id string) (*compute.Operation, error) {
+		return c.svc.SecurityPolicies.Insert(c.project, sp).RequestId(id).Context(ctx).Do()
+	})
+}
+
+// DeleteSecurityPolicy deletes a Cloud Armor policy and waits.
+func (c *Client) DeleteSecurityPolicy(ctx context.Context, name string) error {
+	return c.mutate(ctx, "delete security policy "+name, func(id string) (*compute.Operation, error) {
+		return c.svc.SecurityPolicies.Delete(c.project, name).RequestId(id).Context(ctx).Do()
+	})
 }

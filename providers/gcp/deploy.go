@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -31,10 +32,8 @@ const CredentialsVar = "GOOGLE_APPLICATION_CREDENTIALS"
 // StandbySuffix names the map that keeps the previous deploy: <url_map>-edgegw-previous.
 const StandbySuffix = "-edgegw-previous"
 
-// notDeployed are the artifacts this deploy does not create: they must exist (see the README).
-var notDeployed = []string{gcprender.EndpointGroupsPath, gcprender.BackendBucketsPath, gcprender.SecurityPoliciesPath, gcprender.ErrorPagesPath}
-
-// Provider deploys a URL map with its backend services and health checks through compute/v1. The live
+// Provider deploys a URL map with the backend services, health checks, internet NEGs, backend buckets and
+// Cloud Armor policies behind it through compute/v1. The live
 // map's fingerprint is the plan's base token; the map live before each deploy is kept in a standby map, to
 // which rollback returns in one update.
 type Provider struct {
@@ -176,6 +175,10 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 	if err != nil {
 		return nil, err
 	}
+	lv, err := p.liveOthers(ctx, b)
+	if err != nil {
+		return nil, err
+	}
 	state := providers.LiveState{Token: token(live)}
 	state.Version, state.Record = liveVersion(live)
 	var arts []render.Artifact
@@ -190,8 +193,14 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 			arts, missing = appendObjects(arts, a, b.BackendServices, services, missing)
 		case gcprender.HealthChecksPath:
 			arts, missing = appendObjects(arts, a, b.HealthChecks, checks, missing)
+		case gcprender.EndpointGroupsPath:
+			arts, missing = appendObjects(arts, a, b.EndpointGroups, lv.groups, missing)
+		case gcprender.BackendBucketsPath:
+			arts, missing = appendObjects(arts, a, b.BackendBuckets, lv.buckets, missing)
+		case gcprender.SecurityPoliciesPath:
+			arts, missing = appendObjects(arts, a, b.SecurityPolicies, lv.policies, missing)
 		default:
-			arts = append(arts, a) // not deployed here: see notDeployed
+			arts = append(arts, a) // the error pages: Cloud Storage objects, not deployed here
 		}
 	}
 	if state.Record != nil {
@@ -200,7 +209,18 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 	}
 	state.Artifacts = arts
 	tp := providers.Diff(Name, Name, state, in)
-	tp.Warnings = append(tp.Warnings, fmt.Sprintf("the network endpoint groups, backend buckets (and their Cloud Storage buckets and error pages) and Cloud Armor policies the map references are not created by this deploy: create them from %s before the first apply", strings.Join(notDeployed, ", ")))
+	if len(b.ErrorPages) > 0 {
+		var buckets []string
+		for _, e := range b.ErrorPages {
+			buckets = append(buckets, "gs://"+e.Bucket+"/"+e.Object)
+		}
+		tp.Warnings = append(tp.Warnings, fmt.Sprintf("the error pages are Cloud Storage objects, which this deploy does not write: create %s as %s says (each bucket a website whose notFoundPage is that object) before the first apply", strings.Join(buckets, ", "), gcprender.ErrorPagesPath))
+	}
+	for _, sp := range b.SecurityPolicies {
+		if l := lv.policies[sp.Name]; l != nil && !matches(sp, l) {
+			tp.Warnings = append(tp.Warnings, fmt.Sprintf("Cloud Armor policy %s differs from %s: apply refuses, since its rules change through addRule and patchRule, which this deploy does not call; update them with `gcloud compute security-policies rules update` or delete the policy's backend service reference and the policy, then apply", sp.Name, gcprender.SecurityPoliciesPath))
+		}
+	}
 	if live != nil && state.Record == nil {
 		tp.Warnings = append(tp.Warnings, fmt.Sprintf("URL map %s carries no edgegw deploy record: apply replaces it and keeps it in %s for rollback", p.urlMap, p.standby))
 	}
@@ -259,8 +279,53 @@ func objectName(v any) string {
 		return o.Name
 	case *compute.HealthCheck:
 		return o.Name
+	case *compute.BackendBucket:
+		return o.Name
+	case *compute.SecurityPolicy:
+		return o.Name
+	case gcprender.EndpointGroup:
+		return o.Group.Name
 	}
 	return ""
+}
+
+// others are the live NEGs, backend buckets and Cloud Armor policies the artifacts name.
+type others struct {
+	groups   map[string]gcprender.EndpointGroup
+	buckets  map[string]*compute.BackendBucket
+	policies map[string]*compute.SecurityPolicy
+}
+
+func (p *Provider) liveOthers(ctx context.Context, b *gcprender.Bundle) (*others, error) {
+	o := &others{groups: map[string]gcprender.EndpointGroup{}, buckets: map[string]*compute.BackendBucket{}, policies: map[string]*compute.SecurityPolicy{}}
+	for _, g := range b.EndpointGroups {
+		l, err := p.c.GetEndpointGroup(ctx, g.Group.Name)
+		if err != nil {
+			return nil, err
+		}
+		if l != nil {
+			o.groups[g.Group.Name] = *l
+		}
+	}
+	for _, bb := range b.BackendBuckets {
+		l, err := p.c.GetBackendBucket(ctx, bb.Name)
+		if err != nil {
+			return nil, err
+		}
+		if l != nil {
+			o.buckets[bb.Name] = l
+		}
+	}
+	for _, sp := range b.SecurityPolicies {
+		l, err := p.c.GetSecurityPolicy(ctx, sp.Name)
+		if err != nil {
+			return nil, err
+		}
+		if l != nil {
+			o.policies[sp.Name] = l
+		}
+	}
+	return o, nil
 }
 
 func (p *Provider) liveServices(ctx context.Context, b *gcprender.Bundle) (map[string]*compute.BackendService, error) {
@@ -295,8 +360,9 @@ func (p *Provider) liveChecks(ctx context.Context, b *gcprender.Bundle) (map[str
 var outputOnly = map[string]bool{"id": true, "kind": true, "selfLink": true, "creationTimestamp": true, "fingerprint": true, "region": true}
 
 // matches reports whether live holds every field want sets, with the same value: GCP adds defaults and
-// output-only fields, and writes references as full URLs (compared without the API's base URL). The
-// top-level fields named in skip are not compared.
+// output-only fields, and writes references as full URLs (compared without the API's base URL); the
+// manifest positions descriptions end with are not compared either. The top-level fields named in skip
+// are not compared.
 func matches(want, live any, skip ...string) bool {
 	w, l := toTree(want), toTree(live)
 	wm, _ := w.(map[string]any)
@@ -342,11 +408,17 @@ func subset(w, l any) bool {
 		return true
 	case string:
 		ls, ok := l.(string)
-		return ok && relative(wv) == relative(ls)
+		return ok && relative(withoutPosition(wv)) == relative(withoutPosition(ls))
 	default:
 		return reflect.DeepEqual(w, l)
 	}
 }
+
+// position is the manifest position a rendered description ends with: "route v2 (edgegw.yaml:31:5)".
+var position = regexp.MustCompile(` \([^()]*:[0-9]+:[0-9]+\)$`)
+
+// withoutPosition drops it: a route that only moved in the manifest file is no change.
+func withoutPosition(s string) string { return position.ReplaceAllString(s, "") }
 
 // relative strips the API's base URL from a resource reference.
 func relative(s string) string {
@@ -379,8 +451,9 @@ type undo struct {
 	do   func(ctx context.Context) error
 }
 
-// Apply implements providers.Provider: health checks, then backend services, created or updated where
-// they differ; the live map copied into the standby map; GCP validates the new map; the map is updated
+// Apply implements providers.Provider: the internet NEGs (created, or their endpoints replaced), the
+// Cloud Armor policies (created), the health checks, the backend services and the backend buckets
+// (created, or updated where they differ); the live map copied into the standby map; GCP validates the new map; the map is updated
 // with the planned fingerprint (created on a first deploy) carrying the deploy record. A failure after
 // the first change puts back everything changed, newest first, and is a *providers.PartialError.
 func (p *Provider) Apply(ctx context.Context, tp *providers.TargetPlan, rec providers.DeployRecord) (*providers.Result, error) {
@@ -395,9 +468,61 @@ func (p *Provider) Apply(ctx context.Context, tp *providers.TargetPlan, rec prov
 	if token(live) != tp.BaseToken {
 		return nil, &providers.StalePlanError{Target: Name, Reason: fmt.Sprintf("URL map %s moved from fingerprint %s to %s since the plan was made", p.urlMap, tp.BaseToken, token(live))}
 	}
+	lv, err := p.liveOthers(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	for _, sp := range b.SecurityPolicies {
+		if l := lv.policies[sp.Name]; l != nil && !matches(sp, l) {
+			return nil, fmt.Errorf("providers/gcp: Cloud Armor policy %s differs from %s, and its rules change through addRule and patchRule, which this deploy does not call: update them with `gcloud compute security-policies rules update`, then apply (nothing was changed)", sp.Name, gcprender.SecurityPoliciesPath)
+		}
+	}
+	for _, g := range b.EndpointGroups {
+		if l, ok := lv.groups[g.Group.Name]; ok && !matches(g.Group, l.Group) {
+			return nil, fmt.Errorf("providers/gcp: network endpoint group %s differs from %s in its type or port, which GCP does not change in place: delete it (after the backend services that use it) and apply again (nothing was changed)", g.Group.Name, gcprender.EndpointGroupsPath)
+		}
+	}
 	var undos []undo
 	fail := func(step string, cause error) (*providers.Result, error) {
 		return nil, p.restore(ctx, undos, step, cause)
+	}
+	for _, g := range b.EndpointGroups {
+		name := g.Group.Name
+		l, ok := lv.groups[name]
+		if !ok {
+			if err := p.c.InsertEndpointGroup(ctx, g.Group); err != nil {
+				return fail("create network endpoint group "+name, err)
+			}
+			undos = append(undos, undo{"delete network endpoint group " + name, func(ctx context.Context) error { return p.c.DeleteEndpointGroup(ctx, name) }})
+			if err := p.c.AttachEndpoints(ctx, name, g.Endpoints); err != nil {
+				return fail("attach the endpoints of "+name, err)
+			}
+			continue
+		}
+		if matches(g.Endpoints, l.Endpoints) {
+			continue
+		}
+		old, want := l.Endpoints, g.Endpoints
+		if len(old) > 0 {
+			if err := p.c.DetachEndpoints(ctx, name, old); err != nil {
+				return fail("detach the old endpoints of "+name, err)
+			}
+			undos = append(undos, undo{"attach the old endpoints of " + name + " again", func(ctx context.Context) error { return p.c.AttachEndpoints(ctx, name, old) }})
+		}
+		if err := p.c.AttachEndpoints(ctx, name, want); err != nil {
+			return fail("attach the endpoints of "+name, err)
+		}
+		undos = append(undos, undo{"detach the new endpoints of " + name, func(ctx context.Context) error { return p.c.DetachEndpoints(ctx, name, want) }})
+	}
+	for _, sp := range b.SecurityPolicies {
+		if lv.policies[sp.Name] != nil {
+			continue
+		}
+		if err := p.c.InsertSecurityPolicy(ctx, sp); err != nil {
+			return fail("create security policy "+sp.Name, err)
+		}
+		name := sp.Name
+		undos = append(undos, undo{"delete security policy " + name, func(ctx context.Context) error { return p.c.DeleteSecurityPolicy(ctx, name) }})
 	}
 	for _, hc := range b.HealthChecks {
 		cur, err := p.c.GetHealthCheck(ctx, hc.Name)
@@ -443,6 +568,23 @@ func (p *Provider) Apply(ctx context.Context, tp *providers.TargetPlan, rec prov
 				}
 				return p.c.UpdateBackendService(ctx, prev, now.Fingerprint)
 			}})
+		}
+	}
+	for _, bb := range b.BackendBuckets {
+		cur := lv.buckets[bb.Name]
+		switch {
+		case cur == nil:
+			if err := p.c.InsertBackendBucket(ctx, bb); err != nil {
+				return fail("create backend bucket "+bb.Name, err)
+			}
+			name := bb.Name
+			undos = append(undos, undo{"delete backend bucket " + name, func(ctx context.Context) error { return p.c.DeleteBackendBucket(ctx, name) }})
+		case !matches(bb, cur):
+			if err := p.c.UpdateBackendBucket(ctx, bb); err != nil {
+				return fail("update backend bucket "+bb.Name, err)
+			}
+			prev := cur
+			undos = append(undos, undo{"put backend bucket " + prev.Name + " back", func(ctx context.Context) error { return p.c.UpdateBackendBucket(ctx, prev) }})
 		}
 	}
 	if err := p.c.ValidateURLMap(ctx, b.URLMap); err != nil {

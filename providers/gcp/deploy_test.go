@@ -144,15 +144,22 @@ func TestDeployLifecycle(t *testing.T) {
 			mapBytes = len(a.Data)
 		}
 	}
-	t.Logf("native.yaml: url-map.json %d bytes, %d tests[], %d backend services, %d health checks", mapBytes, len(b.URLMap.Tests), len(b.BackendServices), len(b.HealthChecks))
+	t.Logf("native.yaml: url-map.json %d bytes, %d tests[], %d backend services, %d health checks, %d NEGs, %d backend buckets, %d security policies",
+		mapBytes, len(b.URLMap.Tests), len(b.BackendServices), len(b.HealthChecks), len(b.EndpointGroups), len(b.BackendBuckets), len(b.SecurityPolicies))
 
 	// First apply.
 	from := f.mark()
 	mustApply(t, p, g)
 	total, mut, log := f.calls(from)
 	t.Logf("first apply (plan included): %d calls, %d mutating: %v", total, mut, log)
-	if want := len(b.HealthChecks) + len(b.BackendServices) + 1; mut != want {
-		t.Errorf("first apply: %d mutating calls, want %d (health checks, backend services, the map): %v", mut, want, log)
+	if want := 2*len(b.EndpointGroups) + len(b.SecurityPolicies) + len(b.HealthChecks) + len(b.BackendServices) + len(b.BackendBuckets) + 1; mut != want {
+		t.Errorf("first apply: %d mutating calls, want %d (NEGs and their endpoints, policies, health checks, backend services and buckets, the map): %v", mut, want, log)
+	}
+	if eps := f.endpoints["native-api-origin-canary"]; len(eps) != 1 {
+		t.Errorf("the canary NEG's endpoints: %v", eps)
+	}
+	if len(b.SecurityPolicies) == 0 || f.get("securityPolicies", b.SecurityPolicies[0].Name) == nil {
+		t.Errorf("security policy %s not created", b.SecurityPolicies[0].Name)
 	}
 	live := f.get("urlMaps", "native-api")
 	if live == nil {
@@ -323,7 +330,7 @@ func TestFailedOperationRestores(t *testing.T) {
 	if _, err := applyPlan(p2, g, planOf(t, p2, g)); exitCode(err) != cmdutil.ExitPartial {
 		t.Fatalf("failed first deploy: %v (exit %d), want exit 3", err, exitCode(err))
 	}
-	for _, kind := range []string{"urlMaps", "backendServices", "healthChecks"} {
+	for _, kind := range []string{"urlMaps", "backendServices", "healthChecks", "networkEndpointGroups", "backendBuckets", "securityPolicies"} {
 		if n := len(f2.objects[kind]); n != 0 {
 			t.Errorf("%d %s left by a failed first deploy", n, kind)
 		}
@@ -477,5 +484,44 @@ func TestProjectFromTheEnvironment(t *testing.T) {
 	b, _ := json.Marshal(f.get("urlMaps", "native-api"))
 	if strings.Contains(string(b), gcprender.DefaultProject) || !strings.Contains(string(b), "projects/"+fakeProject+"/global/backendServices/") {
 		t.Errorf("the map's references do not name the project: %s", b)
+	}
+}
+
+// TestOriginChangeReplacesTheEndpoints: a changed origin URL detaches the NEG's old endpoint and attaches
+// the new one; a Cloud Armor policy changed since (its rules are not updated by this deploy) refuses the
+// apply before any change.
+func TestOriginChangeReplacesTheEndpoints(t *testing.T) {
+	f := newFake(t)
+	g := loadManifest(t, nativeManifest, nil)
+	p := newProvider(t, f, g)
+	mustApply(t, p, g)
+	g2 := loadManifest(t, nativeManifest, func(s string) string {
+		return strings.Replace(s, "http://203.0.113.7:8080", "http://203.0.113.9:8080", 1)
+	})
+	from := f.mark()
+	if cs := planOf(t, p, g2).Targets[0].Changes; len(cs) != 1 || cs[0].Name != gcprender.EndpointGroupsPath {
+		t.Errorf("changed origin (the manifest moved to another file, too) plans %+v, want the NEGs only", cs)
+	}
+	mustApply(t, p, g2)
+	_, mut, log := f.calls(from)
+	// Detach, attach, and the deploy record: the standby map and the map's description.
+	if mut != 4 || !strings.Contains(strings.Join(log, " "), "detachNetworkEndpoints") {
+		t.Errorf("changed origin: %d mutating calls %v, want detach, attach, the standby map and the map", mut, log)
+	}
+	if eps := f.endpoints["native-api-origin-canary"]; len(eps) != 1 || eps[0].(map[string]any)["ipAddress"] != "203.0.113.9" {
+		t.Errorf("the canary NEG's endpoints after the change: %v", eps)
+	}
+
+	g3 := loadManifest(t, nativeManifest, func(s string) string { return strings.Replace(s, "limit: 100,", "limit: 200,", 1) })
+	plan := planOf(t, p, g3)
+	if !strings.Contains(strings.Join(plan.Targets[0].Warnings, " "), "addRule") {
+		t.Errorf("plan warnings %q do not say the policy's rules are not updated", plan.Targets[0].Warnings)
+	}
+	from = f.mark()
+	if _, err := applyPlan(p, g3, plan); err == nil || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Fatalf("changed policy: %v", err)
+	}
+	if _, mut, log := f.calls(from); mut != 0 {
+		t.Errorf("a refused apply made %d mutating calls: %v", mut, log)
 	}
 }

@@ -13,7 +13,8 @@ import (
 
 // fakeCompute is the part of the Compute API the deploy uses, as compute/v1 speaks it: global URL maps,
 // backend services and health checks under /compute/v1/projects/{project}/global/, each mutation an
-// operation waited on at global/operations/{op}/wait. It keeps what GCP keeps: a fingerprint per map and
+// operation waited on at global/operations/{op}/wait, and the internet NEGs, backend buckets and Cloud
+// Armor policies behind them. It keeps what GCP keeps: a fingerprint per map and
 // backend service (an update without the live one is 412 conditionNotMet), references written back as
 // full URLs, output-only fields, and requestIds (a repeated one answers with the first operation and
 // changes nothing again). Faults are queued per request ("PUT urlMaps/m") and answer before the fake does.
@@ -24,6 +25,7 @@ type fakeCompute struct {
 
 	mu        sync.Mutex
 	objects   map[string]map[string]map[string]any // kind → name → resource
+	endpoints map[string][]any                     // NEG name → its endpoints
 	ops       map[string]map[string]any            // name → operation
 	byRequest map[string]string                    // requestId → operation name
 	seq       int
@@ -36,8 +38,10 @@ const fakeProject = "my-project"
 
 func newFake(t *testing.T) *fakeCompute {
 	f := &fakeCompute{t: t, s: apitest.New(t), project: fakeProject,
-		objects: map[string]map[string]map[string]any{"urlMaps": {}, "backendServices": {}, "healthChecks": {}},
-		ops:     map[string]map[string]any{}, byRequest: map[string]string{}, faults: map[string][]apitest.Responder{}, failOps: map[string]string{}}
+		objects: map[string]map[string]map[string]any{"urlMaps": {}, "backendServices": {}, "healthChecks": {},
+			"networkEndpointGroups": {}, "backendBuckets": {}, "securityPolicies": {}},
+		endpoints: map[string][]any{},
+		ops:       map[string]map[string]any{}, byRequest: map[string]string{}, faults: map[string][]apitest.Responder{}, failOps: map[string]string{}}
 	f.s.Register(apitest.MatchFunc("the Compute API", func(r *apitest.Request) bool {
 		return strings.HasPrefix(r.Path, "/compute/v1/projects/")
 	}), f.serve).Always()
@@ -114,6 +118,14 @@ func (f *fakeCompute) serve(w http.ResponseWriter, r *apitest.Request) {
 		writeJSON(w, map[string]any{"result": res})
 		return
 	}
+	if kind == "networkEndpointGroups" && len(parts) == 3 && parts[2] == "listNetworkEndpoints" {
+		var items []map[string]any
+		for _, e := range f.endpoints[parts[1]] {
+			items = append(items, map[string]any{"networkEndpoint": e})
+		}
+		writeJSON(w, map[string]any{"kind": "compute#networkEndpointGroupsListNetworkEndpoints", "items": items})
+		return
+	}
 	if r.Method == "GET" && len(parts) == 2 {
 		o, ok := f.objects[kind][parts[1]]
 		if !ok {
@@ -137,7 +149,15 @@ func (f *fakeCompute) serve(w http.ResponseWriter, r *apitest.Request) {
 		}
 	}
 	name := ""
+	attach := ""
 	switch {
+	case kind == "networkEndpointGroups" && r.Method == "POST" && len(parts) == 3 &&
+		(parts[2] == "attachNetworkEndpoints" || parts[2] == "detachNetworkEndpoints"):
+		name, attach = parts[1], parts[2]
+		if _, ok := f.objects[kind][name]; !ok {
+			apiError(w, 404, "notFound", "not found")
+			return
+		}
 	case r.Method == "POST" && len(parts) == 1:
 		name, _ = body["name"].(string)
 		if _, dup := f.objects[kind][name]; dup {
@@ -151,7 +171,7 @@ func (f *fakeCompute) serve(w http.ResponseWriter, r *apitest.Request) {
 			apiError(w, 404, "notFound", "not found")
 			return
 		}
-		if r.Method == "PUT" && kind != "healthChecks" && body["fingerprint"] != cur["fingerprint"] {
+		if r.Method == "PUT" && (kind == "urlMaps" || kind == "backendServices") && body["fingerprint"] != cur["fingerprint"] {
 			apiError(w, 412, "conditionNotMet", "Precondition Failed")
 			return
 		}
@@ -167,8 +187,27 @@ func (f *fakeCompute) serve(w http.ResponseWriter, r *apitest.Request) {
 		delete(f.failOps, key)
 		op["error"] = map[string]any{"errors": []map[string]string{{"code": "RESOURCE_NOT_READY", "message": msg}}}
 		op["httpErrorStatusCode"] = 400
+	} else if attach == "attachNetworkEndpoints" {
+		eps, _ := body["networkEndpoints"].([]any)
+		f.endpoints[name] = append(f.endpoints[name], eps...)
+	} else if attach == "detachNetworkEndpoints" {
+		eps, _ := body["networkEndpoints"].([]any)
+		var keep []any
+		for _, e := range f.endpoints[name] {
+			gone := false
+			for _, d := range eps {
+				a, _ := json.Marshal(e)
+				b, _ := json.Marshal(d)
+				gone = gone || string(a) == string(b)
+			}
+			if !gone {
+				keep = append(keep, e)
+			}
+		}
+		f.endpoints[name] = keep
 	} else if r.Method == "DELETE" {
 		delete(f.objects[kind], name)
+		delete(f.endpoints, name)
 	} else {
 		o := fullURLs(body).(map[string]any)
 		o["kind"], o["id"], o["creationTimestamp"] = "compute#"+strings.TrimSuffix(kind, "s"), "1234", "2026-12-01T00:00:00.000-08:00"
@@ -210,7 +249,8 @@ func fullURLs(v any) any {
 	return v
 }
 
-// calls counts the requests logged since from: all, and the mutating ones (not a wait, not a validate).
+// calls counts the requests logged since from: all, and the mutating ones (not a wait, a validate or a
+// listNetworkEndpoints, which are POSTs that change nothing).
 func (f *fakeCompute) calls(from int) (total, mutating int, log []string) {
 	reqs := f.s.Requests()
 	for _, r := range reqs[from:] {
@@ -220,7 +260,7 @@ func (f *fakeCompute) calls(from int) (total, mutating int, log []string) {
 		total++
 		rest := strings.TrimPrefix(r.Path, "/compute/v1/projects/"+f.project+"/global/")
 		log = append(log, r.Method+" "+rest)
-		if r.Method != "GET" && !strings.HasSuffix(r.Path, "/wait") && !strings.HasSuffix(r.Path, "/validate") {
+		if r.Method != "GET" && !strings.HasSuffix(r.Path, "/wait") && !strings.HasSuffix(r.Path, "/validate") && !strings.HasSuffix(r.Path, "/listNetworkEndpoints") {
 			mutating++
 		}
 	}
