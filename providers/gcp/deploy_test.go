@@ -525,3 +525,29 @@ func TestOriginChangeReplacesTheEndpoints(t *testing.T) {
 		t.Errorf("a refused apply made %d mutating calls: %v", mut, log)
 	}
 }
+
+// TestHandMadeMapIsKeptAndRestoredByRollback: a live map edgegw did not write plans as all changes with
+// a warning, is kept in the standby map by the first apply, and a rollback puts it back.
+func TestHandMadeMapIsKeptAndRestoredByRollback(t *testing.T) {
+	f := newFake(t)
+	f.objects["urlMaps"]["native-api"] = map[string]any{"name": "native-api", "fingerprint": "hand-1", "description": "made in the console",
+		"defaultService": "https://www.googleapis.com/compute/v1/projects/my-project/global/backendServices/legacy"}
+	g := loadManifest(t, nativeManifest, nil)
+	p := newProvider(t, f, g)
+	plan := planOf(t, p, g)
+	if tp := plan.Targets[0]; tp.BaseToken != "hand-1" || tp.RestorePoint.Version != "fp-hand-1" || !strings.Contains(strings.Join(tp.Warnings, " "), "no edgegw deploy record") {
+		t.Fatalf("plan over a hand-made map: token %q, restore point %q, warnings %q", tp.BaseToken, tp.RestorePoint.Version, tp.Warnings)
+	}
+	if _, err := applyPlan(p, g, plan); err != nil {
+		t.Fatal(err)
+	}
+	if sb := f.get("urlMaps", "native-api"+gcp.StandbySuffix); sb == nil || !strings.HasSuffix(sb["defaultService"].(string), "/legacy") {
+		t.Fatalf("the hand-made map is not in the standby map: %v", sb)
+	}
+	if _, err := providers.Rollback(context.Background(), []providers.Provider{p}, providers.RollbackOptions{Who: "ci"}); err != nil {
+		t.Fatal(err)
+	}
+	if m := f.get("urlMaps", "native-api"); !strings.HasSuffix(m["defaultService"].(string), "/legacy") || m["pathMatchers"] != nil {
+		t.Errorf("after rollback the live map is not the hand-made one: %v", m)
+	}
+}
