@@ -225,10 +225,13 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 		tp.Warnings = append(tp.Warnings, fmt.Sprintf("URL map %s carries no edgegw deploy record: apply replaces it and keeps it in %s for rollback", p.urlMap, p.standby))
 	}
 	changed := changesArtifact(tp.Changes, gcprender.URLMapPath)
-	if changed && !missing {
+	switch {
+	case changed && !missing:
 		if err := p.c.ValidateURLMap(ctx, b.URLMap); err != nil {
 			return nil, fmt.Errorf("%w; fix the manifest and plan again (nothing was changed)", err)
 		}
+	case changed:
+		tp.Warnings = append(tp.Warnings, "the planned map references objects that do not exist yet, so GCP validates it (and runs its tests[]) at apply, once they are created and before the map changes")
 	}
 	return tp, nil
 }
@@ -610,14 +613,14 @@ func (p *Provider) Apply(ctx context.Context, tp *providers.TargetPlan, rec prov
 		err = p.c.InsertURLMap(ctx, &m)
 	} else {
 		err = p.c.UpdateURLMap(ctx, &m, tp.BaseToken)
-		prev := *live
+		prev, ours := *live, m.Description
 		undos = append(undos, undo{"put URL map " + p.urlMap + " back", func(ctx context.Context) error {
 			now, err := p.c.GetURLMap(ctx, p.urlMap)
 			if err != nil || now == nil {
 				return fmt.Errorf("read it: %v", err)
 			}
-			if now.Fingerprint == prev.Fingerprint {
-				return nil // the update did not happen
+			if now.Description != ours {
+				return nil // the update did not happen, or another change (a 412's) is live: not ours to undo
 			}
 			return p.c.UpdateURLMap(ctx, &prev, now.Fingerprint)
 		}})

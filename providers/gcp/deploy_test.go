@@ -279,11 +279,19 @@ func TestStalePlanIsRefused(t *testing.T) {
 	plan = planOf(t, p, g2)
 	sbBefore := f.get("urlMaps", "native-api"+gcp.StandbySuffix)
 	f.fault("PUT urlMaps/native-api", func(w http.ResponseWriter, r *apitest.Request) {
+		// Someone else's update got in first: theirs stays, the apply never writes over it.
+		f.mu.Lock()
+		f.objects["urlMaps"]["native-api"]["description"] = "changed by hand"
+		f.objects["urlMaps"]["native-api"]["fingerprint"] = "moved-again"
+		f.mu.Unlock()
 		apiError(w, 412, "conditionNotMet", "Precondition Failed")
 	})
 	_, err = applyPlan(p, g2, plan)
 	if !errors.As(err, &stale) || exitCode(err) != cmdutil.ExitBlocked {
 		t.Fatalf("412 from the update: %v (exit %d), want a stale plan, exit 5", err, exitCode(err))
+	}
+	if d := f.get("urlMaps", "native-api")["description"]; d != "changed by hand" {
+		t.Errorf("the restore wrote over the change that caused the 412: description %q", d)
 	}
 	if sbBefore != nil || f.get("urlMaps", "native-api"+gcp.StandbySuffix) != nil {
 		t.Errorf("the standby map created by the refused apply was not removed")
