@@ -286,9 +286,36 @@ func retryable(ctx context.Context, err error) bool {
 	if errors.As(err, &ge) {
 		return ge.Code == http.StatusTooManyRequests || ge.Code >= 500
 	}
+	if te, ok := tokenError(err); ok {
+		return te.Temporary()
+	}
 	var ne net.Error
-	var ue *url.Error
-	return errors.As(err, &ne) || errors.As(err, &ue) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// temporary is what the token endpoint's errors (cloud.google.com/go/auth's *Error) say of themselves.
+type temporary interface {
+	error
+	Temporary() bool
+}
+
+// tokenError finds an error of the credentials' token endpoint in err: one that says whether it is
+// temporary and is neither the API's nor the network's.
+func tokenError(err error) (temporary, bool) {
+	var ge *googleapi.Error
+	if errors.As(err, &ge) {
+		return nil, false
+	}
+	var ue *url.Error // a net.Error itself: look at what it wraps
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var ne net.Error
+	var te temporary
+	if errors.As(err, &ne) || !errors.As(err, &te) {
+		return nil, false
+	}
+	return te, true
 }
 
 func notFound(err error) bool {

@@ -99,8 +99,13 @@ func NewProvider(ctx context.Context, cfg providers.Config, o ClientOptions) (*P
 	return &Provider{c: c, project: project, urlMap: s.URLMap, standby: s.URLMap + StandbySuffix, rendered: rendered, progress: o.Progress}, nil
 }
 
-// refused turns a 401 or 403 into a *providers.CredentialsError (exit 4) naming what to fix.
+// refused turns a 401 or 403, or a token endpoint that refuses the credentials, into a
+// *providers.CredentialsError (exit 4) naming what to fix.
 func (p *Provider) refused(err error) error {
+	if te, ok := tokenError(err); ok && !te.Temporary() {
+		return &providers.CredentialsError{Target: Name, Var: CredentialsVar,
+			Err: fmt.Errorf("the token endpoint refused the Application Default Credentials: %w", te)}
+	}
 	var ge *googleapi.Error
 	if errors.As(err, &ge) && (ge.Code == http.StatusUnauthorized || ge.Code == http.StatusForbidden) {
 		return &providers.CredentialsError{Target: Name, Var: CredentialsVar,

@@ -456,6 +456,21 @@ func TestCredentials(t *testing.T) {
 		t.Errorf("refused credentials: %v (exit %d), want exit 4 with the API's reason", err, exitCode(err))
 	}
 
+	// A key the token endpoint refuses: exit 4, asked once (a 400 is not retried).
+	f.s.Register(apitest.Route("POST", "/token"), apitest.JSON(400, map[string]any{"error": "invalid_grant", "error_description": "Invalid JWT Signature."}))
+	prov, err = gcp.New(providers.Config{Gateway: g, Getenv: f.s.Getenv(nil, endpoint.GCP)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := f.mark()
+	_, err = prov.Plan(context.Background(), providers.PlanInput{Gateway: g, Artifacts: renderGCP(t, g)})
+	if exitCode(err) != cmdutil.ExitCredentials || !strings.Contains(err.Error(), "invalid_grant") {
+		t.Errorf("refused key: %v (exit %d), want exit 4 with the token endpoint's reason", err, exitCode(err))
+	}
+	if n := len(f.s.Requests()) - from; n != 1 {
+		t.Errorf("%d requests for a refused key, want 1 token request", n)
+	}
+
 	// No credentials anywhere ADC looks.
 	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
 	t.Setenv("HOME", t.TempDir())
