@@ -230,11 +230,16 @@ func (f *fakeCompute) serve(w http.ResponseWriter, r *apitest.Request) {
 	writeJSON(w, running)
 }
 
-// fullURLs writes references as GCP gives them back: full URLs.
+// fullURLs writes a resource as GCP gives it back: references as full URLs, fields at their zero value
+// left out.
 func fullURLs(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
+			if e == false || e == 0.0 || e == "" {
+				delete(x, k)
+				continue
+			}
 			x[k] = fullURLs(e)
 		}
 	case []any:
