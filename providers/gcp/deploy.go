@@ -388,9 +388,6 @@ func toTree(v any) any {
 }
 
 func subset(w, l any) bool {
-	if l == nil {
-		return zero(w) // GCP leaves out fields at their zero value
-	}
 	switch wv := w.(type) {
 	case map[string]any:
 		lv, ok := l.(map[string]any)
@@ -423,29 +420,6 @@ func subset(w, l any) bool {
 	default:
 		return reflect.DeepEqual(w, l)
 	}
-}
-
-func zero(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return true
-	case bool:
-		return !x
-	case float64:
-		return x == 0
-	case string:
-		return x == ""
-	case []any:
-		return len(x) == 0
-	case map[string]any:
-		for _, e := range x {
-			if !zero(e) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
 }
 
 // position is the manifest position a rendered description ends with: "route v2 (edgegw.yaml:31:5)".
