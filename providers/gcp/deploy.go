@@ -132,10 +132,80 @@ func (p *Provider) bundle(arts []render.Artifact) (*gcprender.Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("providers/gcp: %w", err)
 	}
+	for _, a := range arts {
+		var dst any
+		switch a.Path {
+		case gcprender.URLMapPath:
+			dst = b.URLMap
+		case gcprender.BackendServicesPath:
+			dst = b.BackendServices
+		case gcprender.BackendBucketsPath:
+			dst = b.BackendBuckets
+		case gcprender.EndpointGroupsPath:
+			dst = b.EndpointGroups
+		case gcprender.HealthChecksPath:
+			dst = b.HealthChecks
+		case gcprender.SecurityPoliciesPath:
+			dst = b.SecurityPolicies
+		default:
+			continue
+		}
+		var raw any
+		if err := json.Unmarshal(a.Data, &raw); err != nil {
+			return nil, fmt.Errorf("providers/gcp: %s: %w", a.Path, err)
+		}
+		forceZeros(reflect.ValueOf(dst), raw)
+	}
 	if b.URLMap.Name != p.urlMap {
 		return nil, fmt.Errorf("providers/gcp: the rendered URL map is %s, targets.gcp.url_map is %s: render again", b.URLMap.Name, p.urlMap)
 	}
 	return b, nil
+}
+
+// forceZeros lists in ForceSendFields every field the artifact writes at its zero value (outlierDetection's
+// enforcingConsecutiveErrors: 0): compute/v1 leaves zero fields out of a request unless forced, and
+// ForceSendFields is not part of the JSON, so decoding loses it.
+func forceZeros(v reflect.Value, raw any) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			forceZeros(v.Elem(), raw)
+		}
+	case reflect.Slice:
+		arr, _ := raw.([]any)
+		for i := 0; i < v.Len() && i < len(arr); i++ {
+			forceZeros(v.Index(i), arr[i])
+		}
+	case reflect.Struct:
+		obj, _ := raw.(map[string]any)
+		force := v.FieldByName("ForceSendFields")
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Type().Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			r, ok := obj[name]
+			if !ok || name == "" || name == "-" {
+				continue
+			}
+			fv := v.Field(i)
+			switch fv.Kind() {
+			case reflect.Bool, reflect.Int, reflect.Int64, reflect.Float64, reflect.String:
+				if fv.IsZero() && force.IsValid() && force.CanSet() && !slicesContain(force.Interface().([]string), f.Name) {
+					force.Set(reflect.Append(force, reflect.ValueOf(f.Name)))
+				}
+			default:
+				forceZeros(fv, r)
+			}
+		}
+	}
+}
+
+func slicesContain(s []string, x string) bool {
+	for _, e := range s {
+		if e == x {
+			return true
+		}
+	}
+	return false
 }
 
 func token(m *compute.UrlMap) string {
@@ -388,6 +458,9 @@ func toTree(v any) any {
 }
 
 func subset(w, l any) bool {
+	if l == nil {
+		return zero(w) // a field sent at its zero value may come back left out
+	}
 	switch wv := w.(type) {
 	case map[string]any:
 		lv, ok := l.(map[string]any)
@@ -420,6 +493,20 @@ func subset(w, l any) bool {
 	default:
 		return reflect.DeepEqual(w, l)
 	}
+}
+
+func zero(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case bool:
+		return !x
+	case float64:
+		return x == 0
+	case string:
+		return x == ""
+	}
+	return false
 }
 
 // position is the manifest position a rendered description ends with: "route v2 (edgegw.yaml:31:5)".

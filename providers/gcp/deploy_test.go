@@ -173,6 +173,13 @@ func TestDeployLifecycle(t *testing.T) {
 	if api == nil || api["loadBalancingScheme"] != "EXTERNAL_MANAGED" || api["outlierDetection"] == nil || api["healthChecks"] == nil {
 		t.Fatalf("backend service native-api-pool-api: %v", api)
 	}
+	// A field rendered at its zero value is sent: outlierDetection.enforcingConsecutiveErrors: 0.
+	for _, r := range f.s.Requests() {
+		if r.Method == "POST" && strings.HasSuffix(r.Path, "/global/backendServices") && strings.Contains(string(r.Body), `"native-api-pool-api"`) &&
+			!strings.Contains(string(r.Body), `"enforcingConsecutiveErrors":0`) {
+			t.Errorf("backend service sent without enforcingConsecutiveErrors: 0: %s", r.Body)
+		}
+	}
 	if f.get("healthChecks", "native-api-health-primary") == nil {
 		t.Fatal("no health check")
 	}
