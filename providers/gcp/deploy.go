@@ -37,13 +37,12 @@ const StandbySuffix = "-edgegw-previous"
 // map's fingerprint is the plan's base token; the map live before each deploy is kept in a standby map, to
 // which rollback returns in one update.
 type Provider struct {
-	c         *Client
-	project   string
-	urlMap    string
-	standby   string
-	rendered  string // the project the artifacts' references name
-	progress  func(string)
-	checkLive bool
+	c        *Client
+	project  string
+	urlMap   string
+	standby  string
+	rendered string // the project the artifacts' references name
+	progress func(string)
 }
 
 var _ providers.Provider = (*Provider)(nil)
