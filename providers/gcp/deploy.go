@@ -229,9 +229,10 @@ func liveVersion(m *compute.UrlMap) (string, *providers.DeployRecord) {
 	return "fp-" + m.Fingerprint, nil
 }
 
-// Plan implements providers.Provider: it reads the live map (its fingerprint is the base token), the
-// backend services and health checks the artifacts name, compares them with the artifacts and, when the
-// map changes and what it references exists, has GCP validate the planned map and run its tests[].
+// Plan implements providers.Provider: it reads the live map (its fingerprint is the base token) and the
+// backend services, health checks, NEGs, backend buckets and Cloud Armor policies the artifacts name,
+// compares them with the artifacts and, when the map changes and what it references exists, has GCP
+// validate the planned map and run its tests[]. It changes nothing.
 func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers.TargetPlan, error) {
 	b, err := p.bundle(in.Artifacts)
 	if err != nil {
