@@ -2,8 +2,9 @@
 // target's registration (its `targets.gcp` block, edge identity, capability table and size limit) and the
 // `gcp` test engine (providers/gcp/evaluate), and the deploy through compute/v1 (deploy.go): plan reads the
 // live map's fingerprint and validates the planned map on GCP, apply creates or updates what the map
-// references (NEGs, Cloud Armor policies, health checks, backend services and buckets) and then the map, and rollback returns the map to the one kept in a standby
-// map. It ships the artifacts render/gcp produced and never derives gateway semantics.
+// references (NEGs, Cloud Armor policies, health checks, backend services and buckets) and then the map,
+// and rollback returns the map to the one kept in a standby map. It ships the artifacts render/gcp
+// produced and never derives gateway semantics.
 package gcp
 
 import (
