@@ -263,13 +263,21 @@ func TestStalePlanIsRefused(t *testing.T) {
 	p := newProvider(t, f, g)
 	mustApply(t, p, g)
 	g2 := loadManifest(t, nativeManifest, changedRoute)
-	plan := planOf(t, p, g2)
+	// A saved plan (`plan -out plan.json`), read back as `apply plan.json` does.
+	data, err := planOf(t, p, g2).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := providers.ReadPlan("plan.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	f.mu.Lock()
 	f.objects["urlMaps"]["native-api"]["fingerprint"] = "moved-by-hand"
 	f.mu.Unlock()
 	from := f.mark()
-	_, err := applyPlan(p, g2, plan)
+	_, err = applyPlan(p, g2, plan)
 	var stale *providers.StalePlanError
 	if !errors.As(err, &stale) || exitCode(err) != cmdutil.ExitBlocked {
 		t.Fatalf("moved fingerprint: %v (exit %d), want a stale plan, exit 5", err, exitCode(err))
