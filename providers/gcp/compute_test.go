@@ -22,7 +22,7 @@ const mapPath = "/compute/v1/projects/p/global/urlMaps/m"
 func client(t *testing.T, s *apitest.Server) *gcp.Client {
 	t.Helper()
 	c, err := gcp.NewClient(context.Background(), gcp.ClientOptions{Project: "p", Getenv: s.Getenv(nil, endpoint.GCP),
-		WithoutAuth: true, Poll: time.Millisecond})
+		WithoutAuth: true, Poll: time.Millisecond, RetryBase: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,12 +82,12 @@ func TestStaleFingerprintIsAStalePlan(t *testing.T) {
 }
 
 // TestFailedOperationAndServerErrors: an operation that ends with errors fails the update with them, and a
-// 5xx is reported once, never retried.
+// 5xx is retried 3 times, every attempt with the requestId of the first, then reported.
 func TestFailedOperationAndServerErrors(t *testing.T) {
 	s := apitest.New(t)
 	s.Register(apitest.Route("PUT", mapPath), apitest.JSON(200, map[string]any{"name": "op-9", "status": "DONE",
 		"error": map[string]any{"errors": []map[string]string{{"code": "RESOURCE_NOT_READY", "message": "backend service not found"}}}}))
-	s.Register(apitest.Route("PUT", mapPath), apitest.ServerError(503))
+	s.Register(apitest.Route("PUT", mapPath), apitest.ServerError(503)).Times(4)
 	c := client(t, s)
 	err := c.UpdateURLMap(context.Background(), &compute.UrlMap{Name: "m"}, "fp")
 	if err == nil || !strings.Contains(err.Error(), "RESOURCE_NOT_READY: backend service not found") {
@@ -96,8 +96,12 @@ func TestFailedOperationAndServerErrors(t *testing.T) {
 	if err := c.UpdateURLMap(context.Background(), &compute.UrlMap{Name: "m"}, "fp"); err == nil || !strings.Contains(err.Error(), "503") {
 		t.Fatalf("503: %v", err)
 	}
-	if n := s.Count(apitest.Route("PUT", mapPath)); n != 2 {
-		t.Errorf("%d updates sent, want 2 (no retry)", n)
+	var ids []string
+	for _, r := range s.Requests()[1:] {
+		ids = append(ids, r.Query.Get("requestId"))
+	}
+	if len(ids) != 4 || ids[0] == "" || ids[0] != ids[3] || ids[0] != ids[1] {
+		t.Errorf("requestIds of the 503'd update %q: want 4 attempts with one requestId", ids)
 	}
 }
 

@@ -1,7 +1,10 @@
 // Package gcp is the `gcp` target: a URL map of the global external Application Load Balancer. It owns the
 // target's registration (its `targets.gcp` block, edge identity, capability table and size limit) and the
-// `gcp` test engine, an evaluator of URL-map semantics over the rendered JSON (evaluator.go). Deploying
-// through compute/v1 is not built yet.
+// `gcp` test engine (providers/gcp/evaluate), and the deploy through compute/v1 (deploy.go): plan reads the
+// live map's fingerprint and validates the planned map on GCP, apply creates or updates what the map
+// references (NEGs, Cloud Armor policies, health checks, backend services and buckets) and then the map,
+// and rollback returns the map to the one kept in a standby map. It ships the artifacts render/gcp
+// produced and never derives gateway semantics.
 package gcp
 
 import (
@@ -16,7 +19,8 @@ const Name = "gcp"
 
 // Settings is the manifest's `targets.gcp` block.
 type Settings struct {
-	Project    string   `yaml:"project" jsonschema:"required"`
+	// Project is the GCP project id; GOOGLE_CLOUD_PROJECT when it is empty.
+	Project    string   `yaml:"project,omitempty"`
 	URLMap     string   `yaml:"url_map" jsonschema:"required"`
 	Companions []string `yaml:"companions,omitempty"`
 }
@@ -27,9 +31,6 @@ func (s *Settings) CompanionList() []string { return s.Companions }
 func checkSettings(cfg any) []manifest.BlockProblem {
 	s := cfg.(*Settings)
 	var out []manifest.BlockProblem
-	if s.Project == "" {
-		out = append(out, manifest.MissingField("project", "write the GCP project id"))
-	}
 	if s.URLMap == "" {
 		out = append(out, manifest.MissingField("url_map", "write the URL map's name"))
 	}
@@ -61,8 +62,10 @@ func init() {
 		CheckSettings: checkSettings,
 		Companions:    []string{OriginAuth, CloudArmorThrottle},
 		EdgeHeaders:   []string{"Via"},
-		Credentials:   "Google Application Default Credentials",
+		Credentials:   "Google Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud's application-default login, the metadata server); project from the manifest or GOOGLE_CLOUD_PROJECT",
 		PublicDNS:     true,
-		NotReverted:   []string{"Cloud Armor policy rules", "DNS records"},
+		NotReverted: []string{"backend services and health checks (a rollback puts the URL map back, not their settings)",
+			"Cloud Armor policy rules", "DNS records"},
+		New: New,
 	})
 }

@@ -39,6 +39,10 @@ const (
 	ErrorPagesPath       = "error-pages.json"
 )
 
+// DefaultProject is the project resource references name when targets.gcp has no project; the deploy
+// replaces it with the project it deploys to (GOOGLE_CLOUD_PROJECT).
+const DefaultProject = "edgegw-project"
+
 // MaxURLMapBytes is GCP's limit on one URL map (1 MB).
 const MaxURLMapBytes = 1 << 20
 
@@ -163,7 +167,7 @@ func Render(g *ir.Gateway, o Options) ([]render.Artifact, error) {
 		r.s.URLMap = resourceName(g.Name, "")
 	}
 	if r.s.Project == "" {
-		r.s.Project = "edgegw-project"
+		r.s.Project = DefaultProject
 	}
 	if err := r.render(); err != nil {
 		return nil, err
