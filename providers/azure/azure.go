@@ -66,7 +66,7 @@ func init() {
 		Capabilities:  capabilities,
 		Settings:      func() any { return &Settings{} },
 		CheckSettings: checkSettings,
-		Companions:    []string{OriginAuth},
+		Companions:    []string{OriginAuth, OriginNormalize, PlatformErrors},
 		EdgeHeaders:   []string{"X-Azure-Ref"},
 		Credentials:   "DefaultAzureCredential (environment, workload identity, managed identity, Azure CLI); the subscription from targets.azure or AZURE_SUBSCRIPTION_ID",
 		PublicDNS:     true,

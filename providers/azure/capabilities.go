@@ -12,6 +12,14 @@ import (
 
 // Companions the target offers.
 const (
+	// OriginNormalize leaves path normalization to the origin: Front Door routes on the path as the client sent
+	// it and forwards it unchanged, so the origin must refuse what the reference refuses (%2F, %5C, %00,
+	// double encodings, ';') and resolve dot segments itself. Without it every manifest is refused.
+	OriginNormalize = "origin-normalize"
+	// PlatformErrors accepts Front Door's own answers where the reference writes the IR's error table: an
+	// unknown host, a path no route matches, an unreachable origin, each without HSTS. Without it every
+	// manifest is refused.
+	PlatformErrors = "platform-errors"
 	// OriginAuth delegates token verification to the origin: Front Door forwards Authorization as the
 	// client sent it and forwards no claims. `plan` states it.
 	OriginAuth = "origin-auth"
@@ -57,9 +65,9 @@ var capabilities = providers.Capabilities{
 	providers.Transform: providers.Limited("ModifyRequestHeader and ModifyResponseHeader actions (Delete, then Overwrite) in the route's rules",
 		noRequestID()),
 	providers.NativeRollback:  providers.Can("blue/green rule sets: each release is a new rule set and the previous one is kept, so a rollback switches the routes back to it"),
-	providers.PathNormalize:   providers.Cannot("Front Door matches routes and rules on the path as the client sent it: it neither refuses %2F, %5C, %00, double encodings or ';' with 400 nor resolves encoded dot segments before matching and forwarding"),
-	providers.SyntheticErrors: providers.Cannot("a request for a host Front Door does not serve, or that matches no route pattern, is answered with Front Door's own 400 page, not the IR's HOST_UNKNOWN or NO_ROUTE body; the rules engine cannot write a body"),
-	providers.HSTSOnErrors:    providers.Cannot("responses Front Door writes itself (its 400 and 5xx pages, a redirect, a WAF block) carry no rule-set header"),
+	providers.PathNormalize:   providers.Cannot("Front Door matches routes and rules on the path as the client sent it: it neither refuses %2F, %5C, %00, double encodings or ';' with 400 nor resolves encoded dot segments before matching and forwarding").Unless(OriginNormalize, "the origin normalizes the path and refuses what the reference refuses; Front Door routes on the path as sent"),
+	providers.SyntheticErrors: providers.Cannot("a request for a host Front Door does not serve, or that matches no route pattern, is answered with Front Door's own 400 page, not the IR's HOST_UNKNOWN or NO_ROUTE body; the rules engine cannot write a body").Unless(PlatformErrors, "Front Door's own pages answer an unknown host, a path no route matches and an unreachable origin"),
+	providers.HSTSOnErrors:    providers.Cannot("responses Front Door writes itself (its 400 and 5xx pages, a redirect, a WAF block) carry no rule-set header").Unless(PlatformErrors, "Front Door's own answers go out without Strict-Transport-Security"),
 }
 
 var noJWT = providers.Cannot("Front Door's rules engine cannot verify a JWT").Unless(OriginAuth,

@@ -10,6 +10,14 @@ import (
 
 // Companions the target offers.
 const (
+	// OriginNormalize leaves path normalization to the origin: the load balancer routes on the path as the client sent
+	// it and forwards it unchanged, so the origin must refuse what the reference refuses (%2F, %5C, %00,
+	// double encodings, ';') and resolve dot segments itself. Without it every manifest is refused.
+	OriginNormalize = "origin-normalize"
+	// PlatformErrors accepts the load balancer's own answers where the reference writes the IR's error table: an
+	// unknown host, a path no route matches, an unreachable origin, each without HSTS. Without it every
+	// manifest is refused.
+	PlatformErrors = "platform-errors"
 	// OriginAuth delegates token verification to the origin: the load balancer forwards Authorization as
 	// the client sent it.
 	OriginAuth = "origin-auth"
@@ -52,9 +60,9 @@ var capabilities = providers.Capabilities{
 	providers.HSTS:            providers.Can("the URL map's headerAction adds Strict-Transport-Security to every response a backend answers"),
 	providers.Transform:       providers.Cannot("headerAction removes and sets request and response headers, but the load balancer cannot put a fresh request id in a named header (it sends its own X-Cloud-Trace-Context)"),
 	providers.NativeRollback:  providers.Cannot("URL maps keep no versions: a rollback updates the map back to the previous one stored in the deploy record"),
-	providers.PathNormalize:   providers.Cannot("the load balancer matches the URL map on the path as the client sent it: it neither refuses %2F, %5C, %00, double encodings or ';' with 400 nor resolves encoded dot segments before matching and forwarding"),
-	providers.SyntheticErrors: providers.Cannot("only NO_ROUTE and HOST_UNKNOWN can be served byte for byte (a bucket's notFoundPage); the load balancer's own 502 and 504 bodies are Google's, and custom error responses would replace an origin's own errors of the same status too"),
-	providers.HSTSOnErrors:    providers.Cannot("responses the load balancer writes itself (no backend reachable, a timeout, a Cloud Armor denial) carry no headerAction header"),
+	providers.PathNormalize:   providers.Cannot("the load balancer matches the URL map on the path as the client sent it: it neither refuses %2F, %5C, %00, double encodings or ';' with 400 nor resolves encoded dot segments before matching and forwarding").Unless(OriginNormalize, "the origin normalizes the path and refuses what the reference refuses; the load balancer routes on the path as sent"),
+	providers.SyntheticErrors: providers.Cannot("only NO_ROUTE and HOST_UNKNOWN can be served byte for byte (a bucket's notFoundPage); the load balancer's own 502 and 504 bodies are Google's, and custom error responses would replace an origin's own errors of the same status too").Unless(PlatformErrors, "the load balancer's own pages answer an unknown host, a path no route matches and an unreachable origin"),
+	providers.HSTSOnErrors:    providers.Cannot("responses the load balancer writes itself (no backend reachable, a timeout, a Cloud Armor denial) carry no headerAction header").Unless(PlatformErrors, "the load balancer's own answers go out without Strict-Transport-Security"),
 }
 
 var noJWT = providers.Cannot("a URL map cannot verify a JWT").Unless(OriginAuth,

@@ -60,7 +60,7 @@ func init() {
 			Reason: "GCP URL maps: 1 MB per map"}},
 		Settings:      func() any { return &Settings{} },
 		CheckSettings: checkSettings,
-		Companions:    []string{OriginAuth, CloudArmorThrottle},
+		Companions:    []string{OriginAuth, CloudArmorThrottle, OriginNormalize, PlatformErrors},
 		EdgeHeaders:   []string{"Via"},
 		Credentials:   "Google Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud's application-default login, the metadata server); project from the manifest or GOOGLE_CLOUD_PROJECT",
 		PublicDNS:     true,
