@@ -44,7 +44,7 @@ type Provider struct {
 
 	// Set by Plan, read by the steps that follow it in the same apply.
 	planned   map[string]*providers.GatewaySummary // by artifact set, see artifactKey
-	routes    map[string][]wantRoute               // by artifact set
+	routes    map[string][]wantHost                // by artifact set
 	zoneIDs   map[string]string
 	liveToken string
 	noScript  bool
@@ -52,7 +52,10 @@ type Provider struct {
 	// change is a deployment on Cloudflare), so Activate does not take it for someone else's deploy.
 	moved   map[string]string
 	pending []providers.Secret // secrets of a first deploy, set once the script exists
-	lastSeq int                // records seen by the last read, for the sequence number of the next
+	// undo puts back the routes, custom domains and DNS records the last activation changed, when a later
+	// step of the same apply fails and the engine restores this target.
+	undo    edgeUndo
+	lastSeq int // records seen by the last read, for the sequence number of the next
 }
 
 var (
@@ -120,7 +123,7 @@ func Open(g *ir.Gateway, o Options) (*Provider, error) {
 
 func newProvider(a api, account, script string) *Provider {
 	return &Provider{api: a, account: account, script: script, planned: map[string]*providers.GatewaySummary{},
-		routes: map[string][]wantRoute{}, zoneIDs: map[string]string{}, moved: map[string]string{}}
+		routes: map[string][]wantHost{}, zoneIDs: map[string]string{}, moved: map[string]string{}}
 }
 
 func settingsOf(g *ir.Gateway) (*Settings, error) {
@@ -229,13 +232,14 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 	if in.Gateway != nil {
 		key := artifactKey(tp.Digests())
 		p.planned[key] = providers.Summarize(in.Gateway)
-		want := desiredRoutes(in.Gateway, p.zone)
+		want := desiredHosts(in.Gateway, p.zone)
 		p.routes[key] = want
-		rp, err := p.planRoutes(ctx, want)
+		ep, err := p.planEdge(ctx, want)
 		if err != nil {
 			return nil, err
 		}
-		tp.Changes = append(tp.Changes, routeChanges(rp, tp)...)
+		tp.Changes = append(tp.Changes, edgeChanges(ep, tp)...)
+		tp.Warnings = append(tp.Warnings, ep.warnings...)
 	}
 	return tp, nil
 }
@@ -389,18 +393,27 @@ func (p *Provider) Activate(ctx context.Context, s *providers.Staged, rec provid
 		return nil, &providers.StalePlanError{Target: Name,
 			Reason: fmt.Sprintf("the active deployment moved from %q to %q since the plan was made", s.Plan.BaseToken, tok)}
 	}
-	// Routes first: a new host's route then reaches the script when its new version goes live, and a
-	// failure here leaves the live version as it was.
+	// Routes, custom domains and DNS records first: a new host then reaches the script when its new
+	// version goes live. A failure here, or of the deployment, puts back what changed: nothing stays
+	// half-applied.
+	p.undo = nil
+	var undo edgeUndo
+	var created []string
 	if s.Plan != nil {
 		if want, ok := p.routes[artifactKey(s.Plan.Digests())]; ok {
-			if err := p.syncRoutes(ctx, want); err != nil {
-				return nil, err
+			if undo, created, err = p.syncEdge(ctx, want); err != nil {
+				return nil, edgeFailure(err)
 			}
 		}
 	}
-	if _, err := p.api.Deploy(ctx, p.script, s.Version, encodeMessage(rec), false); err != nil {
-		return nil, p.wrap("deploy version "+s.Version, err)
+	if _, err := p.api.Deploy(ctx, p.script, s.Version, encodeMessage(rec, created...), false); err != nil {
+		err = p.wrap("deploy version "+s.Version, err)
+		if len(undo) > 0 {
+			err = edgeFailure(&EdgeRestoreError{Err: err, Restore: undo.run(ctx)})
+		}
+		return nil, err
 	}
+	p.undo = undo
 	p.lastSeq++
 	res := &providers.Result{Target: Name, Version: s.Version, Record: p.lastSeq}
 	if len(p.pending) > 0 {
@@ -442,7 +455,30 @@ func (e *SecretsChangedError) Unwrap() error { return e.Err }
 // with a *SecretsChangedError, and `rollback --force` goes through ForceRollback. Restoring after a failed
 // apply forces past 10220 itself, since that apply's own secrets call is what changed them.
 func (p *Provider) Rollback(ctx context.Context, rp providers.RestorePoint, rec providers.DeployRecord) (*providers.Result, error) {
-	return p.rollback(ctx, rp, rec, rec.Kind == providers.KindRestore)
+	res, err := p.rollback(ctx, rp, rec, rec.Kind == providers.KindRestore)
+	if rec.Kind == providers.KindRestore && len(p.undo) > 0 {
+		// A restore after a later failure of the same apply: the edge that activation changed goes back too.
+		undo := p.undo
+		p.undo = nil
+		if uerr := undo.run(ctx); uerr != nil {
+			return res, errors.Join(err, p.wrap("restore routes, custom domains and DNS records", uerr))
+		}
+	}
+	return res, err
+}
+
+// edgeFailure reports an activation that failed after it changed the edge as the engine reports an apply
+// it restored (exit 3): the target was switched in part and put back, or putting it back failed.
+func edgeFailure(err error) error {
+	var er *EdgeRestoreError
+	if !errors.As(err, &er) {
+		return err
+	}
+	status := providers.StatusRestored
+	if er.Restore != nil {
+		status = providers.StatusRestoreFailed
+	}
+	return &providers.PartialError{Report: &providers.Report{Targets: []providers.TargetReport{{Target: Name, Status: status, Error: err.Error()}}}, Err: err}
 }
 
 // ForceRollback implements providers.ForceRollbacker: Rollback, deploying also where Cloudflare refuses

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,12 +133,28 @@ func (h *harness) calls(from int) []string {
 			path = path[i+len("/scripts/"+testScript):]
 		}
 		s := r.Method + " " + path
-		if len(r.Query) > 0 {
-			s += "?" + r.Query.Encode()
+		q := cloneQuery(r.Query)
+		if q.Get("page") == "1" && q.Get("per_page") == "1000" {
+			q.Del("page")
+			q.Del("per_page")
+		}
+		if q.Get("comment.exact") == placeholderComment(testScript) {
+			q.Set("comment.exact", "EDGEGW")
+		}
+		if len(q) > 0 {
+			s += "?" + q.Encode()
 		}
 		out = append(out, s)
 	}
 	return out
+}
+
+func cloneQuery(q url.Values) url.Values {
+	c := url.Values{}
+	for k, v := range q {
+		c[k] = append([]string(nil), v...)
+	}
+	return c
 }
 
 func (h *harness) writes(from int) []string {
@@ -164,7 +181,12 @@ func TestApplyUploadsAVersionAndDeploysItAtFullTraffic(t *testing.T) {
 		t.Fatalf("no %s …%s request", method, suffix)
 		return apitest.Request{}
 	}
-	const zr = "/zones/023e105f4ecef8ad9ca31a8372d0c353/workers/routes"
+	const (
+		zr   = "/zones/023e105f4ecef8ad9ca31a8372d0c353/workers/routes"
+		own  = "GET /zones/023e105f4ecef8ad9ca31a8372d0c353/dns_records?comment.exact=EDGEGW" // the placeholders edgegw made
+		host = "GET /zones/023e105f4ecef8ad9ca31a8372d0c353/dns_records?name.exact=api.example.com"
+		cds  = "/accounts/" + testAccount + "/workers/domains"
+	)
 	diff := func(got, want []string) {
 		t.Helper()
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -174,11 +196,12 @@ func TestApplyUploadsAVersionAndDeploysItAtFullTraffic(t *testing.T) {
 
 	// The first deploy creates the script with the Durable Object migration: versions take none.
 	v1 := h.deploy(t, p, g1, testArtifacts("v1"))
+	// api.example.com has no DNS record: it becomes a Workers Custom Domain.
 	diff(h.calls(0), []string{
-		"GET /deployments", "GET /zones?account.id=" + testAccount + "&name=example.com", "GET " + zr, // plan: no script yet
-		"GET /deployments", "GET " + zr, // the engine's stale check
+		"GET /deployments", "GET /zones?account.id=" + testAccount + "&name=example.com", "GET " + zr, own, "GET " + cds, host, // plan: no script yet
+		"GET /deployments", "GET " + zr, own, "GET " + cds, host, // the engine's stale check
 		"PUT ", "GET /deployments", // stage: the script upload, which deploys
-		"GET /deployments", "GET " + zr, "POST " + zr, "POST /deployments", // activate: routes, then the record
+		"GET /deployments", "GET " + zr, own, "GET " + cds, host, "PUT " + cds, "POST /deployments", // activate: the edge, then the record
 	})
 	var created struct {
 		Migrations struct {
@@ -198,16 +221,19 @@ func TestApplyUploadsAVersionAndDeploysItAtFullTraffic(t *testing.T) {
 	g := testGateway(false, "users", "orders")
 	live := h.deploy(t, p, g, testArtifacts("v2"))
 	diff(h.calls(mark), []string{
-		"GET /deployments", "GET /versions/" + v1, "GET " + zr, // plan: the live version's summary
-		"GET /deployments", "GET /versions/" + v1, "GET " + zr,
+		"GET /deployments", "GET /versions/" + v1, "GET " + zr, own, "GET " + cds, // plan: the live version's summary
+		"GET /deployments", "GET /versions/" + v1, "GET " + zr, own, "GET " + cds,
 		"POST /versions",
-		"GET /deployments", "GET " + zr, "POST /deployments",
+		"GET /deployments", "GET " + zr, own, "GET " + cds, "POST /deployments",
 	})
 	if v, _ := h.cf.active(); v != live || live == "" || live == v1 {
 		t.Fatalf("live version %q, the apply reported %q", v, live)
 	}
-	if got := h.cf.patterns("example.com"); strings.Join(got, ",") != "api.example.com/* -> "+testScript {
-		t.Errorf("zone routes %v, want api.example.com/* to the script", got)
+	if got, _ := h.cf.edge("example.com"); strings.Join(got, ",") != "api.example.com -> "+testScript {
+		t.Errorf("custom domains %v, want api.example.com to the script", got)
+	}
+	if got := h.cf.patterns("example.com"); len(got) != 0 {
+		t.Errorf("zone routes %v, want none: the custom domain serves the host", got)
 	}
 	up := find(mark, "POST", "/versions")
 	mt, params, err := mime.ParseMediaType(up.Header.Get("Content-Type"))
@@ -676,82 +702,152 @@ func TestVersionAnnotationsNameTheManifestCommit(t *testing.T) {
 	}
 }
 
-func TestRoutesForHostsAndWildcards(t *testing.T) {
+// addRecord puts a DNS record in the fake's zone, as a user made it.
+func (f *fakeCF) addRecord(zone, name, typ, content string, proxied bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := f.zones[zone]
+	f.records[id] = append(f.records[id], dnsRecord{ID: f.id("record"), Name: name, Type: typ, Content: content, Proxied: proxied})
+}
+
+func changeLines(tp *providers.TargetPlan) []string {
+	var out []string
+	for _, c := range tp.Changes {
+		out = append(out, string(c.Action)+" "+c.Kind+" "+c.Name)
+	}
+	return out
+}
+
+func TestCustomDomainsRoutesAndPlaceholderRecords(t *testing.T) {
 	h := newHarness(t)
 	g := testGateway(false, "users")
 	g.Domains = []ir.Domain{
 		{Host: "example.com", Zone: "example.com", Apex: true},
 		{Host: "api.example.com", Zone: "example.com"},
 		{Host: "*.tenants.example.com", Zone: "example.com", Wildcard: true},
+		{Host: "legacy.example.com", Zone: "example.com"},
 	}
+	// The apex has the user's CNAME (flattened, proxied); legacy has a DNS-only A record.
+	h.cf.addRecord("example.com", "example.com", "CNAME", "origin.example.net", true)
+	h.cf.addRecord("example.com", "legacy.example.com", "A", "192.0.2.10", false)
 	p := h.provider(t, g)
-	h.deploy(t, p, g, testArtifacts("v1"))
-	want := []string{"*.tenants.example.com/* -> " + testScript, "api.example.com/* -> " + testScript, "example.com/* -> " + testScript}
-	if got := h.cf.patterns("example.com"); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("routes %v, want %v", got, want)
-	}
 
-	// A route deleted by hand is drift: plan lists the domain, apply puts the route back.
-	h.cf.mu.Lock()
-	zid := h.cf.zones["example.com"]
-	for i, x := range h.cf.routes[zid] {
-		if x.Pattern == "api.example.com/*" {
-			h.cf.routes[zid] = append(h.cf.routes[zid][:i:i], h.cf.routes[zid][i+1:]...)
+	tp := h.plan(t, g, testArtifacts("v1"), p).Targets[0]
+	var edge []string
+	for _, l := range changeLines(tp) {
+		if !strings.Contains(l, " domain ") && !strings.Contains(l, " route ") && !strings.Contains(l, " artifact ") {
+			edge = append(edge, l)
 		}
 	}
-	h.cf.mu.Unlock()
-	tp := h.plan(t, g, testArtifacts("v1"), p).Targets[0]
-	if len(tp.Changes) != 1 || tp.Changes[0].Kind != "domain" || tp.Changes[0].Action != providers.Create || tp.Changes[0].Name != "api.example.com" {
-		t.Errorf("plan after a route was deleted: %+v, want create domain api.example.com", tp.Changes)
+	wantPlan := []string{
+		"create custom_domain api.example.com",
+		"create zone_route example.com/*", "create zone_route *.tenants.example.com/*", "create zone_route legacy.example.com/*",
+		"create dns_record *.tenants.example.com AAAA 100:: proxied",
 	}
-	h.deploy(t, p, g, testArtifacts("v1"))
-	if got := h.cf.patterns("example.com"); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("routes after the repair %v, want %v", got, want)
+	if strings.Join(edge, "\n") != strings.Join(wantPlan, "\n") {
+		t.Errorf("plan's edge changes:\n%s\nwant:\n%s", strings.Join(edge, "\n"), strings.Join(wantPlan, "\n"))
+	}
+	if len(tp.Warnings) != 1 || !strings.Contains(tp.Warnings[0], "legacy.example.com") || !strings.Contains(tp.Warnings[0], "proxy") {
+		t.Errorf("plan warnings %q, want one saying legacy.example.com's records are DNS-only", tp.Warnings)
 	}
 
-	// A domain taken out of the manifest loses its route; other scripts' routes are left alone.
+	h.deploy(t, p, g, testArtifacts("v1"))
+	wantRoutes := []string{"*.tenants.example.com/* -> " + testScript, "example.com/* -> " + testScript, "legacy.example.com/* -> " + testScript}
+	wantDomains := []string{"api.example.com -> " + testScript}
+	wantRecords := []string{"*.tenants.example.com AAAA 100:: proxied (edgegw)", "example.com CNAME origin.example.net proxied", "legacy.example.com A 192.0.2.10"}
+	check := func(when string, routes, domains, records []string) {
+		t.Helper()
+		gotD, gotR := h.cf.edge("example.com")
+		if got := h.cf.patterns("example.com"); strings.Join(got, "\n") != strings.Join(routes, "\n") {
+			t.Errorf("%s: routes %v, want %v", when, got, routes)
+		}
+		if strings.Join(gotD, "\n") != strings.Join(domains, "\n") {
+			t.Errorf("%s: custom domains %v, want %v", when, gotD, domains)
+		}
+		if strings.Join(gotR, "\n") != strings.Join(records, "\n") {
+			t.Errorf("%s: DNS records %v, want %v", when, gotR, records)
+		}
+	}
+	check("first apply", wantRoutes, wantDomains, wantRecords)
+	// The deploy record names the placeholder it created.
+	recs, err := p.History(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps, _ := p.api.Deployments(context.Background(), testScript)
+	if m, ok := decodeMessage(deps[0].Message); !ok || strings.Join(m.DNS, ",") != "*.tenants.example.com" || len(recs) != 1 {
+		t.Errorf("deploy record %q, want it to name the placeholder *.tenants.example.com", deps[0].Message)
+	}
+
+	// Re-plan: nothing to do.
+	if tp := h.plan(t, g, testArtifacts("v1"), p).Targets[0]; tp.HasChanges() {
+		t.Errorf("re-plan has changes %v", changeLines(tp))
+	}
+
+	// A custom domain detached by hand is drift: plan lists it, apply attaches it again.
 	h.cf.mu.Lock()
+	h.cf.domains = nil
+	h.cf.mu.Unlock()
+	tp = h.plan(t, g, testArtifacts("v1"), p).Targets[0]
+	if got := strings.Join(changeLines(tp), ","); got != "create domain api.example.com,create custom_domain api.example.com" {
+		t.Errorf("plan after the custom domain was detached: %s", got)
+	}
+	h.deploy(t, p, g, testArtifacts("v1"))
+	check("repair", wantRoutes, wantDomains, wantRecords)
+
+	// Hosts taken out of the manifest lose their route, custom domain and placeholder; the user's
+	// records and other scripts' routes are left alone.
+	h.cf.mu.Lock()
+	zid := h.cf.zones["example.com"]
 	h.cf.routes[zid] = append(h.cf.routes[zid], route{ID: "other-1", Pattern: "www.example.com/*", Script: "marketing-site"})
 	h.cf.mu.Unlock()
 	g2 := testGateway(false, "users")
-	g2.Domains = g.Domains[1:]
+	g2.Domains = []ir.Domain{g.Domains[0]}
 	pl := h.plan(t, g2, testArtifacts("v2"), p)
+	if _, err := h.apply(t, g2, pl, p); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	check("hosts removed", []string{"example.com/* -> " + testScript, "www.example.com/* -> marketing-site"}, nil,
+		[]string{"example.com CNAME origin.example.net proxied", "legacy.example.com A 192.0.2.10"})
+
+	// Dropping the live apex is refused without --force.
+	g3 := testGateway(false, "users")
+	g3.Domains = []ir.Domain{g.Domains[1]}
 	var th *providers.ThresholdError
-	if _, err := h.apply(t, g2, pl, p); !errors.As(err, &th) {
+	if _, err := h.apply(t, g3, h.plan(t, g3, testArtifacts("v3"), p), p); !errors.As(err, &th) {
 		t.Fatalf("apply that drops the live apex: %v, want a ThresholdError", err)
 	}
-	if _, err := providers.Apply(context.Background(), pl, map[string]providers.Provider{Name: p},
-		providers.ApplyOptions{Gateway: g2, Getenv: h.getenv, Who: "tester", Force: true}); err != nil {
-		t.Fatalf("forced apply: %v", err)
-	}
-	want = []string{"*.tenants.example.com/* -> " + testScript, "api.example.com/* -> " + testScript, "www.example.com/* -> marketing-site"}
-	if got := h.cf.patterns("example.com"); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("routes after removing the apex %v, want %v", got, want)
-	}
 
-	// A pattern another script serves is not taken over.
-	g3 := testGateway(false, "users")
-	g3.Domains = append(g2.Domains, ir.Domain{Host: "www.example.com", Zone: "example.com"})
-	_, err := p.Plan(context.Background(), providers.PlanInput{Gateway: g3, Artifacts: testArtifacts("v3")})
-	if err == nil || !strings.Contains(err.Error(), "marketing-site") {
+	// A pattern another script serves, or another Worker's custom domain, is not taken over.
+	g4 := testGateway(false, "users")
+	g4.Domains = append(g2.Domains, ir.Domain{Host: "www.example.com", Zone: "example.com"})
+	if _, err := p.Plan(context.Background(), providers.PlanInput{Gateway: g4, Artifacts: testArtifacts("v4")}); err == nil || !strings.Contains(err.Error(), "marketing-site") {
 		t.Errorf("plan onto another script's route: %v, want an error naming marketing-site", err)
+	}
+	h.cf.mu.Lock()
+	h.cf.domains = append(h.cf.domains, customDomain{ID: "d-other", Host: "shop.example.com", Script: "storefront", ZoneID: zid})
+	h.cf.mu.Unlock()
+	g4.Domains = append(g2.Domains, ir.Domain{Host: "shop.example.com", Zone: "example.com"})
+	if _, err := p.Plan(context.Background(), providers.PlanInput{Gateway: g4, Artifacts: testArtifacts("v4")}); err == nil || !strings.Contains(err.Error(), "storefront") {
+		t.Errorf("plan onto another Worker's custom domain: %v, want an error naming storefront", err)
 	}
 }
 
-func TestRouteChangesMarkTheApex(t *testing.T) {
-	rp := routePlan{
-		create: []wantRoute{{zone: "example.com", host: "example.com", pattern: "example.com/*", apex: true}},
-		remove: []staleRoute{{zone: "example.org", route: route{ID: "1", Pattern: "example.org/*", Script: testScript}},
+func TestEdgeChangesMarkTheApex(t *testing.T) {
+	ep := edgePlan{
+		domains: []wantHost{{zone: "example.com", host: "example.com", apex: true}},
+		removeRoutes: []staleRoute{{zone: "example.org", route: route{ID: "1", Pattern: "example.org/*", Script: testScript}},
 			{zone: "example.org", route: route{ID: "2", Pattern: "api.example.org/*", Script: testScript}}},
 	}
-	got := routeChanges(rp, &providers.TargetPlan{})
+	got := edgeChanges(ep, &providers.TargetPlan{})
 	var s []string
 	for _, c := range got {
-		s = append(s, fmt.Sprintf("%s %s apex=%v", c.Action, c.Name, c.Apex))
+		s = append(s, fmt.Sprintf("%s %s %s apex=%v", c.Action, c.Kind, c.Name, c.Apex))
 	}
-	want := "create example.com apex=true,delete example.org apex=true,delete api.example.org apex=false"
+	want := "create domain example.com apex=true,delete domain example.org apex=true,delete domain api.example.org apex=false," +
+		"create custom_domain example.com apex=true,delete zone_route example.org/* apex=false,delete zone_route api.example.org/* apex=false"
 	if strings.Join(s, ",") != want {
-		t.Errorf("route changes %v, want %s", s, want)
+		t.Errorf("edge changes\n%v\nwant\n%s", strings.Join(s, ","), want)
 	}
 }
 

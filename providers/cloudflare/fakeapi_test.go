@@ -40,6 +40,9 @@ type fakeCF struct {
 	// zones by name → id, and each zone's Workers routes.
 	zones  map[string]string
 	routes map[string][]route
+	// the account's Workers Custom Domains, and each zone's DNS records (by zone id).
+	domains []customDomain
+	records map[string][]dnsRecord
 	// faults answer the next matching requests instead of the fake, in order.
 	faults []fault
 }
@@ -76,13 +79,16 @@ const (
 // need to know the exact calls read srv's request log.
 func newFakeCF(t *testing.T, srv *apitest.Server) *fakeCF {
 	f := &fakeCF{t: t, account: testAccount, script: testScript, versions: map[string]*fakeVersion{}, secrets: map[string]string{},
-		zones: map[string]string{"example.com": "023e105f4ecef8ad9ca31a8372d0c353"}, routes: map[string][]route{}}
+		zones: map[string]string{"example.com": "023e105f4ecef8ad9ca31a8372d0c353"}, routes: map[string][]route{}, records: map[string][]dnsRecord{}}
 	base := "/client/v4/accounts/" + f.account + "/workers/scripts/" + f.script
 	srv.Register(apitest.MatchFunc("cloudflare workers api of "+f.script, func(r *apitest.Request) bool {
 		return r.Path == base || strings.HasPrefix(r.Path, base+"/")
 	}), func(w http.ResponseWriter, r *apitest.Request) {
 		f.serve(w, r, strings.TrimPrefix(strings.TrimPrefix(r.Path, base), "/"))
 	}).Always()
+	srv.Register(apitest.MatchFunc("cloudflare workers custom domains api", func(r *apitest.Request) bool {
+		return strings.HasPrefix(r.Path, "/client/v4/accounts/"+f.account+"/workers/domains")
+	}), f.serveDomains).Always()
 	srv.Register(apitest.MatchFunc("cloudflare zones api", func(r *apitest.Request) bool {
 		return strings.HasPrefix(r.Path, "/client/v4/zones")
 	}), f.serveZones).Always()
@@ -92,13 +98,8 @@ func newFakeCF(t *testing.T, srv *apitest.Server) *fakeCF {
 // serveZones answers the zone lookup (GET /zones?name=) and the zone's Workers routes.
 func (f *fakeCF) serveZones(w http.ResponseWriter, r *apitest.Request) {
 	f.mu.Lock()
-	for i, x := range f.faults {
-		if x.method == r.Method && strings.HasSuffix(r.Path, x.suffix) {
-			f.faults = append(f.faults[:i], f.faults[i+1:]...)
-			f.mu.Unlock()
-			x.respond(w, r)
-			return
-		}
+	if f.fault(w, r) {
+		return
 	}
 	defer f.mu.Unlock()
 	if r.Header.Get("Authorization") != "Bearer "+testToken {
@@ -116,6 +117,8 @@ func (f *fakeCF) serveZones(w http.ResponseWriter, r *apitest.Request) {
 			"result_info": map[string]any{"page": 1, "per_page": 20, "count": len(out), "total_count": len(out)}})(w, r)
 	case len(segs) >= 4 && segs[2] == "workers" && segs[3] == "routes":
 		f.serveRoutes(w, r, segs[1], segs[4:])
+	case len(segs) >= 3 && segs[2] == "dns_records":
+		f.serveRecords(w, r, segs[1], segs[3:])
 	default:
 		apiError(http.StatusNotFound, 7000, "No route for that URI")(w, r)
 	}
@@ -171,6 +174,172 @@ func (f *fakeCF) serveRoutes(w http.ResponseWriter, r *apitest.Request, zone str
 	}
 }
 
+// fault answers r with the first injected fault that matches it, if any; the caller holds f.mu, which
+// fault releases when it answers.
+func (f *fakeCF) fault(w http.ResponseWriter, r *apitest.Request) bool {
+	for i, x := range f.faults {
+		if x.method == r.Method && strings.HasSuffix(r.Path, x.suffix) {
+			f.faults = append(f.faults[:i], f.faults[i+1:]...)
+			f.mu.Unlock()
+			x.respond(w, r)
+			return true
+		}
+	}
+	return false
+}
+
+// serveDomains answers the account's Workers Custom Domains: list, attach (PUT, idempotent) and detach.
+// Attaching a host that has DNS records of its own is refused, as the API does without an override.
+func (f *fakeCF) serveDomains(w http.ResponseWriter, r *apitest.Request) {
+	f.mu.Lock()
+	if f.fault(w, r) {
+		return
+	}
+	defer f.mu.Unlock()
+	rest := strings.Trim(strings.TrimPrefix(r.Path, "/client/v4/accounts/"+f.account+"/workers/domains"), "/")
+	domainJSON := func(d customDomain) map[string]any {
+		zone := ""
+		for n, id := range f.zones {
+			if id == d.ZoneID {
+				zone = n
+			}
+		}
+		return map[string]any{"id": d.ID, "hostname": d.Host, "service": d.Script, "zone_id": d.ZoneID, "zone_name": zone,
+			"environment": "production", "cert_id": "00000000-0000-4000-8000-000000000000"}
+	}
+	switch {
+	case r.Method == "GET" && rest == "":
+		out := []any{}
+		for _, d := range f.domains {
+			out = append(out, domainJSON(d))
+		}
+		apitest.JSON(http.StatusOK, envelope(out))(w, r)
+	case r.Method == "PUT" && rest == "":
+		var body struct {
+			Hostname, Service string
+			ZoneID            string `json:"zone_id"`
+		}
+		if err := json.Unmarshal(r.Body, &body); err != nil || body.Hostname == "" || body.Service == "" {
+			apiError(http.StatusBadRequest, 100100, "invalid domain")(w, r)
+			return
+		}
+		for i, d := range f.domains {
+			if d.Host == body.Hostname {
+				if d.Script != body.Service {
+					f.domains[i].Script = body.Service
+				}
+				apitest.JSON(http.StatusOK, envelope(domainJSON(f.domains[i])))(w, r)
+				return
+			}
+		}
+		if len(f.recordsNamed(body.ZoneID, body.Hostname)) > 0 {
+			apiError(http.StatusConflict, 100117, "Hostname already has externally managed DNS records (A, AAAA, CNAME).")(w, r)
+			return
+		}
+		d := customDomain{ID: f.id("domain"), Host: body.Hostname, Script: body.Service, ZoneID: body.ZoneID}
+		f.domains = append(f.domains, d)
+		apitest.JSON(http.StatusOK, envelope(domainJSON(d)))(w, r)
+	case r.Method == "DELETE" && rest != "":
+		for i, d := range f.domains {
+			if d.ID == rest {
+				f.domains = append(f.domains[:i:i], f.domains[i+1:]...)
+				apitest.JSON(http.StatusOK, map[string]any{"success": true, "errors": []any{}, "messages": []any{}})(w, r)
+				return
+			}
+		}
+		apiError(http.StatusNotFound, 100101, "domain not found")(w, r)
+	default:
+		apiError(http.StatusNotFound, 7000, "No route for that URI")(w, r)
+	}
+}
+
+func (f *fakeCF) recordsNamed(zone, name string) []dnsRecord {
+	var out []dnsRecord
+	for _, x := range f.records[zone] {
+		if strings.EqualFold(x.Name, name) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// serveRecords answers a zone's DNS records: list (by name.exact or comment.exact), create, delete.
+// Creating a record identical to one that exists is refused (81058).
+func (f *fakeCF) serveRecords(w http.ResponseWriter, r *apitest.Request, zone string, rest []string) {
+	recordJSON := func(x dnsRecord) map[string]any {
+		return map[string]any{"id": x.ID, "name": x.Name, "type": x.Type, "content": x.Content, "comment": x.Comment,
+			"proxied": x.Proxied, "proxiable": true, "ttl": 1}
+	}
+	switch {
+	case r.Method == "GET" && len(rest) == 0:
+		out := []any{}
+		for _, x := range f.records[zone] {
+			if n := r.Query.Get("name.exact"); n != "" && !strings.EqualFold(n, x.Name) {
+				continue
+			}
+			if c := r.Query.Get("comment.exact"); c != "" && c != x.Comment {
+				continue
+			}
+			out = append(out, recordJSON(x))
+		}
+		apitest.JSON(http.StatusOK, map[string]any{"success": true, "errors": []any{}, "messages": []any{}, "result": out,
+			"result_info": map[string]any{"page": 1, "per_page": 1000, "count": len(out), "total_count": len(out), "total_pages": 1}})(w, r)
+	case r.Method == "POST" && len(rest) == 0:
+		var body struct {
+			Name, Type, Content, Comment string
+			Proxied                      bool
+		}
+		if err := json.Unmarshal(r.Body, &body); err != nil || body.Name == "" || body.Type == "" {
+			apiError(http.StatusBadRequest, 9000, "invalid DNS record")(w, r)
+			return
+		}
+		for _, x := range f.records[zone] {
+			if strings.EqualFold(x.Name, body.Name) && x.Type == body.Type && x.Content == body.Content {
+				apiError(http.StatusBadRequest, 81058, "An identical record already exists.")(w, r)
+				return
+			}
+		}
+		x := dnsRecord{ID: f.id("record"), Name: body.Name, Type: body.Type, Content: body.Content, Comment: body.Comment, Proxied: body.Proxied}
+		f.records[zone] = append(f.records[zone], x)
+		apitest.JSON(http.StatusOK, envelope(recordJSON(x)))(w, r)
+	case r.Method == "DELETE" && len(rest) == 1:
+		rs := f.records[zone]
+		for i, x := range rs {
+			if x.ID == rest[0] {
+				f.records[zone] = append(rs[:i:i], rs[i+1:]...)
+				apitest.JSON(http.StatusOK, envelope(map[string]any{"id": x.ID}))(w, r)
+				return
+			}
+		}
+		apiError(http.StatusNotFound, 81044, "Record does not exist.")(w, r)
+	default:
+		apiError(http.StatusNotFound, 7000, "No route for that URI")(w, r)
+	}
+}
+
+// edge returns the custom domains (host -> script) and DNS records (name type content [proxied] [edgegw])
+// of the zone, sorted.
+func (f *fakeCF) edge(zone string) (domains, records []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, d := range f.domains {
+		domains = append(domains, d.Host+" -> "+d.Script)
+	}
+	for _, x := range f.records[f.zones[zone]] {
+		s := x.Name + " " + x.Type + " " + x.Content
+		if x.Proxied {
+			s += " proxied"
+		}
+		if x.Comment == placeholderComment(f.script) {
+			s += " (edgegw)"
+		}
+		records = append(records, s)
+	}
+	sort.Strings(domains)
+	sort.Strings(records)
+	return domains, records
+}
+
 // patterns returns the zone's route patterns with their scripts, sorted.
 func (f *fakeCF) patterns(zone string) []string {
 	f.mu.Lock()
@@ -206,13 +375,8 @@ func apiError(status int, code int, msg string) apitest.Responder {
 
 func (f *fakeCF) serve(w http.ResponseWriter, r *apitest.Request, rest string) {
 	f.mu.Lock()
-	for i, x := range f.faults {
-		if x.method == r.Method && strings.HasSuffix(r.Path, x.suffix) {
-			f.faults = append(f.faults[:i], f.faults[i+1:]...)
-			f.mu.Unlock()
-			x.respond(w, r)
-			return
-		}
+	if f.fault(w, r) {
+		return
 	}
 	defer f.mu.Unlock()
 	if r.Header.Get("Authorization") != "Bearer "+testToken {

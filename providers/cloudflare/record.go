@@ -103,13 +103,15 @@ type deployMessage struct {
 	ManifestDigest string `json:"md,omitempty"`
 	Who            string `json:"who,omitempty"`
 	Note           string `json:"note,omitempty"`
+	// DNS names the placeholder records this deploy created (see routes.go).
+	DNS []string `json:"dns,omitempty"`
 }
 
 // encodeMessage renders rec as a deployment message of at most maxMessage bytes, cutting the note (then
 // the manifest path) when it does not fit.
-func encodeMessage(rec providers.DeployRecord) string {
+func encodeMessage(rec providers.DeployRecord, createdDNS ...string) string {
 	m := deployMessage{Kind: rec.Kind, Commit: rec.Commit, Dirty: rec.Dirty, Previous: rec.Previous.Version,
-		ManifestPath: rec.ManifestPath, ManifestDigest: rec.ManifestDigest, Who: rec.Who, Note: rec.Note}
+		ManifestPath: rec.ManifestPath, ManifestDigest: rec.ManifestDigest, Who: rec.Who, Note: rec.Note, DNS: createdDNS}
 	for {
 		b, _ := json.Marshal(m)
 		s := messagePrefix + string(b)
@@ -129,6 +131,8 @@ func encodeMessage(rec providers.DeployRecord) string {
 			}
 		case m.ManifestPath != "":
 			m.ManifestPath = ""
+		case len(m.DNS) > 0:
+			m.DNS = m.DNS[:len(m.DNS)-1]
 		default:
 			m.Who = validPrefix(m.Who, 64)
 			b, _ = json.Marshal(m)
