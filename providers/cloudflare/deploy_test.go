@@ -19,6 +19,8 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/edgegw/edgegw/cmd/cmdutil"
+	"github.com/edgegw/edgegw/cmd/plan/view"
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
 	"github.com/edgegw/edgegw/providers/apitest"
@@ -896,4 +898,69 @@ func TestSavedPlanIsAppliedByAnotherProcess(t *testing.T) {
 	if tp := h.plan(t, g2, testArtifacts("v2"), h.provider(t, g2)).Targets[0]; tp.HasChanges() || tp.LiveRoutes != 2 {
 		t.Errorf("plan after the saved plan was applied: changes %+v, %d live routes, want none and 2", tp.Changes, tp.LiveRoutes)
 	}
+}
+
+// A failed apply leaves no route, custom domain or DNS record changed: a failure of the deployment right
+// after the edge changed, of a call in the middle of the edge changes, and of a later step (another
+// target) that restores this one. The first two exit 3, as the engine's restore does.
+func TestFailedApplyPutsTheEdgeBack(t *testing.T) {
+	g1 := testGateway(false, "users")
+	g2 := testGateway(false, "users", "orders")
+	g2.Domains = []ir.Domain{{Host: "*.tenants.example.com", Zone: "example.com", Wildcard: true}, {Host: "new.example.com", Zone: "example.com"}}
+	setup := func(t *testing.T) (*harness, *Provider, string) {
+		h := newHarness(t)
+		p := h.provider(t, g1)
+		v1 := h.deploy(t, p, g1, testArtifacts("v1"))
+		return h, p, v1
+	}
+	same := func(t *testing.T, h *harness, v1 string) {
+		t.Helper()
+		if v, _ := h.cf.active(); v != v1 {
+			t.Errorf("live version %s, want %s", v, v1)
+		}
+		domains, records := h.cf.edge("example.com")
+		if routes := h.cf.patterns("example.com"); len(routes) != 0 || strings.Join(domains, ",") != "api.example.com -> "+testScript || len(records) != 0 {
+			t.Errorf("after the failed apply: routes %v, custom domains %v, DNS records %v; want only the custom domain api.example.com", routes, domains, records)
+		}
+	}
+	exit3 := func(t *testing.T, err error) {
+		t.Helper()
+		if code := cmdutil.ExitCode(view.ExitError(err)); code != cmdutil.ExitPartial || !strings.Contains(err.Error(), "put back") {
+			t.Errorf("apply error %v: exit %d, want %d and the error saying the edge was put back", err, code, cmdutil.ExitPartial)
+		}
+	}
+
+	t.Run("the deployment fails after the edge changed", func(t *testing.T) {
+		h, p, v1 := setup(t)
+		h.cf.inject("POST", "/deployments", apiError(http.StatusBadRequest, 10021, "deployment refused"))
+		mark := len(h.srv.Requests())
+		_, err := h.apply(t, g2, h.plan(t, g2, testArtifacts("v2"), p), p)
+		exit3(t, err)
+		same(t, h, v1)
+		var changed bool
+		for _, w := range h.writes(mark) {
+			changed = changed || strings.HasPrefix(w, "POST /zones/") // the route and the placeholder were made, then put back
+		}
+		if !changed {
+			t.Errorf("the edge was never changed: the fault did not come after the route change (%v)", h.writes(mark))
+		}
+	})
+	t.Run("a call in the middle of the edge changes fails", func(t *testing.T) {
+		h, p, v1 := setup(t)
+		h.cf.inject("PUT", "/workers/domains", apiError(http.StatusBadRequest, 100100, "invalid domain"))
+		_, err := h.apply(t, g2, h.plan(t, g2, testArtifacts("v2"), p), p)
+		exit3(t, err)
+		same(t, h, v1)
+	})
+	t.Run("a later step fails and the engine restores the target", func(t *testing.T) {
+		h, p, v1 := setup(t)
+		other := fake.New("other")
+		other.Faults.Activate = errors.New("other target refuses")
+		rep, err := h.apply(t, g2, h.plan(t, g2, testArtifacts("v2"), p, other), p, other)
+		var partial *providers.PartialError
+		if !errors.As(err, &partial) || rep.Targets[0].Status != providers.StatusRestored {
+			t.Fatalf("apply: %v, report %+v, want cloudflare restored", err, rep.Targets)
+		}
+		same(t, h, v1)
+	})
 }
