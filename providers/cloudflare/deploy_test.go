@@ -571,6 +571,56 @@ func TestAPIFaults(t *testing.T) {
 			t.Errorf("live %s with %d deployments, want %s and two deployments (the script upload's, the record's)", v, n, live)
 		}
 	})
+	// A mutation whose answer is lost after the API carried it out is not made twice: the provider reads
+	// whether it landed before trying again.
+	wildcard := testGateway(false, "users")
+	wildcard.Domains = []ir.Domain{{Host: "*.tenants.example.com", Zone: "example.com", Wildcard: true}}
+	for _, c := range []struct {
+		name, method, suffix string
+		lose                 apitest.Responder
+	}{
+		{"a deployment answered with a 502", "POST", "/deployments", apitest.ServerError(http.StatusBadGateway)},
+		{"a route whose connection drops", "POST", "/workers/routes", apitest.ResetConnection()},
+		{"a DNS record whose answer outlives the timeout", "POST", "/dns_records", apitest.Delay(10*time.Second, apitest.JSON(200, envelope(nil)))},
+	} {
+		t.Run(c.name+" is not made twice", func(t *testing.T) {
+			h := newHarness(t)
+			p, err := Open(wildcard, Options{Getenv: h.getenv, Timeout: 300 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.cf.inject(c.method, c.suffix, h.cf.lostAnswer(c.lose))
+			live := h.deploy(t, p, wildcard, testArtifacts("v1"))
+			n := 0
+			for _, w := range h.writes(0) {
+				if strings.HasPrefix(w, c.method+" ") && strings.HasSuffix(strings.SplitN(w, "?", 2)[0], c.suffix) {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("%d × %s …%s, want 1: the mutation that landed was replayed (%v)", n, c.method, c.suffix, h.writes(0))
+			}
+			_, records := h.cf.edge("example.com")
+			if v, deps := h.cf.active(); v != live || deps != 2 || len(h.cf.patterns("example.com")) != 1 || len(records) != 1 {
+				t.Errorf("live %s with %d deployments, routes %v, records %v; want %s, 2 deployments, one route, one record",
+					v, deps, h.cf.patterns("example.com"), records, live)
+			}
+		})
+	}
+	t.Run("a rate-limited deployment waits out Retry-After and is made once", func(t *testing.T) {
+		h := newHarness(t)
+		g := testGateway(false, "users")
+		p := h.provider(t, g)
+		h.cf.inject("POST", "/deployments", apitest.RateLimited(1))
+		start := time.Now()
+		live := h.deploy(t, p, g, testArtifacts("v1"))
+		if d := time.Since(start); d < time.Second {
+			t.Errorf("apply took %v: Retry-After: 1 was not honoured", d)
+		}
+		if v, n := h.cf.active(); v != live || n != 2 {
+			t.Errorf("live %s with %d deployments, want %s and 2", v, n, live)
+		}
+	})
 	t.Run("a timed-out upload fails the apply before any traffic moves", func(t *testing.T) {
 		h := newHarness(t)
 		g := testGateway(false, "users")

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sort"
 	"strings"
@@ -357,6 +358,30 @@ func (f *fakeCF) inject(method, suffix string, respond apitest.Responder) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.faults = append(f.faults, fault{method, suffix, respond})
+}
+
+// lostAnswer is a fault that lets the fake carry the request out, then loses its answer on the way back
+// with lose (a 5xx, a reset connection, a hang past the client's timeout): the mutation happened, and the
+// client cannot tell.
+func (f *fakeCF) lostAnswer(lose apitest.Responder) apitest.Responder {
+	return func(w http.ResponseWriter, r *apitest.Request) {
+		rec := httptest.NewRecorder()
+		switch {
+		case strings.HasPrefix(r.Path, "/client/v4/zones"):
+			f.serveZones(rec, r)
+		case strings.Contains(r.Path, "/workers/domains"):
+			f.serveDomains(rec, r)
+		default:
+			f.mu.Lock()
+			base := "/client/v4/accounts/" + f.account + "/workers/scripts/" + f.script
+			f.mu.Unlock()
+			f.serve(rec, r, strings.TrimPrefix(strings.TrimPrefix(r.Path, base), "/"))
+		}
+		if rec.Code != http.StatusOK {
+			f.t.Errorf("lostAnswer: %s %s failed in the fake: %d %s", r.Method, r.Path, rec.Code, rec.Body)
+		}
+		lose(w, r)
+	}
 }
 
 func (f *fakeCF) id(kind string) string {
