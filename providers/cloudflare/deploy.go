@@ -97,7 +97,7 @@ func Open(g *ir.Gateway, o Options) (*Provider, error) {
 	token := strings.TrimSpace(o.Getenv(TokenVar))
 	if token == "" {
 		return nil, &providers.CredentialsError{Target: Name, Var: TokenVar,
-			Err: errors.New("no API token: create one with Workers Scripts: Edit, and Zone: Read and Workers Routes: Edit on the manifest's zones")}
+			Err: errors.New("no API token: create one with Workers Scripts: Edit, and Zone: Read, Workers Routes: Edit and DNS: Edit on the manifest's zones")}
 	}
 	account, v := accountID(s, o.Getenv)
 	if account == "" {
