@@ -91,14 +91,16 @@ type upload struct {
 	KeepBindings []string
 	Tag, Message string // the version's workers/tag and workers/message annotations
 	Files        []file
-	// Migration creates Durable Object classes (CreateScript only).
+	// Migration creates or deletes Durable Object classes (CreateScript only).
 	Migration *migration
 }
 
-// migration is a single-step Durable Object migration to new_tag, creating SQLite-backed classes.
+// migration is a single-step Durable Object migration from OldTag (empty on the first) to Tag, creating
+// SQLite-backed classes and deleting others.
 type migration struct {
-	Tag     string
-	Classes []string
+	OldTag, Tag string
+	Classes     []string
+	Deleted     []string
 }
 
 // binding is one Worker binding of the metadata part, in the API's JSON shape.
@@ -135,6 +137,8 @@ type version struct {
 	Annotations map[string]string
 	// Text holds the plain_text bindings by name.
 	Text map[string]string
+	// Classes are the Durable Object classes the version binds in its own script.
+	Classes []string
 }
 
 // deployment is one deployment of the script.
@@ -279,6 +283,9 @@ func (s *sdk) Version(ctx context.Context, script, id string) (*version, error) 
 	for _, b := range res.Resources.Bindings {
 		if b.Type == "plain_text" {
 			v.Text[b.Name] = b.Text
+		}
+		if b.Type == "durable_object_namespace" && b.ScriptName == "" && b.ClassName != "" && !slices.Contains(v.Classes, b.ClassName) {
+			v.Classes = append(v.Classes, b.ClassName)
 		}
 	}
 	return v, nil
@@ -460,9 +467,17 @@ func (s *sdk) CreateScript(ctx context.Context, script string, up upload) error 
 		md.Bindings = cf.F(bs)
 	}
 	if up.Migration != nil {
-		md.Migrations = cf.F[workers.ScriptUpdateParamsMetadataMigrationsUnion](workers.SingleStepMigrationParam{
-			NewTag: cf.F(up.Migration.Tag), NewSqliteClasses: cf.F(up.Migration.Classes),
-		})
+		m := workers.SingleStepMigrationParam{NewTag: cf.F(up.Migration.Tag)}
+		if up.Migration.OldTag != "" {
+			m.OldTag = cf.F(up.Migration.OldTag)
+		}
+		if len(up.Migration.Classes) > 0 {
+			m.NewSqliteClasses = cf.F(up.Migration.Classes)
+		}
+		if len(up.Migration.Deleted) > 0 {
+			m.DeletedClasses = cf.F(up.Migration.Deleted)
+		}
+		md.Migrations = cf.F[workers.ScriptUpdateParamsMetadataMigrationsUnion](m)
 	}
 	files := make([]io.Reader, len(up.Files))
 	for i, f := range up.Files {

@@ -792,6 +792,7 @@ func TestCustomDomainsRoutesAndPlaceholderRecords(t *testing.T) {
 		}
 	}
 	wantPlan := []string{
+		"create migration v1: new EdgegwState",
 		"create custom_domain api.example.com",
 		"create zone_route example.com/*", "create zone_route *.tenants.example.com/*", "create zone_route legacy.example.com/*",
 		"create dns_record *.tenants.example.com AAAA 100:: proxied",
@@ -1013,4 +1014,96 @@ func TestFailedApplyPutsTheEdgeBack(t *testing.T) {
 		}
 		same(t, h, v1)
 	})
+}
+
+// workerWithClasses is testArtifacts with Durable Object bindings to the given classes of the script.
+func workerWithClasses(body string, classes ...string) []render.Artifact {
+	arts := testArtifacts(body)
+	var bs []string
+	for i, c := range classes {
+		bs = append(bs, fmt.Sprintf(`{"type":"durable_object_namespace","name":"STATE_%d","class_name":%q}`, i, c))
+	}
+	arts[1].Data = []byte(`{"main_module":"worker.js","compatibility_date":"2024-09-23","bindings":[` + strings.Join(bs, ",") + `]}`)
+	return arts
+}
+
+// uploads returns the metadata migrations of every upload since mark: "PUT <migrations JSON>" for a script
+// upload, "POST <migrations JSON>" for a version upload ("null" when it carries none).
+func (h *harness) uploads(t *testing.T, mark int) []string {
+	t.Helper()
+	var out []string
+	for _, r := range h.srv.Requests()[mark:] {
+		if (r.Method == "PUT" && strings.HasSuffix(r.Path, "/scripts/"+testScript)) || (r.Method == "POST" && strings.HasSuffix(r.Path, "/versions")) {
+			var md struct {
+				Migrations json.RawMessage `json:"migrations"`
+			}
+			if err := json.Unmarshal(metadataPart(t, r), &md); err != nil {
+				t.Fatal(err)
+			}
+			m := string(md.Migrations)
+			if m == "" {
+				m = "null"
+			}
+			out = append(out, r.Method+" "+m)
+		}
+	}
+	return out
+}
+
+func TestDurableObjectMigrations(t *testing.T) {
+	h := newHarness(t)
+	g := testGateway(false, "users")
+	step := func(name string, arts []render.Artifact, wantPlan string, want ...string) {
+		t.Helper()
+		p := h.provider(t, g) // a fresh process: the tag is read back from the live version
+		tp := h.plan(t, g, arts, p).Targets[0]
+		var got []string
+		for _, c := range tp.Changes {
+			if c.Kind == kindMigration {
+				got = append(got, c.Name)
+			}
+		}
+		if strings.Join(got, ",") != wantPlan {
+			t.Errorf("%s: plan's migration %q, want %q", name, got, wantPlan)
+		}
+		mark := len(h.srv.Requests())
+		h.deploy(t, p, g, arts)
+		if u := h.uploads(t, mark); strings.Join(u, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: uploads\n%s\nwant\n%s", name, strings.Join(u, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	step("first deploy", workerWithClasses("v1", "EdgegwState"), "v1: new EdgegwState",
+		`PUT {"new_sqlite_classes":["EdgegwState"],"new_tag":"v1"}`)
+	step("second deploy, same classes", workerWithClasses("v2", "EdgegwState"), "", "POST null")
+	step("a class added", workerWithClasses("v3", "EdgegwState", "EdgegwBreaker"), "v1 → v2: new EdgegwBreaker",
+		`PUT {"new_sqlite_classes":["EdgegwBreaker"],"new_tag":"v2","old_tag":"v1"}`)
+	step("next deploy, same classes", workerWithClasses("v4", "EdgegwState", "EdgegwBreaker"), "", "POST null")
+	step("a class removed", workerWithClasses("v5", "EdgegwState"), "v2 → v3: delete EdgegwBreaker and its state",
+		`PUT {"deleted_classes":["EdgegwBreaker"],"new_tag":"v3","old_tag":"v2"}`)
+	h.cf.mu.Lock()
+	tag, classes := h.cf.migrationTag, strings.Join(h.cf.classes, ",")
+	h.cf.mu.Unlock()
+	if tag != "v3" || classes != "EdgegwState" {
+		t.Errorf("the script is at %s with classes %s, want v3 with EdgegwState", tag, classes)
+	}
+
+	// A script first deployed without classes gets its first migration when it gains one.
+	h2 := newHarness(t)
+	h = h2
+	step("first deploy, no classes", workerWithClasses("w1"), "", "POST null")
+	step("a class added later", workerWithClasses("w2", "EdgegwState"), "v1: new EdgegwState",
+		`PUT {"new_sqlite_classes":["EdgegwState"],"new_tag":"v1"}`)
+
+	// The script upload of a migration goes live at once: a failed activation deploys the version
+	// live before it again, and exits 3.
+	before, _ := h.cf.active()
+	p := h.provider(t, g)
+	h.cf.inject("POST", "/deployments", apiError(http.StatusBadRequest, 10021, "deployment refused"))
+	_, err := h.apply(t, g, h.plan(t, g, workerWithClasses("w3", "EdgegwState", "EdgegwBreaker"), p), p)
+	if code := cmdutil.ExitCode(view.ExitError(err)); code != cmdutil.ExitPartial {
+		t.Errorf("failed activation after a migration: %v, exit %d, want %d", err, code, cmdutil.ExitPartial)
+	}
+	if live, _ := h.cf.active(); live != before {
+		t.Errorf("live version %s after the failed apply, want %s again", live, before)
+	}
 }

@@ -504,8 +504,10 @@ func (f *fakeCF) upload(r *apitest.Request, script bool) apitest.Responder {
 		Bindings     []map[string]any  `json:"bindings"`
 		KeepBindings []string          `json:"keep_bindings"`
 		Migrations   *struct {
+			OldTag           string   `json:"old_tag"`
 			NewTag           string   `json:"new_tag"`
 			NewSqliteClasses []string `json:"new_sqlite_classes"`
+			DeletedClasses   []string `json:"deleted_classes"`
 		} `json:"migrations"`
 	}
 	haveMD := false
@@ -551,6 +553,15 @@ func (f *fakeCF) upload(r *apitest.Request, script bool) apitest.Responder {
 		}
 		if md.Migrations.NewTag == f.migrationTag {
 			return bad("migration tag %q is already applied", md.Migrations.NewTag)
+		}
+		if md.Migrations.OldTag != f.migrationTag {
+			return apiError(http.StatusBadRequest, 10079, fmt.Sprintf("migration old_tag %q does not match the script's tag %q", md.Migrations.OldTag, f.migrationTag))
+		}
+		for _, c := range md.Migrations.DeletedClasses {
+			if !slices.Contains(f.classes, c) {
+				return bad("cannot delete class %q: no migration created it", c)
+			}
+			f.classes = slices.DeleteFunc(f.classes, func(x string) bool { return x == c })
 		}
 		f.migrationTag = md.Migrations.NewTag
 		f.classes = append(f.classes, md.Migrations.NewSqliteClasses...)
@@ -634,12 +645,20 @@ func (f *fakeCF) active() (string, int) {
 	return f.deployments[0].VersionID, len(f.deployments)
 }
 
-// deployOutside simulates a deploy made outside edgegw (wrangler, the dashboard): a new version, live.
+// deployOutside simulates a deploy made outside edgegw (wrangler, the dashboard): a new version of the same
+// Worker (its Durable Object bindings kept), live.
 func (f *fakeCF) deployOutside() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	v := &fakeVersion{ID: f.id("version"), Number: len(f.versions) + 1, Annotations: map[string]string{"workers/triggered_by": "upload"},
 		MainModule: "worker.js", Modules: map[string]string{"worker.js": "application/javascript+module"}, SecretGen: f.secretGen}
+	if len(f.deployments) > 0 {
+		for _, b := range f.versions[f.deployments[0].VersionID].Bindings {
+			if b["type"] == "durable_object_namespace" {
+				v.Bindings = append(v.Bindings, b)
+			}
+		}
+	}
 	f.versions[v.ID] = v
 	f.exists = true
 	f.deploy(v.ID, "", "deployment")

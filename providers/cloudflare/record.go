@@ -36,6 +36,8 @@ const (
 type versionSummary struct {
 	Artifacts []providers.ArtifactDigest `json:"artifacts"`
 	Gateway   *providers.GatewaySummary  `json:"gateway,omitempty"`
+	// Migration is the Durable Object migration tag the script is at with this version.
+	Migration string `json:"migration,omitempty"`
 }
 
 func encodeSummary(s versionSummary) ([]binding, error) {
