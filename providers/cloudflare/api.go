@@ -67,7 +67,7 @@ type api interface {
 
 // customDomain is one Workers Custom Domain of the account.
 type customDomain struct {
-	ID, Host, Script, ZoneID string
+	ID, Host, Script, ZoneID, ZoneName string
 }
 
 // dnsRecord is one DNS record of a zone.
@@ -504,7 +504,7 @@ func (s *sdk) CustomDomains(ctx context.Context) ([]customDomain, error) {
 	}
 	out := make([]customDomain, 0, len(res.Result))
 	for _, d := range res.Result {
-		out = append(out, customDomain{ID: d.ID, Host: d.Hostname, Script: d.Service, ZoneID: d.ZoneID})
+		out = append(out, customDomain{ID: d.ID, Host: d.Hostname, Script: d.Service, ZoneID: d.ZoneID, ZoneName: d.ZoneName})
 	}
 	return out, nil
 }

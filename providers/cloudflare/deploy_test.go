@@ -891,14 +891,15 @@ func TestEdgeChangesMarkTheApex(t *testing.T) {
 		domains: []wantHost{{zone: "example.com", host: "example.com", apex: true}},
 		removeRoutes: []staleRoute{{zone: "example.org", route: route{ID: "1", Pattern: "example.org/*", Script: testScript}},
 			{zone: "example.org", route: route{ID: "2", Pattern: "api.example.org/*", Script: testScript}}},
+		removeDomains: []customDomain{{ID: "3", Host: "example.net", Script: testScript, ZoneName: "example.net"}},
 	}
 	got := edgeChanges(ep, &providers.TargetPlan{})
 	var s []string
 	for _, c := range got {
 		s = append(s, fmt.Sprintf("%s %s %s apex=%v", c.Action, c.Kind, c.Name, c.Apex))
 	}
-	want := "create domain example.com apex=true,delete domain example.org apex=true,delete domain api.example.org apex=false," +
-		"create custom_domain example.com apex=true,delete zone_route example.org/* apex=false,delete zone_route api.example.org/* apex=false"
+	want := "create domain example.com apex=true,delete domain example.org apex=true,delete domain api.example.org apex=false,delete domain example.net apex=true," +
+		"create custom_domain example.com apex=true,delete custom_domain example.net apex=true,delete zone_route example.org/* apex=false,delete zone_route api.example.org/* apex=false"
 	if strings.Join(s, ",") != want {
 		t.Errorf("edge changes\n%v\nwant\n%s", strings.Join(s, ","), want)
 	}

@@ -242,14 +242,14 @@ func edgeChanges(ep edgePlan, tp *providers.TargetPlan) []providers.Change {
 	}
 	for _, d := range ep.removeDomains {
 		if removed(d.Host) {
-			host(providers.Delete, d.Host, false)
+			host(providers.Delete, d.Host, d.Host == d.ZoneName)
 		}
 	}
 	for _, w := range ep.domains {
 		out = append(out, providers.Change{Action: providers.Create, Kind: kindCustomDomain, Name: w.host, Apex: w.apex})
 	}
 	for _, d := range ep.removeDomains {
-		out = append(out, providers.Change{Action: providers.Delete, Kind: kindCustomDomain, Name: d.Host})
+		out = append(out, providers.Change{Action: providers.Delete, Kind: kindCustomDomain, Name: d.Host, Apex: d.Host == d.ZoneName})
 	}
 	for _, w := range ep.routes {
 		out = append(out, providers.Change{Action: providers.Create, Kind: kindZoneRoute, Name: w.pattern(), Apex: w.apex})
