@@ -251,16 +251,40 @@ func (s *sdk) UploadVersion(ctx context.Context, script string, up upload) (stri
 	for i, f := range up.Files {
 		files[i] = f
 	}
-	res, err := s.w.Scripts.Versions.New(ctx, script, workers.ScriptVersionNewParams{
-		AccountID: cf.F(s.account), Metadata: cf.F(md), Files: cf.F(files),
+	var id string
+	err := once(ctx, func(opts ...option.RequestOption) error {
+		for _, f := range up.Files {
+			_, _ = f.Seek(0, io.SeekStart)
+		}
+		res, err := s.w.Scripts.Versions.New(ctx, script, workers.ScriptVersionNewParams{
+			AccountID: cf.F(s.account), Metadata: cf.F(md), Files: cf.F(files),
+		}, opts...)
+		if err == nil {
+			if id = res.ID; id == "" {
+				return errors.New("the API answered without a version id")
+			}
+		}
+		return err
+	}, func() (bool, error) {
+		// The upload's message is unique to it (see buildUpload): one of the newest versions carries it
+		// when the upload went through.
+		res, err := s.w.Scripts.Versions.List(ctx, script, workers.ScriptVersionListParams{AccountID: cf.F(s.account), PerPage: cf.F(int64(3))})
+		if err != nil {
+			return false, err
+		}
+		for _, x := range res.Result.Items {
+			v, err := s.Version(ctx, script, x.ID)
+			if err != nil {
+				return false, err
+			}
+			if v.Annotations["workers/message"] == up.Message {
+				id = v.ID
+				return true, nil
+			}
+		}
+		return false, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	if res.ID == "" {
-		return "", errors.New("the API answered without a version id")
-	}
-	return res.ID, nil
+	return id, err
 }
 
 func (s *sdk) Version(ctx context.Context, script, id string) (*version, error) {
@@ -595,7 +619,8 @@ func once(ctx context.Context, do func(...option.RequestOption) error, landed fu
 	}
 }
 
-func backoff(try int) time.Duration { return min(500*time.Millisecond<<try, 8*time.Second) }
+// backoff is the wait before try+2 when the answer gave none: 0.5 s, 1 s, 2 s, 4 s.
+var backoff = func(try int) time.Duration { return min(500*time.Millisecond<<try, 8*time.Second) }
 
 // retryAfter reads a 429's Retry-After in seconds, capped at a minute.
 func retryAfter(res *http.Response) (time.Duration, bool) {

@@ -2,6 +2,8 @@ package cloudflare
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -357,7 +359,10 @@ func (p *Provider) buildUpload(tp *providers.TargetPlan) (upload, error) {
 		}
 	}
 	up.Tag = validPrefix("ir:"+ird, maxTag)
-	up.Message = "edgegw git:" + commit + " ir:" + ird
+	// up: tells this upload from any other of the same commit, so a retry can find it (api.go's once).
+	nonce := make([]byte, 4)
+	_, _ = rand.Read(nonce)
+	up.Message = "edgegw git:" + commit + " ir:" + ird + " up:" + hex.EncodeToString(nonce)
 	return up, nil
 }
 

@@ -607,6 +607,27 @@ func TestAPIFaults(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a version upload answered with a 502 is not made twice", func(t *testing.T) {
+		h := newHarness(t)
+		g := testGateway(false, "users")
+		p := h.provider(t, g)
+		h.deploy(t, p, g, testArtifacts("v1"))
+		h.cf.inject("POST", "/versions", h.cf.lostAnswer(apitest.ServerError(http.StatusBadGateway)))
+		mark := len(h.srv.Requests())
+		live := h.deploy(t, p, testGateway(false, "users", "orders"), testArtifacts("v2"))
+		n := 0
+		for _, w := range h.writes(mark) {
+			if w == "POST /versions" {
+				n++
+			}
+		}
+		h.cf.mu.Lock()
+		versions := len(h.cf.versions)
+		h.cf.mu.Unlock()
+		if v, _ := h.cf.active(); n != 1 || versions != 2 || v != live {
+			t.Errorf("%d version uploads, %d versions, live %s (reported %s); want 1 upload, 2 versions, the uploaded one live", n, versions, v, live)
+		}
+	})
 	t.Run("a rate-limited deployment waits out Retry-After and is made once", func(t *testing.T) {
 		h := newHarness(t)
 		g := testGateway(false, "users")
@@ -621,7 +642,7 @@ func TestAPIFaults(t *testing.T) {
 			t.Errorf("live %s with %d deployments, want %s and 2", v, n, live)
 		}
 	})
-	t.Run("a timed-out upload fails the apply before any traffic moves", func(t *testing.T) {
+	t.Run("a hanging upload is tried a bounded number of times, then fails before any traffic moves", func(t *testing.T) {
 		h := newHarness(t)
 		g := testGateway(false, "users")
 		p := h.provider(t, g)
@@ -630,18 +651,36 @@ func TestAPIFaults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h.cf.inject("POST", "/versions", apitest.Delay(10*time.Second, apitest.JSON(200, envelope(nil))))
+		saved := backoff
+		backoff = func(int) time.Duration { return 10 * time.Millisecond }
+		defer func() { backoff = saved }()
+		for range maxRetries + 2 { // one more than the provider tries
+			h.cf.inject("POST", "/versions", apitest.Delay(10*time.Second, apitest.JSON(200, envelope(nil))))
+		}
+		mark := len(h.srv.Requests())
 		start := time.Now()
 		_, err = h.apply(t, g, h.plan(t, testGateway(false, "users", "orders"), testArtifacts("v2"), slow), slow)
 		if err == nil || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("apply with a hanging upload: %v, want a deadline error", err)
 		}
 		if d := time.Since(start); d > 5*time.Second {
-			t.Errorf("the timeout took %v", d)
+			t.Errorf("the timeouts took %v", d)
+		}
+		n := 0
+		for _, w := range h.writes(mark) {
+			if w == "POST /versions" {
+				n++
+			}
+		}
+		if n != maxRetries+1 {
+			t.Errorf("%d uploads, want %d: the first and %d retries", n, maxRetries+1, maxRetries)
 		}
 		if v, _ := h.cf.active(); v != v1 {
 			t.Errorf("live %s, want %s untouched", v, v1)
 		}
+		h.cf.mu.Lock()
+		h.cf.faults = nil // the one left over
+		h.cf.mu.Unlock()
 	})
 	t.Run("an upload the API rejects is reported with its code", func(t *testing.T) {
 		h := newHarness(t)

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -418,6 +419,8 @@ func (f *fakeCF) serve(w http.ResponseWriter, r *apitest.Request, rest string) {
 		respond = f.upload(r, false)
 	case r.Method == "PUT" && rest == "":
 		respond = f.upload(r, true)
+	case r.Method == "GET" && rest == "versions":
+		respond = f.listVersions(r)
 	case r.Method == "GET" && strings.HasPrefix(rest, "versions/"):
 		respond = f.getVersion(strings.TrimPrefix(rest, "versions/"))
 	case r.Method == "PUT" && rest == "secrets":
@@ -604,6 +607,29 @@ func (f *fakeCF) versionJSON(v *fakeVersion) map[string]any {
 		"metadata": map[string]any{"source": "api", "created_on": time.Now().UTC().Format(time.RFC3339), "hasPreview": false},
 		"resources": map[string]any{"bindings": bindings, "script": map[string]any{"handlers": []string{"fetch"}},
 			"script_runtime": map[string]any{"usage_model": "standard"}}}
+}
+
+// listVersions lists the script's versions newest first, a page of per_page (default 10) at a time, each
+// with its id, number and metadata only, as the API does.
+func (f *fakeCF) listVersions(r *apitest.Request) apitest.Responder {
+	if !f.exists {
+		return apiError(http.StatusNotFound, codeScriptNotFound, "This Worker does not exist on your account.")
+	}
+	vs := make([]*fakeVersion, 0, len(f.versions))
+	for _, v := range f.versions {
+		vs = append(vs, v)
+	}
+	sort.Slice(vs, func(i, j int) bool { return vs[i].Number > vs[j].Number })
+	per := 10
+	if n, err := strconv.Atoi(r.Query.Get("per_page")); err == nil && n > 0 {
+		per = n
+	}
+	out := []any{}
+	for _, v := range vs[:min(per, len(vs))] {
+		out = append(out, map[string]any{"id": v.ID, "number": v.Number, "metadata": map[string]any{"source": "api", "hasPreview": false}})
+	}
+	return apitest.JSON(http.StatusOK, map[string]any{"success": true, "errors": []any{}, "messages": []any{}, "result": map[string]any{"items": out},
+		"result_info": map[string]any{"page": 1, "per_page": per, "count": len(out), "total_count": len(vs)}})
 }
 
 func (f *fakeCF) getVersion(id string) apitest.Responder {
