@@ -52,6 +52,9 @@ type api interface {
 	Routes(ctx context.Context, zoneID string) ([]route, error)
 	NewRoute(ctx context.Context, zoneID, pattern, script string) error
 	DeleteRoute(ctx context.Context, zoneID, routeID string) error
+	// MigrationTag reads the Durable Object migration tag the script is at (from the account's script
+	// list: no call reads one script's).
+	MigrationTag(ctx context.Context, script string) (string, error)
 	// CustomDomains lists the account's Workers Custom Domains, of every script; AttachDomain (idempotent,
 	// a PUT) and DetachDomain change them. Cloudflare makes a custom domain's DNS record and certificate.
 	CustomDomains(ctx context.Context) ([]customDomain, error)
@@ -637,4 +640,17 @@ func retryAfter(res *http.Response) (time.Duration, bool) {
 func (s *sdk) DeleteRecord(ctx context.Context, zoneID, recordID string) error {
 	_, err := s.d.Delete(ctx, recordID, dns.RecordDeleteParams{ZoneID: cf.F(zoneID)})
 	return err
+}
+
+func (s *sdk) MigrationTag(ctx context.Context, script string) (string, error) {
+	res, err := s.w.Scripts.List(ctx, workers.ScriptListParams{AccountID: cf.F(s.account)})
+	if err != nil {
+		return "", err
+	}
+	for _, x := range res.Result {
+		if x.ID == script {
+			return x.MigrationTag, nil
+		}
+	}
+	return "", fmt.Errorf("script %s is not in the account's script list", script)
 }

@@ -244,6 +244,15 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 	}
 	p.liveToken = live.Token
 	tp := providers.Diff(Name, Name, live, in)
+	if m := p.migrationFor(renderedClasses(tp)); m != nil && !p.noScript {
+		// A migration's old_tag must be the script's: read it, since wrangler may have migrated it since
+		// the tag the live version records.
+		tag, err := p.api.MigrationTag(ctx, p.script)
+		if err != nil {
+			return nil, p.wrap("read the script's Durable Object migration tag", err)
+		}
+		p.liveTag = tag
+	}
 	if m := p.migrationFor(renderedClasses(tp)); m != nil && tp.HasChanges() {
 		tp.Changes = append(tp.Changes, providers.Change{Action: providers.Create, Kind: kindMigration, Name: m.String()})
 	}

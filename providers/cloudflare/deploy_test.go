@@ -1134,12 +1134,21 @@ func TestDurableObjectMigrations(t *testing.T) {
 	step("a class added later", workerWithClasses("w2", "EdgegwState"), "v1: new EdgegwState",
 		`PUT {"new_sqlite_classes":["EdgegwState"],"new_tag":"v1"}`)
 
+	// A script wrangler migrated past the tag the live version records: old_tag is the script's.
+	h.cf.mu.Lock()
+	h.cf.migrationTag = "v7"
+	h.cf.mu.Unlock()
+	step("a class removed after wrangler migrated the script", workerWithClasses("w3"), "v7 → v8: delete EdgegwState and its state",
+		`PUT {"deleted_classes":["EdgegwState"],"new_tag":"v8","old_tag":"v7"}`)
+	step("the class back", workerWithClasses("w4", "EdgegwState"), "v8 → v9: new EdgegwState",
+		`PUT {"new_sqlite_classes":["EdgegwState"],"new_tag":"v9","old_tag":"v8"}`)
+
 	// The script upload of a migration goes live at once: a failed activation deploys the version
 	// live before it again, and exits 3.
 	before, _ := h.cf.active()
 	p := h.provider(t, g)
 	h.cf.inject("POST", "/deployments", apiError(http.StatusBadRequest, 10021, "deployment refused"))
-	_, err := h.apply(t, g, h.plan(t, g, workerWithClasses("w3", "EdgegwState", "EdgegwBreaker"), p), p)
+	_, err := h.apply(t, g, h.plan(t, g, workerWithClasses("w5", "EdgegwState", "EdgegwBreaker"), p), p)
 	if code := cmdutil.ExitCode(view.ExitError(err)); code != cmdutil.ExitPartial {
 		t.Errorf("failed activation after a migration: %v, exit %d, want %d", err, code, cmdutil.ExitPartial)
 	}

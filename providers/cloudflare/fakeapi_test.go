@@ -88,8 +88,8 @@ func newFakeCF(t *testing.T, srv *apitest.Server) *fakeCF {
 	}), func(w http.ResponseWriter, r *apitest.Request) {
 		f.serve(w, r, strings.TrimPrefix(strings.TrimPrefix(r.Path, base), "/"))
 	}).Always()
-	srv.Register(apitest.MatchFunc("cloudflare workers custom domains api", func(r *apitest.Request) bool {
-		return strings.HasPrefix(r.Path, "/client/v4/accounts/"+f.account+"/workers/domains")
+	srv.Register(apitest.MatchFunc("cloudflare workers custom domains and script list api", func(r *apitest.Request) bool {
+		return strings.HasPrefix(r.Path, "/client/v4/accounts/"+f.account+"/workers/domains") || r.Path == "/client/v4/accounts/"+f.account+"/workers/scripts"
 	}), f.serveDomains).Always()
 	srv.Register(apitest.MatchFunc("cloudflare zones api", func(r *apitest.Request) bool {
 		return strings.HasPrefix(r.Path, "/client/v4/zones")
@@ -198,6 +198,14 @@ func (f *fakeCF) serveDomains(w http.ResponseWriter, r *apitest.Request) {
 		return
 	}
 	defer f.mu.Unlock()
+	if r.Path == "/client/v4/accounts/"+f.account+"/workers/scripts" {
+		out := []any{}
+		if f.exists {
+			out = append(out, map[string]any{"id": f.script, "migration_tag": f.migrationTag, "handlers": []string{"fetch"}})
+		}
+		apitest.JSON(http.StatusOK, envelope(out))(w, r)
+		return
+	}
 	rest := strings.Trim(strings.TrimPrefix(r.Path, "/client/v4/accounts/"+f.account+"/workers/domains"), "/")
 	domainJSON := func(d customDomain) map[string]any {
 		zone := ""
