@@ -515,12 +515,14 @@ func (p *Provider) Activate(ctx context.Context, s *providers.Staged, rec provid
 			return nil, fmt.Errorf("%w; deploying version %s again failed too: %v; deploy it by hand (wrangler rollback %s)", err, prev, derr, prev)
 		}
 		p.lastSeq++
+		back := fmt.Errorf("%w; version %s, live since the script upload, was replaced by %s again", err, s.Version, prev)
 		var pe *providers.PartialError
-		if !errors.As(err, &pe) {
-			err = &providers.PartialError{Report: &providers.Report{Targets: []providers.TargetReport{{Target: Name, Status: providers.StatusRestored, Version: prev, Error: err.Error()}}},
-				Err: fmt.Errorf("%w; version %s, live since the script upload, was replaced by %s again", err, s.Version, prev)}
+		if errors.As(err, &pe) {
+			return nil, back
 		}
+		return nil, &providers.PartialError{Report: &providers.Report{Targets: []providers.TargetReport{{Target: Name, Status: providers.StatusRestored, Version: prev, Error: back.Error()}}}, Err: back}
 	}
+	p.uploaded = ""
 	return res, err
 }
 

@@ -1149,8 +1149,8 @@ func TestDurableObjectMigrations(t *testing.T) {
 	p := h.provider(t, g)
 	h.cf.inject("POST", "/deployments", apiError(http.StatusBadRequest, 10021, "deployment refused"))
 	_, err := h.apply(t, g, h.plan(t, g, workerWithClasses("w5", "EdgegwState", "EdgegwBreaker"), p), p)
-	if code := cmdutil.ExitCode(view.ExitError(err)); code != cmdutil.ExitPartial {
-		t.Errorf("failed activation after a migration: %v, exit %d, want %d", err, code, cmdutil.ExitPartial)
+	if code := cmdutil.ExitCode(view.ExitError(err)); code != cmdutil.ExitPartial || !strings.Contains(err.Error(), "replaced by "+before+" again") {
+		t.Errorf("failed activation after a migration: %v, exit %d, want %d and the error naming %s", err, code, cmdutil.ExitPartial, before)
 	}
 	if live, _ := h.cf.active(); live != before {
 		t.Errorf("live version %s after the failed apply, want %s again", live, before)
