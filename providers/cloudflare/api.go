@@ -449,6 +449,16 @@ func idOf(rs []route, pattern string) string {
 
 func (s *sdk) DeleteRoute(ctx context.Context, zoneID, routeID string) error {
 	_, err := s.w.Routes.Delete(ctx, routeID, workers.RouteDeleteParams{ZoneID: cf.F(zoneID)})
+	return gone(err)
+}
+
+// gone takes a 404 on a DELETE for the success it is: the thing is gone, whether an earlier try whose
+// answer was lost (the SDK retries a DELETE) or someone else deleted it.
+func gone(err error) error {
+	var e *cf.Error
+	if errors.As(err, &e) && e.StatusCode == http.StatusNotFound {
+		return nil
+	}
 	return err
 }
 
@@ -544,7 +554,7 @@ func (s *sdk) AttachDomain(ctx context.Context, zoneID, host, script string) err
 
 func (s *sdk) DetachDomain(ctx context.Context, domainID string) error {
 	_, err := s.w.Domains.Delete(ctx, domainID, workers.DomainDeleteParams{AccountID: cf.F(s.account)})
-	return err
+	return gone(err)
 }
 
 func (s *sdk) Records(ctx context.Context, zoneID, name string) ([]dnsRecord, error) {
@@ -639,7 +649,7 @@ func retryAfter(res *http.Response) (time.Duration, bool) {
 
 func (s *sdk) DeleteRecord(ctx context.Context, zoneID, recordID string) error {
 	_, err := s.d.Delete(ctx, recordID, dns.RecordDeleteParams{ZoneID: cf.F(zoneID)})
-	return err
+	return gone(err)
 }
 
 func (s *sdk) MigrationTag(ctx context.Context, script string) (string, error) {

@@ -628,6 +628,20 @@ func TestAPIFaults(t *testing.T) {
 			t.Errorf("%d version uploads, %d versions, live %s (reported %s); want 1 upload, 2 versions, the uploaded one live", n, versions, v, live)
 		}
 	})
+	t.Run("a deletion whose answer is lost is done once and not an error", func(t *testing.T) {
+		h := newHarness(t)
+		p := h.provider(t, wildcard)
+		h.deploy(t, p, wildcard, testArtifacts("v1"))
+		h.cf.inject("DELETE", "", h.cf.lostAnswer(apitest.ServerError(http.StatusBadGateway)))
+		h.cf.inject("DELETE", "", h.cf.lostAnswer(apitest.ResetConnection()))
+		none := testGateway(false, "users")
+		none.Domains = []ir.Domain{{Host: "api.example.com", Zone: "example.com"}}
+		h.deploy(t, p, none, testArtifacts("v2"))
+		domains, records := h.cf.edge("example.com")
+		if routes := h.cf.patterns("example.com"); len(routes) != 0 || len(records) != 0 || strings.Join(domains, ",") != "api.example.com -> "+testScript {
+			t.Errorf("routes %v, records %v, custom domains %v; want the wildcard's route and placeholder gone, api.example.com a custom domain", routes, records, domains)
+		}
+	})
 	t.Run("a rate-limited deployment waits out Retry-After and is made once", func(t *testing.T) {
 		h := newHarness(t)
 		g := testGateway(false, "users")
