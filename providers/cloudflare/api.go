@@ -434,17 +434,8 @@ func (s *sdk) NewRoute(ctx context.Context, zoneID, pattern, script string) erro
 		return err
 	}, func() (bool, error) {
 		rs, err := s.Routes(ctx, zoneID)
-		return slices.Contains(rs, route{ID: idOf(rs, pattern), Pattern: pattern, Script: script}), err
+		return slices.ContainsFunc(rs, func(r route) bool { return r.Pattern == pattern && r.Script == script }), err
 	})
-}
-
-func idOf(rs []route, pattern string) string {
-	for _, r := range rs {
-		if r.Pattern == pattern {
-			return r.ID
-		}
-	}
-	return ""
 }
 
 func (s *sdk) DeleteRoute(ctx context.Context, zoneID, routeID string) error {
