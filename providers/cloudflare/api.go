@@ -8,9 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	cf "github.com/cloudflare/cloudflare-go/v6"
+	"github.com/cloudflare/cloudflare-go/v6/dns"
 	"github.com/cloudflare/cloudflare-go/v6/option"
 	"github.com/cloudflare/cloudflare-go/v6/workers"
 	"github.com/cloudflare/cloudflare-go/v6/zones"
@@ -48,6 +52,31 @@ type api interface {
 	Routes(ctx context.Context, zoneID string) ([]route, error)
 	NewRoute(ctx context.Context, zoneID, pattern, script string) error
 	DeleteRoute(ctx context.Context, zoneID, routeID string) error
+	// MigrationTag reads the Durable Object migration tag the script is at (from the account's script
+	// list: no call reads one script's).
+	MigrationTag(ctx context.Context, script string) (string, error)
+	// CustomDomains lists the account's Workers Custom Domains, of every script; AttachDomain (idempotent,
+	// a PUT) and DetachDomain change them. Cloudflare makes a custom domain's DNS record and certificate.
+	CustomDomains(ctx context.Context) ([]customDomain, error)
+	AttachDomain(ctx context.Context, zoneID, host, script string) error
+	DetachDomain(ctx context.Context, domainID string) error
+	// Records lists a zone's DNS records named name; NewPlaceholder creates a proxied AAAA 100:: record
+	// with comment, and DeleteRecord deletes one.
+	Records(ctx context.Context, zoneID, name string) ([]dnsRecord, error)
+	RecordsWithComment(ctx context.Context, zoneID, comment string) ([]dnsRecord, error)
+	NewPlaceholder(ctx context.Context, zoneID, name, comment string) error
+	DeleteRecord(ctx context.Context, zoneID, recordID string) error
+}
+
+// customDomain is one Workers Custom Domain of the account.
+type customDomain struct {
+	ID, Host, Script, ZoneID, ZoneName string
+}
+
+// dnsRecord is one DNS record of a zone.
+type dnsRecord struct {
+	ID, Name, Type, Content, Comment string
+	Proxied                          bool
 }
 
 // route is one zone Workers route.
@@ -65,14 +94,16 @@ type upload struct {
 	KeepBindings []string
 	Tag, Message string // the version's workers/tag and workers/message annotations
 	Files        []file
-	// Migration creates Durable Object classes (CreateScript only).
+	// Migration creates or deletes Durable Object classes (CreateScript only).
 	Migration *migration
 }
 
-// migration is a single-step Durable Object migration to new_tag, creating SQLite-backed classes.
+// migration is a single-step Durable Object migration from OldTag (empty on the first) to Tag, creating
+// SQLite-backed classes and deleting others.
 type migration struct {
-	Tag     string
-	Classes []string
+	OldTag, Tag string
+	Classes     []string
+	Deleted     []string
 }
 
 // binding is one Worker binding of the metadata part, in the API's JSON shape.
@@ -109,6 +140,8 @@ type version struct {
 	Annotations map[string]string
 	// Text holds the plain_text bindings by name.
 	Text map[string]string
+	// Classes are the Durable Object classes the version binds in its own script.
+	Classes []string
 }
 
 // deployment is one deployment of the script.
@@ -150,6 +183,7 @@ type sdk struct {
 	account string
 	w       *workers.WorkerService
 	z       *zones.ZoneService
+	d       *dns.RecordService
 }
 
 // Client tuning: the SDK retries 429 (honouring Retry-After), 408, 409 and 5xx answers and transport
@@ -172,7 +206,7 @@ func newSDK(baseURL, token, account string, httpClient *http.Client, timeout tim
 		option.WithMaxRetries(maxRetries),
 		option.WithRequestTimeout(timeout),
 	}
-	return &sdk{account: account, w: workers.NewWorkerService(opts...), z: zones.NewZoneService(opts...)}
+	return &sdk{account: account, w: workers.NewWorkerService(opts...), z: zones.NewZoneService(opts...), d: dns.NewRecordService(opts...)}
 }
 
 func (s *sdk) UploadVersion(ctx context.Context, script string, up upload) (string, error) {
@@ -220,16 +254,40 @@ func (s *sdk) UploadVersion(ctx context.Context, script string, up upload) (stri
 	for i, f := range up.Files {
 		files[i] = f
 	}
-	res, err := s.w.Scripts.Versions.New(ctx, script, workers.ScriptVersionNewParams{
-		AccountID: cf.F(s.account), Metadata: cf.F(md), Files: cf.F(files),
+	var id string
+	err := once(ctx, func(opts ...option.RequestOption) error {
+		for _, f := range up.Files {
+			_, _ = f.Seek(0, io.SeekStart)
+		}
+		res, err := s.w.Scripts.Versions.New(ctx, script, workers.ScriptVersionNewParams{
+			AccountID: cf.F(s.account), Metadata: cf.F(md), Files: cf.F(files),
+		}, opts...)
+		if err == nil {
+			if id = res.ID; id == "" {
+				return errors.New("the API answered without a version id")
+			}
+		}
+		return err
+	}, func() (bool, error) {
+		// The upload's message is unique to it (see buildUpload): one of the newest versions carries it
+		// when the upload went through.
+		res, err := s.w.Scripts.Versions.List(ctx, script, workers.ScriptVersionListParams{AccountID: cf.F(s.account), PerPage: cf.F(int64(3))})
+		if err != nil {
+			return false, err
+		}
+		for _, x := range res.Result.Items {
+			v, err := s.Version(ctx, script, x.ID)
+			if err != nil {
+				return false, err
+			}
+			if v.Annotations["workers/message"] == up.Message {
+				id = v.ID
+				return true, nil
+			}
+		}
+		return false, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	if res.ID == "" {
-		return "", errors.New("the API answered without a version id")
-	}
-	return res.ID, nil
+	return id, err
 }
 
 func (s *sdk) Version(ctx context.Context, script, id string) (*version, error) {
@@ -252,6 +310,9 @@ func (s *sdk) Version(ctx context.Context, script, id string) (*version, error) 
 	for _, b := range res.Resources.Bindings {
 		if b.Type == "plain_text" {
 			v.Text[b.Name] = b.Text
+		}
+		if b.Type == "durable_object_namespace" && b.ScriptName == "" && b.ClassName != "" && !slices.Contains(v.Classes, b.ClassName) {
+			v.Classes = append(v.Classes, b.ClassName)
 		}
 	}
 	return v, nil
@@ -292,11 +353,26 @@ func (s *sdk) Deploy(ctx context.Context, script, versionID, message string, for
 	if force {
 		p.Force = cf.F(true)
 	}
-	res, err := s.w.Scripts.Deployments.New(ctx, script, p)
-	if err != nil {
-		return "", err
-	}
-	return res.ID, nil
+	var id string
+	err := once(ctx, func(opts ...option.RequestOption) error {
+		res, err := s.w.Scripts.Deployments.New(ctx, script, p, opts...)
+		if err == nil {
+			id = res.ID
+		}
+		return err
+	}, func() (bool, error) {
+		deps, err := s.Deployments(ctx, script)
+		if err != nil || len(deps) == 0 {
+			return false, err
+		}
+		d := deps[0]
+		if d.primary() == versionID && d.Message == message {
+			id = d.ID
+			return true, nil
+		}
+		return false, nil
+	})
+	return id, err
 }
 
 func (s *sdk) PutSecret(ctx context.Context, script, name string, value providers.Sensitive) error {
@@ -353,12 +429,27 @@ func (s *sdk) Routes(ctx context.Context, zoneID string) ([]route, error) {
 }
 
 func (s *sdk) NewRoute(ctx context.Context, zoneID, pattern, script string) error {
-	_, err := s.w.Routes.New(ctx, workers.RouteNewParams{ZoneID: cf.F(zoneID), Pattern: cf.F(pattern), Script: cf.F(script)})
-	return err
+	return once(ctx, func(opts ...option.RequestOption) error {
+		_, err := s.w.Routes.New(ctx, workers.RouteNewParams{ZoneID: cf.F(zoneID), Pattern: cf.F(pattern), Script: cf.F(script)}, opts...)
+		return err
+	}, func() (bool, error) {
+		rs, err := s.Routes(ctx, zoneID)
+		return slices.ContainsFunc(rs, func(r route) bool { return r.Pattern == pattern && r.Script == script }), err
+	})
 }
 
 func (s *sdk) DeleteRoute(ctx context.Context, zoneID, routeID string) error {
 	_, err := s.w.Routes.Delete(ctx, routeID, workers.RouteDeleteParams{ZoneID: cf.F(zoneID)})
+	return gone(err)
+}
+
+// gone takes a 404 on a DELETE for the success it is: the thing is gone, whether an earlier try whose
+// answer was lost (the SDK retries a DELETE) or someone else deleted it.
+func gone(err error) error {
+	var e *cf.Error
+	if errors.As(err, &e) && e.StatusCode == http.StatusNotFound {
+		return nil
+	}
 	return err
 }
 
@@ -404,14 +495,163 @@ func (s *sdk) CreateScript(ctx context.Context, script string, up upload) error 
 		md.Bindings = cf.F(bs)
 	}
 	if up.Migration != nil {
-		md.Migrations = cf.F[workers.ScriptUpdateParamsMetadataMigrationsUnion](workers.SingleStepMigrationParam{
-			NewTag: cf.F(up.Migration.Tag), NewSqliteClasses: cf.F(up.Migration.Classes),
-		})
+		m := workers.SingleStepMigrationParam{NewTag: cf.F(up.Migration.Tag)}
+		if up.Migration.OldTag != "" {
+			m.OldTag = cf.F(up.Migration.OldTag)
+		}
+		if len(up.Migration.Classes) > 0 {
+			m.NewSqliteClasses = cf.F(up.Migration.Classes)
+		}
+		if len(up.Migration.Deleted) > 0 {
+			m.DeletedClasses = cf.F(up.Migration.Deleted)
+		}
+		md.Migrations = cf.F[workers.ScriptUpdateParamsMetadataMigrationsUnion](m)
 	}
 	files := make([]io.Reader, len(up.Files))
 	for i, f := range up.Files {
 		files[i] = f
 	}
-	_, err := s.w.Scripts.Update(ctx, script, workers.ScriptUpdateParams{AccountID: cf.F(s.account), Metadata: cf.F(md), Files: cf.F(files)})
+	// The script upload is a PUT, but one that applies a migration cannot be replayed: the tag is then
+	// already applied, and the API refuses it.
+	return once(ctx, func(opts ...option.RequestOption) error {
+		for _, f := range up.Files {
+			_, _ = f.Seek(0, io.SeekStart)
+		}
+		_, err := s.w.Scripts.Update(ctx, script, workers.ScriptUpdateParams{AccountID: cf.F(s.account), Metadata: cf.F(md), Files: cf.F(files)}, opts...)
+		return err
+	}, func() (bool, error) {
+		deps, err := s.Deployments(ctx, script)
+		return len(deps) > 0, err
+	})
+}
+
+func (s *sdk) CustomDomains(ctx context.Context) ([]customDomain, error) {
+	res, err := s.w.Domains.List(ctx, workers.DomainListParams{AccountID: cf.F(s.account)})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]customDomain, 0, len(res.Result))
+	for _, d := range res.Result {
+		out = append(out, customDomain{ID: d.ID, Host: d.Hostname, Script: d.Service, ZoneID: d.ZoneID, ZoneName: d.ZoneName})
+	}
+	return out, nil
+}
+
+func (s *sdk) AttachDomain(ctx context.Context, zoneID, host, script string) error {
+	_, err := s.w.Domains.Update(ctx, workers.DomainUpdateParams{AccountID: cf.F(s.account), ZoneID: cf.F(zoneID),
+		Hostname: cf.F(host), Service: cf.F(script), Environment: cf.F("production")})
 	return err
+}
+
+func (s *sdk) DetachDomain(ctx context.Context, domainID string) error {
+	_, err := s.w.Domains.Delete(ctx, domainID, workers.DomainDeleteParams{AccountID: cf.F(s.account)})
+	return gone(err)
+}
+
+func (s *sdk) Records(ctx context.Context, zoneID, name string) ([]dnsRecord, error) {
+	return s.records(ctx, dns.RecordListParams{ZoneID: cf.F(zoneID), Name: cf.F(dns.RecordListParamsName{Exact: cf.F(name)})})
+}
+
+func (s *sdk) RecordsWithComment(ctx context.Context, zoneID, comment string) ([]dnsRecord, error) {
+	return s.records(ctx, dns.RecordListParams{ZoneID: cf.F(zoneID), Comment: cf.F(dns.RecordListParamsComment{Exact: cf.F(comment)})})
+}
+
+func (s *sdk) records(ctx context.Context, p dns.RecordListParams) ([]dnsRecord, error) {
+	// Page by page, stopping at a short page: the SDK's auto-pager asks for one more, empty, page.
+	const perPage = 1000
+	var out []dnsRecord
+	p.PerPage = cf.F(float64(perPage))
+	for page := 1; ; page++ {
+		p.Page = cf.F(float64(page))
+		res, err := s.d.List(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range res.Result {
+			out = append(out, dnsRecord{ID: r.ID, Name: r.Name, Type: string(r.Type), Content: r.Content, Comment: r.Comment, Proxied: r.Proxied})
+		}
+		if len(res.Result) < perPage {
+			return out, nil
+		}
+	}
+}
+
+func (s *sdk) NewPlaceholder(ctx context.Context, zoneID, name, comment string) error {
+	return once(ctx, func(opts ...option.RequestOption) error {
+		_, err := s.d.New(ctx, dns.RecordNewParams{ZoneID: cf.F(zoneID), Body: dns.AAAARecordParam{
+			Name: cf.F(name), Type: cf.F(dns.AAAARecordTypeAAAA), Content: cf.F(placeholderAddr), Proxied: cf.F(true),
+			TTL: cf.F(dns.TTL1), Comment: cf.F(comment),
+		}}, opts...)
+		return err
+	}, func() (bool, error) {
+		rs, err := s.Records(ctx, zoneID, name)
+		return slices.ContainsFunc(rs, func(r dnsRecord) bool { return r.Comment == comment }), err
+	})
+}
+
+// once runs a mutation that is not idempotent (a POST) without the SDK's retries, which would replay it
+// when its answer, not the request, was lost. A 429 is waited out (Retry-After) and tried again: the API
+// did nothing. After a 5xx, a dropped connection or a timed-out request, landed reads whether the
+// mutation took effect before it is tried again. At most maxRetries tries follow the first.
+func once(ctx context.Context, do func(...option.RequestOption) error, landed func() (bool, error)) error {
+	var err error
+	for try := 0; ; try++ {
+		err = do(option.WithMaxRetries(0))
+		if err == nil || try == maxRetries || ctx.Err() != nil {
+			return err
+		}
+		var e *cf.Error
+		wait := backoff(try)
+		switch {
+		case errors.As(err, &e) && e.StatusCode == http.StatusTooManyRequests:
+			if d, ok := retryAfter(e.Response); ok {
+				wait = d
+			}
+		case errors.As(err, &e) && e.StatusCode < 500:
+			return err // refused: trying again changes nothing
+		default:
+			ok, lerr := landed()
+			if lerr == nil && ok {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// backoff is the wait before try+2 when the answer gave none: 0.5 s, 1 s, 2 s, 4 s.
+var backoff = func(try int) time.Duration { return min(500*time.Millisecond<<try, 8*time.Second) }
+
+// retryAfter reads a 429's Retry-After in seconds, capped at a minute.
+func retryAfter(res *http.Response) (time.Duration, bool) {
+	if res == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(res.Header.Get("Retry-After")))
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return min(time.Duration(n)*time.Second, time.Minute), true
+}
+
+func (s *sdk) DeleteRecord(ctx context.Context, zoneID, recordID string) error {
+	_, err := s.d.Delete(ctx, recordID, dns.RecordDeleteParams{ZoneID: cf.F(zoneID)})
+	return gone(err)
+}
+
+func (s *sdk) MigrationTag(ctx context.Context, script string) (string, error) {
+	res, err := s.w.Scripts.List(ctx, workers.ScriptListParams{AccountID: cf.F(s.account)})
+	if err != nil {
+		return "", err
+	}
+	for _, x := range res.Result {
+		if x.ID == script {
+			return x.MigrationTag, nil
+		}
+	}
+	return "", fmt.Errorf("script %s is not in the account's script list", script)
 }

@@ -2,6 +2,8 @@ package cloudflare
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,15 +47,24 @@ type Provider struct {
 
 	// Set by Plan, read by the steps that follow it in the same apply.
 	planned   map[string]*providers.GatewaySummary // by artifact set, see artifactKey
-	routes    map[string][]wantRoute               // by artifact set
+	routes    map[string][]wantHost                // by artifact set
 	zoneIDs   map[string]string
 	liveToken string
 	noScript  bool
+	// The live version's Durable Object classes and the migration tag the script is at.
+	liveClasses []string
+	liveTag     string
+	// uploaded is set when Stage deployed through the script upload on a live script: the version that
+	// was live before, deployed again when activation fails.
+	uploaded string
 	// moved maps a base token to the deployment this process's own secrets call made from it (a secret
 	// change is a deployment on Cloudflare), so Activate does not take it for someone else's deploy.
 	moved   map[string]string
 	pending []providers.Secret // secrets of a first deploy, set once the script exists
-	lastSeq int                // records seen by the last read, for the sequence number of the next
+	// undo puts back the routes, custom domains and DNS records the last activation changed, when a later
+	// step of the same apply fails and the engine restores this target.
+	undo    edgeUndo
+	lastSeq int // records seen by the last read, for the sequence number of the next
 }
 
 var (
@@ -94,7 +106,7 @@ func Open(g *ir.Gateway, o Options) (*Provider, error) {
 	token := strings.TrimSpace(o.Getenv(TokenVar))
 	if token == "" {
 		return nil, &providers.CredentialsError{Target: Name, Var: TokenVar,
-			Err: errors.New("no API token: create one with Workers Scripts: Edit, and Zone: Read and Workers Routes: Edit on the manifest's zones")}
+			Err: errors.New("no API token: create one with Workers Scripts: Edit, and Zone: Read, Workers Routes: Edit and DNS: Edit on the manifest's zones")}
 	}
 	account, v := accountID(s, o.Getenv)
 	if account == "" {
@@ -120,7 +132,7 @@ func Open(g *ir.Gateway, o Options) (*Provider, error) {
 
 func newProvider(a api, account, script string) *Provider {
 	return &Provider{api: a, account: account, script: script, planned: map[string]*providers.GatewaySummary{},
-		routes: map[string][]wantRoute{}, zoneIDs: map[string]string{}, moved: map[string]string{}}
+		routes: map[string][]wantHost{}, zoneIDs: map[string]string{}, moved: map[string]string{}}
 }
 
 func settingsOf(g *ir.Gateway) (*Settings, error) {
@@ -208,6 +220,7 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 	}
 	live := providers.LiveState{}
 	p.noScript = active == nil
+	p.liveClasses, p.liveTag = nil, ""
 	if active != nil {
 		live.Token = active.ID
 		live.Version = active.primary()
@@ -222,20 +235,38 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 		}
 		if sum != nil {
 			live.Record = &providers.DeployRecord{Version: live.Version, Artifacts: sum.Artifacts, Gateway: sum.Gateway}
+			p.liveTag = sum.Migration
+		}
+		p.liveClasses = v.Classes
+		if p.liveTag == "" && len(v.Classes) > 0 {
+			p.liveTag = MigrationTag // deployed before the summary carried the tag: edgegw's first migration
 		}
 	}
 	p.liveToken = live.Token
 	tp := providers.Diff(Name, Name, live, in)
+	if m := p.migrationFor(renderedClasses(tp)); m != nil && !p.noScript {
+		// A migration's old_tag must be the script's: read it, since wrangler may have migrated it since
+		// the tag the live version records.
+		tag, err := p.api.MigrationTag(ctx, p.script)
+		if err != nil {
+			return nil, p.wrap("read the script's Durable Object migration tag", err)
+		}
+		p.liveTag = tag
+	}
+	if m := p.migrationFor(renderedClasses(tp)); m != nil && tp.HasChanges() {
+		tp.Changes = append(tp.Changes, providers.Change{Action: providers.Create, Kind: kindMigration, Name: m.String()})
+	}
 	if in.Gateway != nil {
 		key := artifactKey(tp.Digests())
 		p.planned[key] = providers.Summarize(in.Gateway)
-		want := desiredRoutes(in.Gateway, p.zone)
+		want := desiredHosts(in.Gateway, p.zone)
 		p.routes[key] = want
-		rp, err := p.planRoutes(ctx, want)
+		ep, err := p.planEdge(ctx, want)
 		if err != nil {
 			return nil, err
 		}
-		tp.Changes = append(tp.Changes, routeChanges(rp, tp)...)
+		tp.Changes = append(tp.Changes, edgeChanges(ep, tp)...)
+		tp.Warnings = append(tp.Warnings, ep.warnings...)
 	}
 	return tp, nil
 }
@@ -247,6 +278,22 @@ type renderedMetadata struct {
 	CompatibilityFlags []string  `json:"compatibility_flags"`
 	Bindings           []binding `json:"bindings"`
 	KeepBindings       []string  `json:"keep_bindings"`
+}
+
+// kindMigration is the change kind of a Durable Object migration.
+const kindMigration = "migration"
+
+// renderedClasses are the Durable Object classes the plan's metadata.json binds in the script itself.
+func renderedClasses(tp *providers.TargetPlan) []string {
+	for _, a := range tp.Artifacts {
+		if a.Path == metadataFile {
+			var md renderedMetadata
+			if json.Unmarshal(a.Data, &md) == nil {
+				return ownClasses(md.Bindings)
+			}
+		}
+	}
+	return nil
 }
 
 // buildUpload turns the plan's artifacts into a version upload.
@@ -298,7 +345,10 @@ func (p *Provider) buildUpload(tp *providers.TargetPlan) (upload, error) {
 			up.KeepBindings = append(up.KeepBindings, k)
 		}
 	}
-	sum := versionSummary{Artifacts: tp.Digests(), Gateway: p.planned[artifactKey(tp.Digests())]}
+	sum := versionSummary{Artifacts: tp.Digests(), Gateway: p.planned[artifactKey(tp.Digests())], Migration: p.liveTag}
+	if up.Migration = p.migrationFor(ownClasses(up.Bindings)); up.Migration != nil {
+		sum.Migration = up.Migration.Tag
+	}
 	bs, err := encodeSummary(sum)
 	if err != nil {
 		return up, err
@@ -318,34 +368,100 @@ func (p *Provider) buildUpload(tp *providers.TargetPlan) (upload, error) {
 		}
 	}
 	up.Tag = validPrefix("ir:"+ird, maxTag)
-	up.Message = "edgegw git:" + commit + " ir:" + ird
+	// up: tells this upload from any other of the same commit, so a retry can find it (api.go's once).
+	nonce := make([]byte, 4)
+	_, _ = rand.Read(nonce)
+	up.Message = "edgegw git:" + commit + " ir:" + ird + " up:" + hex.EncodeToString(nonce)
 	return up, nil
 }
 
 // MigrationTag is the Durable Object migration a script's first deploy applies, creating the classes its
-// Durable Object bindings name (render/cloudflare's EdgegwState).
+// Durable Object bindings name (render/cloudflare's EdgegwState). Later migrations count on: v2, v3, ….
 const MigrationTag = "v1"
 
+// migrationFor is the migration a deploy of a Worker binding classes needs: on a script's first deploy,
+// MigrationTag creating them; later, only when the class set differs from the live version's, one step
+// from the live tag creating the new classes and deleting the ones no longer bound (their state with
+// them); otherwise none.
+func (p *Provider) migrationFor(classes []string) *migration {
+	if p.noScript {
+		if len(classes) == 0 {
+			return nil
+		}
+		return &migration{Tag: MigrationTag, Classes: classes}
+	}
+	var added, deleted []string
+	for _, c := range classes {
+		if !slices.Contains(p.liveClasses, c) {
+			added = append(added, c)
+		}
+	}
+	for _, c := range p.liveClasses {
+		if !slices.Contains(classes, c) {
+			deleted = append(deleted, c)
+		}
+	}
+	if len(added)+len(deleted) == 0 {
+		return nil
+	}
+	return &migration{OldTag: p.liveTag, Tag: nextTag(p.liveTag), Classes: added, Deleted: deleted}
+}
+
+// nextTag follows tag: "" → v1, v1 → v2, and any other tag gets "-2" (or its trailing number counted on).
+func nextTag(tag string) string {
+	if tag == "" {
+		return MigrationTag
+	}
+	i := len(tag)
+	for i > 0 && tag[i-1] >= '0' && tag[i-1] <= '9' {
+		i--
+	}
+	if i == len(tag) {
+		return tag + "-2"
+	}
+	n, _ := strconv.Atoi(tag[i:])
+	return tag[:i] + strconv.Itoa(n+1)
+}
+
+func (m *migration) String() string {
+	var parts []string
+	if len(m.Classes) > 0 {
+		parts = append(parts, "new "+strings.Join(m.Classes, ", "))
+	}
+	if len(m.Deleted) > 0 {
+		parts = append(parts, "delete "+strings.Join(m.Deleted, ", ")+" and its state")
+	}
+	from := ""
+	if m.OldTag != "" {
+		from = m.OldTag + " → "
+	}
+	return from + m.Tag + ": " + strings.Join(parts, "; ")
+}
+
 // Stage implements providers.Stager: it uploads a version (Workers.Scripts.Versions.New) that serves no
-// traffic yet. A script's first deploy whose Worker defines Durable Object classes is the exception: the
-// versions API takes no migrations, so the script is created through the script upload with migration
-// MigrationTag, which deploys it at once (no route reaches it before Activate).
+// traffic yet. A deploy that needs a Durable Object migration is the exception (migrationFor): the
+// versions API takes no migrations, so the Worker goes through the script upload with the migration,
+// which deploys it at once. On a first deploy no route reaches it before Activate; on a live script
+// Activate's failure deploys the version live before again.
 func (p *Provider) Stage(ctx context.Context, tp *providers.TargetPlan) (*providers.Staged, error) {
+	p.uploaded = ""
 	up, err := p.buildUpload(tp)
 	if err != nil {
 		return nil, p.wrap("upload version", err)
 	}
-	if classes := ownClasses(up.Bindings); p.noScript && len(classes) > 0 {
-		up.Migration = &migration{Tag: MigrationTag, Classes: classes}
+	if up.Migration != nil {
 		if err := p.api.CreateScript(ctx, p.script, up); err != nil {
-			return nil, p.wrap("create script with migration "+MigrationTag, err)
+			return nil, p.wrap("upload script with migration "+up.Migration.Tag, err)
 		}
 		active, _, err := p.live(ctx)
 		if err != nil {
 			return nil, err
 		}
 		if active == nil {
-			return nil, p.wrap("create script", errors.New("the script has no deployment after its upload"))
+			return nil, p.wrap("upload script", errors.New("the script has no deployment after its upload"))
+		}
+		if !p.noScript {
+			p.uploaded = tp.RestorePoint.Version
 		}
 		p.noScript = false
 		p.moved[tp.BaseToken] = active.ID // the deployment the upload made is this apply's own
@@ -389,18 +505,50 @@ func (p *Provider) Activate(ctx context.Context, s *providers.Staged, rec provid
 		return nil, &providers.StalePlanError{Target: Name,
 			Reason: fmt.Sprintf("the active deployment moved from %q to %q since the plan was made", s.Plan.BaseToken, tok)}
 	}
-	// Routes first: a new host's route then reaches the script when its new version goes live, and a
-	// failure here leaves the live version as it was.
+	res, err := p.activate(ctx, s, rec)
+	if err != nil && p.uploaded != "" {
+		// The script upload of a migration made the version live in Stage: the one live before goes back.
+		prev := p.uploaded
+		p.uploaded = ""
+		if _, derr := p.api.Deploy(ctx, p.script, prev, encodeMessage(providers.DeployRecord{Kind: providers.KindRestore,
+			Previous: providers.RestorePoint{Target: Name, Version: s.Version}, Who: rec.Who, Note: "restored after a failed apply"}), true); derr != nil {
+			return nil, fmt.Errorf("%w; deploying version %s again failed too: %v; deploy it by hand (wrangler rollback %s)", err, prev, derr, prev)
+		}
+		p.lastSeq++
+		back := fmt.Errorf("%w; version %s, live since the script upload, was replaced by %s again", err, s.Version, prev)
+		var pe *providers.PartialError
+		if errors.As(err, &pe) {
+			return nil, back
+		}
+		return nil, &providers.PartialError{Report: &providers.Report{Targets: []providers.TargetReport{{Target: Name, Status: providers.StatusRestored, Version: prev, Error: back.Error()}}}, Err: back}
+	}
+	p.uploaded = ""
+	return res, err
+}
+
+func (p *Provider) activate(ctx context.Context, s *providers.Staged, rec providers.DeployRecord) (*providers.Result, error) {
+	var err error
+	// Routes, custom domains and DNS records first: a new host then reaches the script when its new
+	// version goes live. A failure here, or of the deployment, puts back what changed: nothing stays
+	// half-applied.
+	p.undo = nil
+	var undo edgeUndo
+	var created []string
 	if s.Plan != nil {
 		if want, ok := p.routes[artifactKey(s.Plan.Digests())]; ok {
-			if err := p.syncRoutes(ctx, want); err != nil {
-				return nil, err
+			if undo, created, err = p.syncEdge(ctx, want); err != nil {
+				return nil, edgeFailure(err)
 			}
 		}
 	}
-	if _, err := p.api.Deploy(ctx, p.script, s.Version, encodeMessage(rec), false); err != nil {
-		return nil, p.wrap("deploy version "+s.Version, err)
+	if _, err := p.api.Deploy(ctx, p.script, s.Version, encodeMessage(rec, created...), false); err != nil {
+		err = p.wrap("deploy version "+s.Version, err)
+		if len(undo) > 0 {
+			err = edgeFailure(&EdgeRestoreError{Err: err, Restore: undo.run(ctx)})
+		}
+		return nil, err
 	}
+	p.undo = undo
 	p.lastSeq++
 	res := &providers.Result{Target: Name, Version: s.Version, Record: p.lastSeq}
 	if len(p.pending) > 0 {
@@ -442,7 +590,30 @@ func (e *SecretsChangedError) Unwrap() error { return e.Err }
 // with a *SecretsChangedError, and `rollback --force` goes through ForceRollback. Restoring after a failed
 // apply forces past 10220 itself, since that apply's own secrets call is what changed them.
 func (p *Provider) Rollback(ctx context.Context, rp providers.RestorePoint, rec providers.DeployRecord) (*providers.Result, error) {
-	return p.rollback(ctx, rp, rec, rec.Kind == providers.KindRestore)
+	res, err := p.rollback(ctx, rp, rec, rec.Kind == providers.KindRestore)
+	if rec.Kind == providers.KindRestore && len(p.undo) > 0 {
+		// A restore after a later failure of the same apply: the edge that activation changed goes back too.
+		undo := p.undo
+		p.undo = nil
+		if uerr := undo.run(ctx); uerr != nil {
+			return res, errors.Join(err, p.wrap("restore routes, custom domains and DNS records", uerr))
+		}
+	}
+	return res, err
+}
+
+// edgeFailure reports an activation that failed after it changed the edge as the engine reports an apply
+// it restored (exit 3): the target was switched in part and put back, or putting it back failed.
+func edgeFailure(err error) error {
+	var er *EdgeRestoreError
+	if !errors.As(err, &er) {
+		return err
+	}
+	status := providers.StatusRestored
+	if er.Restore != nil {
+		status = providers.StatusRestoreFailed
+	}
+	return &providers.PartialError{Report: &providers.Report{Targets: []providers.TargetReport{{Target: Name, Status: status, Error: err.Error()}}}, Err: err}
 }
 
 // ForceRollback implements providers.ForceRollbacker: Rollback, deploying also where Cloudflare refuses

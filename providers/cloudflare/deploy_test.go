@@ -9,6 +9,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,8 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/edgegw/edgegw/cmd/cmdutil"
+	"github.com/edgegw/edgegw/cmd/plan/view"
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
 	"github.com/edgegw/edgegw/providers/apitest"
@@ -132,12 +135,28 @@ func (h *harness) calls(from int) []string {
 			path = path[i+len("/scripts/"+testScript):]
 		}
 		s := r.Method + " " + path
-		if len(r.Query) > 0 {
-			s += "?" + r.Query.Encode()
+		q := cloneQuery(r.Query)
+		if q.Get("page") == "1" && q.Get("per_page") == "1000" {
+			q.Del("page")
+			q.Del("per_page")
+		}
+		if q.Get("comment.exact") == placeholderComment(testScript) {
+			q.Set("comment.exact", "EDGEGW")
+		}
+		if len(q) > 0 {
+			s += "?" + q.Encode()
 		}
 		out = append(out, s)
 	}
 	return out
+}
+
+func cloneQuery(q url.Values) url.Values {
+	c := url.Values{}
+	for k, v := range q {
+		c[k] = append([]string(nil), v...)
+	}
+	return c
 }
 
 func (h *harness) writes(from int) []string {
@@ -164,7 +183,12 @@ func TestApplyUploadsAVersionAndDeploysItAtFullTraffic(t *testing.T) {
 		t.Fatalf("no %s …%s request", method, suffix)
 		return apitest.Request{}
 	}
-	const zr = "/zones/023e105f4ecef8ad9ca31a8372d0c353/workers/routes"
+	const (
+		zr   = "/zones/023e105f4ecef8ad9ca31a8372d0c353/workers/routes"
+		own  = "GET /zones/023e105f4ecef8ad9ca31a8372d0c353/dns_records?comment.exact=EDGEGW" // the placeholders edgegw made
+		host = "GET /zones/023e105f4ecef8ad9ca31a8372d0c353/dns_records?name.exact=api.example.com"
+		cds  = "/accounts/" + testAccount + "/workers/domains"
+	)
 	diff := func(got, want []string) {
 		t.Helper()
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -174,11 +198,12 @@ func TestApplyUploadsAVersionAndDeploysItAtFullTraffic(t *testing.T) {
 
 	// The first deploy creates the script with the Durable Object migration: versions take none.
 	v1 := h.deploy(t, p, g1, testArtifacts("v1"))
+	// api.example.com has no DNS record: it becomes a Workers Custom Domain.
 	diff(h.calls(0), []string{
-		"GET /deployments", "GET /zones?account.id=" + testAccount + "&name=example.com", "GET " + zr, // plan: no script yet
-		"GET /deployments", "GET " + zr, // the engine's stale check
+		"GET /deployments", "GET /zones?account.id=" + testAccount + "&name=example.com", "GET " + zr, own, "GET " + cds, host, // plan: no script yet
+		"GET /deployments", "GET " + zr, own, "GET " + cds, host, // the engine's stale check
 		"PUT ", "GET /deployments", // stage: the script upload, which deploys
-		"GET /deployments", "GET " + zr, "POST " + zr, "POST /deployments", // activate: routes, then the record
+		"GET /deployments", "GET " + zr, own, "GET " + cds, host, "PUT " + cds, "POST /deployments", // activate: the edge, then the record
 	})
 	var created struct {
 		Migrations struct {
@@ -198,16 +223,19 @@ func TestApplyUploadsAVersionAndDeploysItAtFullTraffic(t *testing.T) {
 	g := testGateway(false, "users", "orders")
 	live := h.deploy(t, p, g, testArtifacts("v2"))
 	diff(h.calls(mark), []string{
-		"GET /deployments", "GET /versions/" + v1, "GET " + zr, // plan: the live version's summary
-		"GET /deployments", "GET /versions/" + v1, "GET " + zr,
+		"GET /deployments", "GET /versions/" + v1, "GET " + zr, own, "GET " + cds, // plan: the live version's summary
+		"GET /deployments", "GET /versions/" + v1, "GET " + zr, own, "GET " + cds,
 		"POST /versions",
-		"GET /deployments", "GET " + zr, "POST /deployments",
+		"GET /deployments", "GET " + zr, own, "GET " + cds, "POST /deployments",
 	})
 	if v, _ := h.cf.active(); v != live || live == "" || live == v1 {
 		t.Fatalf("live version %q, the apply reported %q", v, live)
 	}
-	if got := h.cf.patterns("example.com"); strings.Join(got, ",") != "api.example.com/* -> "+testScript {
-		t.Errorf("zone routes %v, want api.example.com/* to the script", got)
+	if got, _ := h.cf.edge("example.com"); strings.Join(got, ",") != "api.example.com -> "+testScript {
+		t.Errorf("custom domains %v, want api.example.com to the script", got)
+	}
+	if got := h.cf.patterns("example.com"); len(got) != 0 {
+		t.Errorf("zone routes %v, want none: the custom domain serves the host", got)
 	}
 	up := find(mark, "POST", "/versions")
 	mt, params, err := mime.ParseMediaType(up.Header.Get("Content-Type"))
@@ -543,7 +571,92 @@ func TestAPIFaults(t *testing.T) {
 			t.Errorf("live %s with %d deployments, want %s and two deployments (the script upload's, the record's)", v, n, live)
 		}
 	})
-	t.Run("a timed-out upload fails the apply before any traffic moves", func(t *testing.T) {
+	// A mutation whose answer is lost after the API carried it out is not made twice: the provider reads
+	// whether it landed before trying again.
+	wildcard := testGateway(false, "users")
+	wildcard.Domains = []ir.Domain{{Host: "*.tenants.example.com", Zone: "example.com", Wildcard: true}}
+	for _, c := range []struct {
+		name, method, suffix string
+		lose                 apitest.Responder
+	}{
+		{"a deployment answered with a 502", "POST", "/deployments", apitest.ServerError(http.StatusBadGateway)},
+		{"a route whose connection drops", "POST", "/workers/routes", apitest.ResetConnection()},
+		{"a DNS record whose answer outlives the timeout", "POST", "/dns_records", apitest.Delay(10*time.Second, apitest.JSON(200, envelope(nil)))},
+	} {
+		t.Run(c.name+" is not made twice", func(t *testing.T) {
+			h := newHarness(t)
+			p, err := Open(wildcard, Options{Getenv: h.getenv, Timeout: 300 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.cf.inject(c.method, c.suffix, h.cf.lostAnswer(c.lose))
+			live := h.deploy(t, p, wildcard, testArtifacts("v1"))
+			n := 0
+			for _, w := range h.writes(0) {
+				if strings.HasPrefix(w, c.method+" ") && strings.HasSuffix(strings.SplitN(w, "?", 2)[0], c.suffix) {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("%d × %s …%s, want 1: the mutation that landed was replayed (%v)", n, c.method, c.suffix, h.writes(0))
+			}
+			_, records := h.cf.edge("example.com")
+			if v, deps := h.cf.active(); v != live || deps != 2 || len(h.cf.patterns("example.com")) != 1 || len(records) != 1 {
+				t.Errorf("live %s with %d deployments, routes %v, records %v; want %s, 2 deployments, one route, one record",
+					v, deps, h.cf.patterns("example.com"), records, live)
+			}
+		})
+	}
+	t.Run("a version upload answered with a 502 is not made twice", func(t *testing.T) {
+		h := newHarness(t)
+		g := testGateway(false, "users")
+		p := h.provider(t, g)
+		h.deploy(t, p, g, testArtifacts("v1"))
+		h.cf.inject("POST", "/versions", h.cf.lostAnswer(apitest.ServerError(http.StatusBadGateway)))
+		mark := len(h.srv.Requests())
+		live := h.deploy(t, p, testGateway(false, "users", "orders"), testArtifacts("v2"))
+		n := 0
+		for _, w := range h.writes(mark) {
+			if w == "POST /versions" {
+				n++
+			}
+		}
+		h.cf.mu.Lock()
+		versions := len(h.cf.versions)
+		h.cf.mu.Unlock()
+		if v, _ := h.cf.active(); n != 1 || versions != 2 || v != live {
+			t.Errorf("%d version uploads, %d versions, live %s (reported %s); want 1 upload, 2 versions, the uploaded one live", n, versions, v, live)
+		}
+	})
+	t.Run("a deletion whose answer is lost is done once and not an error", func(t *testing.T) {
+		h := newHarness(t)
+		p := h.provider(t, wildcard)
+		h.deploy(t, p, wildcard, testArtifacts("v1"))
+		h.cf.inject("DELETE", "", h.cf.lostAnswer(apitest.ServerError(http.StatusBadGateway)))
+		h.cf.inject("DELETE", "", h.cf.lostAnswer(apitest.ResetConnection()))
+		none := testGateway(false, "users")
+		none.Domains = []ir.Domain{{Host: "api.example.com", Zone: "example.com"}}
+		h.deploy(t, p, none, testArtifacts("v2"))
+		domains, records := h.cf.edge("example.com")
+		if routes := h.cf.patterns("example.com"); len(routes) != 0 || len(records) != 0 || strings.Join(domains, ",") != "api.example.com -> "+testScript {
+			t.Errorf("routes %v, records %v, custom domains %v; want the wildcard's route and placeholder gone, api.example.com a custom domain", routes, records, domains)
+		}
+	})
+	t.Run("a rate-limited deployment waits out Retry-After and is made once", func(t *testing.T) {
+		h := newHarness(t)
+		g := testGateway(false, "users")
+		p := h.provider(t, g)
+		h.cf.inject("POST", "/deployments", apitest.RateLimited(1))
+		start := time.Now()
+		live := h.deploy(t, p, g, testArtifacts("v1"))
+		if d := time.Since(start); d < time.Second {
+			t.Errorf("apply took %v: Retry-After: 1 was not honoured", d)
+		}
+		if v, n := h.cf.active(); v != live || n != 2 {
+			t.Errorf("live %s with %d deployments, want %s and 2", v, n, live)
+		}
+	})
+	t.Run("a hanging upload is tried a bounded number of times, then fails before any traffic moves", func(t *testing.T) {
 		h := newHarness(t)
 		g := testGateway(false, "users")
 		p := h.provider(t, g)
@@ -552,18 +665,36 @@ func TestAPIFaults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h.cf.inject("POST", "/versions", apitest.Delay(10*time.Second, apitest.JSON(200, envelope(nil))))
+		saved := backoff
+		backoff = func(int) time.Duration { return 10 * time.Millisecond }
+		defer func() { backoff = saved }()
+		for range maxRetries + 2 { // one more than the provider tries
+			h.cf.inject("POST", "/versions", apitest.Delay(10*time.Second, apitest.JSON(200, envelope(nil))))
+		}
+		mark := len(h.srv.Requests())
 		start := time.Now()
 		_, err = h.apply(t, g, h.plan(t, testGateway(false, "users", "orders"), testArtifacts("v2"), slow), slow)
 		if err == nil || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("apply with a hanging upload: %v, want a deadline error", err)
 		}
 		if d := time.Since(start); d > 5*time.Second {
-			t.Errorf("the timeout took %v", d)
+			t.Errorf("the timeouts took %v", d)
+		}
+		n := 0
+		for _, w := range h.writes(mark) {
+			if w == "POST /versions" {
+				n++
+			}
+		}
+		if n != maxRetries+1 {
+			t.Errorf("%d uploads, want %d: the first and %d retries", n, maxRetries+1, maxRetries)
 		}
 		if v, _ := h.cf.active(); v != v1 {
 			t.Errorf("live %s, want %s untouched", v, v1)
 		}
+		h.cf.mu.Lock()
+		h.cf.faults = nil // the one left over
+		h.cf.mu.Unlock()
 	})
 	t.Run("an upload the API rejects is reported with its code", func(t *testing.T) {
 		h := newHarness(t)
@@ -676,82 +807,154 @@ func TestVersionAnnotationsNameTheManifestCommit(t *testing.T) {
 	}
 }
 
-func TestRoutesForHostsAndWildcards(t *testing.T) {
+// addRecord puts a DNS record in the fake's zone, as a user made it.
+func (f *fakeCF) addRecord(zone, name, typ, content string, proxied bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := f.zones[zone]
+	f.records[id] = append(f.records[id], dnsRecord{ID: f.id("record"), Name: name, Type: typ, Content: content, Proxied: proxied})
+}
+
+func changeLines(tp *providers.TargetPlan) []string {
+	var out []string
+	for _, c := range tp.Changes {
+		out = append(out, string(c.Action)+" "+c.Kind+" "+c.Name)
+	}
+	return out
+}
+
+func TestCustomDomainsRoutesAndPlaceholderRecords(t *testing.T) {
 	h := newHarness(t)
 	g := testGateway(false, "users")
 	g.Domains = []ir.Domain{
 		{Host: "example.com", Zone: "example.com", Apex: true},
 		{Host: "api.example.com", Zone: "example.com"},
 		{Host: "*.tenants.example.com", Zone: "example.com", Wildcard: true},
+		{Host: "legacy.example.com", Zone: "example.com"},
 	}
+	// The apex has the user's CNAME (flattened, proxied); legacy has a DNS-only A record.
+	h.cf.addRecord("example.com", "example.com", "CNAME", "origin.example.net", true)
+	h.cf.addRecord("example.com", "legacy.example.com", "A", "192.0.2.10", false)
 	p := h.provider(t, g)
-	h.deploy(t, p, g, testArtifacts("v1"))
-	want := []string{"*.tenants.example.com/* -> " + testScript, "api.example.com/* -> " + testScript, "example.com/* -> " + testScript}
-	if got := h.cf.patterns("example.com"); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("routes %v, want %v", got, want)
-	}
 
-	// A route deleted by hand is drift: plan lists the domain, apply puts the route back.
-	h.cf.mu.Lock()
-	zid := h.cf.zones["example.com"]
-	for i, x := range h.cf.routes[zid] {
-		if x.Pattern == "api.example.com/*" {
-			h.cf.routes[zid] = append(h.cf.routes[zid][:i:i], h.cf.routes[zid][i+1:]...)
+	tp := h.plan(t, g, testArtifacts("v1"), p).Targets[0]
+	var edge []string
+	for _, l := range changeLines(tp) {
+		if !strings.Contains(l, " domain ") && !strings.Contains(l, " route ") && !strings.Contains(l, " artifact ") {
+			edge = append(edge, l)
 		}
 	}
-	h.cf.mu.Unlock()
-	tp := h.plan(t, g, testArtifacts("v1"), p).Targets[0]
-	if len(tp.Changes) != 1 || tp.Changes[0].Kind != "domain" || tp.Changes[0].Action != providers.Create || tp.Changes[0].Name != "api.example.com" {
-		t.Errorf("plan after a route was deleted: %+v, want create domain api.example.com", tp.Changes)
+	wantPlan := []string{
+		"create migration v1: new EdgegwState",
+		"create custom_domain api.example.com",
+		"create zone_route example.com/*", "create zone_route *.tenants.example.com/*", "create zone_route legacy.example.com/*",
+		"create dns_record *.tenants.example.com AAAA 100:: proxied",
 	}
-	h.deploy(t, p, g, testArtifacts("v1"))
-	if got := h.cf.patterns("example.com"); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("routes after the repair %v, want %v", got, want)
+	if strings.Join(edge, "\n") != strings.Join(wantPlan, "\n") {
+		t.Errorf("plan's edge changes:\n%s\nwant:\n%s", strings.Join(edge, "\n"), strings.Join(wantPlan, "\n"))
+	}
+	if len(tp.Warnings) != 1 || !strings.Contains(tp.Warnings[0], "legacy.example.com") || !strings.Contains(tp.Warnings[0], "proxy") {
+		t.Errorf("plan warnings %q, want one saying legacy.example.com's records are DNS-only", tp.Warnings)
 	}
 
-	// A domain taken out of the manifest loses its route; other scripts' routes are left alone.
+	h.deploy(t, p, g, testArtifacts("v1"))
+	wantRoutes := []string{"*.tenants.example.com/* -> " + testScript, "example.com/* -> " + testScript, "legacy.example.com/* -> " + testScript}
+	wantDomains := []string{"api.example.com -> " + testScript}
+	wantRecords := []string{"*.tenants.example.com AAAA 100:: proxied (edgegw)", "example.com CNAME origin.example.net proxied", "legacy.example.com A 192.0.2.10"}
+	check := func(when string, routes, domains, records []string) {
+		t.Helper()
+		gotD, gotR := h.cf.edge("example.com")
+		if got := h.cf.patterns("example.com"); strings.Join(got, "\n") != strings.Join(routes, "\n") {
+			t.Errorf("%s: routes %v, want %v", when, got, routes)
+		}
+		if strings.Join(gotD, "\n") != strings.Join(domains, "\n") {
+			t.Errorf("%s: custom domains %v, want %v", when, gotD, domains)
+		}
+		if strings.Join(gotR, "\n") != strings.Join(records, "\n") {
+			t.Errorf("%s: DNS records %v, want %v", when, gotR, records)
+		}
+	}
+	check("first apply", wantRoutes, wantDomains, wantRecords)
+	// The deploy record names the placeholder it created.
+	recs, err := p.History(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps, _ := p.api.Deployments(context.Background(), testScript)
+	if m, ok := decodeMessage(deps[0].Message); !ok || strings.Join(m.DNS, ",") != "*.tenants.example.com" || len(recs) != 1 {
+		t.Errorf("deploy record %q, want it to name the placeholder *.tenants.example.com", deps[0].Message)
+	}
+
+	// Re-plan: nothing to do.
+	if tp := h.plan(t, g, testArtifacts("v1"), p).Targets[0]; tp.HasChanges() {
+		t.Errorf("re-plan has changes %v", changeLines(tp))
+	}
+
+	// A custom domain detached by hand is drift: plan lists it, apply attaches it again.
 	h.cf.mu.Lock()
+	h.cf.domains = nil
+	h.cf.mu.Unlock()
+	tp = h.plan(t, g, testArtifacts("v1"), p).Targets[0]
+	if got := strings.Join(changeLines(tp), ","); got != "create domain api.example.com,create custom_domain api.example.com" {
+		t.Errorf("plan after the custom domain was detached: %s", got)
+	}
+	h.deploy(t, p, g, testArtifacts("v1"))
+	check("repair", wantRoutes, wantDomains, wantRecords)
+
+	// Hosts taken out of the manifest lose their route, custom domain and placeholder; the user's
+	// records and other scripts' routes are left alone.
+	h.cf.mu.Lock()
+	zid := h.cf.zones["example.com"]
 	h.cf.routes[zid] = append(h.cf.routes[zid], route{ID: "other-1", Pattern: "www.example.com/*", Script: "marketing-site"})
 	h.cf.mu.Unlock()
 	g2 := testGateway(false, "users")
-	g2.Domains = g.Domains[1:]
+	g2.Domains = []ir.Domain{g.Domains[0]}
 	pl := h.plan(t, g2, testArtifacts("v2"), p)
+	if _, err := h.apply(t, g2, pl, p); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	check("hosts removed", []string{"example.com/* -> " + testScript, "www.example.com/* -> marketing-site"}, nil,
+		[]string{"example.com CNAME origin.example.net proxied", "legacy.example.com A 192.0.2.10"})
+
+	// Dropping the live apex is refused without --force.
+	g3 := testGateway(false, "users")
+	g3.Domains = []ir.Domain{g.Domains[1]}
 	var th *providers.ThresholdError
-	if _, err := h.apply(t, g2, pl, p); !errors.As(err, &th) {
+	if _, err := h.apply(t, g3, h.plan(t, g3, testArtifacts("v3"), p), p); !errors.As(err, &th) {
 		t.Fatalf("apply that drops the live apex: %v, want a ThresholdError", err)
 	}
-	if _, err := providers.Apply(context.Background(), pl, map[string]providers.Provider{Name: p},
-		providers.ApplyOptions{Gateway: g2, Getenv: h.getenv, Who: "tester", Force: true}); err != nil {
-		t.Fatalf("forced apply: %v", err)
-	}
-	want = []string{"*.tenants.example.com/* -> " + testScript, "api.example.com/* -> " + testScript, "www.example.com/* -> marketing-site"}
-	if got := h.cf.patterns("example.com"); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("routes after removing the apex %v, want %v", got, want)
-	}
 
-	// A pattern another script serves is not taken over.
-	g3 := testGateway(false, "users")
-	g3.Domains = append(g2.Domains, ir.Domain{Host: "www.example.com", Zone: "example.com"})
-	_, err := p.Plan(context.Background(), providers.PlanInput{Gateway: g3, Artifacts: testArtifacts("v3")})
-	if err == nil || !strings.Contains(err.Error(), "marketing-site") {
+	// A pattern another script serves, or another Worker's custom domain, is not taken over.
+	g4 := testGateway(false, "users")
+	g4.Domains = append(g2.Domains, ir.Domain{Host: "www.example.com", Zone: "example.com"})
+	if _, err := p.Plan(context.Background(), providers.PlanInput{Gateway: g4, Artifacts: testArtifacts("v4")}); err == nil || !strings.Contains(err.Error(), "marketing-site") {
 		t.Errorf("plan onto another script's route: %v, want an error naming marketing-site", err)
+	}
+	h.cf.mu.Lock()
+	h.cf.domains = append(h.cf.domains, customDomain{ID: "d-other", Host: "shop.example.com", Script: "storefront", ZoneID: zid})
+	h.cf.mu.Unlock()
+	g4.Domains = append(g2.Domains, ir.Domain{Host: "shop.example.com", Zone: "example.com"})
+	if _, err := p.Plan(context.Background(), providers.PlanInput{Gateway: g4, Artifacts: testArtifacts("v4")}); err == nil || !strings.Contains(err.Error(), "storefront") {
+		t.Errorf("plan onto another Worker's custom domain: %v, want an error naming storefront", err)
 	}
 }
 
-func TestRouteChangesMarkTheApex(t *testing.T) {
-	rp := routePlan{
-		create: []wantRoute{{zone: "example.com", host: "example.com", pattern: "example.com/*", apex: true}},
-		remove: []staleRoute{{zone: "example.org", route: route{ID: "1", Pattern: "example.org/*", Script: testScript}},
+func TestEdgeChangesMarkTheApex(t *testing.T) {
+	ep := edgePlan{
+		domains: []wantHost{{zone: "example.com", host: "example.com", apex: true}},
+		removeRoutes: []staleRoute{{zone: "example.org", route: route{ID: "1", Pattern: "example.org/*", Script: testScript}},
 			{zone: "example.org", route: route{ID: "2", Pattern: "api.example.org/*", Script: testScript}}},
+		removeDomains: []customDomain{{ID: "3", Host: "example.net", Script: testScript, ZoneName: "example.net"}},
 	}
-	got := routeChanges(rp, &providers.TargetPlan{})
+	got := edgeChanges(ep, &providers.TargetPlan{})
 	var s []string
 	for _, c := range got {
-		s = append(s, fmt.Sprintf("%s %s apex=%v", c.Action, c.Name, c.Apex))
+		s = append(s, fmt.Sprintf("%s %s %s apex=%v", c.Action, c.Kind, c.Name, c.Apex))
 	}
-	want := "create example.com apex=true,delete example.org apex=true,delete api.example.org apex=false"
+	want := "create domain example.com apex=true,delete domain example.org apex=true,delete domain api.example.org apex=false,delete domain example.net apex=true," +
+		"create custom_domain example.com apex=true,delete custom_domain example.net apex=true,delete zone_route example.org/* apex=false,delete zone_route api.example.org/* apex=false"
 	if strings.Join(s, ",") != want {
-		t.Errorf("route changes %v, want %s", s, want)
+		t.Errorf("edge changes\n%v\nwant\n%s", strings.Join(s, ","), want)
 	}
 }
 
@@ -799,5 +1002,171 @@ func TestSavedPlanIsAppliedByAnotherProcess(t *testing.T) {
 	// a route change is still a route change.
 	if tp := h.plan(t, g2, testArtifacts("v2"), h.provider(t, g2)).Targets[0]; tp.HasChanges() || tp.LiveRoutes != 2 {
 		t.Errorf("plan after the saved plan was applied: changes %+v, %d live routes, want none and 2", tp.Changes, tp.LiveRoutes)
+	}
+}
+
+// A failed apply leaves no route, custom domain or DNS record changed: a failure of the deployment right
+// after the edge changed, of a call in the middle of the edge changes, and of a later step (another
+// target) that restores this one. The first two exit 3, as the engine's restore does.
+func TestFailedApplyPutsTheEdgeBack(t *testing.T) {
+	g1 := testGateway(false, "users")
+	g2 := testGateway(false, "users", "orders")
+	g2.Domains = []ir.Domain{{Host: "*.tenants.example.com", Zone: "example.com", Wildcard: true}, {Host: "new.example.com", Zone: "example.com"}}
+	setup := func(t *testing.T) (*harness, *Provider, string) {
+		h := newHarness(t)
+		p := h.provider(t, g1)
+		v1 := h.deploy(t, p, g1, testArtifacts("v1"))
+		return h, p, v1
+	}
+	same := func(t *testing.T, h *harness, v1 string) {
+		t.Helper()
+		if v, _ := h.cf.active(); v != v1 {
+			t.Errorf("live version %s, want %s", v, v1)
+		}
+		domains, records := h.cf.edge("example.com")
+		if routes := h.cf.patterns("example.com"); len(routes) != 0 || strings.Join(domains, ",") != "api.example.com -> "+testScript || len(records) != 0 {
+			t.Errorf("after the failed apply: routes %v, custom domains %v, DNS records %v; want only the custom domain api.example.com", routes, domains, records)
+		}
+	}
+	exit3 := func(t *testing.T, err error) {
+		t.Helper()
+		if code := cmdutil.ExitCode(view.ExitError(err)); code != cmdutil.ExitPartial || !strings.Contains(err.Error(), "put back") {
+			t.Errorf("apply error %v: exit %d, want %d and the error saying the edge was put back", err, code, cmdutil.ExitPartial)
+		}
+	}
+
+	t.Run("the deployment fails after the edge changed", func(t *testing.T) {
+		h, p, v1 := setup(t)
+		h.cf.inject("POST", "/deployments", apiError(http.StatusBadRequest, 10021, "deployment refused"))
+		mark := len(h.srv.Requests())
+		_, err := h.apply(t, g2, h.plan(t, g2, testArtifacts("v2"), p), p)
+		exit3(t, err)
+		same(t, h, v1)
+		var changed bool
+		for _, w := range h.writes(mark) {
+			changed = changed || strings.HasPrefix(w, "POST /zones/") // the route and the placeholder were made, then put back
+		}
+		if !changed {
+			t.Errorf("the edge was never changed: the fault did not come after the route change (%v)", h.writes(mark))
+		}
+	})
+	t.Run("a call in the middle of the edge changes fails", func(t *testing.T) {
+		h, p, v1 := setup(t)
+		h.cf.inject("PUT", "/workers/domains", apiError(http.StatusBadRequest, 100100, "invalid domain"))
+		_, err := h.apply(t, g2, h.plan(t, g2, testArtifacts("v2"), p), p)
+		exit3(t, err)
+		same(t, h, v1)
+	})
+	t.Run("a later step fails and the engine restores the target", func(t *testing.T) {
+		h, p, v1 := setup(t)
+		other := fake.New("other")
+		other.Faults.Activate = errors.New("other target refuses")
+		rep, err := h.apply(t, g2, h.plan(t, g2, testArtifacts("v2"), p, other), p, other)
+		var partial *providers.PartialError
+		if !errors.As(err, &partial) || rep.Targets[0].Status != providers.StatusRestored {
+			t.Fatalf("apply: %v, report %+v, want cloudflare restored", err, rep.Targets)
+		}
+		same(t, h, v1)
+	})
+}
+
+// workerWithClasses is testArtifacts with Durable Object bindings to the given classes of the script.
+func workerWithClasses(body string, classes ...string) []render.Artifact {
+	arts := testArtifacts(body)
+	var bs []string
+	for i, c := range classes {
+		bs = append(bs, fmt.Sprintf(`{"type":"durable_object_namespace","name":"STATE_%d","class_name":%q}`, i, c))
+	}
+	arts[1].Data = []byte(`{"main_module":"worker.js","compatibility_date":"2024-09-23","bindings":[` + strings.Join(bs, ",") + `]}`)
+	return arts
+}
+
+// uploads returns the metadata migrations of every upload since mark: "PUT <migrations JSON>" for a script
+// upload, "POST <migrations JSON>" for a version upload ("null" when it carries none).
+func (h *harness) uploads(t *testing.T, mark int) []string {
+	t.Helper()
+	var out []string
+	for _, r := range h.srv.Requests()[mark:] {
+		if (r.Method == "PUT" && strings.HasSuffix(r.Path, "/scripts/"+testScript)) || (r.Method == "POST" && strings.HasSuffix(r.Path, "/versions")) {
+			var md struct {
+				Migrations json.RawMessage `json:"migrations"`
+			}
+			if err := json.Unmarshal(metadataPart(t, r), &md); err != nil {
+				t.Fatal(err)
+			}
+			m := string(md.Migrations)
+			if m == "" {
+				m = "null"
+			}
+			out = append(out, r.Method+" "+m)
+		}
+	}
+	return out
+}
+
+func TestDurableObjectMigrations(t *testing.T) {
+	h := newHarness(t)
+	g := testGateway(false, "users")
+	step := func(name string, arts []render.Artifact, wantPlan string, want ...string) {
+		t.Helper()
+		p := h.provider(t, g) // a fresh process: the tag is read back from the live version
+		tp := h.plan(t, g, arts, p).Targets[0]
+		var got []string
+		for _, c := range tp.Changes {
+			if c.Kind == kindMigration {
+				got = append(got, c.Name)
+			}
+		}
+		if strings.Join(got, ",") != wantPlan {
+			t.Errorf("%s: plan's migration %q, want %q", name, got, wantPlan)
+		}
+		mark := len(h.srv.Requests())
+		h.deploy(t, p, g, arts)
+		if u := h.uploads(t, mark); strings.Join(u, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: uploads\n%s\nwant\n%s", name, strings.Join(u, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	step("first deploy", workerWithClasses("v1", "EdgegwState"), "v1: new EdgegwState",
+		`PUT {"new_sqlite_classes":["EdgegwState"],"new_tag":"v1"}`)
+	step("second deploy, same classes", workerWithClasses("v2", "EdgegwState"), "", "POST null")
+	step("a class added", workerWithClasses("v3", "EdgegwState", "EdgegwBreaker"), "v1 → v2: new EdgegwBreaker",
+		`PUT {"new_sqlite_classes":["EdgegwBreaker"],"new_tag":"v2","old_tag":"v1"}`)
+	step("next deploy, same classes", workerWithClasses("v4", "EdgegwState", "EdgegwBreaker"), "", "POST null")
+	step("a class removed", workerWithClasses("v5", "EdgegwState"), "v2 → v3: delete EdgegwBreaker and its state",
+		`PUT {"deleted_classes":["EdgegwBreaker"],"new_tag":"v3","old_tag":"v2"}`)
+	h.cf.mu.Lock()
+	tag, classes := h.cf.migrationTag, strings.Join(h.cf.classes, ",")
+	h.cf.mu.Unlock()
+	if tag != "v3" || classes != "EdgegwState" {
+		t.Errorf("the script is at %s with classes %s, want v3 with EdgegwState", tag, classes)
+	}
+
+	// A script first deployed without classes gets its first migration when it gains one.
+	h2 := newHarness(t)
+	h = h2
+	step("first deploy, no classes", workerWithClasses("w1"), "", "POST null")
+	step("a class added later", workerWithClasses("w2", "EdgegwState"), "v1: new EdgegwState",
+		`PUT {"new_sqlite_classes":["EdgegwState"],"new_tag":"v1"}`)
+
+	// A script wrangler migrated past the tag the live version records: old_tag is the script's.
+	h.cf.mu.Lock()
+	h.cf.migrationTag = "v7"
+	h.cf.mu.Unlock()
+	step("a class removed after wrangler migrated the script", workerWithClasses("w3"), "v7 → v8: delete EdgegwState and its state",
+		`PUT {"deleted_classes":["EdgegwState"],"new_tag":"v8","old_tag":"v7"}`)
+	step("the class back", workerWithClasses("w4", "EdgegwState"), "v8 → v9: new EdgegwState",
+		`PUT {"new_sqlite_classes":["EdgegwState"],"new_tag":"v9","old_tag":"v8"}`)
+
+	// The script upload of a migration goes live at once: a failed activation deploys the version
+	// live before it again, and exits 3.
+	before, _ := h.cf.active()
+	p := h.provider(t, g)
+	h.cf.inject("POST", "/deployments", apiError(http.StatusBadRequest, 10021, "deployment refused"))
+	_, err := h.apply(t, g, h.plan(t, g, workerWithClasses("w5", "EdgegwState", "EdgegwBreaker"), p), p)
+	if code := cmdutil.ExitCode(view.ExitError(err)); code != cmdutil.ExitPartial || !strings.Contains(err.Error(), "replaced by "+before+" again") {
+		t.Errorf("failed activation after a migration: %v, exit %d, want %d and the error naming %s", err, code, cmdutil.ExitPartial, before)
+	}
+	if live, _ := h.cf.active(); live != before {
+		t.Errorf("live version %s after the failed apply, want %s again", live, before)
 	}
 }

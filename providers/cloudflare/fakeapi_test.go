@@ -7,8 +7,10 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -40,6 +42,9 @@ type fakeCF struct {
 	// zones by name → id, and each zone's Workers routes.
 	zones  map[string]string
 	routes map[string][]route
+	// the account's Workers Custom Domains, and each zone's DNS records (by zone id).
+	domains []customDomain
+	records map[string][]dnsRecord
 	// faults answer the next matching requests instead of the fake, in order.
 	faults []fault
 }
@@ -76,13 +81,16 @@ const (
 // need to know the exact calls read srv's request log.
 func newFakeCF(t *testing.T, srv *apitest.Server) *fakeCF {
 	f := &fakeCF{t: t, account: testAccount, script: testScript, versions: map[string]*fakeVersion{}, secrets: map[string]string{},
-		zones: map[string]string{"example.com": "023e105f4ecef8ad9ca31a8372d0c353"}, routes: map[string][]route{}}
+		zones: map[string]string{"example.com": "023e105f4ecef8ad9ca31a8372d0c353"}, routes: map[string][]route{}, records: map[string][]dnsRecord{}}
 	base := "/client/v4/accounts/" + f.account + "/workers/scripts/" + f.script
 	srv.Register(apitest.MatchFunc("cloudflare workers api of "+f.script, func(r *apitest.Request) bool {
 		return r.Path == base || strings.HasPrefix(r.Path, base+"/")
 	}), func(w http.ResponseWriter, r *apitest.Request) {
 		f.serve(w, r, strings.TrimPrefix(strings.TrimPrefix(r.Path, base), "/"))
 	}).Always()
+	srv.Register(apitest.MatchFunc("cloudflare workers custom domains and script list api", func(r *apitest.Request) bool {
+		return strings.HasPrefix(r.Path, "/client/v4/accounts/"+f.account+"/workers/domains") || r.Path == "/client/v4/accounts/"+f.account+"/workers/scripts"
+	}), f.serveDomains).Always()
 	srv.Register(apitest.MatchFunc("cloudflare zones api", func(r *apitest.Request) bool {
 		return strings.HasPrefix(r.Path, "/client/v4/zones")
 	}), f.serveZones).Always()
@@ -92,13 +100,8 @@ func newFakeCF(t *testing.T, srv *apitest.Server) *fakeCF {
 // serveZones answers the zone lookup (GET /zones?name=) and the zone's Workers routes.
 func (f *fakeCF) serveZones(w http.ResponseWriter, r *apitest.Request) {
 	f.mu.Lock()
-	for i, x := range f.faults {
-		if x.method == r.Method && strings.HasSuffix(r.Path, x.suffix) {
-			f.faults = append(f.faults[:i], f.faults[i+1:]...)
-			f.mu.Unlock()
-			x.respond(w, r)
-			return
-		}
+	if f.fault(w, r) {
+		return
 	}
 	defer f.mu.Unlock()
 	if r.Header.Get("Authorization") != "Bearer "+testToken {
@@ -116,6 +119,8 @@ func (f *fakeCF) serveZones(w http.ResponseWriter, r *apitest.Request) {
 			"result_info": map[string]any{"page": 1, "per_page": 20, "count": len(out), "total_count": len(out)}})(w, r)
 	case len(segs) >= 4 && segs[2] == "workers" && segs[3] == "routes":
 		f.serveRoutes(w, r, segs[1], segs[4:])
+	case len(segs) >= 3 && segs[2] == "dns_records":
+		f.serveRecords(w, r, segs[1], segs[3:])
 	default:
 		apiError(http.StatusNotFound, 7000, "No route for that URI")(w, r)
 	}
@@ -171,6 +176,180 @@ func (f *fakeCF) serveRoutes(w http.ResponseWriter, r *apitest.Request, zone str
 	}
 }
 
+// fault answers r with the first injected fault that matches it, if any; the caller holds f.mu, which
+// fault releases when it answers.
+func (f *fakeCF) fault(w http.ResponseWriter, r *apitest.Request) bool {
+	for i, x := range f.faults {
+		if x.method == r.Method && strings.HasSuffix(r.Path, x.suffix) {
+			f.faults = append(f.faults[:i], f.faults[i+1:]...)
+			f.mu.Unlock()
+			x.respond(w, r)
+			return true
+		}
+	}
+	return false
+}
+
+// serveDomains answers the account's Workers Custom Domains: list, attach (PUT, idempotent) and detach.
+// Attaching a host that has DNS records of its own is refused, as the API does without an override.
+func (f *fakeCF) serveDomains(w http.ResponseWriter, r *apitest.Request) {
+	f.mu.Lock()
+	if f.fault(w, r) {
+		return
+	}
+	defer f.mu.Unlock()
+	if r.Path == "/client/v4/accounts/"+f.account+"/workers/scripts" {
+		out := []any{}
+		if f.exists {
+			out = append(out, map[string]any{"id": f.script, "migration_tag": f.migrationTag, "handlers": []string{"fetch"}})
+		}
+		apitest.JSON(http.StatusOK, envelope(out))(w, r)
+		return
+	}
+	rest := strings.Trim(strings.TrimPrefix(r.Path, "/client/v4/accounts/"+f.account+"/workers/domains"), "/")
+	domainJSON := func(d customDomain) map[string]any {
+		zone := ""
+		for n, id := range f.zones {
+			if id == d.ZoneID {
+				zone = n
+			}
+		}
+		return map[string]any{"id": d.ID, "hostname": d.Host, "service": d.Script, "zone_id": d.ZoneID, "zone_name": zone,
+			"environment": "production", "cert_id": "00000000-0000-4000-8000-000000000000"}
+	}
+	switch {
+	case r.Method == "GET" && rest == "":
+		out := []any{}
+		for _, d := range f.domains {
+			out = append(out, domainJSON(d))
+		}
+		apitest.JSON(http.StatusOK, envelope(out))(w, r)
+	case r.Method == "PUT" && rest == "":
+		var body struct {
+			Hostname, Service string
+			ZoneID            string `json:"zone_id"`
+		}
+		if err := json.Unmarshal(r.Body, &body); err != nil || body.Hostname == "" || body.Service == "" {
+			apiError(http.StatusBadRequest, 100100, "invalid domain")(w, r)
+			return
+		}
+		for i, d := range f.domains {
+			if d.Host == body.Hostname {
+				if d.Script != body.Service {
+					f.domains[i].Script = body.Service
+				}
+				apitest.JSON(http.StatusOK, envelope(domainJSON(f.domains[i])))(w, r)
+				return
+			}
+		}
+		if len(f.recordsNamed(body.ZoneID, body.Hostname)) > 0 {
+			apiError(http.StatusConflict, 100117, "Hostname already has externally managed DNS records (A, AAAA, CNAME).")(w, r)
+			return
+		}
+		d := customDomain{ID: f.id("domain"), Host: body.Hostname, Script: body.Service, ZoneID: body.ZoneID}
+		f.domains = append(f.domains, d)
+		apitest.JSON(http.StatusOK, envelope(domainJSON(d)))(w, r)
+	case r.Method == "DELETE" && rest != "":
+		for i, d := range f.domains {
+			if d.ID == rest {
+				f.domains = append(f.domains[:i:i], f.domains[i+1:]...)
+				apitest.JSON(http.StatusOK, map[string]any{"success": true, "errors": []any{}, "messages": []any{}})(w, r)
+				return
+			}
+		}
+		apiError(http.StatusNotFound, 100101, "domain not found")(w, r)
+	default:
+		apiError(http.StatusNotFound, 7000, "No route for that URI")(w, r)
+	}
+}
+
+func (f *fakeCF) recordsNamed(zone, name string) []dnsRecord {
+	var out []dnsRecord
+	for _, x := range f.records[zone] {
+		if strings.EqualFold(x.Name, name) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// serveRecords answers a zone's DNS records: list (by name.exact or comment.exact), create, delete.
+// Creating a record identical to one that exists is refused (81058).
+func (f *fakeCF) serveRecords(w http.ResponseWriter, r *apitest.Request, zone string, rest []string) {
+	recordJSON := func(x dnsRecord) map[string]any {
+		return map[string]any{"id": x.ID, "name": x.Name, "type": x.Type, "content": x.Content, "comment": x.Comment,
+			"proxied": x.Proxied, "proxiable": true, "ttl": 1}
+	}
+	switch {
+	case r.Method == "GET" && len(rest) == 0:
+		out := []any{}
+		for _, x := range f.records[zone] {
+			if n := r.Query.Get("name.exact"); n != "" && !strings.EqualFold(n, x.Name) {
+				continue
+			}
+			if c := r.Query.Get("comment.exact"); c != "" && c != x.Comment {
+				continue
+			}
+			out = append(out, recordJSON(x))
+		}
+		apitest.JSON(http.StatusOK, map[string]any{"success": true, "errors": []any{}, "messages": []any{}, "result": out,
+			"result_info": map[string]any{"page": 1, "per_page": 1000, "count": len(out), "total_count": len(out), "total_pages": 1}})(w, r)
+	case r.Method == "POST" && len(rest) == 0:
+		var body struct {
+			Name, Type, Content, Comment string
+			Proxied                      bool
+		}
+		if err := json.Unmarshal(r.Body, &body); err != nil || body.Name == "" || body.Type == "" {
+			apiError(http.StatusBadRequest, 9000, "invalid DNS record")(w, r)
+			return
+		}
+		for _, x := range f.records[zone] {
+			if strings.EqualFold(x.Name, body.Name) && x.Type == body.Type && x.Content == body.Content {
+				apiError(http.StatusBadRequest, 81058, "An identical record already exists.")(w, r)
+				return
+			}
+		}
+		x := dnsRecord{ID: f.id("record"), Name: body.Name, Type: body.Type, Content: body.Content, Comment: body.Comment, Proxied: body.Proxied}
+		f.records[zone] = append(f.records[zone], x)
+		apitest.JSON(http.StatusOK, envelope(recordJSON(x)))(w, r)
+	case r.Method == "DELETE" && len(rest) == 1:
+		rs := f.records[zone]
+		for i, x := range rs {
+			if x.ID == rest[0] {
+				f.records[zone] = append(rs[:i:i], rs[i+1:]...)
+				apitest.JSON(http.StatusOK, envelope(map[string]any{"id": x.ID}))(w, r)
+				return
+			}
+		}
+		apiError(http.StatusNotFound, 81044, "Record does not exist.")(w, r)
+	default:
+		apiError(http.StatusNotFound, 7000, "No route for that URI")(w, r)
+	}
+}
+
+// edge returns the custom domains (host -> script) and DNS records (name type content [proxied] [edgegw])
+// of the zone, sorted.
+func (f *fakeCF) edge(zone string) (domains, records []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, d := range f.domains {
+		domains = append(domains, d.Host+" -> "+d.Script)
+	}
+	for _, x := range f.records[f.zones[zone]] {
+		s := x.Name + " " + x.Type + " " + x.Content
+		if x.Proxied {
+			s += " proxied"
+		}
+		if x.Comment == placeholderComment(f.script) {
+			s += " (edgegw)"
+		}
+		records = append(records, s)
+	}
+	sort.Strings(domains)
+	sort.Strings(records)
+	return domains, records
+}
+
 // patterns returns the zone's route patterns with their scripts, sorted.
 func (f *fakeCF) patterns(zone string) []string {
 	f.mu.Lock()
@@ -190,6 +369,30 @@ func (f *fakeCF) inject(method, suffix string, respond apitest.Responder) {
 	f.faults = append(f.faults, fault{method, suffix, respond})
 }
 
+// lostAnswer is a fault that lets the fake carry the request out, then loses its answer on the way back
+// with lose (a 5xx, a reset connection, a hang past the client's timeout): the mutation happened, and the
+// client cannot tell.
+func (f *fakeCF) lostAnswer(lose apitest.Responder) apitest.Responder {
+	return func(w http.ResponseWriter, r *apitest.Request) {
+		rec := httptest.NewRecorder()
+		switch {
+		case strings.HasPrefix(r.Path, "/client/v4/zones"):
+			f.serveZones(rec, r)
+		case strings.Contains(r.Path, "/workers/domains"):
+			f.serveDomains(rec, r)
+		default:
+			f.mu.Lock()
+			base := "/client/v4/accounts/" + f.account + "/workers/scripts/" + f.script
+			f.mu.Unlock()
+			f.serve(rec, r, strings.TrimPrefix(strings.TrimPrefix(r.Path, base), "/"))
+		}
+		if rec.Code != http.StatusOK {
+			f.t.Errorf("lostAnswer: %s %s failed in the fake: %d %s", r.Method, r.Path, rec.Code, rec.Body)
+		}
+		lose(w, r)
+	}
+}
+
 func (f *fakeCF) id(kind string) string {
 	f.n++
 	return fmt.Sprintf("%08x-0000-4000-8000-%012x", f.n, len(kind))
@@ -206,13 +409,8 @@ func apiError(status int, code int, msg string) apitest.Responder {
 
 func (f *fakeCF) serve(w http.ResponseWriter, r *apitest.Request, rest string) {
 	f.mu.Lock()
-	for i, x := range f.faults {
-		if x.method == r.Method && strings.HasSuffix(r.Path, x.suffix) {
-			f.faults = append(f.faults[:i], f.faults[i+1:]...)
-			f.mu.Unlock()
-			x.respond(w, r)
-			return
-		}
+	if f.fault(w, r) {
+		return
 	}
 	defer f.mu.Unlock()
 	if r.Header.Get("Authorization") != "Bearer "+testToken {
@@ -229,6 +427,8 @@ func (f *fakeCF) serve(w http.ResponseWriter, r *apitest.Request, rest string) {
 		respond = f.upload(r, false)
 	case r.Method == "PUT" && rest == "":
 		respond = f.upload(r, true)
+	case r.Method == "GET" && rest == "versions":
+		respond = f.listVersions(r)
 	case r.Method == "GET" && strings.HasPrefix(rest, "versions/"):
 		respond = f.getVersion(strings.TrimPrefix(rest, "versions/"))
 	case r.Method == "PUT" && rest == "secrets":
@@ -315,8 +515,10 @@ func (f *fakeCF) upload(r *apitest.Request, script bool) apitest.Responder {
 		Bindings     []map[string]any  `json:"bindings"`
 		KeepBindings []string          `json:"keep_bindings"`
 		Migrations   *struct {
+			OldTag           string   `json:"old_tag"`
 			NewTag           string   `json:"new_tag"`
 			NewSqliteClasses []string `json:"new_sqlite_classes"`
+			DeletedClasses   []string `json:"deleted_classes"`
 		} `json:"migrations"`
 	}
 	haveMD := false
@@ -363,6 +565,15 @@ func (f *fakeCF) upload(r *apitest.Request, script bool) apitest.Responder {
 		if md.Migrations.NewTag == f.migrationTag {
 			return bad("migration tag %q is already applied", md.Migrations.NewTag)
 		}
+		if md.Migrations.OldTag != f.migrationTag {
+			return apiError(http.StatusBadRequest, 10079, fmt.Sprintf("migration old_tag %q does not match the script's tag %q", md.Migrations.OldTag, f.migrationTag))
+		}
+		for _, c := range md.Migrations.DeletedClasses {
+			if !slices.Contains(f.classes, c) {
+				return bad("cannot delete class %q: no migration created it", c)
+			}
+			f.classes = slices.DeleteFunc(f.classes, func(x string) bool { return x == c })
+		}
 		f.migrationTag = md.Migrations.NewTag
 		f.classes = append(f.classes, md.Migrations.NewSqliteClasses...)
 	}
@@ -406,6 +617,29 @@ func (f *fakeCF) versionJSON(v *fakeVersion) map[string]any {
 			"script_runtime": map[string]any{"usage_model": "standard"}}}
 }
 
+// listVersions lists the script's versions newest first, a page of per_page (default 10) at a time, each
+// with its id, number and metadata only, as the API does.
+func (f *fakeCF) listVersions(r *apitest.Request) apitest.Responder {
+	if !f.exists {
+		return apiError(http.StatusNotFound, codeScriptNotFound, "This Worker does not exist on your account.")
+	}
+	vs := make([]*fakeVersion, 0, len(f.versions))
+	for _, v := range f.versions {
+		vs = append(vs, v)
+	}
+	sort.Slice(vs, func(i, j int) bool { return vs[i].Number > vs[j].Number })
+	per := 10
+	if n, err := strconv.Atoi(r.Query.Get("per_page")); err == nil && n > 0 {
+		per = n
+	}
+	out := []any{}
+	for _, v := range vs[:min(per, len(vs))] {
+		out = append(out, map[string]any{"id": v.ID, "number": v.Number, "metadata": map[string]any{"source": "api", "hasPreview": false}})
+	}
+	return apitest.JSON(http.StatusOK, map[string]any{"success": true, "errors": []any{}, "messages": []any{}, "result": map[string]any{"items": out},
+		"result_info": map[string]any{"page": 1, "per_page": per, "count": len(out), "total_count": len(vs)}})
+}
+
 func (f *fakeCF) getVersion(id string) apitest.Responder {
 	v := f.versions[id]
 	if v == nil {
@@ -445,12 +679,20 @@ func (f *fakeCF) active() (string, int) {
 	return f.deployments[0].VersionID, len(f.deployments)
 }
 
-// deployOutside simulates a deploy made outside edgegw (wrangler, the dashboard): a new version, live.
+// deployOutside simulates a deploy made outside edgegw (wrangler, the dashboard): a new version of the same
+// Worker (its Durable Object bindings kept), live.
 func (f *fakeCF) deployOutside() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	v := &fakeVersion{ID: f.id("version"), Number: len(f.versions) + 1, Annotations: map[string]string{"workers/triggered_by": "upload"},
 		MainModule: "worker.js", Modules: map[string]string{"worker.js": "application/javascript+module"}, SecretGen: f.secretGen}
+	if len(f.deployments) > 0 {
+		for _, b := range f.versions[f.deployments[0].VersionID].Bindings {
+			if b["type"] == "durable_object_namespace" {
+				v.Bindings = append(v.Bindings, b)
+			}
+		}
+	}
 	f.versions[v.ID] = v
 	f.exists = true
 	f.deploy(v.ID, "", "deployment")

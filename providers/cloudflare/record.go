@@ -36,6 +36,8 @@ const (
 type versionSummary struct {
 	Artifacts []providers.ArtifactDigest `json:"artifacts"`
 	Gateway   *providers.GatewaySummary  `json:"gateway,omitempty"`
+	// Migration is the Durable Object migration tag the script is at with this version.
+	Migration string `json:"migration,omitempty"`
 }
 
 func encodeSummary(s versionSummary) ([]binding, error) {
@@ -103,13 +105,15 @@ type deployMessage struct {
 	ManifestDigest string `json:"md,omitempty"`
 	Who            string `json:"who,omitempty"`
 	Note           string `json:"note,omitempty"`
+	// DNS names the placeholder records this deploy created (see routes.go).
+	DNS []string `json:"dns,omitempty"`
 }
 
 // encodeMessage renders rec as a deployment message of at most maxMessage bytes, cutting the note (then
 // the manifest path) when it does not fit.
-func encodeMessage(rec providers.DeployRecord) string {
+func encodeMessage(rec providers.DeployRecord, createdDNS ...string) string {
 	m := deployMessage{Kind: rec.Kind, Commit: rec.Commit, Dirty: rec.Dirty, Previous: rec.Previous.Version,
-		ManifestPath: rec.ManifestPath, ManifestDigest: rec.ManifestDigest, Who: rec.Who, Note: rec.Note}
+		ManifestPath: rec.ManifestPath, ManifestDigest: rec.ManifestDigest, Who: rec.Who, Note: rec.Note, DNS: createdDNS}
 	for {
 		b, _ := json.Marshal(m)
 		s := messagePrefix + string(b)
@@ -129,6 +133,8 @@ func encodeMessage(rec providers.DeployRecord) string {
 			}
 		case m.ManifestPath != "":
 			m.ManifestPath = ""
+		case len(m.DNS) > 0:
+			m.DNS = m.DNS[:len(m.DNS)-1]
 		default:
 			m.Who = validPrefix(m.Who, 64)
 			b, _ = json.Marshal(m)
