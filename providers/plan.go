@@ -39,7 +39,7 @@ func (a Action) Symbol() string {
 // Change is one planned change, data only. Route and domain changes point back to the manifest.
 type Change struct {
 	Action Action `json:"action"`
-	// Kind is "artifact", "route" or "domain".
+	// Kind is "artifact", "route" or "domain", or a kind of the target's own ("custom_domain", "dictionary item", …).
 	Kind string `json:"kind"`
 	Name string `json:"name"` // artifact path, route name or host
 	// Pos is the manifest position (the new one; the old one for a deletion, when known).

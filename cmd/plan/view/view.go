@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -170,12 +171,19 @@ func (v *View) Plan(p *providers.Plan) {
 	}
 	if !v.json() {
 		n := 0
+		var offline []string
 		for _, tp := range p.Targets {
 			if tp.HasChanges() {
 				n++
 			}
+			if tp.Offline {
+				offline = append(offline, tp.Target)
+			}
 		}
 		switch {
+		case n == 0 && len(offline) > 0:
+			// An unread target is not "no changes": its live state is unknown.
+			v.data("\nNo changes in the targets read. Not read (live state unknown, see the warning above): %s.\n", strings.Join(offline, ", "))
 		case n == 0 && p.PositionsOnly():
 			v.data("\nNo changes. The live targets match the manifest; only comments or positions in it moved.\n")
 		case n == 0:
@@ -196,7 +204,14 @@ func summary(tp *providers.TargetPlan) string {
 		return "no changes"
 	}
 	var parts []string
-	for _, kind := range []string{"route", "domain", "artifact", "dictionary", "dictionary item"} {
+	// The core's kinds first, then a target's own (custom_domain, zone_route, …) in the order they appear.
+	kinds := []string{"route", "domain", "artifact", "dictionary", "dictionary item"}
+	for _, ch := range tp.Changes {
+		if !slices.Contains(kinds, ch.Kind) {
+			kinds = append(kinds, ch.Kind)
+		}
+	}
+	for _, kind := range kinds {
 		c, u, d := tp.Count(kind)
 		var ps []string
 		for _, n := range []struct {
@@ -208,9 +223,9 @@ func summary(tp *providers.TargetPlan) string {
 			}
 		}
 		if len(ps) > 0 {
-			label := kind + "s"
-			if kind == "dictionary" {
-				label = "dictionaries"
+			label := strings.ReplaceAll(kind, "_", " ") + "s"
+			if strings.HasSuffix(kind, "y") {
+				label = strings.TrimSuffix(kind, "y") + "ies"
 			}
 			parts = append(parts, label+": "+strings.Join(ps, ", "))
 		}
