@@ -20,10 +20,11 @@ import (
 	_ "github.com/edgegw/edgegw/cmd/validate"  // edgegw validate
 	_ "github.com/edgegw/edgegw/cmd/verifydns" // edgegw verify-dns
 
-	_ "github.com/edgegw/edgegw/internal/falco"           // the fastly target's test engine (falco)
-	_ "github.com/edgegw/edgegw/providers/all"            // every target
-	_ "github.com/edgegw/edgegw/providers/azure/evaluate" // the azure test engine (it imports testrun, which providers/all must not reach)
-	_ "github.com/edgegw/edgegw/providers/gcp/evaluate"   // the gcp test engine (it imports testrun, which providers/all must not reach)
+	_ "github.com/edgegw/edgegw/internal/falco"            // the fastly target's test engine (falco)
+	_ "github.com/edgegw/edgegw/providers/all"             // every target
+	_ "github.com/edgegw/edgegw/providers/azure/evaluate"  // the azure test engine (it imports testrun, which providers/all must not reach)
+	_ "github.com/edgegw/edgegw/providers/gcp/evaluate"    // the gcp test engine (it imports testrun, which providers/all must not reach)
+	_ "github.com/edgegw/edgegw/render/cloudflare/workerd" // the cloudflare test engine (workerd through miniflare; it imports testrun, which providers/all must not reach)
 )
 
 // Main runs edgegw and returns the process exit code.

@@ -76,6 +76,15 @@ type ForceRollbacker interface {
 	ForceRollback(ctx context.Context, rp RestorePoint, rec DeployRecord) (*Result, error)
 }
 
+// NeedsForce is implemented by the error a provider returns when its vendor refused a rollback that
+// `rollback --force` would carry out (Cloudflare's error 10220). Nothing changed on the vendor's side; the
+// command exits with the blocked code (5), since going on is the user's decision, and the error itself
+// says what forcing would do.
+type NeedsForce interface {
+	error
+	NeedsForce()
+}
+
 // RemoteValidator is implemented by targets whose vendor validates a staged version (Fastly validate,
 // GCP URL-map tests, CloudFront TestFunction).
 type RemoteValidator interface {

@@ -9,6 +9,9 @@
 //     carries it, and wrapped in a factory for the init timing) and the same table as Hono routes;
 //   - JWT policies (the Worker's own policy tables, render/cloudflare.PolicyTable) and signed tokens for
 //     HS256, RS256, ES256 and EdDSA.
+//
+// With -seed DIR it writes the whole-request benchmark instead (seed.go): the seed scenario rendered by
+// edgegw, the same behaviour as a Hono app, and the tokens; seed.mjs runs them.
 package main
 
 import (
@@ -65,9 +68,20 @@ var strategies = []string{"auto", "regex", "trie"}
 
 func main() {
 	out := flag.String("out", "", "write the bundled benchmark Worker to this file")
+	seed := flag.String("seed", "", "write the whole-request benchmark's Workers (edgegw.js, hono.js, seed.json) into this folder")
 	flag.Parse()
+	if *seed != "" {
+		root, err := os.Getwd()
+		if err == nil {
+			err = buildSeed(root, *seed)
+		}
+		if err != nil {
+			fail(err)
+		}
+		return
+	}
 	if *out == "" {
-		fail(fmt.Errorf("usage: go run ./bench/cloudflare -out worker.js"))
+		fail(fmt.Errorf("usage: go run ./bench/cloudflare -out worker.js | -seed DIR"))
 	}
 	mods := map[string]string{}
 	var tables strings.Builder

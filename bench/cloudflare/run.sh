@@ -8,9 +8,16 @@
 # It prints, per table, the generated matcher's agreement with the reference gateway and the median time
 # per match of each matcher with its ratio to the best Hono router; the init time at 1,000 routes; and per
 # JWT algorithm the full verification beside crypto.subtle.verify alone, with the key imports of the warm
-# path. Exit status 1 when a goal is not met or a check fails.
+# path. Then the whole-request benchmark (seed.mjs): the seed scenario rendered by edgegw beside the same
+# behaviour as a Hono app, both proxying to a loopback origin, with time per request, workerd's CPU p50/p99
+# and the ratios. Exit status 1 when a goal is not met or a check fails.
 set -eu
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 go run ./bench/cloudflare -out "$work/worker.js"
-node bench/cloudflare/bench.mjs "$work/worker.js" "${1:-7}"
+status=0
+node bench/cloudflare/bench.mjs "$work/worker.js" "${1:-7}" || status=$?
+mkdir "$work/seed"
+go run ./bench/cloudflare -seed "$work/seed"
+node bench/cloudflare/seed.mjs "$work/seed" "${1:-7}" || status=$?
+exit "$status"

@@ -18,7 +18,7 @@ const (
 	ExitChanges     = 2   // changes or drift present, with --detailed-exitcode
 	ExitPartial     = 3   // apply partly failed (the targets already switched were restored)
 	ExitCredentials = 4   // missing or rejected credentials
-	ExitBlocked     = 5   // blocked by a safety check (stale plan, lock held, DNS preflight, thresholds)
+	ExitBlocked     = 5   // blocked by a safety check (stale plan, lock held, DNS preflight, thresholds, a rollback that needs --force)
 	ExitInterrupted = 130 // interrupted (SIGINT), as shells report 128+2
 	ExitTerminated  = 143 // terminated (SIGTERM), as shells report 128+15
 )

@@ -573,17 +573,23 @@ func (p *Provider) Apply(ctx context.Context, tp *providers.TargetPlan, rec prov
 // SecretsChangedError is Cloudflare refusing a rollback (error 10220) because secrets changed since the
 // version was live.
 type SecretsChangedError struct {
+	Script  string
 	Version string
 	Err     error
 }
 
+var _ providers.NeedsForce = (*SecretsChangedError)(nil)
+
 func (e *SecretsChangedError) Error() string {
-	return fmt.Sprintf("providers/%s: Cloudflare refuses to roll back to version %s (error %d): secrets changed since that version was live, "+
-		"and a rolled-back version runs with the secrets it was deployed with, not today's values; "+
-		"check that version works with them, then re-run the rollback with --force", Name, e.Version, codeSecretsChanged)
+	return fmt.Sprintf("providers/%s: Cloudflare refused to roll back script %s to version %s (error %d): secrets changed since that version was live, "+
+		"and a rolled-back version runs with the secrets it was deployed with, not today's values; nothing was changed. "+
+		"Check that version works with those secrets, then run `edgegw rollback --force` (with the same flags) to deploy it anyway", Name, e.Script, e.Version, codeSecretsChanged)
 }
 
 func (e *SecretsChangedError) Unwrap() error { return e.Err }
+
+// NeedsForce implements providers.NeedsForce: `rollback --force` deploys the version anyway.
+func (e *SecretsChangedError) NeedsForce() {}
 
 // Rollback implements providers.Provider: exactly one API call, a deployment of rp's version at 100 %.
 // Cloudflare refuses it with error 10220 when secrets changed since that version: the rollback then fails
@@ -629,7 +635,7 @@ func (p *Provider) rollback(ctx context.Context, rp providers.RestorePoint, rec 
 	}
 	if _, err := p.api.Deploy(ctx, p.script, rp.Version, encodeMessage(rec), force); err != nil {
 		if apiCode(err) == codeSecretsChanged {
-			return nil, &SecretsChangedError{Version: rp.Version, Err: err}
+			return nil, &SecretsChangedError{Script: p.script, Version: rp.Version, Err: err}
 		}
 		return nil, p.wrap("deploy version "+rp.Version, err)
 	}

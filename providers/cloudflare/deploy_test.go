@@ -480,8 +480,17 @@ func TestRollbackAfterASecretChangeNeedsForce(t *testing.T) {
 	if !errors.As(err, &sc) {
 		t.Fatalf("rollback past a secret change: %v, want a SecretsChangedError", err)
 	}
-	if !strings.Contains(err.Error(), "--force") || !strings.Contains(err.Error(), "10220") {
-		t.Errorf("the error does not explain what to do: %v", err)
+	for _, want := range []string{"error 10220", "secrets changed since that version was live", "the secrets it was deployed with", "nothing was changed", "`edgegw rollback --force`", "script " + sc.Script} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q: %v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), testSecret) {
+		t.Errorf("the error shows the secret value: %v", err)
+	}
+	var nf providers.NeedsForce // what cmd maps to exit code 5 (cmd/rollback tests the mapping)
+	if !errors.As(err, &nf) {
+		t.Errorf("the refusal is no providers.NeedsForce, so the command would not exit 5: %T", err)
 	}
 	if live, _ := h.cf.active(); live != liveBefore {
 		t.Errorf("a refused rollback moved the live version from %s to %s", liveBefore, live)

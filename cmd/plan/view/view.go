@@ -485,13 +485,14 @@ func ExitError(err error) error {
 		locked  *providers.LockedError
 		thresh  *providers.ThresholdError
 		creds   *providers.CredentialsError
+		force   providers.NeedsForce
 	)
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &partial):
 		return &cmdutil.PartialApplyError{Err: err}
-	case errors.As(err, &stale), errors.As(err, &locked), errors.As(err, &thresh):
+	case errors.As(err, &stale), errors.As(err, &locked), errors.As(err, &thresh), errors.As(err, &force):
 		return &cmdutil.BlockedError{Err: err}
 	case errors.As(err, &creds):
 		return &cmdutil.CredentialsError{Err: err}

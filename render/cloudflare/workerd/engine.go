@@ -14,7 +14,6 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -81,13 +80,15 @@ func FindDir() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	start := dir
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
 			return filepath.Join(dir, "render", "cloudflare", "workerd"), nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("render/cloudflare/workerd: no go.mod above the working directory")
+			return "", fmt.Errorf("render/cloudflare/workerd: no edgegw checkout holds the working directory %s, so the workerd install (miniflare) is not found: "+
+				"run from inside a checkout (after scripts/install-test-deps.sh, or `npm ci` in its render/cloudflare/workerd), or set EDGEGW_WORKERD_DIR to that folder", start)
 		}
 		dir = parent
 	}

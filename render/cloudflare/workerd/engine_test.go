@@ -117,3 +117,15 @@ func TestMissingRuntime(t *testing.T) {
 		t.Fatalf("got %v, want node not found", err)
 	}
 }
+
+// TestOutsideACheckout: `edgegw test --target cloudflare` run outside an edgegw checkout (the engine is in
+// the binary) says where it looked and the two ways to point it at the workerd install.
+func TestOutsideACheckout(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	t.Setenv("EDGEGW_WORKERD_DIR", "")
+	err := (&Engine{}).Available()
+	if err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "EDGEGW_WORKERD_DIR") || !strings.Contains(err.Error(), "npm ci") {
+		t.Fatalf("got %v, want an error naming %s, npm ci and EDGEGW_WORKERD_DIR", err, dir)
+	}
+}
