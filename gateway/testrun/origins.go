@@ -3,7 +3,6 @@ package testrun
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -18,6 +17,7 @@ type origin struct {
 	name string
 	url  string
 	srv  *httptest.Server // nil for a down origin
+	hold io.Closer        // a down origin's reserved port, released when the case ends
 
 	mu        sync.Mutex
 	responses []ir.TestResponse
@@ -46,18 +46,21 @@ func startOrigins(g *ir.Gateway, script []ir.TestOrigin, seen func(received)) (m
 			if o.srv != nil {
 				o.srv.Close()
 			}
+			if o.hold != nil {
+				_ = o.hold.Close()
+			}
 		}
 	}
 	for _, io := range g.Origins {
 		s := scripts[io.Name]
 		o := &origin{name: io.Name, responses: s.Responses}
 		if s.Down {
-			addr, err := refusedAddr()
+			addr, hold, err := refusedAddr()
 			if err != nil {
 				stop()
 				return nil, nil, err
 			}
-			o.url = "http://" + addr
+			o.url, o.hold = "http://"+addr, hold
 		} else {
 			o.srv = httptest.NewServer(o.handler(seen))
 			o.url = o.srv.URL
@@ -65,16 +68,6 @@ func startOrigins(g *ir.Gateway, script []ir.TestOrigin, seen func(received)) (m
 		out[io.Name] = o
 	}
 	return out, stop, nil
-}
-
-// refusedAddr returns a loopback address where nothing listens: a connection to it is refused.
-func refusedAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	addr := l.Addr().String()
-	return addr, l.Close()
 }
 
 func (o *origin) handler(seen func(received)) http.Handler {
