@@ -12,7 +12,7 @@
 package cloudfront
 
 import (
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -43,6 +43,11 @@ const MaxFunctionBytes = 10240
 // KVSName is the placeholder the function names its KeyValueStore by until the deploy associates the
 // distribution's store (its ARN is written in at deploy time).
 const KVSName = "edgegw"
+
+// library holds this target's own modules, imported as edgegw-cloudfront/NAME.
+//
+//go:embed hs256.js
+var library embed.FS
 
 var (
 	//go:embed prelude.js
@@ -344,6 +349,17 @@ func bundle(file, src string, defs map[string]string, minify bool) ([]byte, erro
 	plugin := api.Plugin{Name: "edgegw-runtime", Setup: func(pb api.PluginBuild) {
 		pb.OnResolve(api.OnResolveOptions{Filter: `^edgegw-runtime/`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
 			return api.OnResolveResult{Path: strings.TrimPrefix(a.Path, runtimePrefix), Namespace: "jsruntime"}, nil
+		})
+		pb.OnResolve(api.OnResolveOptions{Filter: `^edgegw-cloudfront/`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
+			return api.OnResolveResult{Path: strings.TrimPrefix(a.Path, "edgegw-cloudfront/"), Namespace: "cloudfront"}, nil
+		})
+		pb.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: "cloudfront"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
+			b, err := library.ReadFile(a.Path)
+			if err != nil {
+				return api.OnLoadResult{}, fmt.Errorf("no module %s", a.Path)
+			}
+			s := string(b)
+			return api.OnLoadResult{Contents: &s, Loader: api.LoaderJS}, nil
 		})
 		pb.OnResolve(api.OnResolveOptions{Filter: `^\./`, Namespace: "jsruntime"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
 			return api.OnResolveResult{Path: path.Clean(path.Join(path.Dir(a.Importer), a.Path)), Namespace: "jsruntime"}, nil

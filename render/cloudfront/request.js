@@ -1,8 +1,7 @@
 // The viewer-request function: routing, HS256, redirects and synthetic answers, the upstream request.
 
 import cf from "cloudfront";
-import crypto from "crypto";
-import * as J from "edgegw-runtime/jwt.js";
+import { verify, claimText } from "edgegw-cloudfront/hs256.js";
 
 var KVS = HAS_AUTH ? cf.kvs(KVS_ID) : null;
 
@@ -24,38 +23,14 @@ function fail(v, d, code, extra, detail) {
   return answer(v, d, e.status, (extra || []).concat(e.headers), e.body);
 }
 
-function hex(bytes) {
-  var s = "";
-  for (var i = 0; i < bytes.length; i++) s += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
-  return s;
-}
-
-// verify decides a bearer token as gateway/jwtverify does, for HS256 with the policy's secret, read from
-// the KeyValueStore by reference. {claims, sub} or {code, detail}.
-async function verify(policy, authorization, now) {
-  if (authorization === undefined) return { code: "JWT_MALFORMED", detail: "more than one Authorization header" };
-  var bt = J.bearerToken(authorization);
-  if (bt.code) return bt;
-  var secret = null;
-  if (policy.secretKey && KVS) {
-    try {
-      secret = await KVS.get(policy.secretKey);
-    } catch (e) {
-      secret = null;
-    }
+// secret reads a policy's HMAC secret from the KeyValueStore by its key: null when it holds none.
+async function secret(policy) {
+  if (!policy.secretKey || !KVS) return null;
+  try {
+    return await KVS.get(policy.secretKey);
+  } catch (e) {
+    return null;
   }
-  var bytes = typeof secret === "string" ? unescape(encodeURIComponent(secret)).length : 0;
-  if (bytes === 0 || bytes < policy.minSecretBytes) secret = null;
-  if (!secret) return { code: "JWT_KEY", detail: "no usable key" };
-  var p = J.parseJWS(bt.token, policy.algorithms);
-  if (p.code) return p;
-  var key = { kid: "", alg: "", fits: ["HS256"], hmacBytes: bytes };
-  if (!J.keyFits(key, p.kid, p.alg)) return { code: "JWT_KEY", detail: "no configured key fits alg " + p.alg };
-  if (p.joseError) return { code: "JWT_UNSUPPORTED", detail: p.joseError };
-  if (!J.verifyParams(p.alg, key) || crypto.createHmac("sha256", secret).update(p.signingInput).digest("hex") !== hex(p.signature)) {
-    return { code: "JWT_SIGNATURE", detail: "signature does not verify" };
-  }
-  return J.checkClaims(p.payload, policy, now / 1000);
 }
 
 async function handler(event) {
@@ -74,7 +49,10 @@ async function handler(event) {
   var claims = null;
   if (HAS_AUTH && route.auth) {
     var az = req.headers.authorization;
-    var ok = await verify(GATEWAY.policies[route.auth], az && az.multiValue && az.multiValue.length > 1 ? undefined : client.get("authorization"), v.now);
+    var policy = GATEWAY.policies[route.auth];
+    // (njs cannot await inside a call's arguments.)
+    var key = await secret(policy);
+    var ok = verify(policy, az && az.multiValue && az.multiValue.length > 1 ? undefined : client.get("authorization"), key, v.now);
     if (ok.code) return fail(v, d, ok.code, null, ok.detail);
     claims = ok.claims;
   }
@@ -100,7 +78,7 @@ async function handler(event) {
       return event.context.requestId;
     },
     clientIP: event.viewer.ip, host: v.rawHost, scheme: v.scheme,
-  }, HAS_AUTH ? J.claimText : null);
+  }, HAS_AUTH ? claimText : null);
   // An origin group fails over on a connection failure or timeout, and on the listed statuses: a pool
   // without failover lists none, as the reference then moves on only when an origin is unreachable.
   if (HAS_FAILOVER && pool.origins.length > 1) {

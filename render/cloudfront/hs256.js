@@ -1,0 +1,206 @@
+// HS256 bearer tokens for CloudFront Functions, decided as gateway/jwtverify decides them and in its order
+// (the shared runtime's jwt.js, narrowed to one HMAC key): the bearer credential, the key, the size limit,
+// three strict base64url parts, a JSON object header without repeated members, no embedded keys, the alg
+// pinned to the policy's, no crit or b64, the HMAC, then exp, nbf, iat, sub, iss, aud and required claims.
+// Only the renderer includes it, and only when a route has an auth policy: JSON.parse does the parsing
+// (a repeated member is found by counting names), so it is a fraction of jwt.js and json.js.
+//
+// njs's JSON.parse refuses nesting deeper than 31 levels, which Go reads: such a header or claims set is
+// refused (JWT_UNSUPPORTED), never accepted.
+
+import crypto from "crypto";
+
+function E(code, detail) {
+  return { code: code, detail: detail };
+}
+
+function own(o, k) {
+  return Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
+}
+
+// part decodes one unpadded base64url part strictly (no padding, no other characters, zero trailing bits;
+// CR and LF are skipped, as Go's decoder does) into a Buffer, or null.
+function part(s) {
+  s = s.replace(/[\r\n]/g, "");
+  var r = s.length % 4;
+  if (!/^[\w-]*$/.test(s) || r === 1 || (r === 2 && !/[AQgw]$/.test(s)) || (r === 3 && !/[AEIMQUYcgkosw048]$/.test(s))) return null;
+  return Buffer.from(s, "base64url");
+}
+
+// text decodes UTF-8 as Go does: each byte of an invalid sequence becomes one U+FFFD.
+function text(b) {
+  for (var s = "", i = 0; i < b.length; ) {
+    var c = b[i];
+    var n = c < 128 ? 0 : c < 194 ? -1 : c < 224 ? 1 : c < 240 ? 2 : c < 245 ? 3 : -1;
+    var cp = n ? c & (127 >> (n + 1)) : c;
+    for (var k = 1; n > 0 && k <= n; k++) {
+      var d = b[i + k];
+      if ((d & 192) !== 128) n = -1;
+      else cp = (cp << 6) | (d & 63);
+    }
+    if (n < 0 || cp < [0, 128, 2048, 65536][n] || cp > 1114111 || (cp >= 55296 && cp <= 57343)) {
+      s += "\ufffd";
+      i++;
+    } else {
+      s += String.fromCodePoint(cp);
+      i += n + 1;
+    }
+  }
+  return s;
+}
+
+// object reads t as one JSON object, as the reference's scanner does: the object, or "not object" when the
+// text does not start with "{", "syntax", or "duplicate" for a name repeated inside one object (JSON.parse
+// keeps the last; the reviver counts the members it kept, the text the names it holds).
+function object(t) {
+  if (!/^[ \t\n\r]*\{/.test(t)) return "not object";
+  var kept = 0;
+  var names = 0;
+  var v;
+  try {
+    v = JSON.parse(t, function (k, x) {
+      if (!Array.isArray(this)) kept++;
+      return x;
+    });
+  } catch (e) {
+    return "syntax";
+  }
+  t.replace(/"(?:[^"\\]|\\[\s\S])*"([ \t\n\r]*:)?/g, function (m, colon) {
+    if (colon) names++;
+    return m;
+  });
+  return names === kept - 1 ? v : "duplicate";
+}
+
+// bearer reads the Authorization header value (null when absent) as jwtverify.FromHeader does.
+function bearer(value) {
+  if (value === null || value === undefined) return E("JWT_MISSING", "no Authorization header");
+  if (value.trim().toLowerCase() === "bearer") return E("JWT_MALFORMED", "empty bearer token");
+  var sp = value.indexOf(" ");
+  if (sp < 0 || value.slice(0, sp).toLowerCase() !== "bearer") return E("JWT_MISSING", "Authorization is not a Bearer credential");
+  var token = value.slice(sp + 1).replace(/^ +/, "");
+  return token === "" ? E("JWT_MALFORMED", "empty bearer token") : { token: token };
+}
+
+// date reads a NumericDate claim as Go's json.Unmarshal into float64 does: absent → undefined, null → 0,
+// a finite number → itself, anything else NaN.
+function date(c, name) {
+  var v = own(c, name);
+  if (v === undefined) return v;
+  if (v === null) return 0;
+  return typeof v === "number" && isFinite(v) ? v : NaN;
+}
+
+// raw returns the compact JSON text of the top-level member name of the object text t (valid, without
+// repeated names), as Go's json.Compact of its raw value, or undefined.
+function raw(t, name) {
+  var toks = t.match(/"(?:[^"\\]|\\[\s\S])*"|[{}[\],:]|[^"{}[\],:\s]+/g);
+  var depth = 0;
+  for (var i = 0; i < toks.length; i++) {
+    var tk = toks[i];
+    if (depth === 1 && tk.charAt(0) === '"' && toks[i + 1] === ":" && JSON.parse(tk) === name) {
+      var out = "";
+      for (var j = i + 2, d = 0; d > 0 || (toks[j] !== "," && toks[j] !== "}"); j++) {
+        if (toks[j] === "{" || toks[j] === "[") d++;
+        if (toks[j] === "}" || toks[j] === "]") d--;
+        out += toks[j];
+      }
+      return out;
+    }
+    if (tk === "{" || tk === "[") depth++;
+    if (tk === "}" || tk === "]") depth--;
+  }
+}
+
+// claimText returns a verified claim as header text (a string unquoted, anything else compact JSON), or
+// undefined when absent.
+export function claimText(claims, name) {
+  var v = own(claims.set, name);
+  return typeof v === "string" ? v : v === undefined ? v : raw(claims.text, name);
+}
+
+// verify decides an Authorization value (undefined: more than one header) for policy {algorithms,
+// issuer, audience, clockSkew, required, minSecretBytes} with secret (a string, or null when the
+// KeyValueStore holds none) at now (ms). It returns {claims} or {code, detail}.
+export function verify(policy, authorization, secret, now) {
+  if (authorization === undefined) return E("JWT_MALFORMED", "more than one Authorization header");
+  var bt = bearer(authorization);
+  if (bt.code) return bt;
+  var bytes = typeof secret === "string" ? Buffer.from(secret).length : 0;
+  if (bytes === 0 || bytes < policy.minSecretBytes) return E("JWT_KEY", "no usable key");
+  var token = bt.token;
+  if (token.length > 8192) return E("JWT_TOO_LARGE", "token over 8192 bytes");
+  var parts = token.split(".");
+  if (parts.length !== 3) return E("JWT_MALFORMED", "compact JWS needs 3 parts, got " + parts.length);
+  var b = [];
+  for (var i = 0; i < 3; i++) {
+    b.push(part(parts[i]));
+    if (b[i] === null) return E("JWT_MALFORMED", "part " + (i + 1) + " is not base64url");
+  }
+  var h = object(text(b[0]));
+  if (h === "not object") return E("JWT_MALFORMED", "header: not a JSON object");
+  if (typeof h === "string") return E("JWT_UNSUPPORTED", "header: " + h);
+  var embedded = ["jwk", "jku", "x5u", "x5c"];
+  for (i = 0; i < 4; i++) if (own(h, embedded[i]) !== undefined) return E("JWT_UNSUPPORTED", "header " + embedded[i] + " names a key");
+  // Go's json.Unmarshal into {Alg *string; Kid string; Crit, B64 json.RawMessage}: names match case
+  // insensitively, the last one wins, and a type error anywhere refuses the header.
+  var f = {};
+  for (var k in h) {
+    var l = k.toLowerCase();
+    if ((l === "alg" || l === "kid") && h[k] !== null && typeof h[k] !== "string") return E("JWT_UNSUPPORTED", "header: alg or kid is not a string");
+    if (l === "alg" || l === "crit" || l === "b64") f[l] = h[k];
+  }
+  var alg = f.alg;
+  if (alg === undefined || alg === null) return E("JWT_ALG", "header has no alg");
+  if (policy.algorithms.indexOf(alg) < 0) return E("JWT_ALG", "alg " + JSON.stringify(alg) + " is not allowed");
+  if (f.crit !== undefined) return E("JWT_UNSUPPORTED", "crit header is not supported");
+  if (f.b64 !== undefined) return E("JWT_UNSUPPORTED", "b64 header is not supported");
+  if (alg !== "HS256") return E("JWT_KEY", "no configured key fits alg " + alg);
+  // What go-jose's own parse refuses after the key is picked: "alg" under its exact name must be the alg
+  // checked, and "nonce" a string.
+  var nonce = own(h, "nonce");
+  if (own(h, "alg") !== alg) return E("JWT_UNSUPPORTED", "header alg is not the checked one");
+  if (nonce !== undefined && nonce !== null && typeof nonce !== "string") return E("JWT_UNSUPPORTED", "header nonce is not a string");
+  if (bytes < 32 || crypto.createHmac("sha256", secret).update(parts[0] + "." + parts[1]).digest("hex") !== b[2].toString("hex")) {
+    return E("JWT_SIGNATURE", "signature does not verify");
+  }
+  var t = text(b[1]);
+  var c = object(t);
+  if (typeof c === "string") return E("JWT_UNSUPPORTED", "claims: " + c);
+  var skew = policy.clockSkew;
+  now /= 1000;
+  var exp = date(c, "exp");
+  var nbf = date(c, "nbf");
+  var iat = date(c, "iat");
+  if (exp !== exp) return E("JWT_CLAIMS", "exp is not a number");
+  if (exp === undefined) return E("JWT_EXPIRED", "token has no exp");
+  if (!(now < exp + skew)) return E("JWT_EXPIRED", "expired");
+  if (nbf !== nbf) return E("JWT_CLAIMS", "nbf is not a number");
+  if (nbf !== undefined && now + skew < nbf) return E("JWT_NOT_YET_VALID", "not valid yet");
+  if (iat !== iat) return E("JWT_CLAIMS", "iat is not a number");
+  if (iat !== undefined && now + skew < iat) return E("JWT_NOT_YET_VALID", "issued in the future");
+  var sub = own(c, "sub");
+  if (sub !== undefined && sub !== null && typeof sub !== "string") return E("JWT_CLAIMS", "sub is not a string");
+  if (policy.issuer) {
+    var iss = own(c, "iss");
+    if (iss !== policy.issuer) return E("JWT_ISSUER", "issuer is not " + policy.issuer);
+  }
+  if (policy.audience.length > 0) {
+    var aud = own(c, "aud");
+    var auds = aud === null ? [""] : typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
+    var found = false;
+    for (i = 0; i < auds.length; i++) {
+      if (auds[i] !== null && typeof auds[i] !== "string") {
+        found = false;
+        break;
+      }
+      if (policy.audience.indexOf(auds[i] === null ? "" : auds[i]) >= 0) found = true;
+    }
+    if (!found) return E("JWT_AUDIENCE", "audience is none of " + policy.audience.join(", "));
+  }
+  for (i = 0; i < policy.required.length; i++) {
+    var rq = own(c, policy.required[i]);
+    if (rq === undefined || rq === null) return E("JWT_CLAIMS", "required claim " + policy.required[i] + " is missing");
+  }
+  return { claims: { set: c, text: t } };
+}
