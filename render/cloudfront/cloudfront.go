@@ -279,15 +279,15 @@ func tableSourceNamed(t *tables, routes, named []routeT, g *ir.Gateway) (string,
 		}
 		v := fmt.Sprintf("route_%d", i)
 		fmt.Fprintf(&b, "//! route %q\n", named[i].Name)
-		if r.Kind == string(ir.PathRegex) {
-			re, _ := json.Marshal("^(?:" + r.Path + ")$")
-			fmt.Fprintf(&b, "const %s = Object.assign(%s, { re: new RegExp(%s) });\n", v, rj, re)
-		} else {
-			fmt.Fprintf(&b, "const %s = %s;\n", v, rj)
-		}
+		fmt.Fprintf(&b, "const %s = %s;\n", v, rj)
 		names = append(names, v)
 	}
 	fmt.Fprintf(&b, "const ROUTES = [%s];\n", strings.Join(names, ", "))
+	m, err := matcherSource(named)
+	if err != nil {
+		return "", err
+	}
+	b.WriteString(m)
 	return b.String(), nil
 }
 
@@ -341,7 +341,7 @@ func position(b []byte, n int) string {
 
 // exportLine is esbuild's export of the handler, which CloudFront does not take: the function is named
 // handler at the top level instead.
-var exportLine = regexp.MustCompile(`(?s)\n?export\s*\{\s*(\w+)(?:\s+as\s+handler)?\s*\};?\s*$`)
+var exportLine = regexp.MustCompile(`(?s)\n?export\s*\{\s*([\w$]+)(?:\s+as\s+handler)?\s*\};?\s*$`)
 
 // bundle runs esbuild over the entry source, resolving edgegw-runtime/* to the embedded library; cloudfront
 // and crypto are cloudfront-js-2.0's own modules.

@@ -21,7 +21,6 @@ if (typeof unescape === "undefined") {
   };
 }
 
-var ROUTE_INDEX = G.buildIndex(ROUTES);
 (function () {
   var none = { request: { remove: [], set: [] }, response: { remove: [], set: [] } };
   for (var i = 0; i < ROUTES.length; i++) if (!ROUTES[i].transform) ROUTES[i].transform = none;
@@ -97,9 +96,9 @@ function view(req) {
       return { v: v };
     }
   }
-  var m = G.matchRoute(ROUTES, v.host, req.method, v.path, client, ROUTE_INDEX);
-  if (!m) return { fail: "NO_ROUTE", v: v };
-  v.route = m.route;
-  v.segs = m.segs;
+  var k = matchRoute(v.host, req.method, v.path, client);
+  if (k < 0) return { fail: "NO_ROUTE", v: v };
+  v.route = ROUTES[k];
+  v.segs = v.path.slice(1).split("/");
   return { v: v };
 }

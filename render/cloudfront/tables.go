@@ -105,16 +105,19 @@ type policyT struct {
 	MinSecretBytes int         `json:"minSecretBytes"`
 }
 
-// routeT is one route's entry; Regex is emitted as a RegExp beside it.
+// routeT is one route's entry. What only matching reads is in the generated matcher (matcherSource), not
+// in the table: the table keeps a route's kind and path only for its rewrite.
 type routeT struct {
 	Name      string           `json:"name,omitempty"` // test builds only (the decision header)
-	Kind      string           `json:"kind"`
-	Path      string           `json:"path,omitempty"`
-	Segments  []string         `json:"segments,omitempty"`
+	Kind      string           `json:"-"`
+	Path      string           `json:"-"`
+	Segments  []string         `json:"-"`
+	Hosts     []string         `json:"-"`
+	Headers   [][2]string      `json:"-"`
+	Methods   []string         `json:"-"`
+	MatchKind string           `json:"kind,omitempty"` // with a rewrite only
+	MatchPath string           `json:"path,omitempty"` // with a rewrite only
 	Vars      [][2]any         `json:"vars,omitempty"`
-	Hosts     []string         `json:"hosts,omitempty"`
-	Headers   [][2]string      `json:"headers,omitempty"`
-	Methods   []string         `json:"methods,omitempty"`
 	Pool      string           `json:"pool,omitempty"`
 	Respond   *respondT        `json:"respond,omitempty"`
 	Redirect  *redirectT       `json:"redirect,omitempty"`
@@ -276,6 +279,9 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 		r := &g.Routes[i]
 		rt := routeT{Name: r.Name, Kind: string(r.Match.Kind), Path: r.Match.Path, Hosts: r.Match.Hosts, Methods: r.Match.Methods,
 			Pool: r.Pool, Auth: r.Auth, Rewrite: r.Rewrite}
+		if r.Rewrite != nil {
+			rt.MatchKind, rt.MatchPath = rt.Kind, rt.Path
+		}
 		if tr := routeTransform(g.EffectiveTransform(r)); !emptyTransform(tr) {
 			rt.Transform = &tr
 		}
