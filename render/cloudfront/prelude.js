@@ -24,7 +24,11 @@ if (typeof unescape === "undefined") {
 (function () {
   var none = { request: { remove: [], set: [] }, response: { remove: [], set: [] } };
   for (var i = 0; i < ROUTES.length; i++) if (!ROUTES[i].transform) ROUTES[i].transform = none;
-  for (var c in GATEWAY.errors) GATEWAY.errors[c].headers = GATEWAY.errorHeaders[GATEWAY.errors[c].headers];
+  var errs = GATEWAY.errors;
+  for (var c in errs) {
+    var e = errs[c];
+    errs[c] = { status: e[0], headers: GATEWAY.errorHeaders[e[1]], body: e.length > 3 ? e[3] : '{"status":' + e[0] + ',"code":"' + c + '","message":"' + e[2] + '"}\n' };
+  }
 })();
 
 // headersOf wraps a CloudFront headers object ({lower-case name: {value, multiValue}}) in place.

@@ -1,7 +1,9 @@
 package cloudfront
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"sort"
@@ -57,12 +59,24 @@ type routeTransformT struct {
 	KeepClientRequestID bool             `json:"keepClientRequestId,omitempty"`
 }
 
-// edgeErrorT is one edge error; its headers are an index into tables.ErrorHeaders (the prelude resolves
-// it), since most errors share theirs and the code size is tight.
-type edgeErrorT struct {
-	Status  int    `json:"status"`
-	Headers int    `json:"headers"`
-	Body    string `json:"body"`
+// edgeErrorT is one edge error, as [status, headers, message] when its body is the reference's usual
+// JSON ({"status":S,"code":C,"message":M} and a newline, which the prelude writes back), else [status,
+// headers, 0, body]; headers is an index into tables.ErrorHeaders, since most errors share theirs and the
+// code size is tight.
+type edgeErrorT []any
+
+func edgeErrorEntry(code string, status, headers int, body string) edgeErrorT {
+	msg := http.StatusText(status)
+	std, _ := json.Marshal(struct {
+		Status  int    `json:"status"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}{status, code, msg})
+	// The prelude concatenates the parts, so the short form needs parts JSON writes as they are.
+	if string(std)+"\n" == body && fmt.Sprintf(`{"status":%d,"code":"%s","message":"%s"}`+"\n", status, code, msg) == body {
+		return edgeErrorT{status, headers, msg}
+	}
+	return edgeErrorT{status, headers, 0, body}
 }
 
 // functionError reports whether the viewer-request function can answer with an edge error code. The
@@ -208,7 +222,7 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 			idx = len(t.ErrorHeaders)
 			t.ErrorHeaders = append(t.ErrorHeaders, hs)
 		}
-		t.Errors[e.Code] = edgeErrorT{Status: e.Status, Headers: idx, Body: e.Body}
+		t.Errors[e.Code] = edgeErrorEntry(e.Code, e.Status, idx, e.Body)
 	}
 
 	irHosts := map[string]string{} // origin name → host of its IR URL
