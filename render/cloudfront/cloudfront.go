@@ -46,7 +46,7 @@ const KVSName = "edgegw"
 
 // library holds this target's own modules, imported as edgegw-cloudfront/NAME.
 //
-//go:embed hs256.js
+//go:embed hs256.js pathnorm.js
 var library embed.FS
 
 var (

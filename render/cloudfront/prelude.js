@@ -4,22 +4,13 @@
 // above by the renderer; HAS_* are build-time constants that drop what the gateway does not use. cloudfront-js-2.0 only: no timers, no network, crypto hashes and HMACs only.
 
 import * as G from "edgegw-runtime/gateway.js";
-import { normalize } from "edgegw-runtime/pathnorm.js";
+import { normalize } from "edgegw-cloudfront/pathnorm.js";
 
 // Test-mode request headers: the clock, the client's scheme, the decision. Only a TEST_MODE build reads or
 // writes them.
 var TEST_NOW = "x-edgegw-test-now";
 var TEST_SCHEME = "x-edgegw-test-scheme";
 var TEST_DECISION = "x-edgegw-test-decision";
-
-// njs has no unescape, which the runtime's UTF-8 encoding uses on encodeURIComponent's output (%XX only).
-if (typeof unescape === "undefined") {
-  globalThis.unescape = function (s) {
-    return s.replace(/%([0-9A-Fa-f]{2})/g, function (m, h) {
-      return String.fromCharCode(parseInt(h, 16));
-    });
-  };
-}
 
 (function () {
   var none = { request: { remove: [], set: [] }, response: { remove: [], set: [] } };
@@ -85,9 +76,8 @@ function view(req) {
     client.delete(TEST_SCHEME);
   }
   v.rawHost = client.get("host") || "";
-  var norm = normalize(req.uri);
-  if (norm.reject !== undefined) return { fail: "BAD_PATH", v: v };
-  v.path = norm.path;
+  v.path = normalize(req.uri);
+  if (v.path === null) return { fail: "BAD_PATH", v: v };
   v.host = G.hostOf(v.rawHost);
   v.tenancy = G.matchHost(GATEWAY.domains, v.host);
   if (!v.tenancy) return { fail: "HOST_UNKNOWN", v: v };
