@@ -194,6 +194,10 @@ func TestSizeLimit(t *testing.T) {
 			if !strings.Contains(err.Error(), RequestFile) || !strings.Contains(err.Error(), "10240-byte limit") || se.Position == "" {
 				t.Fatalf("size error does not say which file, the limit and where: %v", err)
 			}
+			// The parts, largest first: with this many routes the generated tables lead.
+			if len(se.Parts) < 3 || se.Parts[0].Name != "the tables and route matcher generated from the manifest" || !strings.Contains(err.Error(), "bytes by part: the tables and route matcher") {
+				t.Fatalf("size error does not say which part is large: %v", err)
+			}
 			t.Logf("largest inline route table: %d prefix routes like %q; %d routes: %v", fits, base.Match.Path, n, err)
 			return
 		}
