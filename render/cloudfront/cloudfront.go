@@ -257,7 +257,10 @@ func refuseUnbuilt(g *ir.Gateway) error {
 // defines are the build-time constants of the glue: test mode, and which features the gateway uses, so the
 // bundle leaves out the runtime code of the others (the size limit is tight).
 func defines(g *ir.Gateway, test bool) map[string]string {
-	var auth, respond, redirect, failover, limited bool
+	var auth, respond, redirect, failover, limited, forward bool
+	for _, p := range g.AuthPolicies {
+		forward = forward || (p.JWT != nil && len(p.JWT.ForwardClaims) > 0)
+	}
 	for _, r := range g.Routes {
 		limited = limited || r.RateLimit != ""
 		auth = auth || r.Auth != ""
@@ -268,7 +271,8 @@ func defines(g *ir.Gateway, test bool) map[string]string {
 		}
 	}
 	return map[string]string{"TEST_MODE": fmt.Sprint(test), "HAS_AUTH": fmt.Sprint(auth), "HAS_CORS": fmt.Sprint(g.CORS != nil),
-		"HAS_RESPOND": fmt.Sprint(respond), "HAS_REDIRECT": fmt.Sprint(redirect), "HAS_FAILOVER": fmt.Sprint(failover), "HAS_LIMITED": fmt.Sprint(limited)}
+		"HAS_RESPOND": fmt.Sprint(respond), "HAS_REDIRECT": fmt.Sprint(redirect), "HAS_FAILOVER": fmt.Sprint(failover), "HAS_LIMITED": fmt.Sprint(limited),
+		"HAS_FORWARD": fmt.Sprint(auth && forward)}
 }
 
 // tableSource is the generated part of both functions: the tables, one statement per route commented with

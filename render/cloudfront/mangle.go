@@ -17,7 +17,7 @@ var internalNames = []string{
 	"abs", "algorithms", "allowCredentials", "allowOrigins", "audience", "auth", "claims", "client", "clientHeaders",
 	"clientIP", "clockSkew", "code", "cors", "corsOrigin", "domains", "errorHeaders", "errors", "fail", "failover",
 	"forward", "fragment", "hasFragment", "hasQuery", "host", "hsts", "issuer", "keepClientRequestId", "keepQuery",
-	"kind", "limited", "location", "minSecretBytes", "newRequestID", "onStatus", "originHosts", "origins",
+	"kind", "limited", "location", "messages", "minSecretBytes", "newRequestID", "onStatus", "originHosts", "origins",
 	"owned", "path", "policies", "pools", "preflight", "preflightAllowed", "preflightRefused", "prefix", "publicHost",
 	"query", "rawHost", "redirect", "remove", "requestPath", "required", "respond", "rewrite", "scheme", "secretKey",
 	"segs", "set", "simpleHeaders", "stripHeaders", "tenancy", "tenant", "tenantHeader", "text", "token", "transform",

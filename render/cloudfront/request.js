@@ -73,12 +73,12 @@ async function handler(event) {
   uh.delete("host");
   G.upstreamHeaders(uh, {
     clientHeaders: client, stripHeaders: GATEWAY.stripHeaders, transform: route.transform,
-    tenantHeader: v.tenancy.tenantHeader, tenant: v.tenancy.tenant, claims: claims, forward: HAS_AUTH && route.auth ? GATEWAY.policies[route.auth].forward : null,
+    tenantHeader: v.tenancy.tenantHeader, tenant: v.tenancy.tenant, claims: claims, forward: HAS_FORWARD && route.auth ? GATEWAY.policies[route.auth].forward : null,
     newRequestID: function () {
       return event.context.requestId;
     },
     clientIP: event.viewer.ip, host: v.rawHost, scheme: v.scheme,
-  }, HAS_AUTH ? claimText : null);
+  }, HAS_FORWARD ? claimText : null);
   // An origin group fails over on a connection failure or timeout, and on the listed statuses: a pool
   // without failover lists none, as the reference then moves on only when an origin is unreachable.
   if (HAS_FAILOVER && pool.origins.length > 1) {

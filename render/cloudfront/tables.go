@@ -26,6 +26,7 @@ type tables struct {
 	Transform    routeTransformT       `json:"transform"`
 	StripHeaders []string              `json:"stripHeaders"`
 	Errors       map[string]edgeErrorT `json:"errors"` // only the codes a function answers with
+	Messages     map[int]string        `json:"messages"` // the usual bodies' message by status
 	ErrorHeaders [][][2]string         `json:"errorHeaders"`
 	Origins      map[string]originT    `json:"-"` // the distribution's origins: the function names them by id
 	Pools        map[string]poolT      `json:"pools"`
@@ -59,13 +60,13 @@ type routeTransformT struct {
 	KeepClientRequestID bool             `json:"keepClientRequestId,omitempty"`
 }
 
-// edgeErrorT is one edge error, as [status, headers, message] when its body is the reference's usual
-// JSON ({"status":S,"code":C,"message":M} and a newline, which the prelude writes back), else [status,
-// headers, 0, body]; headers is an index into tables.ErrorHeaders, since most errors share theirs and the
-// code size is tight.
+// edgeErrorT is one edge error, as [status, headers] when its body is the reference's usual JSON
+// ({"status":S,"code":C,"message":M} and a newline, M by status in tables.Messages, which the prelude writes
+// back), else [status, headers, body]; headers is an index into tables.ErrorHeaders, since most errors
+// share theirs and the code size is tight.
 type edgeErrorT []any
 
-func edgeErrorEntry(code string, status, headers int, body string) edgeErrorT {
+func edgeErrorEntry(code string, status, headers int, body string) (edgeErrorT, string) {
 	msg := http.StatusText(status)
 	std, _ := json.Marshal(struct {
 		Status  int    `json:"status"`
@@ -74,9 +75,9 @@ func edgeErrorEntry(code string, status, headers int, body string) edgeErrorT {
 	}{status, code, msg})
 	// The prelude concatenates the parts, so the short form needs parts JSON writes as they are.
 	if string(std)+"\n" == body && fmt.Sprintf(`{"status":%d,"code":"%s","message":"%s"}`+"\n", status, code, msg) == body {
-		return edgeErrorT{status, headers, msg}
+		return edgeErrorT{status, headers}, msg
 	}
-	return edgeErrorT{status, headers, 0, body}
+	return edgeErrorT{status, headers, body}, ""
 }
 
 // functionError reports whether the viewer-request function can answer with an edge error code. The
@@ -177,7 +178,7 @@ func routeTransform(t ir.RouteTransform) routeTransformT {
 }
 
 func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT, error) {
-	t := &tables{Name: g.Name, Domains: []domainT{}, Errors: map[string]edgeErrorT{}, Origins: map[string]originT{},
+	t := &tables{Name: g.Name, Domains: []domainT{}, Errors: map[string]edgeErrorT{}, Messages: map[int]string{}, Origins: map[string]originT{},
 		Pools: map[string]poolT{}, Policies: map[string]policyT{}}
 	for _, d := range g.Domains {
 		t.Domains = append(t.Domains, domainT{Host: strings.ToLower(d.Host), Wildcard: d.Wildcard || strings.HasPrefix(d.Host, "*."), TenantHeader: d.TenantHeader})
@@ -222,7 +223,11 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 			idx = len(t.ErrorHeaders)
 			t.ErrorHeaders = append(t.ErrorHeaders, hs)
 		}
-		t.Errors[e.Code] = edgeErrorEntry(e.Code, e.Status, idx, e.Body)
+		entry, msg := edgeErrorEntry(e.Code, e.Status, idx, e.Body)
+		t.Errors[e.Code] = entry
+		if msg != "" {
+			t.Messages[e.Status] = msg
+		}
 	}
 
 	irHosts := map[string]string{} // origin name → host of its IR URL
