@@ -25,7 +25,7 @@ type tables struct {
 	CORS         *corsT                `json:"cors"`
 	Transform    routeTransformT       `json:"transform"`
 	StripHeaders []string              `json:"stripHeaders"`
-	Errors       map[string]edgeErrorT `json:"errors"` // only the codes a function answers with
+	Errors       map[string]edgeErrorT `json:"errors"`   // only the codes a function answers with
 	Messages     map[int]string        `json:"messages"` // the usual bodies' message by status
 	ErrorHeaders [][][2]string         `json:"errorHeaders"`
 	Origins      map[string]originT    `json:"-"` // the distribution's origins: the function names them by id
