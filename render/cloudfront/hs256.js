@@ -16,6 +16,9 @@ function E(code) {
   return { code: code };
 }
 
+// The refusal codes, named once (each is used several times and the bytes are tight).
+var ALG = "JWT_ALG", AUDIENCE = "JWT_AUDIENCE", CLAIMS = "JWT_CLAIMS", EXPIRED = "JWT_EXPIRED", ISSUER = "JWT_ISSUER", KEY = "JWT_KEY", MALFORMED = "JWT_MALFORMED", MISSING = "JWT_MISSING", NOT_YET_VALID = "JWT_NOT_YET_VALID", SIGNATURE = "JWT_SIGNATURE", TOO_LARGE = "JWT_TOO_LARGE", UNSUPPORTED = "JWT_UNSUPPORTED";
+
 function own(o, k) {
   return Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
 }
@@ -76,12 +79,12 @@ function object(t) {
 
 // bearer reads the Authorization header value (null when absent) as jwtverify.FromHeader does.
 function bearer(value) {
-  if (value === null || value === undefined) return E("JWT_MISSING");
-  if (value.trim().toLowerCase() === "bearer") return E("JWT_MALFORMED");
+  if (value === null || value === undefined) return E(MISSING);
+  if (value.trim().toLowerCase() === "bearer") return E(MALFORMED);
   var sp = value.indexOf(" ");
-  if (sp < 0 || value.slice(0, sp).toLowerCase() !== "bearer") return E("JWT_MISSING");
+  if (sp < 0 || value.slice(0, sp).toLowerCase() !== "bearer") return E(MISSING);
   var token = value.slice(sp + 1).replace(/^ +/, "");
-  return token === "" ? E("JWT_MALFORMED") : { token: token };
+  return token === "" ? E(MALFORMED) : { token: token };
 }
 
 // date reads a NumericDate claim as Go's json.Unmarshal into float64 does: absent → undefined, null → 0,
@@ -125,67 +128,67 @@ export function claimText(claims, name) {
 // issuer, audience, clockSkew, required, minSecretBytes} with secret (a string, or null when the
 // KeyValueStore holds none) at now (ms). It returns {claims} or {code, detail}.
 export function verify(policy, authorization, secret, now) {
-  if (authorization === undefined) return E("JWT_MALFORMED");
+  if (authorization === undefined) return E(MALFORMED);
   var bt = bearer(authorization);
   if (bt.code) return bt;
   var bytes = typeof secret === "string" ? Buffer.from(secret).length : 0;
-  if (bytes === 0 || bytes < policy.minSecretBytes) return E("JWT_KEY");
+  if (bytes === 0 || bytes < policy.minSecretBytes) return E(KEY);
   var token = bt.token;
-  if (token.length > 8192) return E("JWT_TOO_LARGE");
+  if (token.length > 8192) return E(TOO_LARGE);
   var parts = token.split(".");
-  if (parts.length !== 3) return E("JWT_MALFORMED");
+  if (parts.length !== 3) return E(MALFORMED);
   var b = [];
   for (var i = 0; i < 3; i++) {
     b.push(part(parts[i]));
-    if (b[i] === null) return E("JWT_MALFORMED");
+    if (b[i] === null) return E(MALFORMED);
   }
   var h = object(text(b[0]));
-  if (h === "not object") return E("JWT_MALFORMED");
-  if (typeof h === "string") return E("JWT_UNSUPPORTED");
+  if (h === "not object") return E(MALFORMED);
+  if (typeof h === "string") return E(UNSUPPORTED);
   var embedded = ["jwk", "jku", "x5u", "x5c"];
-  for (i = 0; i < 4; i++) if (own(h, embedded[i]) !== undefined) return E("JWT_UNSUPPORTED");
+  for (i = 0; i < 4; i++) if (own(h, embedded[i]) !== undefined) return E(UNSUPPORTED);
   // Go's json.Unmarshal into {Alg *string; Kid string; Crit, B64 json.RawMessage}: names match case
   // insensitively, the last one wins, and a type error anywhere refuses the header.
   var f = {};
   for (var k in h) {
     var l = k.toLowerCase();
-    if ((l === "alg" || l === "kid") && h[k] !== null && typeof h[k] !== "string") return E("JWT_UNSUPPORTED");
+    if ((l === "alg" || l === "kid") && h[k] !== null && typeof h[k] !== "string") return E(UNSUPPORTED);
     if (l === "alg" || l === "crit" || l === "b64") f[l] = h[k];
   }
   var alg = f.alg;
-  if (alg === undefined || alg === null) return E("JWT_ALG");
-  if (policy.algorithms.indexOf(alg) < 0) return E("JWT_ALG");
-  if (f.crit !== undefined) return E("JWT_UNSUPPORTED");
-  if (f.b64 !== undefined) return E("JWT_UNSUPPORTED");
-  if (alg !== "HS256") return E("JWT_KEY");
+  if (alg === undefined || alg === null) return E(ALG);
+  if (policy.algorithms.indexOf(alg) < 0) return E(ALG);
+  if (f.crit !== undefined) return E(UNSUPPORTED);
+  if (f.b64 !== undefined) return E(UNSUPPORTED);
+  if (alg !== "HS256") return E(KEY);
   // What go-jose's own parse refuses after the key is picked: "alg" under its exact name must be the alg
   // checked, and "nonce" a string.
   var nonce = own(h, "nonce");
-  if (own(h, "alg") !== alg) return E("JWT_UNSUPPORTED");
-  if (nonce !== undefined && nonce !== null && typeof nonce !== "string") return E("JWT_UNSUPPORTED");
+  if (own(h, "alg") !== alg) return E(UNSUPPORTED);
+  if (nonce !== undefined && nonce !== null && typeof nonce !== "string") return E(UNSUPPORTED);
   if (bytes < 32 || crypto.createHmac("sha256", secret).update(parts[0] + "." + parts[1]).digest("hex") !== b[2].toString("hex")) {
-    return E("JWT_SIGNATURE");
+    return E(SIGNATURE);
   }
   var t = text(b[1]);
   var c = object(t);
-  if (typeof c === "string") return E("JWT_UNSUPPORTED");
+  if (typeof c === "string") return E(UNSUPPORTED);
   var skew = policy.clockSkew;
   now /= 1000;
   var exp = date(c, "exp");
   var nbf = date(c, "nbf");
   var iat = date(c, "iat");
-  if (exp !== exp) return E("JWT_CLAIMS");
-  if (exp === undefined) return E("JWT_EXPIRED");
-  if (!(now < exp + skew)) return E("JWT_EXPIRED");
-  if (nbf !== nbf) return E("JWT_CLAIMS");
-  if (nbf !== undefined && now + skew < nbf) return E("JWT_NOT_YET_VALID");
-  if (iat !== iat) return E("JWT_CLAIMS");
-  if (iat !== undefined && now + skew < iat) return E("JWT_NOT_YET_VALID");
+  if (exp !== exp) return E(CLAIMS);
+  if (exp === undefined) return E(EXPIRED);
+  if (!(now < exp + skew)) return E(EXPIRED);
+  if (nbf !== nbf) return E(CLAIMS);
+  if (nbf !== undefined && now + skew < nbf) return E(NOT_YET_VALID);
+  if (iat !== iat) return E(CLAIMS);
+  if (iat !== undefined && now + skew < iat) return E(NOT_YET_VALID);
   var sub = own(c, "sub");
-  if (sub !== undefined && sub !== null && typeof sub !== "string") return E("JWT_CLAIMS");
+  if (sub !== undefined && sub !== null && typeof sub !== "string") return E(CLAIMS);
   if (policy.issuer) {
     var iss = own(c, "iss");
-    if (iss !== policy.issuer) return E("JWT_ISSUER");
+    if (iss !== policy.issuer) return E(ISSUER);
   }
   if (policy.audience.length > 0) {
     var aud = own(c, "aud");
@@ -198,11 +201,11 @@ export function verify(policy, authorization, secret, now) {
       }
       if (policy.audience.indexOf(auds[i] === null ? "" : auds[i]) >= 0) found = true;
     }
-    if (!found) return E("JWT_AUDIENCE");
+    if (!found) return E(AUDIENCE);
   }
   for (i = 0; i < policy.required.length; i++) {
     var rq = own(c, policy.required[i]);
-    if (rq === undefined || rq === null) return E("JWT_CLAIMS");
+    if (rq === undefined || rq === null) return E(CLAIMS);
   }
   return { claims: { set: c, text: t } };
 }

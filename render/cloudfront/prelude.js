@@ -18,7 +18,9 @@ var TEST_DECISION = "x-edgegw-test-decision";
   var errs = GATEWAY.errors;
   for (var c in errs) {
     var e = errs[c];
-    errs[c] = { status: e[0], headers: GATEWAY.errorHeaders[e[1]], body: e.length > 2 ? e[2] : '{"status":' + e[0] + ',"code":"' + c + '","message":"' + GATEWAY.messages[e[0]] + '"}\n' };
+    errs[c] = { status: e[0], headers: GATEWAY.errorHeaders[e[1]].map(function (k) {
+        return GATEWAY.errorPairs[k];
+      }), body: e.length > 2 ? e[2] : '{"status":' + e[0] + ',"code":"' + c + '","message":"' + GATEWAY.messages[e[0]] + '"}\n' };
   }
 })();
 

@@ -25,10 +25,11 @@ type tables struct {
 	CORS         *corsT                `json:"cors"`
 	Transform    routeTransformT       `json:"transform"`
 	StripHeaders []string              `json:"stripHeaders"`
-	Errors       map[string]edgeErrorT `json:"errors"`   // only the codes a function answers with
-	Messages     map[int]string        `json:"messages"` // the usual bodies' message by status
-	ErrorHeaders [][][2]string         `json:"errorHeaders"`
-	Origins      map[string]originT    `json:"-"` // the distribution's origins: the function names them by id
+	Errors       map[string]edgeErrorT `json:"errors"`       // only the codes a function answers with
+	Messages     map[int]string        `json:"messages"`     // the usual bodies' message by status
+	ErrorHeaders [][]int               `json:"errorHeaders"` // header sets, as indexes into ErrorPairs
+	ErrorPairs   [][2]string           `json:"errorPairs"`   // every header of an edge error, once
+	Origins      map[string]originT    `json:"-"`            // the distribution's origins: the function names them by id
 	Pools        map[string]poolT      `json:"pools"`
 	Policies     map[string]policyT    `json:"policies"`
 }
@@ -207,12 +208,24 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 		auth = auth || r.Auth != ""
 		limited = limited || r.RateLimit != ""
 	}
-	t.ErrorHeaders = [][][2]string{}
+	t.ErrorHeaders = [][]int{}
+	t.ErrorPairs = [][2]string{}
 	for _, e := range errs {
 		if !functionError(e.Code, auth, limited) {
 			continue
 		}
-		hs := headerPairs(e.Headers)
+		var hs []int
+		for _, p := range headerPairs(e.Headers) {
+			k := slices.Index(t.ErrorPairs, p)
+			if k < 0 {
+				k = len(t.ErrorPairs)
+				t.ErrorPairs = append(t.ErrorPairs, p)
+			}
+			hs = append(hs, k)
+		}
+		if hs == nil {
+			hs = []int{}
+		}
 		idx := -1
 		for i, o := range t.ErrorHeaders {
 			if slices.Equal(o, hs) {
@@ -290,6 +303,11 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 		pt, err := policyTable(p)
 		if err != nil {
 			return nil, nil, err
+		}
+		if pt.SecretKey == "" {
+			// No HMAC secret: the function refuses every token of this policy (JWT_KEY) before it reads
+			// any other field, so none is carried.
+			pt = policyT{Name: pt.Name, Algorithms: []string{}, Audience: []string{}, Required: []string{}, Forward: [][2]string{}}
 		}
 		t.Policies[p.Name] = pt
 	}
