@@ -222,11 +222,17 @@ func renderSized(g *ir.Gateway, opts Options) ([]render.Artifact, Sizes, error) 
 			return nil, sz, err
 		}
 	}
+	// The limit plan reports against; a test build (its test-mode code) and a build over the limit for
+	// the semantics checks are not what deploys, so they carry none.
+	limit := MaxFunctionBytes
+	if opts.Test || opts.IgnoreSizeLimit {
+		limit = 0
+	}
 	sz = Sizes{Request: len(prodReq), Response: len(prodResp), Minified: reqLevel > levelPlain || respLevel > levelPlain,
 		Mangled: reqLevel == levelMangled || respLevel == levelMangled}
 	return []render.Artifact{
-		{Target: Name, Path: RequestFile, MediaType: "application/javascript", Data: reqJS},
-		{Target: Name, Path: ResponseFile, MediaType: "application/javascript", Data: respJS},
+		{Target: Name, Path: RequestFile, MediaType: "application/javascript", Data: reqJS, MaxBytes: limit},
+		{Target: Name, Path: ResponseFile, MediaType: "application/javascript", Data: respJS, MaxBytes: limit},
 	}, sz, nil
 }
 
