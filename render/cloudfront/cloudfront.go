@@ -312,6 +312,7 @@ func tableSourceNamed(t *tables, routes, named []routeT, g *ir.Gateway) (string,
 		return "", err
 	}
 	b.WriteString(m)
+	b.WriteString(hostSource(t.Domains))
 	return b.String(), nil
 }
 

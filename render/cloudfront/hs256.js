@@ -24,12 +24,12 @@ function own(o, k) {
 }
 
 // part decodes one unpadded base64url part strictly (no padding, no other characters, zero trailing bits;
-// CR and LF are skipped, as Go's decoder does) into a Buffer, or null.
+// CR and LF are skipped, as Go's decoder does) into a Buffer, or null: a strict encoding is the one the
+// decoded bytes encode back to.
 function part(s) {
   s = s.replace(/[\r\n]/g, "");
-  var r = s.length % 4;
-  if (!/^[\w-]*$/.test(s) || r === 1 || (r === 2 && !/[AQgw]$/.test(s)) || (r === 3 && !/[AEIMQUYcgkosw048]$/.test(s))) return null;
-  return Buffer.from(s, "base64url");
+  var b = Buffer.from(s, "base64url");
+  return b.toString("base64url") === s ? b : null;
 }
 
 // text decodes UTF-8 as Go does: each byte of an invalid sequence becomes one U+FFFD.
@@ -97,23 +97,22 @@ function date(c, name) {
 }
 
 // raw returns the compact JSON text of the top-level member name of the object text t (valid, without
-// repeated names), as Go's json.Compact of its raw value, or undefined.
+// repeated names), as Go's json.Compact of its raw value, or undefined: the tokens of its value joined.
 function raw(t, name) {
   var toks = t.match(/"(?:[^"\\]|\\[\s\S])*"|[{}[\],:]|[^"{}[\],:\s]+/g);
-  var depth = 0;
-  for (var i = 0; i < toks.length; i++) {
-    var tk = toks[i];
-    if (depth === 1 && tk.charAt(0) === '"' && toks[i + 1] === ":" && JSON.parse(tk) === name) {
-      var out = "";
-      for (var j = i + 2, d = 0; d > 0 || (toks[j] !== "," && toks[j] !== "}"); j++) {
-        if (toks[j] === "{" || toks[j] === "[") d++;
-        if (toks[j] === "}" || toks[j] === "]") d--;
-        out += toks[j];
-      }
-      return out;
+  var out;
+  for (var i = 0, d = 0; i < toks.length; i++) {
+    var k = toks[i];
+    if (out !== undefined) {
+      if (d === 1 && (k === "," || k === "}")) return out;
+      out += k;
+    } else if (d === 1 && toks[i + 1] === ":" && k.charAt(0) === '"' && JSON.parse(k) === name) {
+      out = "";
+      i++;
+      continue;
     }
-    if (tk === "{" || tk === "[") depth++;
-    if (tk === "}" || tk === "]") depth--;
+    if (k === "{" || k === "[") d++;
+    else if (k === "}" || k === "]") d--;
   }
 }
 

@@ -140,3 +140,43 @@ func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// hostSource is the host matcher, generated from the domains as the runtime's matchHost decides over them:
+//
+//	function matchHost(host)
+//
+// returns {tenantHeader, tenant} for a host the gateway answers (host as hostOf returns it), or null: the
+// exact hosts first, then the wildcard ones in manifest order, a "*." one giving the first label as the
+// tenant. No domains answers every host.
+func hostSource(domains []domainT) string {
+	var b strings.Builder
+	b.WriteString("//! The host matcher, generated from the domains.\nfunction matchHost(host) {\n")
+	answer := func(d domainT, tenant string) string {
+		return fmt.Sprintf("{ tenantHeader: %s, tenant: %s }", jsString(d.TenantHeader), tenant)
+	}
+	if len(domains) == 0 {
+		b.WriteString("  return { tenantHeader: \"\", tenant: \"\" };\n}\n")
+		return b.String()
+	}
+	for _, d := range domains {
+		if !d.Wildcard {
+			fmt.Fprintf(&b, "  if (host === %s) return %s;\n", jsString(d.Host), answer(d, `""`))
+		}
+	}
+	dot := false
+	for _, d := range domains {
+		switch {
+		case !d.Wildcard:
+		case strings.HasPrefix(d.Host, "*."):
+			if !dot {
+				b.WriteString("  var dot = host.indexOf(\".\");\n")
+				dot = true
+			}
+			fmt.Fprintf(&b, "  if (dot > 0 && host.slice(dot + 1) === %s) return %s;\n", jsString(d.Host[2:]), answer(d, "host.slice(0, dot)"))
+		default:
+			fmt.Fprintf(&b, "  if (host === %s) return %s;\n", jsString(d.Host), answer(d, `""`))
+		}
+	}
+	b.WriteString("  return null;\n}\n")
+	return b.String()
+}

@@ -81,7 +81,7 @@ function view(req) {
   v.path = normalize(req.uri);
   if (v.path === null) return { fail: "BAD_PATH", v: v };
   v.host = G.hostOf(v.rawHost);
-  v.tenancy = G.matchHost(GATEWAY.domains, v.host);
+  v.tenancy = matchHost(v.host);
   if (!v.tenancy) return { fail: "HOST_UNKNOWN", v: v };
   var cors = GATEWAY.cors;
   if (HAS_CORS && cors) {

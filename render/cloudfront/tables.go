@@ -20,7 +20,7 @@ import (
 
 type tables struct {
 	Name         string                `json:"name,omitempty"` // test builds only (the decision header)
-	Domains      []domainT             `json:"domains"`
+	Domains      []domainT             `json:"-"`              // in the generated host matcher (hostSource)
 	HSTS         string                `json:"hsts"`
 	CORS         *corsT                `json:"cors"`
 	Transform    routeTransformT       `json:"transform"`

@@ -1,3 +1,278 @@
-function p(t){var r=(t||"").toLowerCase();if(r.charAt(0)==="["){var e=r.indexOf("]");e>0&&(r.length===e+1||r.charAt(e+1)===":")&&(r=e+1<r.length?r.slice(1,e):r)}else{var n=r.indexOf(":");n>=0&&r.indexOf(":",n+1)<0&&(r=r.slice(0,n))}return r.charAt(r.length-1)==="."&&(r=r.slice(0,-1)),r}function E(t,r){var e=t.toLowerCase();if(e.indexOf("*.")!==0)return e===r.toLowerCase()?"":null;var n=e.slice(2),a=r.indexOf(".");return a<=0||r.slice(a+1)!==n?null:r.slice(0,a)}function g(t,r){if(t.length===0)return{tenantHeader:"",tenant:""};var e;for(e=0;e<t.length;e++)if(!t[e].wildcard&&t[e].host===r)return{tenantHeader:t[e].tenantHeader,tenant:""};for(e=0;e<t.length;e++)if(t[e].wildcard){var n=E(t[e].host,r);if(n!==null)return{tenantHeader:t[e].tenantHeader,tenant:n}}return null}function v(t,r){return r.indexOf(t)!==0?!1:r.length===t.length||t.charAt(t.length-1)==="/"||r.charAt(t.length)==="/"}function m(t,r){var e=t.charAt(t.length-1)==="/",n=r.charAt(0)==="/";return r===""?t:e&&n?t+r.slice(1):!e&&!n?t+"/"+r:t+r}function x(t,r,e){var n=t.rewrite;if(!n)return r;if(n.path){if(!t.vars||n.path.indexOf("{")<0)return n.path;for(var a=n.path,o=0;o<t.vars.length;o++)a=a.split("{"+t.vars[o][0]+"}").join(e[t.vars[o][1]]);return a}return n.prefix&&t.kind==="prefix"?m(n.prefix,r.slice(t.path.length)):r}function C(t,r,e,n){var a=t.rewrite;return a?a.prefix&&t.kind==="prefix"?v(a.prefix,r)?m(t.path,r.slice(a.prefix.length)):null:a.path&&r===n?e:null:null}function S(t,r){var e;for(e=0;e<r.remove.length;e++)t.delete(r.remove[e]);for(e=0;e<r.set.length;e++)t.set(r.set[e][0],r.set[e][1])}function O(t,r,e,n){S(t,e?e.transform.response:r.transform.response),r.hsts&&t.set("Strict-Transport-Security",r.hsts);var a=r.cors;if(a){var o=t.get("vary");if(t.set("Vary",o?o+", Origin":"Origin"),n){t.set("Access-Control-Allow-Origin",y(a,n));for(var i=0;i<a.simpleHeaders.length;i++)t.set(a.simpleHeaders[i][0],a.simpleHeaders[i][1])}}}function y(t,r){for(var e=0;e<t.allowOrigins.length;e++)if(t.allowOrigins[e]==="*"&&!t.allowCredentials)return"*";return r}function _(t){var r={scheme:"",host:"",path:"",query:"",fragment:"",hasQuery:!1,hasFragment:!1,abs:!1},e=t,n=e.indexOf("#");n>=0&&(r.fragment=e.slice(n+1),r.hasFragment=!0,e=e.slice(0,n));var a=/^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(e);if(a&&(r.scheme=a[1].toLowerCase(),r.abs=!0,e=e.slice(a[0].length)),e.indexOf("//")===0){e=e.slice(2);var o=e.search(/[/?]/);r.host=o<0?e:e.slice(0,o),e=o<0?"":e.slice(o)}var i=e.indexOf("?");return i>=0&&(r.query=e.slice(i+1),r.hasQuery=!0,e=e.slice(0,i)),r.path=e,r}function w(t,r){var e=_(t);if(e.abs){if(r.originHosts.indexOf(e.host.toLowerCase())<0)return t;e.scheme=r.scheme,e.host=r.publicHost}else if(e.host!==""||e.path.charAt(0)!=="/")return t;var n=C(r.route,e.path,r.requestPath,r.upstreamPath),a;return n!==null?(a=n,e.query&&(a+="?"+e.query),e.fragment&&(a+="#"+e.fragment)):a=e.path+(e.hasQuery?"?"+e.query:"")+(e.hasFragment?"#"+e.fragment:""),e.abs?e.scheme+"://"+e.host+a:a}function H(t){var r=/[^\x00-\xff]/.test(t)?encodeURIComponent(t).replace(/%([\dA-F]{2})/g,function(d,c){return String.fromCharCode(parseInt(c,16))}):t;if(r.charAt(0)!=="/")return null;var e="/",n=1;function a(d){var c=e.slice(n);if(c===".")e=e.slice(0,n);else if(c===".."){if(n===1)return!1;e=e.slice(0,e.lastIndexOf("/",n-2)+1),n=e.length}else c!==""&&!d&&(e+="/",n=e.length);return!0}for(var o=1;o<r.length;o++){var i=r.charAt(o),s=i==="%";if(s){var u=r.substr(o+1,2);if(!/^[\dA-Fa-f]{2}$/.test(u))return null;i=String.fromCharCode(parseInt(u,16)),o+=2}var l=i.charCodeAt(0);if(l<32||l===127||l===192||l===193||i==="\\"||i===";"||s&&i==="/")return null;if(i==="/"){if(!a(!1))return null}else if(/[\w.~-]/.test(i)||!s&&/[!$&'()*+,=:@]/.test(i)){if(/[\dA-Fa-f]/.test(i)&&/%25[\dA-Fa-f]$/.test(e))return null;e+=i}else e+="%"+(l<16?"0":"")+l.toString(16).toUpperCase()}return a(!0)?e:null}var f={cors:null,domains:[{host:"api.example.com",tenantHeader:"",wildcard:!1}],errorHeaders:[[0,1,2]],errorPairs:[["Cache-Control","no-store"],["Content-Type","application/json"],["X-Content-Type-Options","nosniff"]],errors:{BAD_PATH:[400,0],HOST_UNKNOWN:[404,0],NO_ROUTE:[404,0]},hsts:"",messages:{400:"Bad Request",404:"Not Found"},policies:{},pools:{app:{failover:null,originHosts:["127.0.0.1:9000"],origins:["app"]}},stripHeaders:[],transform:{request:{remove:[],set:[]},response:{remove:[],set:[]}}};var q={respond:{body:"ok",headers:[],status:200}};var b={pool:"app"};var N={respond:{body:"not found",headers:[],status:404}},h=[q,b,N];var A={"/health":0};function L(t,r,e,n){if(Object.prototype.hasOwnProperty.call(A,e))return A[e];if(v("/api",e))return 1;return 2}(function(){for(var t={request:{remove:[],set:[]},response:{remove:[],set:[]}},r=0;r<h.length;r++)h[r].transform||(h[r].transform=t);var e=f.errors;for(var n in e){var a=e[n];e[n]={status:a[0],headers:f.errorHeaders[a[1]].map(function(o){return f.errorPairs[o]}),body:a.length>2?a[2]:'{"status":'+a[0]+',"code":"'+n+'","message":"'+f.messages[a[0]]+`"}
-`}}})();function T(t){return{get:function(r){var e=t[r.toLowerCase()];return e?e.value:null},set:function(r,e){t[r.toLowerCase()]={value:String(e)}},delete:function(r){delete t[r.toLowerCase()]},forEach:function(r){for(var e in t)r(t[e].value,e)}}}function R(t){var r=T(t.headers),e={client:r,now:Date.now(),scheme:"https",route:null,corsOrigin:"",preflight:!1};if(e.rawHost=r.get("host")||"",e.path=H(t.uri),e.path===null)return{fail:"BAD_PATH",v:e};if(e.host=p(e.rawHost),e.tenancy=g(f.domains,e.host),!e.tenancy)return{fail:"HOST_UNKNOWN",v:e};var n=f.cors;if(0)var a;var o=L(e.host,t.method,e.path,r);return o<0?{fail:"NO_ROUTE",v:e}:(e.route=h[o],e.segs=e.path.slice(1).split("/"),{v:e})}function U(t){var r=t.response,e=R(t.request),n=e.v,a=T(r.headers);if(n.route&&n.route.pool)for(var o={route:n.route,originHosts:f.pools[n.route.pool].originHosts,scheme:n.scheme,publicHost:n.rawHost,requestPath:n.path,upstreamPath:x(n.route,n.path,n.segs)},i=["location","content-location"],s=0;s<i.length;s++){var u=a.get(i[s]);u&&a.set(i[s],w(u,o))}if(0)for(var l;l<f.cors.owned.length;l++);return O(a,f,n.route,n.corsOrigin),r}
-function handler(e){return U(e)}
+// jsruntime:gateway.js
+function hostOf(hostHeader) {
+  var h = (hostHeader || "").toLowerCase();
+  if (h.charAt(0) === "[") {
+    var end = h.indexOf("]");
+    if (end > 0 && (h.length === end + 1 || h.charAt(end + 1) === ":")) {
+      h = end + 1 < h.length ? h.slice(1, end) : h;
+    }
+  } else {
+    var c = h.indexOf(":");
+    if (c >= 0 && h.indexOf(":", c + 1) < 0) h = h.slice(0, c);
+  }
+  if (h.charAt(h.length - 1) === ".") h = h.slice(0, -1);
+  return h;
+}
+function prefixMatches(prefix, path) {
+  if (path.indexOf(prefix) !== 0) return false;
+  return path.length === prefix.length || prefix.charAt(prefix.length - 1) === "/" || path.charAt(prefix.length) === "/";
+}
+function joinPrefix(prefix, rest) {
+  var ps = prefix.charAt(prefix.length - 1) === "/";
+  var rs = rest.charAt(0) === "/";
+  if (rest === "") return prefix;
+  if (ps && rs) return prefix + rest.slice(1);
+  if (!ps && !rs) return prefix + "/" + rest;
+  return prefix + rest;
+}
+function rewritePath(r, path, segs) {
+  var rw = r.rewrite;
+  if (!rw) return path;
+  if (rw.path) {
+    if (!r.vars || rw.path.indexOf("{") < 0) return rw.path;
+    var out = rw.path;
+    for (var i = 0; i < r.vars.length; i++) {
+      out = out.split("{" + r.vars[i][0] + "}").join(segs[r.vars[i][1]]);
+    }
+    return out;
+  }
+  if (rw.prefix && r.kind === "prefix") return joinPrefix(rw.prefix, path.slice(r.path.length));
+  return path;
+}
+function publicPath(r, upstream, requestPath, sentUpstream) {
+  var rw = r.rewrite;
+  if (!rw) return null;
+  if (rw.prefix && r.kind === "prefix") {
+    if (prefixMatches(rw.prefix, upstream)) return joinPrefix(r.path, upstream.slice(rw.prefix.length));
+    return null;
+  }
+  if (rw.path && upstream === sentUpstream) return requestPath;
+  return null;
+}
+function applyHeaderTransform(h, t) {
+  var i;
+  for (i = 0; i < t.remove.length; i++) h.delete(t.remove[i]);
+  for (i = 0; i < t.set.length; i++) h.set(t.set[i][0], t.set[i][1]);
+}
+function finishHeaders(h, gw, route, corsOrigin) {
+  applyHeaderTransform(h, route ? route.transform.response : gw.transform.response);
+  if (gw.hsts) h.set("Strict-Transport-Security", gw.hsts);
+  var c = gw.cors;
+  if (c) {
+    var vary = h.get("vary");
+    h.set("Vary", vary ? vary + ", Origin" : "Origin");
+    if (corsOrigin) {
+      h.set("Access-Control-Allow-Origin", allowOriginValue(c, corsOrigin));
+      for (var i = 0; i < c.simpleHeaders.length; i++) h.set(c.simpleHeaders[i][0], c.simpleHeaders[i][1]);
+    }
+  }
+}
+function allowOriginValue(c, origin) {
+  for (var i = 0; i < c.allowOrigins.length; i++) {
+    if (c.allowOrigins[i] === "*" && !c.allowCredentials) return "*";
+  }
+  return origin;
+}
+function parseLocation(loc) {
+  var out = { scheme: "", host: "", path: "", query: "", fragment: "", hasQuery: false, hasFragment: false, abs: false };
+  var s = loc;
+  var h = s.indexOf("#");
+  if (h >= 0) {
+    out.fragment = s.slice(h + 1);
+    out.hasFragment = true;
+    s = s.slice(0, h);
+  }
+  var m = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(s);
+  if (m) {
+    out.scheme = m[1].toLowerCase();
+    out.abs = true;
+    s = s.slice(m[0].length);
+  }
+  if (s.indexOf("//") === 0) {
+    s = s.slice(2);
+    var e = s.search(/[/?]/);
+    out.host = e < 0 ? s : s.slice(0, e);
+    s = e < 0 ? "" : s.slice(e);
+  }
+  var q = s.indexOf("?");
+  if (q >= 0) {
+    out.query = s.slice(q + 1);
+    out.hasQuery = true;
+    s = s.slice(0, q);
+  }
+  out.path = s;
+  return out;
+}
+function publicLocation(loc, st) {
+  var u = parseLocation(loc);
+  if (u.abs) {
+    if (st.originHosts.indexOf(u.host.toLowerCase()) < 0) return loc;
+    u.scheme = st.scheme;
+    u.host = st.publicHost;
+  } else if (u.host !== "" || u.path.charAt(0) !== "/") {
+    return loc;
+  }
+  var p = publicPath(st.route, u.path, st.requestPath, st.upstreamPath);
+  var out;
+  if (p !== null) {
+    out = p;
+    if (u.query) out += "?" + u.query;
+    if (u.fragment) out += "#" + u.fragment;
+  } else {
+    out = u.path + (u.hasQuery ? "?" + u.query : "") + (u.hasFragment ? "#" + u.fragment : "");
+  }
+  return u.abs ? u.scheme + "://" + u.host + out : out;
+}
+
+// cloudfront:pathnorm.js
+function normalize(raw) {
+  var s = /[^\x00-\xff]/.test(raw) ? encodeURIComponent(raw).replace(/%([\dA-F]{2})/g, function(m, h) {
+    return String.fromCharCode(parseInt(h, 16));
+  }) : raw;
+  if (s.charAt(0) !== "/") return null;
+  var out = "/";
+  var seg = 1;
+  function end(last) {
+    var t = out.slice(seg);
+    if (t === ".") out = out.slice(0, seg);
+    else if (t === "..") {
+      if (seg === 1) return false;
+      out = out.slice(0, out.lastIndexOf("/", seg - 2) + 1);
+      seg = out.length;
+    } else if (t !== "" && !last) {
+      out += "/";
+      seg = out.length;
+    }
+    return true;
+  }
+  for (var i = 1; i < s.length; i++) {
+    var c = s.charAt(i);
+    var decoded = c === "%";
+    if (decoded) {
+      var hex = s.substr(i + 1, 2);
+      if (!/^[\dA-Fa-f]{2}$/.test(hex)) return null;
+      c = String.fromCharCode(parseInt(hex, 16));
+      i += 2;
+    }
+    var x = c.charCodeAt(0);
+    if (x < 32 || x === 127 || x === 192 || x === 193 || c === "\\" || c === ";" || decoded && c === "/") return null;
+    if (c === "/") {
+      if (!end(false)) return null;
+    } else if (/[\w.~-]/.test(c) || !decoded && /[!$&'()*+,=:@]/.test(c)) {
+      if (/[\dA-Fa-f]/.test(c) && /%25[\dA-Fa-f]$/.test(out)) return null;
+      out += c;
+    } else {
+      out += "%" + (x < 16 ? "0" : "") + x.toString(16).toUpperCase();
+    }
+  }
+  return end(true) ? out : null;
+}
+
+// viewer-response.js
+//! Gateway "quickstart", rendered by edgegw for CloudFront Functions (cloudfront-js-2.0). Generated: edit the manifest, not this file.
+var GATEWAY = { cors: null, errorHeaders: [[0, 1, 2]], errorPairs: [["Cache-Control", "no-store"], ["Content-Type", "application/json"], ["X-Content-Type-Options", "nosniff"]], errors: { "BAD_PATH": [400, 0], "HOST_UNKNOWN": [404, 0], "NO_ROUTE": [404, 0] }, hsts: "", messages: { "400": "Bad Request", "404": "Not Found" }, policies: {}, pools: { "app": { failover: null, originHosts: ["127.0.0.1:9000"], origins: ["app"] } }, stripHeaders: [], transform: { "request": { remove: [], set: [] }, "response": { remove: [], set: [] } } };
+//! route "health"
+var route_0 = { respond: { "body": "ok", "headers": [], "status": 200 } };
+//! route "api"
+var route_1 = { "pool": "app" };
+//! route "default"
+var route_2 = { respond: { "body": "not found", "headers": [], "status": 404 } };
+var ROUTES = [route_0, route_1, route_2];
+//! The route matcher, generated from the routes in IR order.
+var R_EXACT_0 = { "/health": 0 };
+function matchRoute(host, method, path, headers) {
+  if (Object.prototype.hasOwnProperty.call(R_EXACT_0, path)) return R_EXACT_0[path];
+  //! route "api"
+  if (prefixMatches("/api", path)) return 1;
+  //! route "default"
+  return 2;
+}
+//! The host matcher, generated from the domains.
+function matchHost(host) {
+  if (host === "api.example.com") return { tenantHeader: "", tenant: "" };
+  return null;
+}
+(function() {
+  var none = { request: { remove: [], set: [] }, response: { remove: [], set: [] } };
+  for (var i = 0; i < ROUTES.length; i++) if (!ROUTES[i].transform) ROUTES[i].transform = none;
+  var errs = GATEWAY.errors;
+  for (var c in errs) {
+    var e = errs[c];
+    errs[c] = { status: e[0], headers: GATEWAY.errorHeaders[e[1]].map(function(k) {
+      return GATEWAY.errorPairs[k];
+    }), body: e.length > 2 ? e[2] : '{"status":' + e[0] + ',"code":"' + c + '","message":"' + GATEWAY.messages[e[0]] + '"}\n' };
+  }
+})();
+function headersOf(obj) {
+  return {
+    get: function(n) {
+      var v = obj[n.toLowerCase()];
+      return v ? v.value : null;
+    },
+    set: function(n, v) {
+      obj[n.toLowerCase()] = { value: String(v) };
+    },
+    delete: function(n) {
+      delete obj[n.toLowerCase()];
+    },
+    forEach: function(f) {
+      for (var k in obj) f(obj[k].value, k);
+    }
+  };
+}
+function view(req) {
+  var client = headersOf(req.headers);
+  var v = { client, now: Date.now(), scheme: "https", route: null, corsOrigin: "", preflight: false };
+  if (false) {
+    if (client.get(TEST_NOW)) v.now = Number(client.get(TEST_NOW));
+    if (client.get(TEST_SCHEME)) v.scheme = client.get(TEST_SCHEME);
+    client.delete(TEST_NOW);
+    client.delete(TEST_SCHEME);
+  }
+  v.rawHost = client.get("host") || "";
+  v.path = normalize(req.uri);
+  if (v.path === null) return { fail: "BAD_PATH", v };
+  v.host = hostOf(v.rawHost);
+  v.tenancy = matchHost(v.host);
+  if (!v.tenancy) return { fail: "HOST_UNKNOWN", v };
+  var cors = GATEWAY.cors;
+  if (false) {
+    var origin = client.get("origin");
+    if (origin && corsAllows(cors, origin)) v.corsOrigin = origin;
+    if (req.method === "OPTIONS" && origin && client.get("access-control-request-method")) {
+      v.preflight = true;
+      return { v };
+    }
+  }
+  var k = matchRoute(v.host, req.method, v.path, client);
+  if (k < 0) return { fail: "NO_ROUTE", v };
+  v.route = ROUTES[k];
+  v.segs = v.path.slice(1).split("/");
+  return { v };
+}
+function handler(event) {
+  var resp = event.response;
+  var r = view(event.request);
+  var v = r.v;
+  var h = headersOf(resp.headers);
+  if (v.route && v.route.pool) {
+    var st = {
+      route: v.route,
+      originHosts: GATEWAY.pools[v.route.pool].originHosts,
+      scheme: v.scheme,
+      publicHost: v.rawHost,
+      requestPath: v.path,
+      upstreamPath: rewritePath(v.route, v.path, v.segs)
+    };
+    var names = ["location", "content-location"];
+    for (var i = 0; i < names.length; i++) {
+      var loc = h.get(names[i]);
+      if (loc) h.set(names[i], publicLocation(loc, st));
+    }
+  }
+  if (false) {
+    for (var j = 0; j < GATEWAY.cors.owned.length; j++) h.delete(GATEWAY.cors.owned[j]);
+  }
+  finishHeaders(h, GATEWAY, v.route, v.corsOrigin);
+  return resp;
+}
