@@ -295,11 +295,32 @@ func tableSourceNamed(t *tables, routes, named []routeT, g *ir.Gateway) (string,
 		return "", fmt.Errorf("render/cloudfront: tables: %w", err)
 	}
 	fmt.Fprintf(&b, "const GATEWAY = %s;\n", tj)
+	// Routes share their effective transform (the gateway's, usually): each distinct one is written once.
+	transforms := map[string]string{}
 	names := make([]string, 0, len(routes))
 	for i, r := range routes {
+		tr := r.Transform
+		r.Transform = nil
 		rj, err := jsLiteral(r)
 		if err != nil {
 			return "", fmt.Errorf("render/cloudfront: route %q: %w", named[i].Name, err)
+		}
+		if tr != nil {
+			tj, err := jsLiteral(tr)
+			if err != nil {
+				return "", fmt.Errorf("render/cloudfront: route %q: transform: %w", named[i].Name, err)
+			}
+			tv, ok := transforms[tj]
+			if !ok {
+				tv = fmt.Sprintf("R_TRANSFORM_%d", len(transforms))
+				transforms[tj] = tv
+				fmt.Fprintf(&b, "const %s = %s;\n", tv, tj)
+			}
+			sep := ", "
+			if rj == "{}" {
+				sep = ""
+			}
+			rj = strings.TrimSuffix(rj, "}") + sep + "transform: " + tv + "}"
 		}
 		v := fmt.Sprintf("route_%d", i)
 		fmt.Fprintf(&b, "//! route %q\n", named[i].Name)
