@@ -49,13 +49,6 @@ function copyHeaders(obj) {
   return out;
 }
 
-function headerObject(pairs) {
-  var obj = {};
-  var h = headersOf(obj);
-  for (var i = 0; i < pairs.length; i++) h.set(pairs[i][0], pairs[i][1]);
-  return obj;
-}
-
 // rawQuery rebuilds the query string from the event's querystring object, key by key.
 function rawQuery(qs) {
   var parts = [];

@@ -16,9 +16,8 @@ function answer(v, d, status, pairs, body) {
   return r;
 }
 
-function fail(v, d, code, extra, detail) {
+function fail(v, d, code, extra) {
   d.reason = code;
-  if (detail) d.detail = detail;
   var e = G.edgeError(GATEWAY, code);
   return answer(v, d, e.status, (extra || []).concat(e.headers), e.body);
 }
@@ -35,7 +34,8 @@ async function secret(policy) {
 
 async function handler(event) {
   var req = event.request;
-  var d = { route: "", pool: "", origin: "", reason: "" };
+  // The decision, reported by a test build only.
+  var d = TEST_MODE ? { route: "", pool: "", origin: "", reason: "" } : {};
   var r = view(req);
   var v = r.v;
   if (r.fail) return fail(v, d, r.fail);
@@ -53,15 +53,14 @@ async function handler(event) {
     // (njs cannot await inside a call's arguments.)
     var key = await secret(policy);
     var ok = verify(policy, az && az.multiValue && az.multiValue.length > 1 ? undefined : client.get("authorization"), key, v.now);
-    if (ok.code) return fail(v, d, ok.code, null, ok.detail);
+    if (ok.code) return fail(v, d, ok.code);
     claims = ok.claims;
   }
   // A rate limit only an AWS WAF rule could enforce, without that rule: refused, never unlimited.
   if (HAS_LIMITED && route.limited) return fail(v, d, "RATE_LIMIT");
   if (HAS_RESPOND && route.respond) {
-    var pairs = route.respond.headers;
-    if (!headersOf(headerObject(pairs)).get("content-type") && route.respond.body) pairs = pairs.concat([["Content-Type", "text/plain; charset=utf-8"]]);
-    return answer(v, d, route.respond.status, pairs, route.respond.body);
+    // (The default Content-Type of a body without one is in the table already.)
+    return answer(v, d, route.respond.status, route.respond.headers, route.respond.body);
   }
   if (HAS_REDIRECT && route.redirect) {
     return answer(v, d, route.redirect.status, [["Location", G.redirectLocation(route.redirect, rawQuery(req.querystring))]], "");

@@ -328,7 +328,7 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 				return nil, nil, fmt.Errorf("render/cloudfront: route %q: unknown pool %q", r.Name, r.Pool)
 			}
 		case r.Respond != nil:
-			rt.Respond = &respondT{Status: r.Respond.Status, Body: r.Respond.Body, Headers: headerPairs(r.Respond.Headers)}
+			rt.Respond = &respondT{Status: r.Respond.Status, Body: r.Respond.Body, Headers: respondHeaders(r.Respond.Headers, r.Respond.Body)}
 		case r.Redirect != nil:
 			rt.Redirect = &redirectT{Status: r.Redirect.Status, Location: r.Redirect.Location, KeepQuery: r.Redirect.KeepQuery}
 		default:
@@ -417,4 +417,20 @@ func contains(list []string, s string) bool {
 
 func emptyTransform(t routeTransformT) bool {
 	return len(t.Request.Remove)+len(t.Request.Set)+len(t.Response.Remove)+len(t.Response.Set) == 0 && t.RequestID == ""
+}
+
+// respondHeaders are a synthetic answer's headers as the reference writes them: a body without a
+// Content-Type (absent, or empty in the last line naming it) gets text/plain.
+func respondHeaders(hs []ir.HeaderSet, body string) [][2]string {
+	out := headerPairs(hs)
+	ct := ""
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, "Content-Type") {
+			ct = h.Value
+		}
+	}
+	if ct == "" && body != "" {
+		out = append(out, [2]string{"Content-Type", "text/plain; charset=utf-8"})
+	}
+	return out
 }
