@@ -15,7 +15,7 @@ import (
 // build's decision header (route, pool, origin, reason, detail).
 var internalNames = []string{
 	"abs", "algorithms", "allowCredentials", "allowOrigins", "audience", "auth", "claims", "client", "clientHeaders",
-	"clientIP", "clockSkew", "code", "cors", "corsOrigin", "domains", "errorHeaders", "errorPairs", "errors", "fail", "failover",
+	"clientIP", "clockSkew", "code", "cors", "corsOrigin", "defaultType", "domains", "errorHeaders", "errorPairs", "errors", "fail", "failover",
 	"forward", "fragment", "hasFragment", "hasQuery", "host", "hsts", "issuer", "keepClientRequestId", "keepQuery",
 	"kind", "limited", "location", "messages", "minSecretBytes", "newRequestID", "onStatus", "originHosts", "origins",
 	"owned", "path", "policies", "pools", "preflight", "preflightAllowed", "preflightRefused", "prefix", "publicHost",

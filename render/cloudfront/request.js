@@ -59,8 +59,9 @@ async function handler(event) {
   // A rate limit only an AWS WAF rule could enforce, without that rule: refused, never unlimited.
   if (HAS_LIMITED && route.limited) return fail(v, d, "RATE_LIMIT");
   if (HAS_RESPOND && route.respond) {
-    // (The default Content-Type of a body without one is in the table already.)
-    return answer(v, d, route.respond.status, route.respond.headers, route.respond.body);
+    var pairs = route.respond.headers;
+    if (route.respond.defaultType) pairs = pairs.concat([["Content-Type", "text/plain; charset=utf-8"]]);
+    return answer(v, d, route.respond.status, pairs, route.respond.body);
   }
   if (HAS_REDIRECT && route.redirect) {
     return answer(v, d, route.redirect.status, [["Location", G.redirectLocation(route.redirect, rawQuery(req.querystring))]], "");

@@ -144,9 +144,10 @@ type routeT struct {
 }
 
 type respondT struct {
-	Status  int         `json:"status"`
-	Body    string      `json:"body"`
-	Headers [][2]string `json:"headers"`
+	Status      int         `json:"status"`
+	Body        string      `json:"body"`
+	Headers     [][2]string `json:"headers"`
+	DefaultType bool        `json:"defaultType,omitempty"` // add Content-Type: text/plain (respondHeaders)
 }
 
 type redirectT struct {
@@ -328,7 +329,8 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 				return nil, nil, fmt.Errorf("render/cloudfront: route %q: unknown pool %q", r.Name, r.Pool)
 			}
 		case r.Respond != nil:
-			rt.Respond = &respondT{Status: r.Respond.Status, Body: r.Respond.Body, Headers: respondHeaders(r.Respond.Headers, r.Respond.Body)}
+			rt.Respond = &respondT{Status: r.Respond.Status, Body: r.Respond.Body, Headers: headerPairs(r.Respond.Headers),
+				DefaultType: defaultType(r.Respond.Headers, r.Respond.Body)}
 		case r.Redirect != nil:
 			rt.Redirect = &redirectT{Status: r.Redirect.Status, Location: r.Redirect.Location, KeepQuery: r.Redirect.KeepQuery}
 		default:
@@ -419,18 +421,14 @@ func emptyTransform(t routeTransformT) bool {
 	return len(t.Request.Remove)+len(t.Request.Set)+len(t.Response.Remove)+len(t.Response.Set) == 0 && t.RequestID == ""
 }
 
-// respondHeaders are a synthetic answer's headers as the reference writes them: a body without a
-// Content-Type (absent, or empty in the last line naming it) gets text/plain.
-func respondHeaders(hs []ir.HeaderSet, body string) [][2]string {
-	out := headerPairs(hs)
+// defaultType reports whether a synthetic answer gets Content-Type: text/plain, as the reference writes
+// it: a body without a Content-Type (absent, or empty in the last line naming it).
+func defaultType(hs []ir.HeaderSet, body string) bool {
 	ct := ""
 	for _, h := range hs {
 		if strings.EqualFold(h.Name, "Content-Type") {
 			ct = h.Value
 		}
 	}
-	if ct == "" && body != "" {
-		out = append(out, [2]string{"Content-Type", "text/plain; charset=utf-8"})
-	}
-	return out
+	return ct == "" && body != ""
 }

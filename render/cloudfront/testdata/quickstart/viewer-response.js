@@ -172,11 +172,11 @@ function normalize(raw) {
 //! Gateway "quickstart", rendered by edgegw for CloudFront Functions (cloudfront-js-2.0). Generated: edit the manifest, not this file.
 var GATEWAY = { cors: null, errorHeaders: [[0, 1, 2]], errorPairs: [["Cache-Control", "no-store"], ["Content-Type", "application/json"], ["X-Content-Type-Options", "nosniff"]], errors: { "BAD_PATH": [400, 0], "HOST_UNKNOWN": [404, 0], "NO_ROUTE": [404, 0] }, hsts: "", messages: { "400": "Bad Request", "404": "Not Found" }, policies: {}, pools: { "app": { failover: null, originHosts: ["127.0.0.1:9000"], origins: ["app"] } }, stripHeaders: [], transform: { "request": { remove: [], set: [] }, "response": { remove: [], set: [] } } };
 //! route "health"
-var route_0 = { respond: { "body": "ok", "headers": [["Content-Type", "text/plain; charset=utf-8"]], "status": 200 } };
+var route_0 = { respond: { "body": "ok", defaultType: true, "headers": [], "status": 200 } };
 //! route "api"
 var route_1 = { "pool": "app" };
 //! route "default"
-var route_2 = { respond: { "body": "not found", "headers": [["Content-Type", "text/plain; charset=utf-8"]], "status": 404 } };
+var route_2 = { respond: { "body": "not found", defaultType: true, "headers": [], "status": 404 } };
 var ROUTES = [route_0, route_1, route_2];
 //! The route matcher, generated from the routes in IR order.
 var R_EXACT_0 = { "/health": 0 };
