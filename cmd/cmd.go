@@ -25,6 +25,7 @@ import (
 	_ "github.com/edgegw/edgegw/providers/azure/evaluate"  // the azure test engine (it imports testrun, which providers/all must not reach)
 	_ "github.com/edgegw/edgegw/providers/gcp/evaluate"    // the gcp test engine (it imports testrun, which providers/all must not reach)
 	_ "github.com/edgegw/edgegw/render/cloudflare/workerd" // the cloudflare test engine (workerd through miniflare; it imports testrun, which providers/all must not reach)
+	_ "github.com/edgegw/edgegw/render/cloudfront/njs"     // the cloudfront test engine (njs)
 )
 
 // Main runs edgegw and returns the process exit code.

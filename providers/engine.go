@@ -120,6 +120,7 @@ func MakePlan(ctx context.Context, g *ir.Gateway, targets []Target, meta PlanMet
 			fail(t.Name, err)
 			continue
 		}
+		budget(t.Registration.Limits, arts)
 		if t.Provider == nil {
 			p.Targets = append(p.Targets, &TargetPlan{Target: t.Name, Renderer: r.Name(), Artifacts: plannedArtifacts(arts),
 				Offline: true, OfflineReason: t.Offline.Error()})
@@ -140,6 +141,18 @@ func MakePlan(ctx context.Context, g *ir.Gateway, targets []Target, meta PlanMet
 	return p, errors.Join(errs...)
 }
 
+// budget sets MaxBytes of the artifacts a provider limit names by path, where the renderer set none, so plan
+// reports every per-artifact limit the same way.
+func budget(limits []Limit, arts []render.Artifact) {
+	for _, l := range limits {
+		for i := range arts {
+			if l.Path != "" && arts[i].Path == l.Path && arts[i].MaxBytes == 0 {
+				arts[i].MaxBytes = l.MaxBytes
+			}
+		}
+	}
+}
+
 func checkLimits(target string, limits []Limit, arts []render.Artifact) error {
 	for _, l := range limits {
 		size := 0
@@ -155,6 +168,12 @@ func checkLimits(target string, limits []Limit, arts []render.Artifact) error {
 			}
 			return fmt.Errorf("providers/%s: %s is %d bytes, over the limit of %d (%s): split routes or drop features for this target",
 				target, what, size, l.MaxBytes, l.Reason)
+		}
+	}
+	for _, a := range arts {
+		if a.MaxBytes > 0 && len(a.Data) > a.MaxBytes {
+			return fmt.Errorf("providers/%s: %s is %d bytes, over the target's limit of %d: split routes or drop features for this target",
+				target, a.Path, len(a.Data), a.MaxBytes)
 		}
 	}
 	return nil

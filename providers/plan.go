@@ -56,12 +56,13 @@ type PlannedArtifact struct {
 	Digest    string `json:"digest"`
 	Canonical string `json:"canonical,omitempty"` // see render.Artifact.Canonical
 	Size      int    `json:"size"`
+	MaxBytes  int    `json:"max_bytes,omitempty"` // the target's size limit on it (render.Artifact.MaxBytes)
 	Data      []byte `json:"data"`
 }
 
 // Artifact converts back to a render.Artifact.
 func (a PlannedArtifact) Artifact(target string) render.Artifact {
-	return render.Artifact{Target: target, Path: a.Path, MediaType: a.MediaType, Data: a.Data, Canonical: a.Canonical}
+	return render.Artifact{Target: target, Path: a.Path, MediaType: a.MediaType, Data: a.Data, Canonical: a.Canonical, MaxBytes: a.MaxBytes}
 }
 
 // ArtifactDigest is an artifact's identity in a deploy record.
@@ -237,7 +238,7 @@ func plannedDigests(arts []render.Artifact) []ArtifactDigest {
 func plannedArtifacts(arts []render.Artifact) []PlannedArtifact {
 	out := make([]PlannedArtifact, len(arts))
 	for i, a := range arts {
-		out[i] = PlannedArtifact{Path: a.Path, MediaType: a.MediaType, Digest: a.Digest(), Canonical: a.Canonical, Size: len(a.Data), Data: a.Data}
+		out[i] = PlannedArtifact{Path: a.Path, MediaType: a.MediaType, Digest: a.Digest(), Canonical: a.Canonical, Size: len(a.Data), MaxBytes: a.MaxBytes, Data: a.Data}
 	}
 	return out
 }

@@ -27,6 +27,10 @@ type Artifact struct {
 	// from Digest (a renderer that cites manifest lines in comments). Whether a target changed is decided on
 	// it, so a comment-only edit of the manifest redeploys nothing.
 	Canonical string
+	// MaxBytes is the target's limit on the artifact's size (0: none), set by a renderer whose target has
+	// one (a CloudFront Function's 10,240 bytes of code): plan reports the size against it, and a larger
+	// artifact never reaches a plan.
+	MaxBytes int
 }
 
 // RouteError is a render failure caused by one route (a table the target cannot hold, a construct it cannot

@@ -6,6 +6,7 @@ import (
 
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/providers"
+	render "github.com/edgegw/edgegw/render/cloudfront"
 )
 
 const rsManifest = `version: 1
@@ -67,4 +68,57 @@ func TestTableHonest(t *testing.T) {
 	if !fo.Supported || len(fo.Constraints) == 0 || !strings.Contains(fo.Constraints[0].Limit, "GET/HEAD/OPTIONS") {
 		t.Errorf("failover: %+v, want limited to GET/HEAD/OPTIONS", fo)
 	}
+}
+
+const hsManifest = `version: 1
+name: hs
+domains:
+  - {host: api.example.com, zone: example.com}
+tls: {hsts: {max_age: 31536000}}
+origins:
+  app: {url: "http://127.0.0.1:9000"}
+pools:
+  app: {origins: [app]}
+auth:
+  users:
+    jwt:
+      algorithms: [HS256]
+      secret: {env: JWT_SECRET}
+      issuer: https://auth.example.com/
+      audience: [api]
+      clock_skew: 30s
+      forward_claims: {sub: X-User}
+routes:
+  - name: health
+    match: {path: {exact: /health}}
+    respond: {status: 200, body: ok}
+  - name: api
+    match: {path: {prefix: /api}}
+    pool: app
+    auth: users
+targets:
+  cloudfront: {distribution_id: E2EXAMPLE, function: gw}
+`
+
+// TestHS256Fits: the table says HS256 is enforced, so a gateway verifying it (issuer, audience, skew,
+// a forwarded claim, HSTS) validates for this target and renders within CloudFront Functions' limit.
+func TestHS256Fits(t *testing.T) {
+	if !capabilities.Get(providers.JWTHS256).Supported {
+		t.Fatal("auth.jwt.hs256 is not declared supported")
+	}
+	g, diags := manifest.LoadBytes("hs.yaml", []byte(hsManifest), manifest.LoadOptions{})
+	if g == nil {
+		t.Fatalf("manifest does not load: %v", diags)
+	}
+	if fs := providers.CheckCapabilities(g, Name); len(fs) != 0 {
+		t.Fatalf("validate refuses an HS256 gateway for cloudfront: %v", fs)
+	}
+	s, err := render.Measure(g, render.Options{})
+	if err != nil {
+		t.Fatalf("an HS256 gateway does not render: %v", err)
+	}
+	if s.Request > render.MaxFunctionBytes || s.Response > render.MaxFunctionBytes {
+		t.Fatalf("rendered over the limit: %+v", s)
+	}
+	t.Logf("HS256 gateway: viewer-request %d, viewer-response %d of %d bytes", s.Request, s.Response, render.MaxFunctionBytes)
 }

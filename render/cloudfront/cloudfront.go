@@ -12,7 +12,7 @@
 package cloudfront
 
 import (
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -43,6 +43,11 @@ const MaxFunctionBytes = 10240
 // KVSName is the placeholder the function names its KeyValueStore by until the deploy associates the
 // distribution's store (its ARN is written in at deploy time).
 const KVSName = "edgegw"
+
+// library holds this target's own modules, imported as edgegw-cloudfront/NAME.
+//
+//go:embed hs256.js pathnorm.js
+var library embed.FS
 
 var (
 	//go:embed prelude.js
@@ -114,21 +119,34 @@ func SecretKeys(g *ir.Gateway) []string {
 // SizeError is a function over MaxFunctionBytes.
 type SizeError struct {
 	File     string
-	Size     int // minified
+	Size     int // at the smallest build (minified, internal property names mangled)
 	Plain    int
 	Routes   int
 	Position string // where in the generated code the limit falls (line:col of byte MaxFunctionBytes)
+	// Parts are the bytes each source part takes in that build, largest first.
+	Parts []Part
+}
+
+// Part is one source part of a function and the bytes it takes in the output.
+type Part struct {
+	Name  string
+	Bytes int
 }
 
 func (e *SizeError) Error() string {
-	return fmt.Sprintf("render/cloudfront: %s is %d bytes minified (%d plain) with %d routes, over CloudFront Functions' %d-byte limit (byte %d is at %s): most of a function is the shared runtime (an auth policy's JWS checks alone are about 10,000 bytes), so leave out features for this target, or use fewer or shorter routes",
-		e.File, e.Size, e.Plain, e.Routes, MaxFunctionBytes, MaxFunctionBytes, e.Position)
+	var parts []string
+	for _, p := range e.Parts {
+		parts = append(parts, fmt.Sprintf("%s %d", p.Name, p.Bytes))
+	}
+	return fmt.Sprintf("render/cloudfront: %s is %d bytes minified (%d plain) with %d routes, over CloudFront Functions' %d-byte limit (byte %d is at %s); bytes by part: %s: leave out features for this target (the HS256 verifier is only there for an auth policy), or use fewer or shorter routes",
+		e.File, e.Size, e.Plain, e.Routes, MaxFunctionBytes, MaxFunctionBytes, e.Position, strings.Join(parts, ", "))
 }
 
-// Sizes are the byte sizes of the rendered production functions, for plan's budget report.
+// Sizes are the byte sizes of the rendered functions, for plan's budget report.
 type Sizes struct {
 	Request, Response int
-	Minified          bool
+	Minified          bool // either function is minified
+	Mangled           bool // either function's internal property names are shortened too
 }
 
 // RenderWith renders the two functions.
@@ -185,29 +203,36 @@ func renderSized(g *ir.Gateway, opts Options) ([]render.Artifact, Sizes, error) 
 		return nil, sz, err
 	}
 	// The limit applies to the production build; a test build (a few hundred bytes of test-mode code more)
-	// is checked through it and minified when it is.
-	prodReq, minReq, err := function(RequestFile, fmt.Sprintf("const KVS_ID = %q;\n", KVSName)+head+prelude+requestGlue, len(routes), defines(g, false), opts, nil)
+	// is checked through it and built at the same level.
+	reqHead := fmt.Sprintf("const KVS_ID = %q;\n", KVSName) + head
+	prodReq, reqLevel, err := function(RequestFile, reqHead+prelude+requestGlue, len(reqHead), len(routes), defines(g, false), opts, -1)
 	if err != nil {
 		return nil, sz, err
 	}
-	prodResp, minResp, err := function(ResponseFile, head+prelude+responseGlue, len(routes), defines(g, false), opts, nil)
+	prodResp, respLevel, err := function(ResponseFile, head+prelude+responseGlue, len(head), len(routes), defines(g, false), opts, -1)
 	if err != nil {
 		return nil, sz, err
 	}
 	reqJS, respJS := prodReq, prodResp
 	if opts.Test {
-		if reqJS, _, err = function(RequestFile, fmt.Sprintf("const KVS_ID = %q;\n", KVSName)+testHead+prelude+requestGlue, len(routes), defines(g, true), opts, &minReq); err != nil {
+		if reqJS, _, err = function(RequestFile, fmt.Sprintf("const KVS_ID = %q;\n", KVSName)+testHead+prelude+requestGlue, 0, len(routes), defines(g, true), opts, reqLevel); err != nil {
 			return nil, sz, err
 		}
-		if respJS, _, err = function(ResponseFile, testHead+prelude+responseGlue, len(routes), defines(g, true), opts, &minResp); err != nil {
+		if respJS, _, err = function(ResponseFile, testHead+prelude+responseGlue, 0, len(routes), defines(g, true), opts, respLevel); err != nil {
 			return nil, sz, err
 		}
 	}
-	sz = Sizes{Request: len(prodReq), Response: len(prodResp), Minified: minReq || minResp}
-	sz = Sizes{Request: len(reqJS), Response: len(respJS), Minified: minReq || minResp}
+	// The limit plan reports against; a test build (its test-mode code) and a build over the limit for
+	// the semantics checks are not what deploys, so they carry none.
+	limit := MaxFunctionBytes
+	if opts.Test || opts.IgnoreSizeLimit {
+		limit = 0
+	}
+	sz = Sizes{Request: len(prodReq), Response: len(prodResp), Minified: reqLevel > levelPlain || respLevel > levelPlain,
+		Mangled: reqLevel == levelMangled || respLevel == levelMangled}
 	return []render.Artifact{
-		{Target: Name, Path: RequestFile, MediaType: "application/javascript", Data: reqJS},
-		{Target: Name, Path: ResponseFile, MediaType: "application/javascript", Data: respJS},
+		{Target: Name, Path: RequestFile, MediaType: "application/javascript", Data: reqJS, MaxBytes: limit},
+		{Target: Name, Path: ResponseFile, MediaType: "application/javascript", Data: respJS, MaxBytes: limit},
 	}, sz, nil
 }
 
@@ -238,7 +263,10 @@ func refuseUnbuilt(g *ir.Gateway) error {
 // defines are the build-time constants of the glue: test mode, and which features the gateway uses, so the
 // bundle leaves out the runtime code of the others (the size limit is tight).
 func defines(g *ir.Gateway, test bool) map[string]string {
-	var auth, respond, redirect, failover, limited bool
+	var auth, respond, redirect, failover, limited, forward bool
+	for _, p := range g.AuthPolicies {
+		forward = forward || (p.JWT != nil && len(p.JWT.ForwardClaims) > 0)
+	}
 	for _, r := range g.Routes {
 		limited = limited || r.RateLimit != ""
 		auth = auth || r.Auth != ""
@@ -249,7 +277,8 @@ func defines(g *ir.Gateway, test bool) map[string]string {
 		}
 	}
 	return map[string]string{"TEST_MODE": fmt.Sprint(test), "HAS_AUTH": fmt.Sprint(auth), "HAS_CORS": fmt.Sprint(g.CORS != nil),
-		"HAS_RESPOND": fmt.Sprint(respond), "HAS_REDIRECT": fmt.Sprint(redirect), "HAS_FAILOVER": fmt.Sprint(failover), "HAS_LIMITED": fmt.Sprint(limited)}
+		"HAS_RESPOND": fmt.Sprint(respond), "HAS_REDIRECT": fmt.Sprint(redirect), "HAS_FAILOVER": fmt.Sprint(failover), "HAS_LIMITED": fmt.Sprint(limited),
+		"HAS_FORWARD": fmt.Sprint(auth && forward)}
 }
 
 // tableSource is the generated part of both functions: the tables, one statement per route commented with
@@ -261,61 +290,134 @@ func tableSource(t *tables, routes []routeT, g *ir.Gateway) (string, error) {
 func tableSourceNamed(t *tables, routes, named []routeT, g *ir.Gateway) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "//! Gateway %q, rendered by edgegw for CloudFront Functions (cloudfront-js-2.0). Generated: edit the manifest, not this file.\n", g.Name)
-	tj, err := json.Marshal(t)
+	tj, err := jsLiteral(t)
 	if err != nil {
 		return "", fmt.Errorf("render/cloudfront: tables: %w", err)
 	}
 	fmt.Fprintf(&b, "const GATEWAY = %s;\n", tj)
+	// Routes share their effective transform (the gateway's, usually): each distinct one is written once.
+	transforms := map[string]string{}
 	names := make([]string, 0, len(routes))
 	for i, r := range routes {
-		rj, err := json.Marshal(r)
+		tr := r.Transform
+		r.Transform = nil
+		rj, err := jsLiteral(r)
 		if err != nil {
 			return "", fmt.Errorf("render/cloudfront: route %q: %w", named[i].Name, err)
 		}
+		if tr != nil {
+			tj, err := jsLiteral(tr)
+			if err != nil {
+				return "", fmt.Errorf("render/cloudfront: route %q: transform: %w", named[i].Name, err)
+			}
+			tv, ok := transforms[tj]
+			if !ok {
+				tv = fmt.Sprintf("R_TRANSFORM_%d", len(transforms))
+				transforms[tj] = tv
+				fmt.Fprintf(&b, "const %s = %s;\n", tv, tj)
+			}
+			sep := ", "
+			if rj == "{}" {
+				sep = ""
+			}
+			rj = strings.TrimSuffix(rj, "}") + sep + "transform: " + tv + "}"
+		}
 		v := fmt.Sprintf("route_%d", i)
 		fmt.Fprintf(&b, "//! route %q\n", named[i].Name)
-		if r.Kind == string(ir.PathRegex) {
-			re, _ := json.Marshal("^(?:" + r.Path + ")$")
-			fmt.Fprintf(&b, "const %s = Object.assign(%s, { re: new RegExp(%s) });\n", v, rj, re)
-		} else {
-			fmt.Fprintf(&b, "const %s = %s;\n", v, rj)
-		}
+		fmt.Fprintf(&b, "const %s = %s;\n", v, rj)
 		names = append(names, v)
 	}
 	fmt.Fprintf(&b, "const ROUTES = [%s];\n", strings.Join(names, ", "))
+	m, err := matcherSource(named)
+	if err != nil {
+		return "", err
+	}
+	b.WriteString(m)
+	b.WriteString(hostSource(t.Domains))
 	return b.String(), nil
 }
 
 const runtimePrefix = "edgegw-runtime/"
 
-// function bundles one function: plain when it fits, else minified; over the limit either way is a
-// *SizeError.
-// With minified set (a test build), it minifies as the production build did and checks no size.
-func function(file, src string, routes int, defs map[string]string, opts Options, minified *bool) ([]byte, bool, error) {
-	noMinify := opts.NoMinify
+// Build levels, smallest last: each is used only when the one before is over the limit.
+const (
+	levelPlain   = iota // readable: indented, with the route comments
+	levelMinify         // esbuild's minifier
+	levelMangled        // minified, and the functions' internal property names shortened (internalNames)
+)
+
+// function bundles one function at the first level whose output fits; over the limit at every level is a
+// *SizeError that names the bytes of each source part (generated is the length of the source's generated
+// head, for that part's share). With level >= 0 (a test build) it builds at that level and checks no size.
+func function(file, src string, generated, routes int, defs map[string]string, opts Options, level int) ([]byte, int, error) {
 	src += "\nexport { handler };\n"
-	if minified != nil {
-		b, err := bundle(file, src, defs, *minified)
-		return b, *minified, err
+	if level >= 0 {
+		b, _, err := bundle(file, src, defs, level)
+		return b, level, err
 	}
-	plain, err := bundle(file, src, defs, false)
-	if err != nil {
-		return nil, false, err
-	}
-	if len(plain) <= MaxFunctionBytes || noMinify {
-		if len(plain) > MaxFunctionBytes && !opts.IgnoreSizeLimit {
-			return nil, false, &SizeError{File: file, Size: len(plain), Plain: len(plain), Routes: routes, Position: position(plain, MaxFunctionBytes)}
+	var plain []byte
+	for l := levelPlain; l <= levelMangled; l++ {
+		out, parts, err := bundle(file, src, defs, l)
+		if err != nil {
+			return nil, l, err
 		}
-		return plain, false, nil
+		if l == levelPlain {
+			plain = out
+		}
+		if len(out) <= MaxFunctionBytes || (l == levelPlain && opts.NoMinify) || (l == levelMangled && opts.IgnoreSizeLimit) {
+			if len(out) > MaxFunctionBytes && !opts.IgnoreSizeLimit {
+				return nil, l, &SizeError{File: file, Size: len(out), Plain: len(out), Routes: routes, Position: position(out, MaxFunctionBytes), Parts: parts}
+			}
+			return out, l, nil
+		}
+		if l == levelMangled {
+			return nil, l, &SizeError{File: file, Size: len(out), Plain: len(plain), Routes: routes, Position: position(out, MaxFunctionBytes), Parts: splitGenerated(parts, src, generated, defs)}
+		}
 	}
-	min, err := bundle(file, src, defs, true)
-	if err != nil {
-		return nil, false, err
+	panic("unreachable")
+}
+
+// splitGenerated splits the entry's share of parts into the code generated from the manifest (its first
+// generated bytes, measured minified on their own) and the glue.
+func splitGenerated(parts []Part, src string, generated int, defs map[string]string) []Part {
+	if generated <= 0 {
+		return parts
 	}
-	if len(min) > MaxFunctionBytes && !opts.IgnoreSizeLimit {
-		return nil, true, &SizeError{File: file, Size: len(min), Plain: len(plain), Routes: routes, Position: position(min, MaxFunctionBytes)}
+	// Kept alive by one assignment (a few bytes), as the bundle keeps them.
+	const keep = "\nglobalThis.k = [GATEWAY, ROUTES, matchRoute];\n"
+	res := api.Transform(src[:generated]+keep, api.TransformOptions{Loader: api.LoaderJS, MinifyWhitespace: true, MinifySyntax: true, MinifyIdentifiers: true, Target: api.ES2017, Define: defs, MangleProps: mangleProps(), LegalComments: api.LegalCommentsNone, Format: api.FormatIIFE})
+	if len(res.Errors) > 0 {
+		return parts
 	}
-	return min, true, nil
+	gen := len(res.Code)
+	var out []Part
+	for _, p := range parts {
+		if p.Name == entryPart {
+			g := min(gen, p.Bytes)
+			out = append(out, Part{Name: "the tables and route matcher generated from the manifest", Bytes: g}, Part{Name: "the function's glue (prelude and handler)", Bytes: p.Bytes - g})
+			continue
+		}
+		out = append(out, p)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Bytes > out[j].Bytes })
+	return out
+}
+
+const entryPart = "the entry"
+
+// partName names an esbuild input for the size error.
+func partName(file, input string) string {
+	switch {
+	case input == file || input == "<stdin>":
+		return entryPart
+	case strings.HasPrefix(input, "jsruntime:"):
+		return "the shared runtime's " + strings.TrimPrefix(input, "jsruntime:")
+	case input == "cloudfront:hs256.js":
+		return "the HS256 verifier (hs256.js)"
+	case input == "cloudfront:pathnorm.js":
+		return "the path normalizer (pathnorm.js)"
+	}
+	return input
 }
 
 // position returns line:col of byte offset n in b.
@@ -336,14 +438,31 @@ func position(b []byte, n int) string {
 
 // exportLine is esbuild's export of the handler, which CloudFront does not take: the function is named
 // handler at the top level instead.
-var exportLine = regexp.MustCompile(`(?s)\n?export\s*\{\s*(\w+)(?:\s+as\s+handler)?\s*\};?\s*$`)
+var exportLine = regexp.MustCompile(`(?s)\n?export\s*\{\s*([\w$]+)(?:\s+as\s+handler)?\s*\};?\s*$`)
 
 // bundle runs esbuild over the entry source, resolving edgegw-runtime/* to the embedded library; cloudfront
 // and crypto are cloudfront-js-2.0's own modules.
-func bundle(file, src string, defs map[string]string, minify bool) ([]byte, error) {
+func bundle(file, src string, defs map[string]string, level int) ([]byte, []Part, error) {
+	minify := level >= levelMinify
 	plugin := api.Plugin{Name: "edgegw-runtime", Setup: func(pb api.PluginBuild) {
 		pb.OnResolve(api.OnResolveOptions{Filter: `^edgegw-runtime/`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
 			return api.OnResolveResult{Path: strings.TrimPrefix(a.Path, runtimePrefix), Namespace: "jsruntime"}, nil
+		})
+		// cloudfront-js-2.0's own modules, external; importing them does nothing else, so an import the
+		// function does not use is dropped.
+		pb.OnResolve(api.OnResolveOptions{Filter: `^(cloudfront|crypto)$`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
+			return api.OnResolveResult{Path: a.Path, External: true, SideEffects: api.SideEffectsFalse}, nil
+		})
+		pb.OnResolve(api.OnResolveOptions{Filter: `^edgegw-cloudfront/`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
+			return api.OnResolveResult{Path: strings.TrimPrefix(a.Path, "edgegw-cloudfront/"), Namespace: "cloudfront"}, nil
+		})
+		pb.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: "cloudfront"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
+			b, err := library.ReadFile(a.Path)
+			if err != nil {
+				return api.OnLoadResult{}, fmt.Errorf("no module %s", a.Path)
+			}
+			s := string(b)
+			return api.OnLoadResult{Contents: &s, Loader: api.LoaderJS}, nil
 		})
 		pb.OnResolve(api.OnResolveOptions{Filter: `^\./`, Namespace: "jsruntime"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
 			return api.OnResolveResult{Path: path.Clean(path.Join(path.Dir(a.Importer), a.Path)), Namespace: "jsruntime"}, nil
@@ -360,6 +479,10 @@ func bundle(file, src string, defs map[string]string, minify bool) ([]byte, erro
 	legal := api.LegalCommentsInline
 	if minify {
 		legal = api.LegalCommentsNone
+	}
+	mangle := ""
+	if level == levelMangled {
+		mangle = mangleProps()
 	}
 	res := api.Build(api.BuildOptions{
 		Stdin:             &api.StdinOptions{Contents: src, Sourcefile: file, Loader: api.LoaderJS},
@@ -378,6 +501,8 @@ func bundle(file, src string, defs map[string]string, minify bool) ([]byte, erro
 		Write:             false,
 		Outfile:           file,
 		Plugins:           []api.Plugin{plugin},
+		Metafile:          true,
+		MangleProps:       mangle,
 	})
 	if len(res.Errors) > 0 {
 		var msgs []string
@@ -388,15 +513,36 @@ func bundle(file, src string, defs map[string]string, minify bool) ([]byte, erro
 			}
 			msgs = append(msgs, loc+m.Text)
 		}
-		return nil, fmt.Errorf("render/cloudfront: bundle %s: %s", file, strings.Join(msgs, "; "))
+		return nil, nil, fmt.Errorf("render/cloudfront: bundle %s: %s", file, strings.Join(msgs, "; "))
 	}
 	if len(res.OutputFiles) != 1 {
-		return nil, fmt.Errorf("render/cloudfront: bundle %s: %d output files, want 1", file, len(res.OutputFiles))
+		return nil, nil, fmt.Errorf("render/cloudfront: bundle %s: %d output files, want 1", file, len(res.OutputFiles))
+	}
+	var meta struct {
+		Outputs map[string]struct {
+			Inputs map[string]struct {
+				BytesInOutput int `json:"bytesInOutput"`
+			} `json:"inputs"`
+		} `json:"outputs"`
+	}
+	var parts []Part
+	if json.Unmarshal([]byte(res.Metafile), &meta) == nil {
+		for _, o := range meta.Outputs {
+			for in, st := range o.Inputs {
+				parts = append(parts, Part{Name: partName(file, in), Bytes: st.BytesInOutput})
+			}
+		}
+		sort.Slice(parts, func(i, j int) bool {
+			if parts[i].Bytes != parts[j].Bytes {
+				return parts[i].Bytes > parts[j].Bytes
+			}
+			return parts[i].Name < parts[j].Name
+		})
 	}
 	out := res.OutputFiles[0].Contents
 	m := exportLine.FindSubmatchIndex(out)
 	if m == nil {
-		return nil, fmt.Errorf("render/cloudfront: bundle %s: no handler export in esbuild's output", file)
+		return nil, nil, fmt.Errorf("render/cloudfront: bundle %s: no handler export in esbuild's output", file)
 	}
 	name := string(out[m[2]:m[3]])
 	js := append([]byte{}, out[:m[0]]...)
@@ -404,5 +550,5 @@ func bundle(file, src string, defs map[string]string, minify bool) ([]byte, erro
 		// Minified: the handler was renamed; name it back at the top level.
 		js = append(js, fmt.Sprintf("\nfunction handler(e){return %s(e)}", name)...)
 	}
-	return append(js, '\n'), nil
+	return append(js, '\n'), parts, nil
 }

@@ -176,8 +176,16 @@ func stripStrings(s string) string {
 // TestSizeLimit: a route table that pushes the function over 10,240 bytes even minified is a render
 // error naming the file, the size and where the limit falls; the largest table that fits is logged.
 func TestSizeLimit(t *testing.T) {
+	for _, shape := range []string{"health", "api"} {
+		t.Run(shape, func(t *testing.T) { sizeLimit(t, shape) })
+	}
+}
+
+// sizeLimit grows a table of prefix routes shaped as the quickstart's route named shape (an answer at
+// the edge, or a pool) until the function is over the limit.
+func sizeLimit(t *testing.T, shape string) {
 	g := load(t, "quickstart")
-	base := g.Routes[0]
+	base := *g.Route(shape)
 	fits := 0
 	for n := 1; n <= 400; n++ {
 		g.Routes = g.Routes[:0]
@@ -194,7 +202,11 @@ func TestSizeLimit(t *testing.T) {
 			if !strings.Contains(err.Error(), RequestFile) || !strings.Contains(err.Error(), "10240-byte limit") || se.Position == "" {
 				t.Fatalf("size error does not say which file, the limit and where: %v", err)
 			}
-			t.Logf("largest inline route table: %d prefix routes like %q; %d routes: %v", fits, base.Match.Path, n, err)
+			// The parts, largest first: with this many routes the generated tables lead.
+			if len(se.Parts) < 3 || se.Parts[0].Name != "the tables and route matcher generated from the manifest" || !strings.Contains(err.Error(), "bytes by part: the tables and route matcher") {
+				t.Fatalf("size error does not say which part is large: %v", err)
+			}
+			t.Logf("largest inline route table: %d prefix routes shaped as route %q; %d routes: %v", fits, shape, n, err)
 			return
 		}
 		if err != nil {

@@ -4,7 +4,7 @@
 // above by the renderer; HAS_* are build-time constants that drop what the gateway does not use. cloudfront-js-2.0 only: no timers, no network, crypto hashes and HMACs only.
 
 import * as G from "edgegw-runtime/gateway.js";
-import { normalize } from "edgegw-runtime/pathnorm.js";
+import { normalize } from "edgegw-cloudfront/pathnorm.js";
 
 // Test-mode request headers: the clock, the client's scheme, the decision. Only a TEST_MODE build reads or
 // writes them.
@@ -12,20 +12,16 @@ var TEST_NOW = "x-edgegw-test-now";
 var TEST_SCHEME = "x-edgegw-test-scheme";
 var TEST_DECISION = "x-edgegw-test-decision";
 
-// njs has no unescape, which the runtime's UTF-8 encoding uses on encodeURIComponent's output (%XX only).
-if (typeof unescape === "undefined") {
-  globalThis.unescape = function (s) {
-    return s.replace(/%([0-9A-Fa-f]{2})/g, function (m, h) {
-      return String.fromCharCode(parseInt(h, 16));
-    });
-  };
-}
-
-var ROUTE_INDEX = G.buildIndex(ROUTES);
 (function () {
   var none = { request: { remove: [], set: [] }, response: { remove: [], set: [] } };
   for (var i = 0; i < ROUTES.length; i++) if (!ROUTES[i].transform) ROUTES[i].transform = none;
-  for (var c in GATEWAY.errors) GATEWAY.errors[c].headers = GATEWAY.errorHeaders[GATEWAY.errors[c].headers];
+  var errs = GATEWAY.errors;
+  for (var c in errs) {
+    var e = errs[c];
+    errs[c] = { status: e[0], headers: GATEWAY.errorHeaders[e[1]].map(function (k) {
+        return GATEWAY.errorPairs[k];
+      }), body: e.length > 2 ? e[2] : '{"status":' + e[0] + ',"code":"' + c + '","message":"' + GATEWAY.messages[e[0]] + '"}\n' };
+  }
 })();
 
 // headersOf wraps a CloudFront headers object ({lower-case name: {value, multiValue}}) in place.
@@ -53,13 +49,6 @@ function copyHeaders(obj) {
   return out;
 }
 
-function headerObject(pairs) {
-  var obj = {};
-  var h = headersOf(obj);
-  for (var i = 0; i < pairs.length; i++) h.set(pairs[i][0], pairs[i][1]);
-  return obj;
-}
-
 // rawQuery rebuilds the query string from the event's querystring object, key by key.
 function rawQuery(qs) {
   var parts = [];
@@ -82,11 +71,10 @@ function view(req) {
     client.delete(TEST_SCHEME);
   }
   v.rawHost = client.get("host") || "";
-  var norm = normalize(req.uri);
-  if (norm.reject !== undefined) return { fail: "BAD_PATH", v: v };
-  v.path = norm.path;
+  v.path = normalize(req.uri);
+  if (v.path === null) return { fail: "BAD_PATH", v: v };
   v.host = G.hostOf(v.rawHost);
-  v.tenancy = G.matchHost(GATEWAY.domains, v.host);
+  v.tenancy = matchHost(v.host);
   if (!v.tenancy) return { fail: "HOST_UNKNOWN", v: v };
   var cors = GATEWAY.cors;
   if (HAS_CORS && cors) {
@@ -97,9 +85,9 @@ function view(req) {
       return { v: v };
     }
   }
-  var m = G.matchRoute(ROUTES, v.host, req.method, v.path, client, ROUTE_INDEX);
-  if (!m) return { fail: "NO_ROUTE", v: v };
-  v.route = m.route;
-  v.segs = m.segs;
+  var k = matchRoute(v.host, req.method, v.path, client);
+  if (k < 0) return { fail: "NO_ROUTE", v: v };
+  v.route = ROUTES[k];
+  v.segs = v.path.slice(1).split("/");
   return { v: v };
 }

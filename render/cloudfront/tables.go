@@ -1,7 +1,9 @@
 package cloudfront
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"sort"
@@ -18,14 +20,16 @@ import (
 
 type tables struct {
 	Name         string                `json:"name,omitempty"` // test builds only (the decision header)
-	Domains      []domainT             `json:"domains"`
+	Domains      []domainT             `json:"-"`              // in the generated host matcher (hostSource)
 	HSTS         string                `json:"hsts"`
 	CORS         *corsT                `json:"cors"`
 	Transform    routeTransformT       `json:"transform"`
 	StripHeaders []string              `json:"stripHeaders"`
-	Errors       map[string]edgeErrorT `json:"errors"` // only the codes a function answers with
-	ErrorHeaders [][][2]string         `json:"errorHeaders"`
-	Origins      map[string]originT    `json:"-"` // the distribution's origins: the function names them by id
+	Errors       map[string]edgeErrorT `json:"errors"`       // only the codes a function answers with
+	Messages     map[int]string        `json:"messages"`     // the usual bodies' message by status
+	ErrorHeaders [][]int               `json:"errorHeaders"` // header sets, as indexes into ErrorPairs
+	ErrorPairs   [][2]string           `json:"errorPairs"`   // every header of an edge error, once
+	Origins      map[string]originT    `json:"-"`            // the distribution's origins: the function names them by id
 	Pools        map[string]poolT      `json:"pools"`
 	Policies     map[string]policyT    `json:"policies"`
 }
@@ -57,12 +61,24 @@ type routeTransformT struct {
 	KeepClientRequestID bool             `json:"keepClientRequestId,omitempty"`
 }
 
-// edgeErrorT is one edge error; its headers are an index into tables.ErrorHeaders (the prelude resolves
-// it), since most errors share theirs and the code size is tight.
-type edgeErrorT struct {
-	Status  int    `json:"status"`
-	Headers int    `json:"headers"`
-	Body    string `json:"body"`
+// edgeErrorT is one edge error, as [status, headers] when its body is the reference's usual JSON
+// ({"status":S,"code":C,"message":M} and a newline, M by status in tables.Messages, which the prelude writes
+// back), else [status, headers, body]; headers is an index into tables.ErrorHeaders, since most errors
+// share theirs and the code size is tight.
+type edgeErrorT []any
+
+func edgeErrorEntry(code string, status, headers int, body string) (edgeErrorT, string) {
+	msg := http.StatusText(status)
+	std, _ := json.Marshal(struct {
+		Status  int    `json:"status"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}{status, code, msg})
+	// The prelude concatenates the parts, so the short form needs parts JSON writes as they are.
+	if string(std)+"\n" == body && fmt.Sprintf(`{"status":%d,"code":"%s","message":"%s"}`+"\n", status, code, msg) == body {
+		return edgeErrorT{status, headers}, msg
+	}
+	return edgeErrorT{status, headers, body}, ""
 }
 
 // functionError reports whether the viewer-request function can answer with an edge error code. The
@@ -105,16 +121,19 @@ type policyT struct {
 	MinSecretBytes int         `json:"minSecretBytes"`
 }
 
-// routeT is one route's entry; Regex is emitted as a RegExp beside it.
+// routeT is one route's entry. What only matching reads is in the generated matcher (matcherSource), not
+// in the table: the table keeps a route's kind and path only for its rewrite.
 type routeT struct {
 	Name      string           `json:"name,omitempty"` // test builds only (the decision header)
-	Kind      string           `json:"kind"`
-	Path      string           `json:"path,omitempty"`
-	Segments  []string         `json:"segments,omitempty"`
+	Kind      string           `json:"-"`
+	Path      string           `json:"-"`
+	Segments  []string         `json:"-"`
+	Hosts     []string         `json:"-"`
+	Headers   [][2]string      `json:"-"`
+	Methods   []string         `json:"-"`
+	MatchKind string           `json:"kind,omitempty"` // with a rewrite only
+	MatchPath string           `json:"path,omitempty"` // with a rewrite only
 	Vars      [][2]any         `json:"vars,omitempty"`
-	Hosts     []string         `json:"hosts,omitempty"`
-	Headers   [][2]string      `json:"headers,omitempty"`
-	Methods   []string         `json:"methods,omitempty"`
 	Pool      string           `json:"pool,omitempty"`
 	Respond   *respondT        `json:"respond,omitempty"`
 	Redirect  *redirectT       `json:"redirect,omitempty"`
@@ -125,9 +144,10 @@ type routeT struct {
 }
 
 type respondT struct {
-	Status  int         `json:"status"`
-	Body    string      `json:"body"`
-	Headers [][2]string `json:"headers"`
+	Status      int         `json:"status"`
+	Body        string      `json:"body"`
+	Headers     [][2]string `json:"headers"`
+	DefaultType bool        `json:"defaultType,omitempty"` // add Content-Type: text/plain (respondHeaders)
 }
 
 type redirectT struct {
@@ -160,7 +180,7 @@ func routeTransform(t ir.RouteTransform) routeTransformT {
 }
 
 func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT, error) {
-	t := &tables{Name: g.Name, Domains: []domainT{}, Errors: map[string]edgeErrorT{}, Origins: map[string]originT{},
+	t := &tables{Name: g.Name, Domains: []domainT{}, Errors: map[string]edgeErrorT{}, Messages: map[int]string{}, Origins: map[string]originT{},
 		Pools: map[string]poolT{}, Policies: map[string]policyT{}}
 	for _, d := range g.Domains {
 		t.Domains = append(t.Domains, domainT{Host: strings.ToLower(d.Host), Wildcard: d.Wildcard || strings.HasPrefix(d.Host, "*."), TenantHeader: d.TenantHeader})
@@ -189,12 +209,24 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 		auth = auth || r.Auth != ""
 		limited = limited || r.RateLimit != ""
 	}
-	t.ErrorHeaders = [][][2]string{}
+	t.ErrorHeaders = [][]int{}
+	t.ErrorPairs = [][2]string{}
 	for _, e := range errs {
 		if !functionError(e.Code, auth, limited) {
 			continue
 		}
-		hs := headerPairs(e.Headers)
+		var hs []int
+		for _, p := range headerPairs(e.Headers) {
+			k := slices.Index(t.ErrorPairs, p)
+			if k < 0 {
+				k = len(t.ErrorPairs)
+				t.ErrorPairs = append(t.ErrorPairs, p)
+			}
+			hs = append(hs, k)
+		}
+		if hs == nil {
+			hs = []int{}
+		}
 		idx := -1
 		for i, o := range t.ErrorHeaders {
 			if slices.Equal(o, hs) {
@@ -205,7 +237,11 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 			idx = len(t.ErrorHeaders)
 			t.ErrorHeaders = append(t.ErrorHeaders, hs)
 		}
-		t.Errors[e.Code] = edgeErrorT{Status: e.Status, Headers: idx, Body: e.Body}
+		entry, msg := edgeErrorEntry(e.Code, e.Status, idx, e.Body)
+		t.Errors[e.Code] = entry
+		if msg != "" {
+			t.Messages[e.Status] = msg
+		}
 	}
 
 	irHosts := map[string]string{} // origin name → host of its IR URL
@@ -269,6 +305,11 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 		if err != nil {
 			return nil, nil, err
 		}
+		if pt.SecretKey == "" {
+			// No HMAC secret: the function refuses every token of this policy (JWT_KEY) before it reads
+			// any other field, so none is carried.
+			pt = policyT{Name: pt.Name, Algorithms: []string{}, Audience: []string{}, Required: []string{}, Forward: [][2]string{}}
+		}
 		t.Policies[p.Name] = pt
 	}
 	var routes []routeT
@@ -276,6 +317,9 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 		r := &g.Routes[i]
 		rt := routeT{Name: r.Name, Kind: string(r.Match.Kind), Path: r.Match.Path, Hosts: r.Match.Hosts, Methods: r.Match.Methods,
 			Pool: r.Pool, Auth: r.Auth, Rewrite: r.Rewrite}
+		if r.Rewrite != nil {
+			rt.MatchKind, rt.MatchPath = rt.Kind, rt.Path
+		}
 		if tr := routeTransform(g.EffectiveTransform(r)); !emptyTransform(tr) {
 			rt.Transform = &tr
 		}
@@ -285,7 +329,8 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 				return nil, nil, fmt.Errorf("render/cloudfront: route %q: unknown pool %q", r.Name, r.Pool)
 			}
 		case r.Respond != nil:
-			rt.Respond = &respondT{Status: r.Respond.Status, Body: r.Respond.Body, Headers: headerPairs(r.Respond.Headers)}
+			rt.Respond = &respondT{Status: r.Respond.Status, Body: r.Respond.Body, Headers: headerPairs(r.Respond.Headers),
+				DefaultType: defaultType(r.Respond.Headers, r.Respond.Body)}
 		case r.Redirect != nil:
 			rt.Redirect = &redirectT{Status: r.Redirect.Status, Location: r.Redirect.Location, KeepQuery: r.Redirect.KeepQuery}
 		default:
@@ -374,4 +419,16 @@ func contains(list []string, s string) bool {
 
 func emptyTransform(t routeTransformT) bool {
 	return len(t.Request.Remove)+len(t.Request.Set)+len(t.Response.Remove)+len(t.Response.Set) == 0 && t.RequestID == ""
+}
+
+// defaultType reports whether a synthetic answer gets Content-Type: text/plain, as the reference writes
+// it: a body without a Content-Type (absent, or empty in the last line naming it).
+func defaultType(hs []ir.HeaderSet, body string) bool {
+	ct := ""
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, "Content-Type") {
+			ct = h.Value
+		}
+	}
+	return ct == "" && body != ""
 }

@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -255,7 +256,7 @@ func (v *View) targetPlan(tp *providers.TargetPlan) {
 		c, u, d := tp.Count("route")
 		v.emit(map[string]any{"type": "target_plan", "target": tp.Target, "renderer": tp.Renderer, "live_version": tp.LiveVersion,
 			"base_token": tp.BaseToken, "offline": tp.Offline, "offline_reason": tp.OfflineReason, "has_changes": tp.HasChanges(),
-			"routes": map[string]int{"create": c, "update": u, "delete": d}, "artifacts": arts})
+			"routes": map[string]int{"create": c, "update": u, "delete": d}, "artifacts": arts, "budgets": budgets(tp)})
 		for _, ch := range tp.Changes {
 			v.emit(map[string]any{"type": "planned_change", "target": tp.Target, "change": ch})
 		}
@@ -264,7 +265,7 @@ func (v *View) targetPlan(tp *providers.TargetPlan) {
 	if tp.Offline {
 		v.Warn(tp.Target, "live state not read: "+tp.OfflineReason+"; showing the offline part only")
 		for _, a := range tp.Artifacts {
-			v.data("  %s  %d bytes  sha256:%s\n", a.Path, a.Size, a.Digest[:12])
+			v.data("  %s  %s  sha256:%s\n", a.Path, sizeText(a), a.Digest[:12])
 		}
 		return
 	}
@@ -283,6 +284,39 @@ func (v *View) targetPlan(tp *providers.TargetPlan) {
 	for _, d := range v.diffs(tp) {
 		v.data("%s", d)
 	}
+	for _, a := range tp.Artifacts {
+		if a.MaxBytes > 0 {
+			v.data("  size: %s %s\n", a.Path, sizeText(a))
+		}
+	}
+}
+
+// sizeText is an artifact's size, against the target's limit when it has one: "5,451 of 10,240 bytes".
+func sizeText(a providers.PlannedArtifact) string {
+	if a.MaxBytes > 0 {
+		return grouped(a.Size) + " of " + grouped(a.MaxBytes) + " bytes"
+	}
+	return grouped(a.Size) + " bytes"
+}
+
+// grouped writes n with thousands separators.
+func grouped(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// budgets lists the artifacts that have a size limit, for the JSON view.
+func budgets(tp *providers.TargetPlan) []map[string]any {
+	out := []map[string]any{}
+	for _, a := range tp.Artifacts {
+		if a.MaxBytes > 0 {
+			out = append(out, map[string]any{"path": a.Path, "size": a.Size, "max_bytes": a.MaxBytes})
+		}
+	}
+	return out
 }
 
 // diffs returns a unified diff per changed artifact, coloured on a TTY.

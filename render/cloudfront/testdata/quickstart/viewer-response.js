@@ -1,5 +1,278 @@
-function T(t){var r=(t||"").toLowerCase();if(r.charAt(0)==="["){var e=r.indexOf("]");e>0&&(r.length===e+1||r.charAt(e+1)===":")&&(r=e+1<r.length?r.slice(1,e):r)}else{var n=r.indexOf(":");n>=0&&r.indexOf(":",n+1)<0&&(r=r.slice(0,n))}return r.charAt(r.length-1)==="."&&(r=r.slice(0,-1)),r}function C(t,r){var e=t.toLowerCase();if(e.indexOf("*.")!==0)return e===r.toLowerCase()?"":null;var n=e.slice(2),a=r.indexOf(".");return a<=0||r.slice(a+1)!==n?null:r.slice(0,a)}function S(t,r){if(t.length===0)return{tenantHeader:"",tenant:""};var e;for(e=0;e<t.length;e++)if(!t[e].wildcard&&t[e].host===r)return{tenantHeader:t[e].tenantHeader,tenant:""};for(e=0;e<t.length;e++)if(t[e].wildcard){var n=C(t[e].host,r);if(n!==null)return{tenantHeader:t[e].tenantHeader,tenant:n}}return null}function b(t,r){return r.indexOf(t)!==0?!1:r.length===t.length||t.charAt(t.length-1)==="/"||r.charAt(t.length)==="/"}function H(t,r,e,n,a,i){var o;if(t.kind==="exact"){if(n!==t.path)return!1}else if(t.kind==="prefix"){if(!b(t.path,n))return!1}else if(t.kind==="template"){if(a.length!==t.segments.length)return!1;for(o=0;o<t.segments.length;o++){var s=t.segments[o];if(W(s)){if(a[o]==="")return!1}else if(a[o]!==s)return!1}}else if(t.kind==="regex"&&!t.re.test(n))return!1;if(t.methods&&t.methods.length>0&&t.methods.indexOf(e)<0)return!1;if(t.hosts&&t.hosts.length>0){var f=!1;for(o=0;o<t.hosts.length;o++)C(t.hosts[o],r)!==null&&(f=!0);if(!f)return!1}if(t.headers){for(o=0;o<t.headers.length;o++)if(i.get(t.headers[o][0])!==t.headers[o][1])return!1}return!0}function W(t){return t.length>2&&t.charAt(0)==="{"&&t.charAt(t.length-1)==="}"}function y(t,r,e,n,a,i){var o=n.slice(1).split("/"),s;if(!i){for(s=0;s<t.length;s++)if(H(t[s],r,e,n,o,a))return{route:t[s],segs:o};return null}var f=j(i,n,o.length);for(s=0;s<f.length;s++){var u=t[f[s]];if(H(u,r,e,n,o,a))return{route:u,segs:o}}return null}function j(t,r,e){var n=[],a=Object.prototype.hasOwnProperty,i;function o(f,u){if(a.call(f,u))for(var p=f[u],v=0;v<p.length;v++)n.push(p[v])}if(o(t.exact,r),t.hasPrefix)for(o(t.prefix,r),i=0;i<r.length;i++)r.charCodeAt(i)===47&&(i>0&&o(t.prefix,r.slice(0,i)),i+1<r.length&&o(t.prefix,r.slice(0,i+1)));for(o(t.templates,String(e)),i=0;i<t.scanned.length;i++)n.push(t.scanned[i]);n.sort(function(f,u){return f-u});var s=[];for(i=0;i<n.length;i++)(i===0||n[i]!==n[i-1])&&s.push(n[i]);return s}function _(t){var r={exact:{},prefix:{},templates:{},scanned:[],hasPrefix:!1};function e(i,o,s){Object.prototype.hasOwnProperty.call(i,o)||(i[o]=[]),i[o].push(s)}for(var n=0;n<t.length;n++){var a=t[n];a.kind==="exact"?e(r.exact,a.path,n):a.kind==="prefix"?(e(r.prefix,a.path,n),r.hasPrefix=!0):a.kind==="template"?e(r.templates,String(a.segments.length),n):r.scanned.push(n)}return r}function P(t,r){var e=t.charAt(t.length-1)==="/",n=r.charAt(0)==="/";return r===""?t:e&&n?t+r.slice(1):!e&&!n?t+"/"+r:t+r}function N(t,r,e){var n=t.rewrite;if(!n)return r;if(n.path){if(!t.vars||n.path.indexOf("{")<0)return n.path;for(var a=n.path,i=0;i<t.vars.length;i++)a=a.split("{"+t.vars[i][0]+"}").join(e[t.vars[i][1]]);return a}return n.prefix&&t.kind==="prefix"?P(n.prefix,r.slice(t.path.length)):r}function F(t,r,e,n){var a=t.rewrite;return a?a.prefix&&t.kind==="prefix"?b(a.prefix,r)?P(t.path,r.slice(a.prefix.length)):null:a.path&&r===n?e:null:null}function M(t,r){var e;for(e=0;e<r.remove.length;e++)t.delete(r.remove[e]);for(e=0;e<r.set.length;e++)t.set(r.set[e][0],r.set[e][1])}function q(t,r,e,n){M(t,e?e.transform.response:r.transform.response),r.hsts&&t.set("Strict-Transport-Security",r.hsts);var a=r.cors;if(a){var i=t.get("vary");if(t.set("Vary",i?i+", Origin":"Origin"),n){t.set("Access-Control-Allow-Origin",B(a,n));for(var o=0;o<a.simpleHeaders.length;o++)t.set(a.simpleHeaders[o][0],a.simpleHeaders[o][1])}}}function B(t,r){for(var e=0;e<t.allowOrigins.length;e++)if(t.allowOrigins[e]==="*"&&!t.allowCredentials)return"*";return r}function V(t){var r={scheme:"",host:"",path:"",query:"",fragment:"",hasQuery:!1,hasFragment:!1,abs:!1},e=t,n=e.indexOf("#");n>=0&&(r.fragment=e.slice(n+1),r.hasFragment=!0,e=e.slice(0,n));var a=/^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(e);if(a&&(r.scheme=a[1].toLowerCase(),r.abs=!0,e=e.slice(a[0].length)),e.indexOf("//")===0){e=e.slice(2);var i=e.search(/[/?]/);r.host=i<0?e:e.slice(0,i),e=i<0?"":e.slice(i)}var o=e.indexOf("?");return o>=0&&(r.query=e.slice(o+1),r.hasQuery=!0,e=e.slice(0,o)),r.path=e,r}function R(t,r){var e=V(t);if(e.abs){if(r.originHosts.indexOf(e.host.toLowerCase())<0)return t;e.scheme=r.scheme,e.host=r.publicHost}else if(e.host!==""||e.path.charAt(0)!=="/")return t;var n=F(r.route,e.path,r.requestPath,r.upstreamPath),a;return n!==null?(a=n,e.query&&(a+="?"+e.query),e.fragment&&(a+="#"+e.fragment)):a=e.path+(e.hasQuery?"?"+e.query:"")+(e.hasFragment?"#"+e.fragment:""),e.abs?e.scheme+"://"+e.host+a:a}var E="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~",L="!$&'()*+,=:@",k="0123456789ABCDEF",A=0,O=1,I=2,D=3,l=[],c=[];(function(){var r;for(r=0;r<256;r++)l[r]=A,c[r]=A,(r<32||r===127)&&(l[r]="control byte",c[r]="encoded control byte");for(r=0;r<E.length;r++)l[E.charCodeAt(r)]=O,c[E.charCodeAt(r)]=O;for(r=0;r<L.length;r++)l[L.charCodeAt(r)]=O;l[47]=I,l[37]=D,l[92]="raw backslash",l[59]="path parameter",l[192]="overlong utf-8",l[193]="overlong utf-8",c[47]="encoded slash",c[92]="encoded backslash",c[59]="encoded path parameter",c[0]="encoded nul byte",c[192]="overlong utf-8",c[193]="overlong utf-8"})();function m(t){return t>=48&&t<=57?t-48:t>=65&&t<=70?t-65+10:t>=97&&t<=102?t-97+10:-1}function X(t){var r=[],e=!1,n;for(n=0;n<t.length;n++)if(t.charCodeAt(n)>255){e=!0;break}if(!e){for(n=0;n<t.length;n++)r.push(t.charCodeAt(n));return r}var a=unescape(encodeURIComponent(t));for(n=0;n<a.length;n++)r.push(a.charCodeAt(n));return r}function U(t){var r=X(t);if(r.length===0||r[0]!==47)return{reject:"not an absolute path"};var e=[47],n=1,a,i,o;function s(){var d=e.length;return d>=4&&e[d-4]===37&&e[d-3]===50&&e[d-2]===53&&m(e[d-1])>=0}function f(d){var w=e.length-n;if(w===1&&e[n]===46)return e.length=n,!0;if(w===2&&e[n]===46&&e[n+1]===46){if(n===1)return!1;for(var x=n-2;e[x]!==47;)x--;return e.length=x+1,n=x+1,!0}return w===0||d||(e.push(47),n=e.length),!0}for(a=1;a<r.length;a++){if(i=r[a],o=l[i],o===D){if(a+2>=r.length)return{reject:"malformed percent escape"};var u=m(r[a+1]),p=m(r[a+2]);if(u<0||p<0)return{reject:"malformed percent escape"};i=u*16+p,o=c[i],a+=2}if(o===O){if(m(i)>=0&&s())return{reject:"double encoding"};e.push(i)}else if(o===A)e.push(37,k.charCodeAt(i>>4),k.charCodeAt(i&15));else if(o===I){if(!f(!1))return{reject:"above the root"}}else return{reject:o}}if(!f(!0))return{reject:"above the root"};var v="";for(a=0;a<e.length;a++)v+=String.fromCharCode(e[a]);return{path:v}}var h={domains:[{host:"api.example.com",wildcard:!1,tenantHeader:""}],hsts:"",cors:null,transform:{request:{remove:[],set:[]},response:{remove:[],set:[]}},stripHeaders:[],errors:{BAD_PATH:{status:400,headers:0,body:`{"status":400,"code":"BAD_PATH","message":"Bad Request"}
-`},HOST_UNKNOWN:{status:404,headers:0,body:`{"status":404,"code":"HOST_UNKNOWN","message":"Not Found"}
-`},NO_ROUTE:{status:404,headers:0,body:`{"status":404,"code":"NO_ROUTE","message":"Not Found"}
-`}},errorHeaders:[[["Cache-Control","no-store"],["Content-Type","application/json"],["X-Content-Type-Options","nosniff"]]],pools:{app:{origins:["app"],failover:null,originHosts:["127.0.0.1:9000"]}},policies:{}};var z={kind:"exact",path:"/health",respond:{status:200,body:"ok",headers:[]}};var Y={kind:"prefix",path:"/api",pool:"app"};var Q={kind:"fallback",respond:{status:404,body:"not found",headers:[]}},g=[z,Y,Q];typeof unescape=="undefined"&&(globalThis.unescape=function(t){return t.replace(/%([0-9A-Fa-f]{2})/g,function(r,e){return String.fromCharCode(parseInt(e,16))})});var Z=_(g);(function(){for(var t={request:{remove:[],set:[]},response:{remove:[],set:[]}},r=0;r<g.length;r++)g[r].transform||(g[r].transform=t);for(var e in h.errors)h.errors[e].headers=h.errorHeaders[h.errors[e].headers]})();function G(t){return{get:function(r){var e=t[r.toLowerCase()];return e?e.value:null},set:function(r,e){t[r.toLowerCase()]={value:String(e)}},delete:function(r){delete t[r.toLowerCase()]},forEach:function(r){for(var e in t)r(t[e].value,e)}}}function J(t){var r=G(t.headers),e={client:r,now:Date.now(),scheme:"https",route:null,corsOrigin:"",preflight:!1};e.rawHost=r.get("host")||"";var n=U(t.uri);if(n.reject!==void 0)return{fail:"BAD_PATH",v:e};if(e.path=n.path,e.host=T(e.rawHost),e.tenancy=S(h.domains,e.host),!e.tenancy)return{fail:"HOST_UNKNOWN",v:e};var a=h.cors;if(0)var i;var o=y(g,e.host,t.method,e.path,r,Z);return o?(e.route=o.route,e.segs=o.segs,{v:e}):{fail:"NO_ROUTE",v:e}}function te(t){var r=t.response,e=J(t.request),n=e.v,a=G(r.headers);if(n.route&&n.route.pool)for(var i={route:n.route,originHosts:h.pools[n.route.pool].originHosts,scheme:n.scheme,publicHost:n.rawHost,requestPath:n.path,upstreamPath:N(n.route,n.path,n.segs)},o=["location","content-location"],s=0;s<o.length;s++){var f=a.get(o[s]);f&&a.set(o[s],R(f,i))}if(0)for(var u;u<h.cors.owned.length;u++);return q(a,h,n.route,n.corsOrigin),r}
-function handler(e){return te(e)}
+// jsruntime:gateway.js
+function hostOf(hostHeader) {
+  var h = (hostHeader || "").toLowerCase();
+  if (h.charAt(0) === "[") {
+    var end = h.indexOf("]");
+    if (end > 0 && (h.length === end + 1 || h.charAt(end + 1) === ":")) {
+      h = end + 1 < h.length ? h.slice(1, end) : h;
+    }
+  } else {
+    var c = h.indexOf(":");
+    if (c >= 0 && h.indexOf(":", c + 1) < 0) h = h.slice(0, c);
+  }
+  if (h.charAt(h.length - 1) === ".") h = h.slice(0, -1);
+  return h;
+}
+function prefixMatches(prefix, path) {
+  if (path.indexOf(prefix) !== 0) return false;
+  return path.length === prefix.length || prefix.charAt(prefix.length - 1) === "/" || path.charAt(prefix.length) === "/";
+}
+function joinPrefix(prefix, rest) {
+  var ps = prefix.charAt(prefix.length - 1) === "/";
+  var rs = rest.charAt(0) === "/";
+  if (rest === "") return prefix;
+  if (ps && rs) return prefix + rest.slice(1);
+  if (!ps && !rs) return prefix + "/" + rest;
+  return prefix + rest;
+}
+function rewritePath(r, path, segs) {
+  var rw = r.rewrite;
+  if (!rw) return path;
+  if (rw.path) {
+    if (!r.vars || rw.path.indexOf("{") < 0) return rw.path;
+    var out = rw.path;
+    for (var i = 0; i < r.vars.length; i++) {
+      out = out.split("{" + r.vars[i][0] + "}").join(segs[r.vars[i][1]]);
+    }
+    return out;
+  }
+  if (rw.prefix && r.kind === "prefix") return joinPrefix(rw.prefix, path.slice(r.path.length));
+  return path;
+}
+function publicPath(r, upstream, requestPath, sentUpstream) {
+  var rw = r.rewrite;
+  if (!rw) return null;
+  if (rw.prefix && r.kind === "prefix") {
+    if (prefixMatches(rw.prefix, upstream)) return joinPrefix(r.path, upstream.slice(rw.prefix.length));
+    return null;
+  }
+  if (rw.path && upstream === sentUpstream) return requestPath;
+  return null;
+}
+function applyHeaderTransform(h, t) {
+  var i;
+  for (i = 0; i < t.remove.length; i++) h.delete(t.remove[i]);
+  for (i = 0; i < t.set.length; i++) h.set(t.set[i][0], t.set[i][1]);
+}
+function finishHeaders(h, gw, route, corsOrigin) {
+  applyHeaderTransform(h, route ? route.transform.response : gw.transform.response);
+  if (gw.hsts) h.set("Strict-Transport-Security", gw.hsts);
+  var c = gw.cors;
+  if (c) {
+    var vary = h.get("vary");
+    h.set("Vary", vary ? vary + ", Origin" : "Origin");
+    if (corsOrigin) {
+      h.set("Access-Control-Allow-Origin", allowOriginValue(c, corsOrigin));
+      for (var i = 0; i < c.simpleHeaders.length; i++) h.set(c.simpleHeaders[i][0], c.simpleHeaders[i][1]);
+    }
+  }
+}
+function allowOriginValue(c, origin) {
+  for (var i = 0; i < c.allowOrigins.length; i++) {
+    if (c.allowOrigins[i] === "*" && !c.allowCredentials) return "*";
+  }
+  return origin;
+}
+function parseLocation(loc) {
+  var out = { scheme: "", host: "", path: "", query: "", fragment: "", hasQuery: false, hasFragment: false, abs: false };
+  var s = loc;
+  var h = s.indexOf("#");
+  if (h >= 0) {
+    out.fragment = s.slice(h + 1);
+    out.hasFragment = true;
+    s = s.slice(0, h);
+  }
+  var m = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(s);
+  if (m) {
+    out.scheme = m[1].toLowerCase();
+    out.abs = true;
+    s = s.slice(m[0].length);
+  }
+  if (s.indexOf("//") === 0) {
+    s = s.slice(2);
+    var e = s.search(/[/?]/);
+    out.host = e < 0 ? s : s.slice(0, e);
+    s = e < 0 ? "" : s.slice(e);
+  }
+  var q = s.indexOf("?");
+  if (q >= 0) {
+    out.query = s.slice(q + 1);
+    out.hasQuery = true;
+    s = s.slice(0, q);
+  }
+  out.path = s;
+  return out;
+}
+function publicLocation(loc, st) {
+  var u = parseLocation(loc);
+  if (u.abs) {
+    if (st.originHosts.indexOf(u.host.toLowerCase()) < 0) return loc;
+    u.scheme = st.scheme;
+    u.host = st.publicHost;
+  } else if (u.host !== "" || u.path.charAt(0) !== "/") {
+    return loc;
+  }
+  var p = publicPath(st.route, u.path, st.requestPath, st.upstreamPath);
+  var out;
+  if (p !== null) {
+    out = p;
+    if (u.query) out += "?" + u.query;
+    if (u.fragment) out += "#" + u.fragment;
+  } else {
+    out = u.path + (u.hasQuery ? "?" + u.query : "") + (u.hasFragment ? "#" + u.fragment : "");
+  }
+  return u.abs ? u.scheme + "://" + u.host + out : out;
+}
+
+// cloudfront:pathnorm.js
+function normalize(raw) {
+  var s = /[^\x00-\xff]/.test(raw) ? encodeURIComponent(raw).replace(/%([\dA-F]{2})/g, function(m, h) {
+    return String.fromCharCode(parseInt(h, 16));
+  }) : raw;
+  if (s.charAt(0) !== "/") return null;
+  var out = "/";
+  var seg = 1;
+  function end(last) {
+    var t = out.slice(seg);
+    if (t === ".") out = out.slice(0, seg);
+    else if (t === "..") {
+      if (seg === 1) return false;
+      out = out.slice(0, out.lastIndexOf("/", seg - 2) + 1);
+      seg = out.length;
+    } else if (t !== "" && !last) {
+      out += "/";
+      seg = out.length;
+    }
+    return true;
+  }
+  for (var i = 1; i < s.length; i++) {
+    var c = s.charAt(i);
+    var decoded = c === "%";
+    if (decoded) {
+      var hex = s.substr(i + 1, 2);
+      if (!/^[\dA-Fa-f]{2}$/.test(hex)) return null;
+      c = String.fromCharCode(parseInt(hex, 16));
+      i += 2;
+    }
+    var x = c.charCodeAt(0);
+    if (x < 32 || x === 127 || x === 192 || x === 193 || c === "\\" || c === ";" || decoded && c === "/") return null;
+    if (c === "/") {
+      if (!end(false)) return null;
+    } else if (/[\w.~-]/.test(c) || !decoded && /[!$&'()*+,=:@]/.test(c)) {
+      if (/[\dA-Fa-f]/.test(c) && /%25[\dA-Fa-f]$/.test(out)) return null;
+      out += c;
+    } else {
+      out += "%" + (x < 16 ? "0" : "") + x.toString(16).toUpperCase();
+    }
+  }
+  return end(true) ? out : null;
+}
+
+// viewer-response.js
+//! Gateway "quickstart", rendered by edgegw for CloudFront Functions (cloudfront-js-2.0). Generated: edit the manifest, not this file.
+var GATEWAY = { cors: null, errorHeaders: [[0, 1, 2]], errorPairs: [["Cache-Control", "no-store"], ["Content-Type", "application/json"], ["X-Content-Type-Options", "nosniff"]], errors: { "BAD_PATH": [400, 0], "HOST_UNKNOWN": [404, 0], "NO_ROUTE": [404, 0] }, hsts: "", messages: { "400": "Bad Request", "404": "Not Found" }, policies: {}, pools: { "app": { failover: null, originHosts: ["127.0.0.1:9000"], origins: ["app"] } }, stripHeaders: [], transform: { "request": { remove: [], set: [] }, "response": { remove: [], set: [] } } };
+//! route "health"
+var route_0 = { respond: { "body": "ok", defaultType: true, "headers": [], "status": 200 } };
+//! route "api"
+var route_1 = { "pool": "app" };
+//! route "default"
+var route_2 = { respond: { "body": "not found", defaultType: true, "headers": [], "status": 404 } };
+var ROUTES = [route_0, route_1, route_2];
+//! The route matcher, generated from the routes in IR order.
+var R_EXACT_0 = { "/health": 0 };
+function matchRoute(host, method, path, headers) {
+  if (Object.prototype.hasOwnProperty.call(R_EXACT_0, path)) return R_EXACT_0[path];
+  //! route "api"
+  if (prefixMatches("/api", path)) return 1;
+  //! route "default"
+  return 2;
+}
+//! The host matcher, generated from the domains.
+function matchHost(host) {
+  if (host === "api.example.com") return { tenantHeader: "", tenant: "" };
+  return null;
+}
+(function() {
+  var none = { request: { remove: [], set: [] }, response: { remove: [], set: [] } };
+  for (var i = 0; i < ROUTES.length; i++) if (!ROUTES[i].transform) ROUTES[i].transform = none;
+  var errs = GATEWAY.errors;
+  for (var c in errs) {
+    var e = errs[c];
+    errs[c] = { status: e[0], headers: GATEWAY.errorHeaders[e[1]].map(function(k) {
+      return GATEWAY.errorPairs[k];
+    }), body: e.length > 2 ? e[2] : '{"status":' + e[0] + ',"code":"' + c + '","message":"' + GATEWAY.messages[e[0]] + '"}\n' };
+  }
+})();
+function headersOf(obj) {
+  return {
+    get: function(n) {
+      var v = obj[n.toLowerCase()];
+      return v ? v.value : null;
+    },
+    set: function(n, v) {
+      obj[n.toLowerCase()] = { value: String(v) };
+    },
+    delete: function(n) {
+      delete obj[n.toLowerCase()];
+    },
+    forEach: function(f) {
+      for (var k in obj) f(obj[k].value, k);
+    }
+  };
+}
+function view(req) {
+  var client = headersOf(req.headers);
+  var v = { client, now: Date.now(), scheme: "https", route: null, corsOrigin: "", preflight: false };
+  if (false) {
+    if (client.get(TEST_NOW)) v.now = Number(client.get(TEST_NOW));
+    if (client.get(TEST_SCHEME)) v.scheme = client.get(TEST_SCHEME);
+    client.delete(TEST_NOW);
+    client.delete(TEST_SCHEME);
+  }
+  v.rawHost = client.get("host") || "";
+  v.path = normalize(req.uri);
+  if (v.path === null) return { fail: "BAD_PATH", v };
+  v.host = hostOf(v.rawHost);
+  v.tenancy = matchHost(v.host);
+  if (!v.tenancy) return { fail: "HOST_UNKNOWN", v };
+  var cors = GATEWAY.cors;
+  if (false) {
+    var origin = client.get("origin");
+    if (origin && corsAllows(cors, origin)) v.corsOrigin = origin;
+    if (req.method === "OPTIONS" && origin && client.get("access-control-request-method")) {
+      v.preflight = true;
+      return { v };
+    }
+  }
+  var k = matchRoute(v.host, req.method, v.path, client);
+  if (k < 0) return { fail: "NO_ROUTE", v };
+  v.route = ROUTES[k];
+  v.segs = v.path.slice(1).split("/");
+  return { v };
+}
+function handler(event) {
+  var resp = event.response;
+  var r = view(event.request);
+  var v = r.v;
+  var h = headersOf(resp.headers);
+  if (v.route && v.route.pool) {
+    var st = {
+      route: v.route,
+      originHosts: GATEWAY.pools[v.route.pool].originHosts,
+      scheme: v.scheme,
+      publicHost: v.rawHost,
+      requestPath: v.path,
+      upstreamPath: rewritePath(v.route, v.path, v.segs)
+    };
+    var names = ["location", "content-location"];
+    for (var i = 0; i < names.length; i++) {
+      var loc = h.get(names[i]);
+      if (loc) h.set(names[i], publicLocation(loc, st));
+    }
+  }
+  if (false) {
+    for (var j = 0; j < GATEWAY.cors.owned.length; j++) h.delete(GATEWAY.cors.owned[j]);
+  }
+  finishHeaders(h, GATEWAY, v.route, v.corsOrigin);
+  return resp;
+}

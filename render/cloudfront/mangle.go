@@ -1,0 +1,102 @@
+package cloudfront
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// internalNames are the property names of the functions' own objects (the tables and the runtime's
+// values) that esbuild may shorten when a minified function is still over the limit. None of them is a
+// name CloudFront reads or writes (event.request, uri, headers, value, statusCode, body, requestId, the
+// origin-selection arguments), a method of a built-in or of the KeyValueStore (get), or a key of the test
+// build's decision header (route, pool, origin, reason, detail).
+var internalNames = []string{
+	"abs", "algorithms", "allowCredentials", "allowOrigins", "audience", "auth", "claims", "client", "clientHeaders",
+	"clientIP", "clockSkew", "code", "cors", "corsOrigin", "defaultType", "domains", "errorHeaders", "errorPairs", "errors", "fail", "failover",
+	"forward", "fragment", "hasFragment", "hasQuery", "host", "hsts", "issuer", "keepClientRequestId", "keepQuery",
+	"kind", "limited", "location", "messages", "minSecretBytes", "newRequestID", "onStatus", "originHosts", "origins",
+	"owned", "path", "policies", "pools", "preflight", "preflightAllowed", "preflightRefused", "prefix", "publicHost",
+	"query", "rawHost", "redirect", "remove", "requestPath", "required", "respond", "rewrite", "scheme", "secretKey",
+	"segs", "set", "simpleHeaders", "stripHeaders", "tenancy", "tenant", "tenantHeader", "text", "token", "transform",
+	"upstreamPath", "vars", "wildcard",
+}
+
+var internalSet = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range internalNames {
+		m[n] = true
+	}
+	return m
+}()
+
+// mangleProps is esbuild's MangleProps pattern for internalNames.
+func mangleProps() string {
+	names := append([]string(nil), internalNames...)
+	sort.Strings(names)
+	return "^(?:" + strings.Join(names, "|") + ")$"
+}
+
+// jsLiteral writes v (JSON-encodable) as a JavaScript literal: keys that are internal names bare, so the
+// mangler can shorten them, and every other key quoted (esbuild leaves quoted keys alone), since pool,
+// policy and error tables are keyed by the manifest's own names and read by computed lookups. Object keys
+// come out sorted.
+func jsLiteral(v any) (string, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	writeLiteral(&b, x)
+	return b.String(), nil
+}
+
+func writeLiteral(b *strings.Builder, x any) {
+	switch t := x.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if internalSet[k] {
+				b.WriteString(k)
+			} else {
+				b.WriteString(jsString(k))
+			}
+			b.WriteString(": ")
+			writeLiteral(b, t[k])
+		}
+		b.WriteByte('}')
+	case []any:
+		b.WriteByte('[')
+		for i, e := range t {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writeLiteral(b, e)
+		}
+		b.WriteByte(']')
+	case string:
+		b.WriteString(jsString(t))
+	case json.Number:
+		b.WriteString(t.String())
+	case bool:
+		fmt.Fprint(b, t)
+	case nil:
+		b.WriteString("null")
+	}
+}
