@@ -90,6 +90,10 @@ func Render(g *ir.Gateway, o Options) (*Document, error) {
 		if err != nil {
 			return nil, &render.RouteError{Route: g.Routes[routes[0]].Name, Err: err}
 		}
+		if g.CORS != nil {
+			// The function answers a CORS preflight before any rate limit: the WAF must not count it.
+			scope = and(scope, &types.Statement{NotStatement: &types.NotStatement{Statement: preflight()}})
+		}
 		kind, header := rl.KeyKind()
 		rbs := &types.RateBasedStatement{Limit: aws.Int64(int64(rl.Limit)), EvaluationWindowSec: int64(rl.Window.D() / time.Second), ScopeDownStatement: scope}
 		if kind == "ip" {
@@ -153,17 +157,35 @@ func expressible(rl ir.RateLimit, o Options) error {
 // rule is the blocking rule around a rate-based statement.
 func rule(g *ir.Gateway, rl ir.RateLimit, name string, rbs *types.RateBasedStatement) types.Rule {
 	e := g.Error(ir.CodeRateLimit)
-	var hs []types.CustomHTTPHeader
+	// What every edge answer gets: the error's headers, the gateway-wide response transform, HSTS, Vary.
+	// WAF takes the content type from the body, and refuses it as a header.
+	set := map[string]string{}
 	for _, h := range e.Headers {
-		// WAF takes the content type from the body, and refuses it as a header.
-		if !strings.EqualFold(h.Name, "Content-Type") {
-			hs = append(hs, header(h.Name, h.Value))
+		set[h.Name] = h.Value
+	}
+	for _, n := range g.Transform.Response.RemoveHeaders {
+		for k := range set {
+			if strings.EqualFold(k, n) {
+				delete(set, k)
+			}
 		}
 	}
+	for _, h := range g.Transform.Response.SetHeaders {
+		set[h.Name] = h.Value
+	}
 	// The WAF cannot say when the key's count drops under the limit; the window bounds it.
-	hs = append(hs, header("Retry-After", strconv.FormatInt(rbs.EvaluationWindowSec, 10)))
+	set["Retry-After"] = strconv.FormatInt(rbs.EvaluationWindowSec, 10)
 	if g.HSTS != nil {
-		hs = append(hs, header("Strict-Transport-Security", g.HSTS.Header()))
+		set["Strict-Transport-Security"] = g.HSTS.Header()
+	}
+	if g.CORS != nil {
+		set["Vary"] = "Origin"
+	}
+	var hs []types.CustomHTTPHeader
+	for k, v := range set {
+		if !strings.EqualFold(k, "Content-Type") {
+			hs = append(hs, header(k, v))
+		}
 	}
 	slices.SortFunc(hs, func(a, b types.CustomHTTPHeader) int { return strings.Compare(*a.Name, *b.Name) })
 	return types.Rule{
@@ -173,6 +195,18 @@ func rule(g *ir.Gateway, rl ir.RateLimit, name string, rbs *types.RateBasedState
 			ResponseCode: aws.Int32(int32(e.Status)), CustomResponseBodyKey: aws.String(BodyKey), ResponseHeaders: hs}}},
 		VisibilityConfig: &types.VisibilityConfig{CloudWatchMetricsEnabled: true, SampledRequestsEnabled: true, MetricName: aws.String(name)},
 	}
+}
+
+// preflight matches a CORS preflight as the gateway tells one: OPTIONS with Origin and
+// Access-Control-Request-Method.
+func preflight() *types.Statement {
+	present := func(name string) *types.Statement {
+		return &types.Statement{SizeConstraintStatement: &types.SizeConstraintStatement{FieldToMatch: singleHeader(name),
+			ComparisonOperator: types.ComparisonOperatorGt, Size: 0, TextTransformations: none()}}
+	}
+	return and(&types.Statement{ByteMatchStatement: &types.ByteMatchStatement{FieldToMatch: &types.FieldToMatch{Method: &types.Method{}},
+		PositionalConstraint: types.PositionalConstraintExactly, SearchString: []byte("OPTIONS"), TextTransformations: none()}},
+		present("origin"), present("access-control-request-method"))
 }
 
 func header(name, value string) types.CustomHTTPHeader {
