@@ -32,7 +32,7 @@ targets:
 // WAF's windows and minimum passes validation; one outside them is a finding at the route's line that names
 // the constraint; a jwt.sub key stays refused.
 func TestWAFRateLimitConstraints(t *testing.T) {
-	const with = ", companions: [waf-rate-limit], web_acl_name: edge, web_acl_id: a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
+	const with = ", companions: [waf-rate-limit], web_acl_name: edge, web_acl_id: example-acl-id"
 	for _, c := range []struct {
 		key, window, companions string
 		limit                   int

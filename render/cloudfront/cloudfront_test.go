@@ -220,7 +220,7 @@ routes:
     pool: app
     rate_limit: per-ip
 targets:
-  cloudfront: {distribution_id: E2EXAMPLE, function: gw, companions: [waf-rate-limit], web_acl_name: edge, web_acl_id: a1b2c3d4-5678-90ab-cdef-EXAMPLE11111}
+  cloudfront: {distribution_id: E2EXAMPLE, function: gw, companions: [waf-rate-limit], web_acl_name: edge, web_acl_id: example-acl-id}
 `
 
 // TestCompanionRendersWAF: with the waf-rate-limit companion the rate limit is rendered as waf.json and the
@@ -230,7 +230,7 @@ func TestCompanionRendersWAF(t *testing.T) {
 	for _, companion := range []bool{true, false} {
 		src := limitedManifest
 		if !companion {
-			src = strings.Replace(src, ", companions: [waf-rate-limit], web_acl_name: edge, web_acl_id: a1b2c3d4-5678-90ab-cdef-EXAMPLE11111", "", 1)
+			src = strings.Replace(src, ", companions: [waf-rate-limit], web_acl_name: edge, web_acl_id: example-acl-id", "", 1)
 		}
 		g, diags := manifest.LoadBytes("limited.yaml", []byte(src), manifest.LoadOptions{})
 		if g == nil {

@@ -53,7 +53,7 @@ func load(t *testing.T, limit, window, companions string) *ir.Gateway {
 	return g
 }
 
-const with = ", companions: [waf-rate-limit], web_acl_name: edge, web_acl_id: a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
+const with = ", companions: [waf-rate-limit], web_acl_name: edge, web_acl_id: example-acl-id"
 
 // TestGolden: the rendered rules, as the deploy ships them.
 func TestGolden(t *testing.T) {
