@@ -88,18 +88,19 @@ func (p *Provider) ship(ctx context.Context, l *liveState, codes map[string][]by
 	fail := func(step string, cause error) (*providers.Result, error) {
 		return nil, p.restore(ctx, l, published, prev, fmt.Errorf("providers/%s: %s: %w", Name, step, cause))
 	}
+	// The web ACL's rules go first: a lock token that moved (a stale plan) then changes nothing live.
+	if err := p.shipWAF(ctx, l, codes[wafFile]); err != nil {
+		return nil, err
+	}
 	for _, f := range changed {
 		lf := l.fns[f.artifact]
 		if _, err := p.client.PublishFunction(ctx, &cf.PublishFunctionInput{Name: aws.String(p.fnName(f)), IfMatch: aws.String(lf.devETag)}); err != nil {
-			if len(published) == 0 {
+			if len(published) == 0 && !wafShipped(l) {
 				return nil, p.apiError("publish function "+p.fnName(f), err)
 			}
 			return fail("publish function "+p.fnName(f), p.apiError("publish", err))
 		}
 		published = append(published, f)
-	}
-	if err := p.shipWAF(ctx, l, codes[wafFile]); err != nil {
-		return fail("update the web ACL's rules", err)
 	}
 	dc := copyConfig(l.dist)
 	n, _ := p.associate(l, dc, false)

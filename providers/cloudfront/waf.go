@@ -241,3 +241,6 @@ func (p *Provider) wafCode(codes map[string][]byte, want map[string]render.Artif
 
 // wafFile is the companion's artifact, the key of its rules in codes and restore points.
 const wafFile = waf.File
+
+// wafShipped reports whether this apply changed the web ACL already.
+func wafShipped(l *liveState) bool { return l.waf != nil && l.waf.shipped }
