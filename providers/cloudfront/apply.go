@@ -89,7 +89,7 @@ func (p *Provider) ship(ctx context.Context, l *liveState, codes map[string][]by
 		return nil, p.restore(ctx, l, published, prev, fmt.Errorf("providers/%s: %s: %w", Name, step, cause))
 	}
 	// The web ACL's rules go first: a lock token that moved (a stale plan) then changes nothing live.
-	if err := p.shipWAF(ctx, l, codes[wafFile]); err != nil {
+	if err := p.shipWAF(ctx, l, codes); err != nil {
 		return nil, err
 	}
 	for _, f := range changed {

@@ -199,9 +199,12 @@ func wafArtifact(l *liveState) *render.Artifact {
 	return &render.Artifact{Target: Name, Path: waf.File, MediaType: "application/json", Data: l.waf.doc}
 }
 
-// shipWAF makes doc edgegw's rules in the web ACL when they differ, before the distribution is pointed at it.
-func (p *Provider) shipWAF(ctx context.Context, l *liveState, doc []byte) error {
-	if p.waf == nil || l.waf == nil || bytes.Equal(l.waf.doc, doc) {
+// shipWAF makes codes[waf.File] edgegw's rules in the web ACL when they differ, before the distribution is
+// pointed at it. Codes without that key (a record written without the companion) leave the web ACL alone;
+// an empty value removes edgegw's rules.
+func (p *Provider) shipWAF(ctx context.Context, l *liveState, codes map[string][]byte) error {
+	doc, ok := codes[wafFile]
+	if !ok || p.waf == nil || l.waf == nil || bytes.Equal(l.waf.doc, doc) {
 		return nil
 	}
 	if err := p.waf.write(ctx, l.waf, doc); err != nil {

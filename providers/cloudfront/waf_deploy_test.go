@@ -107,6 +107,11 @@ func TestWAFDeployLifecycle(t *testing.T) {
 		t.Errorf("re-plan after apply: %+v", plan.Targets[0].Changes)
 	}
 
+	g20 := load(t, limited("20"))
+	ch := e.plan(e.provider(g20), g20).Targets[0].Changes
+	if len(ch) != 1 || ch[0].Name != "waf.json" {
+		t.Errorf("plan of a changed limit: %+v, want one change, waf.json", ch)
+	}
 	p2, g2 := e.deploy(limited("20"))
 	if e.limit() != 20 || e.w.rules()["team-block-bad-bots"].Priority != 0 {
 		t.Fatalf("after the change: limit %d, rules %+v", e.limit(), e.w.rules())
