@@ -64,6 +64,9 @@ type Support struct {
 	// e.g. "lambda-edge-jwt" on CloudFront.
 	Companion       string `json:"companion,omitempty"`
 	CompanionReason string `json:"companion_reason,omitempty"`
+	// CompanionConstraints limit what the companion enforces: with the companion opted in, each must hold
+	// for every use of the feature (an AWS WAF rate-based rule takes some windows only).
+	CompanionConstraints []Constraint `json:"companion_constraints,omitempty"`
 }
 
 // Can declares native support, with the reason (how the target does it).
@@ -162,10 +165,35 @@ func MaxPoolOrigins(n int) Constraint {
 	}}
 }
 
-// Unless names a companion that, when the manifest opts into it, enforces the feature instead.
-func (s Support) Unless(companion, how string) Support {
-	s.Companion, s.CompanionReason = companion, how
+// Unless names a companion that, when the manifest opts into it, enforces the feature instead; the
+// companion may be limited by constraints, checked like a Limited entry's once the manifest opts in.
+func (s Support) Unless(companion, how string, cs ...Constraint) Support {
+	s.Companion, s.CompanionReason, s.CompanionConstraints = companion, how, cs
 	return s
+}
+
+// MinRateLimit limits rate limits to at least n requests per window.
+func MinRateLimit(n int) Constraint {
+	return Constraint{Limit: fmt.Sprintf("limits of at least %d requests", n), Check: func(g *ir.Gateway, r *ir.Route) string {
+		if r == nil {
+			return ""
+		}
+		if rl := g.RateLimit(r.RateLimit); rl != nil && rl.Limit < n {
+			return fmt.Sprintf("rate limit %s allows %d requests per %s; raise it to %d or more", rl.Name, rl.Limit, rl.Window, n)
+		}
+		return ""
+	}}
+}
+
+// broken returns the limits of cs that one use breaks, each with why.
+func broken(cs []Constraint, g *ir.Gateway, r *ir.Route) []string {
+	var out []string
+	for _, c := range cs {
+		if why := c.Check(g, r); why != "" {
+			out = append(out, c.Limit+": "+why)
+		}
+	}
+	return out
 }
 
 // Capabilities is a target's table. A feature missing from the table is treated as Cannot("not declared").
@@ -223,23 +251,23 @@ func CheckCapabilities(g *ir.Gateway, target string) []Finding {
 	}
 	check := func(route string, pos ir.Pos, f Feature) {
 		s := reg.Capabilities.Get(f)
-		if s.Companion != "" && slices.Contains(companions, s.Companion) {
-			return
-		}
-		reason := s.Reason
-		if s.Supported {
-			var broken []string
-			for _, c := range s.Constraints {
-				if why := c.Check(g, g.Route(route)); why != "" {
-					broken = append(broken, c.Limit+": "+why)
-				}
-			}
-			if len(broken) == 0 {
+		reason, companion := s.Reason, s.Companion
+		switch {
+		case s.Companion != "" && slices.Contains(companions, s.Companion):
+			bad := broken(s.CompanionConstraints, g, g.Route(route))
+			if len(bad) == 0 {
 				return
 			}
-			reason = s.Reason + ", limited to " + strings.Join(broken, "; ")
+			// Opted in already: the fix is within the companion's limits, not another companion.
+			reason, companion = "the "+s.Companion+" companion is limited to "+strings.Join(bad, "; "), ""
+		case s.Supported:
+			bad := broken(s.Constraints, g, g.Route(route))
+			if len(bad) == 0 {
+				return
+			}
+			reason = s.Reason + ", limited to " + strings.Join(bad, "; ")
 		}
-		fd := Finding{Target: target, Route: route, Pos: pos, Feature: f, Reason: reason, Companion: s.Companion}
+		fd := Finding{Target: target, Route: route, Pos: pos, Feature: f, Reason: reason, Companion: companion}
 		if route == "" {
 			fd.Section = sections[f]
 		}

@@ -168,6 +168,9 @@ func cell(s providers.Support, md bool) string {
 		} else {
 			c += fmt.Sprintf(" (companion %s: %s)", s.Companion, s.CompanionReason)
 		}
+		for _, k := range s.CompanionConstraints {
+			c += "; " + k.Limit
+		}
 	}
 	if md {
 		c = strings.ReplaceAll(c, "|", "\\|")

@@ -55,6 +55,7 @@ func (p *Provider) Apply(ctx context.Context, tp *providers.TargetPlan, rec prov
 	for _, f := range functions {
 		codes[f.artifact] = want[f.artifact].Data
 	}
+	p.wafCode(codes, want)
 	recs, _ := p.readRecords()
 	rec.Target, rec.Version, rec.Seq = Name, versionOf(codes), len(recs)+1
 	if rec.Previous.Target == "" {
@@ -87,10 +88,14 @@ func (p *Provider) ship(ctx context.Context, l *liveState, codes map[string][]by
 	fail := func(step string, cause error) (*providers.Result, error) {
 		return nil, p.restore(ctx, l, published, prev, fmt.Errorf("providers/%s: %s: %w", Name, step, cause))
 	}
+	// The web ACL's rules go first: a lock token that moved (a stale plan) then changes nothing live.
+	if err := p.shipWAF(ctx, l, codes); err != nil {
+		return nil, err
+	}
 	for _, f := range changed {
 		lf := l.fns[f.artifact]
 		if _, err := p.client.PublishFunction(ctx, &cf.PublishFunctionInput{Name: aws.String(p.fnName(f)), IfMatch: aws.String(lf.devETag)}); err != nil {
-			if len(published) == 0 {
+			if len(published) == 0 && !wafShipped(l) {
 				return nil, p.apiError("publish function "+p.fnName(f), err)
 			}
 			return fail("publish function "+p.fnName(f), p.apiError("publish", err))
@@ -98,7 +103,8 @@ func (p *Provider) ship(ctx context.Context, l *liveState, codes map[string][]by
 		published = append(published, f)
 	}
 	dc := copyConfig(l.dist)
-	if n, _ := p.associate(l, dc, false); n > 0 {
+	n, _ := p.associate(l, dc, false)
+	if n += p.associateWAF(l, dc); n > 0 {
 		if err := p.updateDistribution(ctx, dc, l.distETag, fmt.Sprintf("associate %s and %s with %d cache behavior(s)", p.fnName(functions[0]), p.fnName(functions[1]), n)); err != nil {
 			return fail("associate the functions", err)
 		}
@@ -165,6 +171,9 @@ func (p *Provider) restore(ctx context.Context, l *liveState, published []functi
 			problems = append(problems, p.apiError("republish the previous code of "+p.fnName(f), err).Error())
 		}
 	}
+	if err := p.restoreWAF(ctx, l); err != nil {
+		problems = append(problems, err.Error())
+	}
 	if err := p.restoreAssociations(ctx, l.dist); err != nil {
 		problems = append(problems, err.Error())
 	}
@@ -192,7 +201,8 @@ func (p *Provider) restoreAssociations(ctx context.Context, old *types.Distribut
 	if len(oldAssocs) != len(curAssocs) {
 		return fmt.Errorf("providers/%s: distribution %s: its cache behaviors changed meanwhile, so the associations were not put back", Name, p.distID)
 	}
-	differs := false
+	differs := aws.ToString(dc.WebACLId) != aws.ToString(old.WebACLId)
+	dc.WebACLId = old.WebACLId
 	for i := range curAssocs {
 		if !sameAssociations(*oldAssocs[i], *curAssocs[i]) {
 			*curAssocs[i] = *oldAssocs[i]
@@ -294,7 +304,7 @@ func codeOf(rp providers.RestorePoint, recs []storedRecord) (map[string][]byte, 
 	}
 	for i := len(recs) - 1; i >= 0; i-- {
 		r := recs[i]
-		if r.Record.Version == rp.Version && len(r.Code) == len(functions) {
+		if r.Record.Version == rp.Version && len(r.Code) >= len(functions) {
 			return r.Code, nil
 		}
 		if r.Record.Previous.Version == rp.Version {
@@ -314,6 +324,11 @@ func detailCode(d map[string]string) (map[string][]byte, bool) {
 			return nil, false
 		}
 		out[f.artifact] = c
+	}
+	if s, ok := d[wafFile]; ok {
+		if c, err := decodeCode(s); err == nil {
+			out[wafFile] = c
+		}
 	}
 	return out, true
 }

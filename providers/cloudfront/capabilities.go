@@ -1,16 +1,24 @@
 package cloudfront
 
-import "github.com/edgegw/edgegw/providers"
+import (
+	"time"
 
-// capabilities is what the rendered CloudFront Functions enforce (render/cloudfront, with the runtime in
-// render/jsruntime, under cloudfront-js-2.0, checked in njs by the conformance suite), and what the
-// distribution itself does. What a function cannot
-// do (asymmetric signatures, counters, state) is Cannot, with the companion that would lift it; neither
-// companion is rendered yet, so listing one does not make edgegw enforce the feature today.
+	"github.com/edgegw/edgegw/providers"
+)
+
+// capabilities is what the rendered CloudFront Functions enforce (render/cloudfront, the runtime in
+// render/jsruntime under cloudfront-js-2.0, checked in njs by the conformance suite), and what the distribution itself does. What a function cannot
+// do (asymmetric signatures, counters, state) is Cannot, with the companion that would lift it: the
+// waf-rate-limit companion is rendered (render/cloudfront/waf) and deployed (waf.go) within the WAF's
+// limits; lambda-edge-auth is not rendered yet.
 var capabilities = func() providers.Capabilities {
 	const code = "CloudFront Function code generated from the routes in IR order"
 	const auth = "lambda-edge-auth"
 	const authHow = "a Lambda@Edge viewer-request handler verifies the token with Node's WebCrypto"
+	const waf = "waf-rate-limit"
+	// Where the WAF differs from the IR's exact sliding window, said once for both keys.
+	const wafHow = "; WAF counts every matching request over the trailing window and checks the rate about every 10 s, so it blocks near the limit, not exactly at it, lifts the block only at a later check, counts the requests it blocks, and sends a fixed Retry-After of the window"
+	wafLimits := []providers.Constraint{providers.RateLimitWindows(60*time.Second, 120*time.Second, 300*time.Second, 600*time.Second), providers.MinRateLimit(10)}
 	return providers.Capabilities{
 		providers.MatchExact:    providers.Can(code + ": a run of exact routes is one property lookup"),
 		providers.MatchPrefix:   providers.Can(code + ", on segment boundaries"),
@@ -27,10 +35,10 @@ var capabilities = func() providers.Capabilities {
 		providers.JWTES256:      providers.Cannot("CloudFront Functions' crypto has hashes and HMACs only, no signature verification").Unless(auth, authHow),
 		providers.JWTOther:      providers.Cannot("CloudFront Functions' HMAC is SHA-256 only (no HS384/HS512) and it verifies no signatures; JWKS would need the network").Unless(auth, authHow),
 		providers.RateLimitSub:  providers.Cannot("a CloudFront Function keeps no counters, and an AWS WAF rate-based rule cannot key on a verified jwt.sub"),
-		providers.RateLimitIP: providers.Cannot("a CloudFront Function keeps no counters").Unless("waf-rate-limit",
-			"an AWS WAF rate-based rule keyed by IP, scoped down to the route, windows 60/120/300/600 s, limit at least 10"),
-		providers.RateLimitHdr: providers.Cannot("a CloudFront Function keeps no counters").Unless("waf-rate-limit",
-			"an AWS WAF rate-based rule keyed by the header, scoped down to the route, windows 60/120/300/600 s, limit at least 10"),
+		providers.RateLimitIP: providers.Cannot("a CloudFront Function keeps no counters").Unless(waf,
+			"an AWS WAF rate-based rule keyed by IP, scoped down to the limit's routes, blocking with the IR's 429"+wafHow, wafLimits...),
+		providers.RateLimitHdr: providers.Cannot("a CloudFront Function keeps no counters").Unless(waf,
+			"an AWS WAF rate-based rule keyed by the header (a request without it by IP), scoped down to the limit's routes, blocking with the IR's 429"+wafHow, wafLimits...),
 		providers.Failover: providers.Limited("an origin group (primary, secondary, the pool's status codes) chosen by the viewer-request function; CloudFront fails over GET, HEAD and OPTIONS only, keeps no breaker state and bounds each attempt by the origin's timeouts",
 			providers.FailoverMethods("GET", "HEAD", "OPTIONS"), providers.MaxPoolOrigins(2)),
 		providers.Breaker:         providers.Cannot("CloudFront keeps no state between requests: origin groups retry per request and never open a breaker"),

@@ -29,6 +29,10 @@ type Settings struct {
 	PollInterval       string   `yaml:"poll_interval,omitempty" jsonschema_description:"how often apply reads the distribution while it deploys, a duration such as 30s (default 60s)"`
 	PropagationTimeout string   `yaml:"propagation_timeout,omitempty" jsonschema_description:"how long apply waits for the distribution to deploy before it fails and restores, a duration such as 20m (default 30m)"`
 	Companions         []string `yaml:"companions,omitempty"`
+	// WebACLName and WebACLID name the AWS WAF web ACL (scope CLOUDFRONT) the waf-rate-limit companion
+	// writes its rules into and associates with the distribution.
+	WebACLName string `yaml:"web_acl_name,omitempty" jsonschema_description:"the AWS WAF web ACL (scope CLOUDFRONT) the waf-rate-limit companion writes its rate-based rules into; required with that companion"`
+	WebACLID   string `yaml:"web_acl_id,omitempty" jsonschema_description:"the id of that web ACL; required with the waf-rate-limit companion"`
 }
 
 // durations returns the block's poll interval and propagation timeout, zero where unset.
@@ -82,7 +86,7 @@ func init() {
 		EdgeHeaders:   []string{"X-Amz-Cf-Id"},
 		Credentials:   "the AWS default credential chain",
 		PublicDNS:     true,
-		NotReverted:   []string{"KeyValueStore items", "AWS WAF rules", "DNS records", "functions a failed first deploy created (published, associated with no cache behavior)"},
+		NotReverted:   []string{"KeyValueStore items", "the web ACL's own rules and, on a rollback to nothing deployed, edgegw's rules in it", "DNS records", "functions a failed first deploy created (published, associated with no cache behavior)"},
 		New:           New,
 	})
 }

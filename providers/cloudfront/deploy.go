@@ -63,6 +63,7 @@ type Provider struct {
 	base       string // targets.cloudfront.function
 	recordsDir string
 	gateway    *ir.Gateway
+	waf        *wafDeploy // nil without the waf-rate-limit companion
 
 	pollInterval time.Duration
 	pollTimeout  time.Duration
@@ -147,6 +148,9 @@ func Open(g *ir.Gateway, o Options) (*Provider, error) {
 	p := &Provider{client: client, distID: s.DistributionID, base: s.Function, gateway: g,
 		recordsDir: filepath.Join(o.BaseDir, RecordsDir(s.DistributionID)), pollInterval: o.PollInterval, pollTimeout: o.PollTimeout,
 		progress: o.Progress, sleep: sleepCtx}
+	if err := p.openWAF(s, awsCfg, o.Getenv); err != nil {
+		return nil, err
+	}
 	poll, timeout, _ := s.durations()
 	if p.pollInterval <= 0 {
 		p.pollInterval = poll
@@ -231,6 +235,7 @@ type liveState struct {
 	fns      map[string]*liveFunction // by artifact path
 	dist     *types.DistributionConfig
 	distETag string
+	waf      *liveWAF // the web ACL, with the waf-rate-limit companion
 }
 
 func (l *liveState) token() string {
@@ -242,6 +247,9 @@ func (l *liveState) token() string {
 			e = lf.etag
 		}
 		b.WriteString(" " + strings.TrimSuffix(f.artifact, ".js") + ":" + e)
+	}
+	if l.waf != nil {
+		b.WriteString(" waf:" + l.waf.lockToken)
 	}
 	return b.String()
 }
@@ -341,6 +349,11 @@ func (p *Provider) readLive(ctx context.Context) (*liveState, error) {
 		return nil, fmt.Errorf("providers/%s: distribution %s: CloudFront answered no config", Name, p.distID)
 	}
 	l.dist, l.distETag = out.DistributionConfig, aws.ToString(out.ETag)
+	if p.waf != nil {
+		if l.waf, err = p.waf.read(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return l, nil
 }
 
@@ -381,6 +394,9 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 			}
 			state.Artifacts = append(state.Artifacts, a)
 		}
+		if a := wafArtifact(l); a != nil {
+			state.Artifacts = append(state.Artifacts, *a)
+		}
 		if r := lastRecordOf(recs, state.Version); r != nil {
 			rec := r.Record
 			state.Record = &rec
@@ -412,6 +428,10 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 		tp.Changes = append(tp.Changes, providers.Change{Action: providers.Update, Kind: "association",
 			Name: fmt.Sprintf("distribution %s: %d cache behavior(s) to associate with %s and %s", p.distID, n, p.fnName(functions[0]), p.fnName(functions[1]))})
 	}
+	if p.associateWAF(l, copyConfig(l.dist)) > 0 {
+		tp.Changes = append(tp.Changes, providers.Change{Action: providers.Update, Kind: "association",
+			Name: fmt.Sprintf("distribution %s: web ACL %s (was %q)", p.distID, p.waf.name, aws.ToString(l.dist.WebACLId))})
+	}
 	for _, f := range functions {
 		lf := l.fns[f.artifact]
 		if lf.exists && lf.live && lf.comment != "" && !strings.HasPrefix(lf.comment, commentPrefix) {
@@ -432,6 +452,9 @@ func restoreDetail(l *liveState) map[string]string {
 	}
 	if associatedAll(l) {
 		d[detailAssociated] = "true"
+	}
+	if l.waf != nil {
+		d[wafFile] = encodeCode(l.waf.doc) // edgegw's rules before the deploy; empty: none
 	}
 	return d
 }

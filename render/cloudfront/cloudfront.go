@@ -230,16 +230,20 @@ func renderSized(g *ir.Gateway, opts Options) ([]render.Artifact, Sizes, error) 
 	}
 	sz = Sizes{Request: len(prodReq), Response: len(prodResp), Minified: reqLevel > levelPlain || respLevel > levelPlain,
 		Mangled: reqLevel == levelMangled || respLevel == levelMangled}
-	return []render.Artifact{
+	wafArts, err := wafArtifacts(g)
+	if err != nil {
+		return nil, sz, err
+	}
+	return append([]render.Artifact{
 		{Target: Name, Path: RequestFile, MediaType: "application/javascript", Data: reqJS, MaxBytes: limit},
 		{Target: Name, Path: ResponseFile, MediaType: "application/javascript", Data: respJS, MaxBytes: limit},
-	}, sz, nil
+	}, wafArts...), sz, nil
 }
 
 // refuseUnbuilt refuses, at the route's line, what validate lets through because the manifest lists a
-// companion that edgegw does not render yet: a token the function cannot verify (lambda-edge-auth), a rate
-// limit (waf-rate-limit). Without the companion validate refuses such a route, and the function fails it
-// closed: a token it holds no key for is JWT_KEY, a rate-limited route answers RATE_LIMIT to every request.
+// companion that edgegw does not render yet: a token the function cannot verify (lambda-edge-auth). Without
+// the companion validate refuses such a route, and the function fails it closed: a token it holds no key for
+// is JWT_KEY, a rate-limited route without the waf-rate-limit companion answers RATE_LIMIT to every request.
 // A breaker, which validate refuses too, is left out: the pool fails over as an origin group.
 func refuseUnbuilt(g *ir.Gateway) error {
 	t, _ := g.Targets.Lookup(Name)
@@ -251,10 +255,6 @@ func refuseUnbuilt(g *ir.Gateway) error {
 					return &render.RouteError{Route: r.Name, Err: fmt.Errorf("render/cloudfront: auth policy %q allows %s, which the lambda-edge-auth companion would verify, and edgegw does not render it yet: allow HS256 only for this target", p.Name, a)}
 				}
 			}
-		}
-		t, _ := g.Targets.Lookup(Name)
-		if r.RateLimit != "" && slices.Contains(t.Companions, "waf-rate-limit") {
-			return &render.RouteError{Route: r.Name, Err: fmt.Errorf("render/cloudfront: rate limit %q: the waf-rate-limit companion (an AWS WAF rate-based rule) would enforce it, and edgegw does not render it yet: remove the limit for this target", r.RateLimit)}
 		}
 	}
 	return nil
@@ -268,7 +268,7 @@ func defines(g *ir.Gateway, test bool) map[string]string {
 		forward = forward || (p.JWT != nil && len(p.JWT.ForwardClaims) > 0)
 	}
 	for _, r := range g.Routes {
-		limited = limited || r.RateLimit != ""
+		limited = limited || functionLimited(g, r)
 		auth = auth || r.Auth != ""
 		respond = respond || r.Respond != nil
 		redirect = redirect || r.Redirect != nil

@@ -15,7 +15,6 @@ import (
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/manifest/ir"
 	_ "github.com/edgegw/edgegw/providers/all" // the targets the examples configure
-	"github.com/edgegw/edgegw/render"
 	. "github.com/edgegw/edgegw/render/cloudfront"
 )
 
@@ -233,21 +232,36 @@ routes:
     pool: app
     rate_limit: per-ip
 targets:
-  cloudfront: {distribution_id: E2EXAMPLE, function: gw, companions: [waf-rate-limit]}
+  cloudfront: {distribution_id: E2EXAMPLE, function: gw, companions: [waf-rate-limit], web_acl_name: edge, web_acl_id: example-acl-id}
 `
 
-// TestCompanionNotRendered: a rate limit that validate lets through because the manifest lists the
-// waf-rate-limit companion is a render error at its route (the companion is not rendered yet), never a
-// function that drops the limit.
-func TestCompanionNotRendered(t *testing.T) {
-	g, diags := manifest.LoadBytes("limited.yaml", []byte(limitedManifest), manifest.LoadOptions{})
-	if g == nil {
-		t.Fatalf("manifest does not load: %v", diags)
-	}
-	_, err := Renderer{}.Render(g)
-	var re *render.RouteError
-	if !errors.As(err, &re) || re.Route != "api" || !strings.Contains(err.Error(), "waf-rate-limit") {
-		t.Fatalf("render: %v, want a route error at api naming the waf-rate-limit companion", err)
+// TestCompanionRendersWAF: with the waf-rate-limit companion the rate limit is rendered as waf.json and the
+// function leaves the route to it; without the companion there is no waf.json and the function refuses the
+// route's requests (fail closed), never drops the limit.
+func TestCompanionRendersWAF(t *testing.T) {
+	for _, companion := range []bool{true, false} {
+		src := limitedManifest
+		if !companion {
+			src = strings.Replace(src, ", companions: [waf-rate-limit], web_acl_name: edge, web_acl_id: example-acl-id", "", 1)
+		}
+		g, diags := manifest.LoadBytes("limited.yaml", []byte(src), manifest.LoadOptions{})
+		if g == nil {
+			t.Fatalf("manifest does not load: %v", diags)
+		}
+		arts, err := Renderer{}.Render(g)
+		if err != nil {
+			t.Fatalf("companion %t: %v", companion, err)
+		}
+		hasWAF, refused := false, false
+		for _, a := range arts {
+			hasWAF = hasWAF || a.Path == WAFFile
+			if a.Path == RequestFile {
+				refused = regexp.MustCompile(`"?limited"?:\s*(true|!0)`).Match(a.Data)
+			}
+		}
+		if hasWAF != companion || refused == companion {
+			t.Errorf("companion %t: waf.json %t, the function refuses the route %t", companion, hasWAF, refused)
+		}
 	}
 }
 

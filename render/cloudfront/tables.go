@@ -207,7 +207,7 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 	auth, limited := false, false
 	for _, r := range g.Routes {
 		auth = auth || r.Auth != ""
-		limited = limited || r.RateLimit != ""
+		limited = limited || functionLimited(g, r)
 	}
 	t.ErrorHeaders = [][]int{}
 	t.ErrorPairs = [][2]string{}
@@ -336,7 +336,7 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 		default:
 			return nil, nil, fmt.Errorf("render/cloudfront: route %q has no pool, respond or redirect", r.Name)
 		}
-		rt.Limited = r.RateLimit != ""
+		rt.Limited = functionLimited(g, *r)
 		if r.Auth != "" && g.AuthPolicy(r.Auth) == nil {
 			return nil, nil, fmt.Errorf("render/cloudfront: route %q: unknown auth policy %q", r.Name, r.Auth)
 		}
