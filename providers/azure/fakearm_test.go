@@ -28,9 +28,9 @@ type fakeARM struct {
 	res       map[string]map[string]any // lower-case path below the profile → resource
 	ops       map[string]*op
 	nextOp    int
-	faults    []*fault
-	failLRO   []*fault // the next operation a matching request starts fails
-	pollsLeft int      // polls an operation answers InProgress before it ends
+	faults    *apitest.Faults
+	failLRO   *apitest.Faults // the next operation a matching request starts fails
+	pollsLeft int             // polls an operation answers InProgress before it ends
 }
 
 type op struct {
@@ -40,43 +40,21 @@ type op struct {
 	done   bool
 }
 
-type fault struct {
-	match   apitest.Matcher
-	respond apitest.Responder
-	used    bool
-}
-
 func newFakeARM(t testing.TB, opts ...apitest.Option) *fakeARM {
 	f := &fakeARM{Server: apitest.New(t, opts...), t: t, sub: "00000000-0000-0000-0000-000000000001", group: "rg-edge", profile: "edge", ep: "api",
-		tags: map[string]string{"owner": "platform"}, res: map[string]map[string]any{}, ops: map[string]*op{}, pollsLeft: 1}
+		tags: map[string]string{"owner": "platform"}, res: map[string]map[string]any{}, ops: map[string]*op{}, pollsLeft: 1,
+		faults: apitest.NewFaults(t, "fake ARM"), failLRO: apitest.NewFaults(t, "fake ARM (failed operation)")}
 	f.Register(apitest.MatchFunc("the fake ARM API", func(r *apitest.Request) bool {
 		return !strings.Contains(r.Path, "/oauth2/") && !strings.Contains(r.Path, "/.well-known/")
 	}), f.serve).Always()
-	t.Cleanup(func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		for _, ft := range append(f.faults, f.failLRO...) {
-			if !ft.used {
-				t.Errorf("fake ARM: fault never used: %s", ft.match)
-			}
-		}
-	})
 	return f
 }
 
 // inject makes the next request m matches get respond's answer.
-func (f *fakeARM) inject(m apitest.Matcher, respond apitest.Responder) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faults = append(f.faults, &fault{match: m, respond: respond})
-}
+func (f *fakeARM) inject(m apitest.Matcher, respond apitest.Responder) { f.faults.Add(m, respond) }
 
 // failNext makes the operation the next request m matches starts end as Failed.
-func (f *fakeARM) failNext(m apitest.Matcher) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failLRO = append(f.failLRO, &fault{match: m})
-}
+func (f *fakeARM) failNext(m apitest.Matcher) { f.failLRO.Add(m, nil) }
 
 func (f *fakeARM) profilePath() string {
 	return "/subscriptions/" + f.sub + "/resourceGroups/" + f.group + "/providers/Microsoft.Cdn/profiles/" + f.profile
@@ -124,15 +102,11 @@ func armError(status int, code, msg string) apitest.Responder {
 }
 
 func (f *fakeARM) serve(w http.ResponseWriter, r *apitest.Request) {
-	f.mu.Lock()
-	for _, ft := range f.faults {
-		if !ft.used && ft.match.Match(r) {
-			ft.used = true
-			f.mu.Unlock()
-			ft.respond(w, r)
-			return
-		}
+	if respond, ok := f.faults.Take(r); ok {
+		respond(w, r)
+		return
 	}
+	f.mu.Lock()
 	defer f.mu.Unlock()
 	if r.Query.Get("api-version") == "" {
 		armError(400, "MissingApiVersionParameter", "the api-version query parameter is required")(w, r)
@@ -314,11 +288,8 @@ func (f *fakeARM) startOp(r *apitest.Request, commit func()) string {
 	f.nextOp++
 	id := fmt.Sprintf("op%04d", f.nextOp)
 	o := &op{polls: f.pollsLeft, commit: commit}
-	for _, ft := range f.failLRO {
-		if !ft.used && ft.match.Match(r) {
-			ft.used = true
-			o.fail = "the operation on " + r.Path + " failed: InternalServerError"
-		}
+	if _, ok := f.failLRO.Take(r); ok {
+		o.fail = "the operation on " + r.Path + " failed: InternalServerError"
 	}
 	f.ops[id] = o
 	return id

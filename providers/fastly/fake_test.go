@@ -35,7 +35,7 @@ type fakeFastly struct {
 	mu       sync.Mutex
 	versions []*fakeVersion // versions[i].number == i+1
 	active   int
-	faults   []*fault
+	faults   *apitest.Faults
 	// invalid makes validation and activation fail when a VCL file holds this text.
 	invalid string
 	clock   time.Time
@@ -54,18 +54,12 @@ type fakeVersion struct {
 	objects map[string]map[string]map[string]any // kind → name → fields
 }
 
-// A fault answers the next request it matches instead of the fake, once.
-type fault struct {
-	match   apitest.Matcher
-	respond apitest.Responder
-	used    bool
-}
-
 var kinds = []string{"backend", "healthcheck", "domain", "vcl", "dictionary"}
 
 func newFakeFastly(t testing.TB) *fakeFastly {
 	f := &fakeFastly{Server: apitest.New(t), t: t, token: "test-token", service: "SU1Z0isxPaozGVKXdv0eY",
-		clock: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), items: map[string]map[string]string{}}
+		clock: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), items: map[string]map[string]string{},
+		faults: apitest.NewFaults(t, "fake fastly")}
 	// Fastly compiles every version it validates; the fake has falco lint the main VCL, so a VCL Fastly
 	// would refuse fails here too. CI must have falco (scripts/install-test-deps.sh builds it).
 	bin, err := falco.Binary()
@@ -76,24 +70,11 @@ func newFakeFastly(t testing.TB) *fakeFastly {
 		f.falco = bin
 	}
 	f.Register(apitest.MatchFunc("the fake Fastly API", func(*apitest.Request) bool { return true }), f.serve).Always()
-	t.Cleanup(func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		for _, ft := range f.faults {
-			if !ft.used {
-				t.Errorf("fake fastly: fault never used: %s", ft.match)
-			}
-		}
-	})
 	return f
 }
 
 // inject makes the next request m matches get respond's answer.
-func (f *fakeFastly) inject(m apitest.Matcher, respond apitest.Responder) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faults = append(f.faults, &fault{match: m, respond: respond})
-}
+func (f *fakeFastly) inject(m apitest.Matcher, respond apitest.Responder) { f.faults.Add(m, respond) }
 
 // seed makes a first version by hand, as the Fastly UI would, and activates it.
 func (f *fakeFastly) seed(objects map[string]map[string]map[string]any) {
@@ -175,15 +156,11 @@ func (f *fakeFastly) Env() map[string]string {
 }
 
 func (f *fakeFastly) serve(w http.ResponseWriter, r *apitest.Request) {
-	f.mu.Lock()
-	for _, ft := range f.faults {
-		if !ft.used && ft.match.Match(r) {
-			ft.used = true
-			f.mu.Unlock()
-			ft.respond(w, r)
-			return
-		}
+	if respond, ok := f.faults.Take(r); ok {
+		respond(w, r)
+		return
 	}
+	f.mu.Lock()
 	defer f.mu.Unlock()
 	if r.Header.Get("Fastly-Key") != f.token {
 		fastlyError(w, http.StatusUnauthorized, "Provided credentials are missing or invalid", "")
