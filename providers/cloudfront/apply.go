@@ -20,14 +20,7 @@ import (
 const commentPrefix = "edgegw "
 
 func comment(rec providers.DeployRecord, version string) string {
-	git := "git:none"
-	if rec.Commit != "" {
-		git = "git:" + rec.Commit
-		if rec.Dirty {
-			git += "+dirty"
-		}
-	}
-	c := fmt.Sprintf("%s%s %s v:%s", commentPrefix, rec.Kind, git, version)
+	c := fmt.Sprintf("%s%s %s v:%s", commentPrefix, rec.Kind, rec.GitField(), version)
 	if len(c) > 128 {
 		c = c[:128]
 	}

@@ -32,61 +32,18 @@ const commentPrefix = "edgegw "
 
 // comment is the version comment of a deploy.
 func comment(rec providers.DeployRecord) string {
-	git := "git:none"
-	if rec.Commit != "" {
-		git = "git:" + rec.Commit
-		if rec.Dirty {
-			git += "+dirty"
-		}
-	}
-	digest := "none"
-	if rec.Gateway != nil && rec.Gateway.Digest != "" {
-		digest = rec.Gateway.Digest
-	}
-	prev := "none"
-	if rec.Previous.Version != "" {
-		prev = rec.Previous.Version
-	}
-	who := strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\r' {
-			return ' '
-		}
-		return r
-	}, rec.Who)
-	return fmt.Sprintf("%s%s %s ir:%s prev:%s by:%s", commentPrefix, rec.Kind, git, digest, prev, who)
+	return commentPrefix + strings.Join([]string{rec.Kind, rec.GitField(), rec.IRField(), rec.PrevField(), rec.WhoField()}, " ")
 }
 
 // parseComment reads a version comment edgegw wrote; ok is false for any other comment.
 func parseComment(c string) (rec providers.DeployRecord, ok bool) {
-	if !strings.HasPrefix(c, commentPrefix) {
+	kind, fields, who, ok := providers.SplitRecordLine(c, commentPrefix)
+	if !ok {
 		return rec, false
 	}
-	rest := strings.TrimPrefix(c, commentPrefix)
-	if i := strings.Index(rest, " by:"); i >= 0 {
-		rec.Who = rest[i+len(" by:"):]
-		rest = rest[:i]
-	}
-	fields := strings.Fields(rest)
-	if len(fields) == 0 {
-		return rec, false
-	}
-	rec.Kind = fields[0]
-	for _, f := range fields[1:] {
-		k, v, _ := strings.Cut(f, ":")
-		switch k {
-		case "git":
-			if v != "none" {
-				rec.Commit, rec.Dirty = strings.TrimSuffix(v, "+dirty"), strings.HasSuffix(v, "+dirty")
-			}
-		case "ir":
-			if v != "none" {
-				rec.Gateway = &providers.GatewaySummary{Digest: v}
-			}
-		case "prev":
-			if v != "none" {
-				rec.Previous.Version = v
-			}
-		}
+	rec.Kind, rec.Who = kind, who
+	for _, f := range fields {
+		rec.ReadRecordField(f)
 	}
 	return rec, rec.Kind == providers.KindApply
 }

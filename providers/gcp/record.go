@@ -28,71 +28,37 @@ const kindPrevious = "previous"
 
 // description is the record line a map carries.
 func description(rec providers.DeployRecord) string {
-	git := "git:none"
-	if rec.Commit != "" {
-		git = "git:" + rec.Commit
-		if rec.Dirty {
-			git += "+dirty"
-		}
-	}
-	digest := "none"
-	if rec.Gateway != nil && rec.Gateway.Digest != "" {
-		digest = rec.Gateway.Digest
-	}
-	prev := "none"
-	if rec.Previous.Version != "" {
-		prev = rec.Previous.Version
-	}
-	who := strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\r' {
-			return ' '
-		}
-		return r
-	}, rec.Who)
 	at := ""
 	if !rec.Time.IsZero() {
 		at = " at:" + rec.Time.UTC().Format(time.RFC3339)
 	}
-	return fmt.Sprintf("%s%s ver:%s seq:%d %s ir:%s prev:%s%s by:%s", recordPrefix, rec.Kind, rec.Version, rec.Seq, git, digest, prev, at, who)
+	return fmt.Sprintf("%s%s ver:%s seq:%d %s %s %s%s %s", recordPrefix, rec.Kind, rec.Version, rec.Seq,
+		rec.GitField(), rec.IRField(), rec.PrevField(), at, rec.WhoField())
 }
 
 // parseDescription reads a record line edgegw wrote; ok is false for any other description.
 func parseDescription(d string) (rec providers.DeployRecord, ok bool) {
-	if !strings.HasPrefix(d, recordPrefix) {
+	kind, fields, who, ok := providers.SplitRecordLine(d, recordPrefix)
+	if !ok {
 		return rec, false
 	}
-	rest := strings.TrimPrefix(d, recordPrefix)
-	if i := strings.Index(rest, " by:"); i >= 0 {
-		rec.Who = rest[i+len(" by:"):]
-		rest = rest[:i]
-	}
-	fields := strings.Fields(rest)
-	if len(fields) == 0 {
-		return rec, false
-	}
-	rec.Kind, rec.Target = fields[0], Name
-	for _, f := range fields[1:] {
+	rec.Kind, rec.Target, rec.Who = kind, Name, who
+	for _, f := range fields {
+		if rec.ReadRecordField(f) {
+			continue
+		}
 		k, v, _ := strings.Cut(f, ":")
 		switch k {
 		case "ver":
 			rec.Version = v
 		case "seq":
 			rec.Seq, _ = strconv.Atoi(v)
-		case "git":
-			if v != "none" {
-				rec.Commit, rec.Dirty = strings.TrimSuffix(v, "+dirty"), strings.HasSuffix(v, "+dirty")
-			}
-		case "ir":
-			if v != "none" {
-				rec.Gateway = &providers.GatewaySummary{Digest: v}
-			}
 		case "at":
 			rec.Time, _ = time.Parse(time.RFC3339, v)
-		case "prev":
-			if v != "none" {
-				rec.Previous = providers.RestorePoint{Target: Name, Version: v}
-			}
 		}
+	}
+	if rec.Previous.Version != "" {
+		rec.Previous.Target = Name
 	}
 	switch rec.Kind {
 	case providers.KindApply, providers.KindRollback, providers.KindRestore, kindPrevious:
