@@ -301,15 +301,7 @@ func bundle(root string, mods map[string]string, out string) error {
 		Plugins:     []api.Plugin{plugin},
 	})
 	if len(res.Errors) > 0 {
-		var msgs []string
-		for _, m := range res.Errors {
-			loc := ""
-			if m.Location != nil {
-				loc = fmt.Sprintf("%s:%d:%d: ", m.Location.File, m.Location.Line, m.Location.Column+1)
-			}
-			msgs = append(msgs, loc+m.Text)
-		}
-		return fmt.Errorf("bundle: %s (is hono installed? bash scripts/install-test-deps.sh)", strings.Join(msgs, "; "))
+		return fmt.Errorf("bundle: %s (is hono installed? bash scripts/install-test-deps.sh)", jsruntime.BuildErrors(res.Errors))
 	}
 	return os.WriteFile(out, res.OutputFiles[0].Contents, 0o644)
 }

@@ -16,13 +16,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/evanw/esbuild/pkg/api"
 
 	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/render/cloudflare"
+	"github.com/edgegw/edgegw/render/jsruntime"
 )
 
 // seedOrigin is the origin URL both Workers are built with; seed.mjs replaces it with its loopback origin's.
@@ -170,11 +170,7 @@ func bundleHono(root, cfg, out string) error {
 		Plugins:     []api.Plugin{plugin},
 	})
 	if len(res.Errors) > 0 {
-		var msgs []string
-		for _, m := range res.Errors {
-			msgs = append(msgs, m.Text)
-		}
-		return fmt.Errorf("bundle the Hono app: %s (is hono installed? bash scripts/install-test-deps.sh)", strings.Join(msgs, "; "))
+		return fmt.Errorf("bundle the Hono app: %s (is hono installed? bash scripts/install-test-deps.sh)", jsruntime.BuildErrors(res.Errors))
 	}
 	return os.WriteFile(out, res.OutputFiles[0].Contents, 0o644)
 }

@@ -286,15 +286,7 @@ func bundle(src string) ([]byte, error) {
 		Plugins:       []api.Plugin{plugin},
 	})
 	if len(res.Errors) > 0 {
-		var msgs []string
-		for _, m := range res.Errors {
-			loc := ""
-			if m.Location != nil {
-				loc = fmt.Sprintf("%s:%d:%d: ", m.Location.File, m.Location.Line, m.Location.Column+1)
-			}
-			msgs = append(msgs, loc+m.Text)
-		}
-		return nil, fmt.Errorf("render/cloudflare: bundle the Worker: %s", strings.Join(msgs, "; "))
+		return nil, fmt.Errorf("render/cloudflare: bundle the Worker: %s", jsruntime.BuildErrors(res.Errors))
 	}
 	if len(res.OutputFiles) != 1 {
 		return nil, fmt.Errorf("render/cloudflare: bundle the Worker: %d output files, want 1", len(res.OutputFiles))

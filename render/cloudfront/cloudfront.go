@@ -505,15 +505,7 @@ func bundle(file, src string, defs map[string]string, level int) ([]byte, []Part
 		MangleProps:       mangle,
 	})
 	if len(res.Errors) > 0 {
-		var msgs []string
-		for _, m := range res.Errors {
-			loc := ""
-			if m.Location != nil {
-				loc = fmt.Sprintf("%s:%d:%d: ", m.Location.File, m.Location.Line, m.Location.Column+1)
-			}
-			msgs = append(msgs, loc+m.Text)
-		}
-		return nil, nil, fmt.Errorf("render/cloudfront: bundle %s: %s", file, strings.Join(msgs, "; "))
+		return nil, nil, fmt.Errorf("render/cloudfront: bundle %s: %s", file, jsruntime.BuildErrors(res.Errors))
 	}
 	if len(res.OutputFiles) != 1 {
 		return nil, nil, fmt.Errorf("render/cloudfront: bundle %s: %d output files, want 1", file, len(res.OutputFiles))
