@@ -25,6 +25,7 @@ import (
 
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/render"
+	"github.com/edgegw/edgegw/render/cloudfront/lambdaedge"
 	"github.com/edgegw/edgegw/render/jsruntime"
 )
 
@@ -153,6 +154,11 @@ func renderSized(g *ir.Gateway, opts Options) ([]render.Artifact, Sizes, error) 
 			return nil, sz, fmt.Errorf("render/cloudfront: origin override %q: no such origin", name)
 		}
 	}
+	if lambdaedge.Needed(g) {
+		// The lambda-edge-auth companion runs the whole gateway: no CloudFront Function beside it.
+		arts, err := lambdaedge.Render(g, lambdaedge.Options{Test: opts.Test, OriginURLs: opts.OriginURLs})
+		return arts, sz, err
+	}
 	if err := refuseUnbuilt(g); err != nil {
 		return nil, sz, err
 	}
@@ -212,21 +218,12 @@ func renderSized(g *ir.Gateway, opts Options) ([]render.Artifact, Sizes, error) 
 }
 
 // refuseUnbuilt refuses, at the route's line, what validate lets through because the manifest lists a
-// companion that edgegw does not render yet: a token the function cannot verify (lambda-edge-auth), a rate
-// limit (waf-rate-limit). Without the companion validate refuses such a route, and the function fails it
+// companion that edgegw does not render yet: a rate limit (waf-rate-limit). (A token the function cannot
+// verify renders as the lambda-edge-auth companion, render/cloudfront/lambdaedge.) Without the companion validate refuses such a route, and the function fails it
 // closed: a token it holds no key for is JWT_KEY, a rate-limited route answers RATE_LIMIT to every request.
 // A breaker, which validate refuses too, is left out: the pool fails over as an origin group.
 func refuseUnbuilt(g *ir.Gateway) error {
-	t, _ := g.Targets.Lookup(Name)
-	companion := slices.Contains(t.Companions, "lambda-edge-auth")
 	for _, r := range g.Routes {
-		if p := g.AuthPolicy(r.Auth); companion && p != nil && p.JWT != nil {
-			for _, a := range p.JWT.Algorithms {
-				if a != "HS256" {
-					return &render.RouteError{Route: r.Name, Err: fmt.Errorf("render/cloudfront: auth policy %q allows %s, which the lambda-edge-auth companion would verify, and edgegw does not render it yet: allow HS256 only for this target", p.Name, a)}
-				}
-			}
-		}
 		t, _ := g.Targets.Lookup(Name)
 		if r.RateLimit != "" && slices.Contains(t.Companions, "waf-rate-limit") {
 			return &render.RouteError{Route: r.Name, Err: fmt.Errorf("render/cloudfront: rate limit %q: the waf-rate-limit companion (an AWS WAF rate-based rule) would enforce it, and edgegw does not render it yet: remove the limit for this target", r.RateLimit)}
