@@ -10,6 +10,7 @@ package cloudfront
 
 import (
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/edgegw/edgegw/manifest"
@@ -29,6 +30,9 @@ type Settings struct {
 	PollInterval       string   `yaml:"poll_interval,omitempty" jsonschema_description:"how often apply reads the distribution while it deploys, a duration such as 30s (default 60s)"`
 	PropagationTimeout string   `yaml:"propagation_timeout,omitempty" jsonschema_description:"how long apply waits for the distribution to deploy before it fails and restores, a duration such as 20m (default 30m)"`
 	Companions         []string `yaml:"companions,omitempty"`
+	// LambdaFunction names the Lambda@Edge function (us-east-1, runtime nodejs20.x, handler index.handler)
+	// the lambda-edge-auth companion deploys to; the function and its execution role are created once.
+	LambdaFunction string `yaml:"lambda_function,omitempty" jsonschema_description:"the Lambda@Edge function (us-east-1, nodejs20.x, handler index.handler) the lambda-edge-auth companion publishes versions of; created once with its execution role"`
 }
 
 // durations returns the block's poll interval and propagation timeout, zero where unset.
@@ -65,6 +69,9 @@ func checkSettings(cfg any) []manifest.BlockProblem {
 	} else if !functionName.MatchString(s.Function) {
 		out = append(out, manifest.InvalidField("function", "use letters, digits, - and _ only, at most 48 characters",
 			"%q cannot name the functions %s-viewer-request and %s-viewer-response (CloudFront allows letters, digits, - and _, 64 characters)", s.Function, s.Function, s.Function))
+	}
+	if slices.Contains(s.Companions, "lambda-edge-auth") && s.LambdaFunction == "" {
+		out = append(out, manifest.MissingField("lambda_function", "name the Lambda@Edge function (us-east-1, nodejs20.x) the lambda-edge-auth companion deploys to"))
 	}
 	_, _, bad := s.durations()
 	return append(out, bad...)
