@@ -4,12 +4,12 @@ import "github.com/edgegw/edgegw/providers"
 
 // capabilities is what the rendered CloudFront Functions enforce (render/cloudfront, the runtime in
 // render/jsruntime under cloudfront-js-2.0), and what the distribution itself does. What a function cannot
-// do (asymmetric signatures, counters, state) is Cannot, with the companion that would lift it; neither
-// companion is rendered yet, so listing one does not make edgegw enforce the feature today.
+// do (asymmetric signatures, counters, state) is Cannot, with the companion that lifts it: lambda-edge-auth
+// is rendered (render/cloudfront/lambdaedge) and deployed (lambda.go); waf-rate-limit is not yet.
 var capabilities = func() providers.Capabilities {
 	const code = "generated CloudFront Function code"
 	const auth = "lambda-edge-auth"
-	const authHow = "a Lambda@Edge viewer-request handler verifies the token with Node's WebCrypto"
+	const authHow = "the gateway runs as one Lambda@Edge handler (viewer-request, origin-request, viewer-response; Node.js 20) that verifies the token with WebCrypto against keys or a JWKS cached per container; no HMAC secrets and one-origin pools only with it"
 	return providers.Capabilities{
 		providers.MatchExact:    providers.Can(code + ": a table index built once per function instance"),
 		providers.MatchPrefix:   providers.Can(code + ", on segment boundaries"),

@@ -167,11 +167,12 @@ func TestLambdaEdgeApplyReapplyRollback(t *testing.T) {
 	if w := e.lambdaWrites(fromCF, fromL); len(w) != 0 {
 		t.Errorf("re-apply made mutating calls: %v", w)
 	}
+	t.Logf("re-apply: %d cloudfront calls, %d lambda calls", len(e.f.Requests())-fromCF, len(e.l.Requests())-fromL)
 
 	fromCF, fromL = len(e.f.Requests()), len(e.l.Requests())
 	p2, _, _ := e.deploy(authManifest("healthy"))
 	wantLambda(t, e.f.config(), v1[:len(v1)-1]+"2")
-	t.Logf("changed route: mutating %v", e.lambdaWrites(fromCF, fromL))
+	t.Logf("changed route: %d cloudfront calls, %d lambda calls, mutating %v", len(e.f.Requests())-fromCF, len(e.l.Requests())-fromL, e.lambdaWrites(fromCF, fromL))
 
 	fromCF, fromL = len(e.f.Requests()), len(e.l.Requests())
 	rb, err := providers.Rollback(context.Background(), []providers.Provider{p2}, providers.RollbackOptions{Who: "sre@laptop", Getenv: func(string) string { return "" }})
@@ -182,6 +183,7 @@ func TestLambdaEdgeApplyReapplyRollback(t *testing.T) {
 	if rb.Targets[0].Status != providers.StatusRolledBack || len(back) != 1 || !strings.Contains(back[0], "/distribution/") {
 		t.Fatalf("rollback: %+v, mutating %v: want one UpdateDistribution", rb, back)
 	}
+	t.Logf("rollback: %d cloudfront calls, %d lambda calls, mutating %v", len(e.f.Requests())-fromCF, len(e.l.Requests())-fromL, back)
 	wantLambda(t, e.f.config(), v1)
 	if pl := e.plan(e.provider(g), g); pl.HasChanges() {
 		t.Errorf("the first manifest after the rollback has changes: %+v", pl.Targets[0].Changes)
