@@ -154,13 +154,13 @@ func renderSized(g *ir.Gateway, opts Options) ([]render.Artifact, Sizes, error) 
 			return nil, sz, fmt.Errorf("render/cloudfront: origin override %q: no such origin", name)
 		}
 	}
+	if err := refuseUnbuilt(g); err != nil {
+		return nil, sz, err
+	}
 	if lambdaedge.Needed(g) {
 		// The lambda-edge-auth companion runs the whole gateway: no CloudFront Function beside it.
 		arts, err := lambdaedge.Render(g, lambdaedge.Options{Test: opts.Test, OriginURLs: opts.OriginURLs})
 		return arts, sz, err
-	}
-	if err := refuseUnbuilt(g); err != nil {
-		return nil, sz, err
 	}
 	t, routes, err := buildTables(g, opts.OriginURLs)
 	if err != nil {
