@@ -20,6 +20,11 @@ const TEST_DECISION = "x-edgegw-test-decision";
 // ORIGIN_HEADER carries the origin the viewer-request event picked to the origin-request event; a client's
 // own is overwritten, and it never reaches the origin.
 const ORIGIN_HEADER = "x-edgegw-origin";
+// Headers edge functions may not add (AWS, "Restrictions on all edge functions"), and the headers a
+// viewer-request trigger may read but not change.
+const DISALLOWED = ["connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
+  "trailer", "upgrade", "x-forwarded-proto", "x-real-ip", "x-cache"];
+const READ_ONLY_VIEWER = ["content-length", "host", "transfer-encoding", "via"];
 // Lambda@Edge has no environment variables: HMAC secrets are never available here (render refuses them).
 const NO_ENV = Object.freeze({});
 
@@ -127,8 +132,14 @@ async function viewerRequest(cfr, requestId) {
     tenantHeader: v.tenancy.tenantHeader, tenant: v.tenancy.tenant, claims, forward: route.auth ? GATEWAY.policies[route.auth].forward : null,
     newRequestID: () => requestId || crypto.randomUUID(), clientIP: cfr.clientIp || "", host: v.rawHost, scheme: v.scheme,
   }, J.claimText);
-  // The Host header is read-only in viewer-request events: the origin-request event sets the origin's.
-  if (v.rawHost) up.set("host", v.rawHost);
+  // CloudFront refuses (502) a request whose viewer-request trigger adds a disallowed header, such as
+  // X-Forwarded-Proto, or changes a read-only one (Content-Length, Host, Transfer-Encoding, Via): those
+  // go as the viewer sent them, and the origin-request event sets the origin's Host.
+  for (const name of DISALLOWED) up.delete(name);
+  for (const name of READ_ONLY_VIEWER) {
+    up.delete(name);
+    for (const e of (cfr.headers || {})[name] || []) up.append(name, e.value);
+  }
   up.set(ORIGIN_HEADER, pool.origins[0]);
   if (TEST_MODE) up.set(TEST_DECISION, JSON.stringify(d));
   cfr.headers = fromHeaders(up);

@@ -310,6 +310,10 @@ func (in *Instance) Do(ctx context.Context, req *testrun.ClientRequest) (*testru
 	if err := json.Unmarshal(raw, &fwd); err != nil {
 		return nil, fmt.Errorf("render/cloudfront/lambdaedge/node: viewer-request request: %w", err)
 	}
+	if bad := invalidViewerRequest(viewer, &fwd); bad != "" {
+		// CloudFront validates the trigger's request and answers 502 when it breaks a header rule.
+		return &testrun.ClientResponse{Status: http.StatusBadGateway, Header: http.Header{}, Body: []byte("LambdaValidationError: " + bad)}, nil
+	}
 	var decision Header
 	if d := fwd.Headers[headerDecision]; len(d) > 0 {
 		decision = d[0]
@@ -465,4 +469,48 @@ func (in *Instance) edgeError(code string) *Response {
 		}
 	}
 	return &Response{Status: "502", Headers: map[string][]Header{}}
+}
+
+// disallowed are the headers edge functions may not add (AWS, "Restrictions on all edge functions"; the
+// X-Accel-*, X-Amz-Cf-*, X-Amzn-* and X-Edge-* families too), and readOnlyViewer those a viewer-request
+// trigger may not change.
+var (
+	disallowed     = []string{"connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "trailer", "upgrade", "x-cache", "x-forwarded-proto", "x-real-ip"}
+	disallowedPre  = []string{"x-accel-", "x-amz-cf-", "x-amzn-", "x-edge-"}
+	readOnlyViewer = []string{"content-length", "host", "transfer-encoding", "via"}
+)
+
+// invalidViewerRequest says which header rule the viewer-request trigger's request breaks, or "".
+func invalidViewerRequest(viewer, fwd *Request) string {
+	for name := range fwd.Headers {
+		if _, sent := viewer.Headers[name]; sent {
+			continue
+		}
+		for _, d := range disallowed {
+			if name == d {
+				return "the function added the disallowed header " + name
+			}
+		}
+		for _, p := range disallowedPre {
+			if strings.HasPrefix(name, p) {
+				return "the function added the disallowed header " + name
+			}
+		}
+	}
+	for _, name := range readOnlyViewer {
+		a, _ := json.Marshal(valuesOf(viewer.Headers[name]))
+		b, _ := json.Marshal(valuesOf(fwd.Headers[name]))
+		if !bytes.Equal(a, b) {
+			return "the function changed the read-only header " + name
+		}
+	}
+	return ""
+}
+
+func valuesOf(hs []Header) []string {
+	var out []string
+	for _, h := range hs {
+		out = append(out, h.Value)
+	}
+	return out
 }
