@@ -232,7 +232,7 @@ func sameAssociations(a, b *types.FunctionAssociations) bool {
 // uploaded and published again, with the associations it had. Going back to "nothing deployed" removes
 // edgegw's associations and leaves the functions unassociated.
 func (p *Provider) Rollback(ctx context.Context, rp providers.RestorePoint, rec providers.DeployRecord) (*providers.Result, error) {
-	if _, ok := rp.Detail[detailLambda]; ok {
+	if _, ok := rp.Detail[detailLambda]; ok || strings.HasPrefix(rp.Version, "lambda-") {
 		return p.rollbackLambda(ctx, rp, rec)
 	}
 	l, err := p.readLive(ctx)

@@ -433,12 +433,26 @@ func (p *Provider) rollbackLambda(ctx context.Context, rp providers.RestorePoint
 	if err != nil {
 		return nil, err
 	}
+	recs, _ := p.readRecords()
 	to := rp.Detail[detailLambda]
+	if to == "" && rp.Version != "" {
+		// rollback --version: the qualified ARN of a version is in the restore point of the deploy that
+		// replaced it.
+		for _, r := range recs {
+			if r.Record.Previous.Version == rp.Version && r.Record.Previous.Detail[detailLambda] != "" {
+				to = r.Record.Previous.Detail[detailLambda]
+			}
+		}
+		if to == "" {
+			return nil, fmt.Errorf("providers/%s: no deploy record names the Lambda@Edge version of %s: roll back with `edgegw rollback --to REF`", Name, rp.Version)
+		}
+	}
 	if to != "" && !strings.HasPrefix(to, l.assocRoot) {
 		return nil, fmt.Errorf("providers/%s: the restore point names %s, not a version of %s: roll back with `edgegw rollback --to REF`", Name, to, l.arn)
 	}
-	recs, _ := p.readRecords()
 	rec.Target, rec.Version, rec.Seq = Name, rp.Version, len(recs)+1
+	// What the rollback replaces, so that a later rollback --version can find this version's ARN.
+	rec.Previous = providers.RestorePoint{Target: Name, Version: l.version(), Detail: map[string]string{detailLambda: l.assoc}}
 	dc := copyConfig(l.dist)
 	n, err := p.associateLambda(dc, l.assocRoot, to)
 	if err != nil {

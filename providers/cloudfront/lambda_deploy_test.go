@@ -188,6 +188,17 @@ func TestLambdaEdgeApplyReapplyRollback(t *testing.T) {
 	if pl := e.plan(e.provider(g), g); pl.HasChanges() {
 		t.Errorf("the first manifest after the rollback has changes: %+v", pl.Targets[0].Changes)
 	}
+
+	// rollback --version: the second deploy's qualified ARN comes from the restore point of the deploy
+	// that replaced it.
+	h, err := p2.History(context.Background())
+	if err != nil || len(h) != 3 || h[2].Kind != providers.KindRollback || h[2].Version != h[0].Version {
+		t.Fatalf("history: %+v, %v", h, err)
+	}
+	if _, err := providers.Rollback(context.Background(), []providers.Provider{p2}, providers.RollbackOptions{Version: h[1].Version, Who: "sre@laptop", Getenv: func(string) string { return "" }}); err != nil {
+		t.Fatal(err)
+	}
+	wantLambda(t, e.f.config(), v1[:len(v1)-1]+"2")
 }
 
 // The other team's origin-request function on /static/* cannot stay beside the handler: plan refuses and
