@@ -3,7 +3,9 @@
 // identity), its capability table, the renderer's name and the deploy through aws-sdk-go-v2: plan reads both
 // functions and the distribution's config, apply uploads the changed functions, runs the manifest's tests
 // through TestFunction, publishes them and associates them with the cache behaviors; rollback publishes the
-// code kept in the deploy records, since CloudFront keeps no function history.
+// code kept in the deploy records, since CloudFront keeps no function history. With the lambda-edge-auth
+// companion (lambda.go) it ships the one Lambda@Edge handler instead: a published version associated on
+// three events, rolled back by associating the previous version.
 //
 // It ships the artifacts render/cloudfront produced and never derives gateway semantics.
 package cloudfront
@@ -89,7 +91,7 @@ func init() {
 		EdgeHeaders:   []string{"X-Amz-Cf-Id"},
 		Credentials:   "the AWS default credential chain",
 		PublicDNS:     true,
-		NotReverted:   []string{"KeyValueStore items", "AWS WAF rules", "DNS records", "functions a failed first deploy created (published, associated with no cache behavior)"},
+		NotReverted:   []string{"KeyValueStore items", "AWS WAF rules", "DNS records", "functions a failed first deploy created (published, associated with no cache behavior)", "published Lambda@Edge versions (kept; a rollback associates an earlier one)"},
 		New:           New,
 	})
 }
