@@ -86,8 +86,8 @@ func Render(g *ir.Gateway, opts Options) ([]render.Artifact, error) {
 	if err != nil {
 		return nil, err
 	}
-	head := fmt.Sprintf("//! Gateway %q, rendered by edgegw for Lambda@Edge (Node.js 20; viewer-request, origin-request, viewer-response). Generated: edit the manifest, not this file.\n", g.Name)
-	js, err := bundle(head + gen + glue)
+	head := fmt.Sprintf("// Gateway %q, rendered by edgegw for Lambda@Edge (Node.js 20; viewer-request, origin-request, viewer-response). Generated: edit the manifest, not this file.", g.Name)
+	js, err := bundle(gen+glue, head)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +114,7 @@ const runtimePrefix = "edgegw-runtime/"
 
 // bundle runs esbuild over the entry source for Node.js 20 as CommonJS, resolving edgegw-runtime/* to the
 // embedded library and edgegw-workers/verify.js to the Workers verification.
-func bundle(src string) ([]byte, error) {
+func bundle(src, banner string) ([]byte, error) {
 	verify := cloudflare.VerifyModule()
 	plugin := api.Plugin{Name: "edgegw-runtime", Setup: func(pb api.PluginBuild) {
 		pb.OnResolve(api.OnResolveOptions{Filter: `^edgegw-runtime/`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
@@ -147,6 +147,7 @@ func bundle(src string) ([]byte, error) {
 		Engines:       []api.Engine{{Name: api.EngineNode, Version: "20"}},
 		Charset:       api.CharsetUTF8,
 		LegalComments: api.LegalCommentsInline,
+		Banner:        map[string]string{"js": banner},
 		LogLevel:      api.LogLevelSilent,
 		Write:         false,
 		Outfile:       File,
