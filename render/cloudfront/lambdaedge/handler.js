@@ -6,7 +6,7 @@
 //                   in ORIGIN_HEADER;
 //   origin-request  point the request at that origin (request.origin.custom) and drop ORIGIN_HEADER;
 //   viewer-response map Location headers back and write the response transform, HSTS and CORS headers.
-// GATEWAY, ROUTES, matchRoute and TEST_MODE are defined above by the renderer. Keys are imported once per
+// GATEWAY, ROUTES, matchRoute, TEST_MODE and LIMITS_AT_WAF are defined above by the renderer. Keys are imported once per
 // container and JWKS documents cached per container (verify.js), as a Worker does per isolate.
 
 import * as G from "edgegw-runtime/gateway.js";
@@ -112,8 +112,9 @@ async function viewerRequest(cfr, requestId) {
     if (ok.code) return fail(ok.code, null, ok.detail);
     claims = ok.claims;
   }
-  // A rate limit only an AWS WAF rule could enforce: refused here, never unlimited.
-  if (route.limit) return fail("RATE_LIMIT");
+  // A rate limit only an AWS WAF rule can enforce: left to that rule when there is one (LIMITS_AT_WAF),
+  // else refused here, never unlimited.
+  if (route.limit && !LIMITS_AT_WAF) return fail("RATE_LIMIT");
   if (route.respond) {
     const h = new Headers(route.respond.headers);
     if (!h.get("content-type") && route.respond.body) h.set("Content-Type", "text/plain; charset=utf-8");

@@ -51,6 +51,10 @@ type Options struct {
 	Test bool
 	// OriginURLs replace origin URLs by origin name (loopback origins in tests).
 	OriginURLs map[string]string
+	// LimitsAtWAF says an AWS WAF rule in front of the distribution enforces the rate limits (the
+	// waf-rate-limit companion): the handler lets rate-limited routes through. Otherwise it refuses them
+	// with RATE_LIMIT (fail closed), never unlimited.
+	LimitsAtWAF bool
 }
 
 // Needed reports whether the gateway renders as the companion: the manifest lists it for the cloudfront
@@ -87,7 +91,7 @@ func Render(g *ir.Gateway, opts Options) ([]render.Artifact, error) {
 		return nil, err
 	}
 	head := fmt.Sprintf("// Gateway %q, rendered by edgegw for Lambda@Edge (Node.js 20; viewer-request, origin-request, viewer-response). Generated: edit the manifest, not this file.", g.Name)
-	js, err := bundle(gen+glue, head)
+	js, err := bundle(gen+fmt.Sprintf("const LIMITS_AT_WAF = %t;\n", opts.LimitsAtWAF)+glue, head)
 	if err != nil {
 		return nil, err
 	}

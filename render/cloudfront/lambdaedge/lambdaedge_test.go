@@ -2,10 +2,16 @@ package lambdaedge_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/edgegw/edgegw/internal/testenv"
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/render"
 	"github.com/edgegw/edgegw/render/cloudfront/lambdaedge"
@@ -78,5 +84,44 @@ func TestRefusals(t *testing.T) {
 	g.Pools[0].Origins = []string{"app", "dr"}
 	if _, err := lambdaedge.Render(g, lambdaedge.Options{}); !errors.As(err, &re) || !strings.Contains(err.Error(), "2 origins") {
 		t.Errorf("a pool of two origins: %v", err)
+	}
+}
+
+// A rate-limited route is refused (RATE_LIMIT) unless a WAF rule enforces the limit in front
+// (LimitsAtWAF); the handler runs in Node on the documented viewer-request event.
+func TestRateLimitedRoute(t *testing.T) {
+	_, err := exec.LookPath("node")
+	testenv.Require(t, "node (scripts/install-test-deps.sh)", err)
+	g := gateway("RS256")
+	g.RateLimits = []ir.RateLimit{{Name: "per-ip", Key: "ip", Limit: 100, Window: ir.Duration(time.Minute)}}
+	g.Routes = append(g.Routes, ir.Route{Name: "open", Match: ir.Match{Kind: ir.PathPrefix, Path: "/open"}, Pool: "app", RateLimit: "per-ip"})
+	event := `{"Records":[{"cf":{"config":{"eventType":"viewer-request","requestId":"r1"},"request":{"clientIp":"192.0.2.1","method":"GET","uri":"/open/x","querystring":"","headers":{"host":[{"key":"Host","value":"api.example.com"}]}}}}]}`
+	for _, atWAF := range []bool{false, true} {
+		arts, err := lambdaedge.Render(g, lambdaedge.Options{LimitsAtWAF: atWAF})
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(t.TempDir(), "index.js")
+		if err := os.WriteFile(file, arts[0].Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command("node", "-e", `require(process.argv[1]).handler(JSON.parse(process.argv[2])).then((r) => console.log(JSON.stringify(r)))`, file, event).CombinedOutput()
+		if err != nil {
+			t.Fatalf("node: %v: %s", err, out)
+		}
+		var r struct {
+			Status  string                         `json:"status"`
+			URI     string                         `json:"uri"`
+			Headers map[string][]map[string]string `json:"headers"`
+		}
+		if err := json.Unmarshal(out, &r); err != nil {
+			t.Fatalf("handler output %s: %v", out, err)
+		}
+		switch {
+		case !atWAF && r.Status != "429":
+			t.Errorf("without the WAF: %s, want a 429 answer", out)
+		case atWAF && (r.Status != "" || r.URI != "/open/x" || r.Headers["x-edgegw-origin"][0]["value"] != "app"):
+			t.Errorf("with the WAF in front: %s, want the request forwarded to app", out)
+		}
 	}
 }
