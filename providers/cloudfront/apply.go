@@ -33,6 +33,9 @@ func comment(rec providers.DeployRecord, version string) string {
 // that association changes). A failure after the first publish puts back the previous code and
 // association and returns a *providers.PartialError.
 func (p *Provider) Apply(ctx context.Context, tp *providers.TargetPlan, rec providers.DeployRecord) (*providers.Result, error) {
+	if a, ok := lambdaArtifact(tp.RenderedArtifacts()); ok {
+		return p.applyLambda(ctx, tp, rec, a)
+	}
 	want, err := desiredCode(tp.RenderedArtifacts())
 	if err != nil {
 		return nil, err
@@ -232,6 +235,9 @@ func sameAssociations(a, b *types.FunctionAssociations) bool {
 // uploaded and published again, with the associations it had. Going back to "nothing deployed" removes
 // edgegw's associations and leaves the functions unassociated.
 func (p *Provider) Rollback(ctx context.Context, rp providers.RestorePoint, rec providers.DeployRecord) (*providers.Result, error) {
+	if _, ok := rp.Detail[detailLambda]; ok || strings.HasPrefix(rp.Version, "lambda-") {
+		return p.rollbackLambda(ctx, rp, rec)
+	}
 	l, err := p.readLive(ctx)
 	if err != nil {
 		return nil, err

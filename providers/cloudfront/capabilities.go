@@ -7,14 +7,14 @@ import (
 )
 
 // capabilities is what the rendered CloudFront Functions enforce (render/cloudfront, the runtime in
-// render/jsruntime under cloudfront-js-2.0, checked in njs by the conformance suite), and what the distribution itself does. What a function cannot
-// do (asymmetric signatures, counters, state) is Cannot, with the companion that would lift it: the
-// waf-rate-limit companion is rendered (render/cloudfront/waf) and deployed (waf.go) within the WAF's
-// limits; lambda-edge-auth is not rendered yet.
+// render/jsruntime under cloudfront-js-2.0, checked in njs by the conformance suite), and what the
+// distribution itself does. What a function cannot do (asymmetric signatures, counters, state) is Cannot,
+// with the companion that lifts it: lambda-edge-auth is rendered (render/cloudfront/lambdaedge) and deployed
+// (lambda.go); waf-rate-limit is rendered (render/cloudfront/waf) and deployed (waf.go) within the WAF's limits.
 var capabilities = func() providers.Capabilities {
 	const code = "CloudFront Function code generated from the routes in IR order"
 	const auth = "lambda-edge-auth"
-	const authHow = "a Lambda@Edge viewer-request handler verifies the token with Node's WebCrypto"
+	const authHow = "the gateway runs as one Lambda@Edge handler (viewer-request, origin-request, viewer-response; Node.js 20) that verifies the token with WebCrypto against keys or a JWKS cached per container; no HMAC secrets and one-origin pools only with it"
 	const waf = "waf-rate-limit"
 	// Where the WAF differs from the IR's exact sliding window, said once for both keys.
 	const wafHow = "; WAF counts every matching request over the trailing window and checks the rate about every 10 s, so it blocks near the limit, not exactly at it, lifts the block only at a later check, counts the requests it blocks, and sends a fixed Retry-After of the window"

@@ -49,7 +49,7 @@ func TestRS256NeedsCompanion(t *testing.T) {
 	if !strings.Contains(f.String(), "lambda-edge-auth") {
 		t.Errorf("finding text names no fix: %s", f)
 	}
-	g, _ = manifest.LoadBytes("rs.yaml", []byte(strings.Replace(rsManifest, "%s", ", companions: [lambda-edge-auth]", 1)), manifest.LoadOptions{})
+	g, _ = manifest.LoadBytes("rs.yaml", []byte(strings.Replace(rsManifest, "%s", ", companions: [lambda-edge-auth], lambda_function: gw-auth", 1)), manifest.LoadOptions{})
 	if fs := providers.CheckCapabilities(g, Name); len(fs) != 0 {
 		t.Errorf("with the companion: %v", fs)
 	}

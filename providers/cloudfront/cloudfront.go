@@ -3,13 +3,16 @@
 // identity), its capability table, the renderer's name and the deploy through aws-sdk-go-v2: plan reads both
 // functions and the distribution's config, apply uploads the changed functions, runs the manifest's tests
 // through TestFunction, publishes them and associates them with the cache behaviors; rollback publishes the
-// code kept in the deploy records, since CloudFront keeps no function history.
+// code kept in the deploy records, since CloudFront keeps no function history. With the lambda-edge-auth
+// companion (lambda.go) it ships the one Lambda@Edge handler instead: a published version associated on
+// three events, rolled back by associating the previous version.
 //
 // It ships the artifacts render/cloudfront produced and never derives gateway semantics.
 package cloudfront
 
 import (
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/edgegw/edgegw/manifest"
@@ -33,6 +36,9 @@ type Settings struct {
 	// writes its rules into and associates with the distribution.
 	WebACLName string `yaml:"web_acl_name,omitempty" jsonschema_description:"the AWS WAF web ACL (scope CLOUDFRONT) the waf-rate-limit companion writes its rate-based rules into; required with that companion"`
 	WebACLID   string `yaml:"web_acl_id,omitempty" jsonschema_description:"the id of that web ACL; required with the waf-rate-limit companion"`
+	// LambdaFunction names the Lambda@Edge function (us-east-1, runtime nodejs20.x, handler index.handler)
+	// the lambda-edge-auth companion deploys to; the function and its execution role are created once.
+	LambdaFunction string `yaml:"lambda_function,omitempty" jsonschema_description:"the Lambda@Edge function (us-east-1, nodejs20.x, handler index.handler) the lambda-edge-auth companion publishes versions of; created once with its execution role"`
 }
 
 // durations returns the block's poll interval and propagation timeout, zero where unset.
@@ -70,6 +76,9 @@ func checkSettings(cfg any) []manifest.BlockProblem {
 		out = append(out, manifest.InvalidField("function", "use letters, digits, - and _ only, at most 48 characters",
 			"%q cannot name the functions %s-viewer-request and %s-viewer-response (CloudFront allows letters, digits, - and _, 64 characters)", s.Function, s.Function, s.Function))
 	}
+	if slices.Contains(s.Companions, "lambda-edge-auth") && s.LambdaFunction == "" {
+		out = append(out, manifest.MissingField("lambda_function", "name the Lambda@Edge function (us-east-1, nodejs20.x) the lambda-edge-auth companion deploys to"))
+	}
 	_, _, bad := s.durations()
 	return append(out, bad...)
 }
@@ -86,7 +95,7 @@ func init() {
 		EdgeHeaders:   []string{"X-Amz-Cf-Id"},
 		Credentials:   "the AWS default credential chain",
 		PublicDNS:     true,
-		NotReverted:   []string{"KeyValueStore items", "the web ACL's own rules and, on a rollback to nothing deployed, edgegw's rules in it", "DNS records", "functions a failed first deploy created (published, associated with no cache behavior)"},
+		NotReverted:   []string{"KeyValueStore items", "the web ACL's own rules and, on a rollback to nothing deployed, edgegw's rules in it", "DNS records", "functions a failed first deploy created (published, associated with no cache behavior)", "published Lambda@Edge versions (kept; a rollback associates an earlier one)"},
 		New:           New,
 	})
 }

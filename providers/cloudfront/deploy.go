@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	cf "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
 
@@ -59,6 +60,8 @@ var functions = []function{
 // the plan's restore point), and a rollback publishes it again.
 type Provider struct {
 	client     *cf.Client
+	lambda     *lambda.Client // the lambda-edge-auth companion's function (lambda.go)
+	lambdaFn   string         // targets.cloudfront.lambda_function
 	distID     string
 	base       string // targets.cloudfront.function
 	recordsDir string
@@ -145,7 +148,11 @@ func Open(g *ir.Gateway, o Options) (*Provider, error) {
 			co.BaseEndpoint = aws.String(base)
 		}
 	})
-	p := &Provider{client: client, distID: s.DistributionID, base: s.Function, gateway: g,
+	lopts, err := lambdaOptions(o.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	p := &Provider{client: client, lambda: lambda.NewFromConfig(awsCfg, lopts), lambdaFn: s.LambdaFunction, distID: s.DistributionID, base: s.Function, gateway: g,
 		recordsDir: filepath.Join(o.BaseDir, RecordsDir(s.DistributionID)), pollInterval: o.PollInterval, pollTimeout: o.PollTimeout,
 		progress: o.Progress, sleep: sleepCtx}
 	if err := p.openWAF(s, awsCfg, o.Getenv); err != nil {
@@ -375,6 +382,9 @@ func desiredCode(arts []render.Artifact) (map[string]render.Artifact, error) {
 // distribution's config, and compares the LIVE code and the cache behaviors' associations with the
 // artifacts. It changes nothing.
 func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers.TargetPlan, error) {
+	if a, ok := lambdaArtifact(in.Artifacts); ok {
+		return p.planLambda(ctx, in, a)
+	}
 	want, err := desiredCode(in.Artifacts)
 	if err != nil {
 		return nil, err

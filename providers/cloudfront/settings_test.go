@@ -47,3 +47,22 @@ func TestPropagationSettingsChecked(t *testing.T) {
 		}
 	}
 }
+
+// The lambda-edge-auth companion deploys to a Lambda function the manifest names: without
+// lambda_function the block is refused, at validate, before any call.
+func TestLambdaFunctionRequiredWithCompanion(t *testing.T) {
+	for _, tc := range []struct {
+		block string
+		ok    bool
+	}{
+		{"companions: [lambda-edge-auth], lambda_function: gw-auth", true},
+		{"companions: [lambda-edge-auth]", false},
+		{"companions: [waf-rate-limit]", true},
+	} {
+		src := strings.Replace(quickstart("ok", "ok"), "function: quickstart}", "function: quickstart, "+tc.block+"}", 1)
+		_, diags := manifest.LoadBytes("edgegw.yaml", []byte(src), manifest.LoadOptions{})
+		if diags.HasErrors() == tc.ok || !tc.ok && !strings.Contains(fmt.Sprint(diags), "lambda_function") {
+			t.Errorf("%s: ok %v, diagnostics %v", tc.block, tc.ok, diags)
+		}
+	}
+}

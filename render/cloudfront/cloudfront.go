@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"path"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 
@@ -25,6 +24,7 @@ import (
 
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/render"
+	"github.com/edgegw/edgegw/render/cloudfront/lambdaedge"
 	"github.com/edgegw/edgegw/render/jsruntime"
 )
 
@@ -171,8 +171,17 @@ func renderSized(g *ir.Gateway, opts Options) ([]render.Artifact, Sizes, error) 
 			return nil, sz, fmt.Errorf("render/cloudfront: origin override %q: no such origin", name)
 		}
 	}
-	if err := refuseUnbuilt(g); err != nil {
-		return nil, sz, err
+	if lambdaedge.Needed(g) {
+		// The lambda-edge-auth companion runs the whole gateway: no CloudFront Function beside it.
+		arts, err := lambdaedge.Render(g, lambdaedge.Options{Test: opts.Test, OriginURLs: opts.OriginURLs, LimitsAtWAF: wafEnabled(g)})
+		if err != nil {
+			return nil, sz, err
+		}
+		wafArts, err := wafArtifacts(g)
+		if err != nil {
+			return nil, sz, err
+		}
+		return append(arts, wafArts...), sz, nil
 	}
 	t, routes, err := buildTables(g, opts.OriginURLs)
 	if err != nil {
@@ -238,26 +247,6 @@ func renderSized(g *ir.Gateway, opts Options) ([]render.Artifact, Sizes, error) 
 		{Target: Name, Path: RequestFile, MediaType: "application/javascript", Data: reqJS, MaxBytes: limit},
 		{Target: Name, Path: ResponseFile, MediaType: "application/javascript", Data: respJS, MaxBytes: limit},
 	}, wafArts...), sz, nil
-}
-
-// refuseUnbuilt refuses, at the route's line, what validate lets through because the manifest lists a
-// companion that edgegw does not render yet: a token the function cannot verify (lambda-edge-auth). Without
-// the companion validate refuses such a route, and the function fails it closed: a token it holds no key for
-// is JWT_KEY, a rate-limited route without the waf-rate-limit companion answers RATE_LIMIT to every request.
-// A breaker, which validate refuses too, is left out: the pool fails over as an origin group.
-func refuseUnbuilt(g *ir.Gateway) error {
-	t, _ := g.Targets.Lookup(Name)
-	companion := slices.Contains(t.Companions, "lambda-edge-auth")
-	for _, r := range g.Routes {
-		if p := g.AuthPolicy(r.Auth); companion && p != nil && p.JWT != nil {
-			for _, a := range p.JWT.Algorithms {
-				if a != "HS256" {
-					return &render.RouteError{Route: r.Name, Err: fmt.Errorf("render/cloudfront: auth policy %q allows %s, which the lambda-edge-auth companion would verify, and edgegw does not render it yet: allow HS256 only for this target", p.Name, a)}
-				}
-			}
-		}
-	}
-	return nil
 }
 
 // defines are the build-time constants of the glue: test mode, and which features the gateway uses, so the

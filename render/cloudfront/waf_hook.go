@@ -24,3 +24,7 @@ func wafArtifacts(g *ir.Gateway) ([]render.Artifact, error) {
 	}
 	return []render.Artifact{*a}, nil
 }
+
+// wafEnabled reports whether an AWS WAF rule enforces the gateway's rate limits (the waf-rate-limit
+// companion), so the function or the Lambda@Edge handler lets rate-limited routes through.
+func wafEnabled(g *ir.Gateway) bool { return waf.Enabled(g) }

@@ -37,6 +37,8 @@ import (
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/providers"
 	"github.com/edgegw/edgegw/render/cloudfront"
+	"github.com/edgegw/edgegw/render/cloudfront/lambdaedge"
+	"github.com/edgegw/edgegw/render/cloudfront/lambdaedge/node"
 )
 
 const (
@@ -98,6 +100,10 @@ type Instance struct {
 
 // Open implements testrun.Engine.
 func (e *Engine) Open(ctx context.Context, g *ir.Gateway, origins map[string]string, env testrun.Env) (testrun.Instance, error) {
+	if lambdaedge.Needed(g) {
+		// With the lambda-edge-auth companion the gateway is one Lambda@Edge handler, which runs in Node.
+		return node.Default.Open(ctx, g, origins, env)
+	}
 	return e.OpenInstance(g, origins, env)
 }
 
