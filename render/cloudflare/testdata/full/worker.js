@@ -1804,41 +1804,69 @@ var R_ALL = [0, 1, 2, 3, 4, 5, 6];
 var R_EXACT = /* @__PURE__ */ new Map([
   ["/health", 0]
 ]);
-function R_N0(segs, n, host, method, headers, b) {
+function R_N0(path, p, host, method, headers, b) {
   if (b > 1 && R_host("example.com", host)) b = 1;
   return b;
 }
-function R_N1(segs, n, host, method, headers, b) {
+function R_N1(path, p, host, method, headers, b) {
   if (b > 2 && headers.get("X-Canary-Release") === "true") b = 2;
   if (b > 3) b = 3;
   return b;
 }
-function R_N2(segs, n, host, method, headers, b) {
-  if (b > 4 && n === 3 && method === "GET") b = 4;
+function R_N2(path, p, host, method, headers, b) {
+  var len = path.length;
+  if (b > 4 && p === len && method === "GET") b = 4;
   return b;
 }
-function R_N3(segs, n, host, method, headers, b) {
-  if (b > 4 && n > 2 && segs[3] !== "") b = R_N2(segs, n, host, method, headers, b);
+function R_N3(path, p, host, method, headers, b) {
+  var len = path.length;
+  var e = len;
+  if (p < len) {
+    e = path.indexOf("/", p + 1);
+    if (e < 0) e = len;
+  }
+  if (b > 4 && e > p + 1) b = R_N2(path, e, host, method, headers, b);
   return b;
 }
-function R_N4(segs, n, host, method, headers, b) {
-  if (b > 4 && n > 1) {
-    var s = segs[2];
-    if (s === "users") {
-      if (b > 4) b = R_N3(segs, n, host, method, headers, b);
+function R_N4(path, p, host, method, headers, b) {
+  var len = path.length;
+  var e = len;
+  if (p < len) {
+    e = path.indexOf("/", p + 1);
+    if (e < 0) e = len;
+  }
+  if (b > 4 && p < len) {
+    switch (e - p - 1) {
+      case 5:
+        if (path.charCodeAt(p + 1) === 117 && path.charCodeAt(p + 2) === 115 && path.charCodeAt(p + 3) === 101 && path.charCodeAt(p + 4) === 114 && path.charCodeAt(p + 5) === 115) {
+          if (b > 4) b = R_N3(path, e, host, method, headers, b);
+        }
+        break;
     }
   }
   return b;
 }
-function R_N5(segs, n, host, method, headers, b) {
-  if (b > 1 && n > 0) {
-    var s = segs[1];
-    if (s === "docs") {
-      if (b > 1) b = R_N0(segs, n, host, method, headers, b);
-    } else if (s === "v2") {
-      if (b > 2) b = R_N1(segs, n, host, method, headers, b);
-    } else if (s === "v1") {
-      if (b > 4) b = R_N4(segs, n, host, method, headers, b);
+function R_N5(path, p, host, method, headers, b) {
+  var len = path.length;
+  var e = len;
+  if (p < len) {
+    e = path.indexOf("/", p + 1);
+    if (e < 0) e = len;
+  }
+  if (b > 1 && p < len) {
+    switch (e - p - 1) {
+      case 4:
+        if (path.charCodeAt(p + 1) === 100 && path.charCodeAt(p + 2) === 111 && path.charCodeAt(p + 3) === 99 && path.charCodeAt(p + 4) === 115) {
+          if (b > 1) b = R_N0(path, e, host, method, headers, b);
+        }
+        break;
+      case 2:
+        if (path.charCodeAt(p + 1) === 118 && path.charCodeAt(p + 2) === 50) {
+          if (b > 2) b = R_N1(path, e, host, method, headers, b);
+        } else if (path.charCodeAt(p + 1) === 118 && path.charCodeAt(p + 2) === 49) {
+          if (b > 4) b = R_N4(path, e, host, method, headers, b);
+        }
+        break;
     }
   }
   return b;
@@ -1856,13 +1884,11 @@ function matchRoute(host, method, path, headers) {
     if (k >= 0 && k < b) b = k;
   }
   if (b < 1) return b;
-  segs = path.split("/");
-  n = segs.length - 1;
   if (b > 1) {
-    b = R_N5(segs, n, host, method, headers, b);
+    b = R_N5(path, 0, host, method, headers, b);
   }
   if (b > 5) {
-    k = R_scan(R_SCANNED, 0, path, segs, n, host, method, headers);
+    k = R_scan(R_SCANNED, 0, path, null, 0, host, method, headers);
     if (k >= 0 && k < b) b = k;
   }
   return b === 7 ? -1 : b;

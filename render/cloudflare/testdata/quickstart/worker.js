@@ -1488,8 +1488,6 @@ function matchRoute(host, method, path, headers) {
     if (k >= 0 && k < b) b = k;
   }
   if (b < 1) return b;
-  segs = path.split("/");
-  n = segs.length - 1;
   if (b > 1) {
     var m = R_DYN_RE.exec(path);
     if (m !== null) {
@@ -1499,7 +1497,7 @@ function matchRoute(host, method, path, headers) {
     }
   }
   if (b > 2) {
-    k = R_scan(R_SCANNED, 0, path, segs, n, host, method, headers);
+    k = R_scan(R_SCANNED, 0, path, null, 0, host, method, headers);
     if (k >= 0 && k < b) b = k;
   }
   return b === 3 ? -1 : b;
