@@ -111,6 +111,6 @@ test("bearer header and claim rules", () => {
   assert.equal(checkClaims(enc(`{"sub":"a","iss":"https://i/","aud":"web","exp":${now + 600}}`), pol, now).code, "JWT_AUDIENCE");
   assert.equal(checkClaims(enc(`{"sub":"a","iss":"https://x/","aud":"api","exp":${now + 600}}`), pol, now).code, "JWT_ISSUER");
   assert.equal(checkClaims(enc(`{"sub":"a","iss":"https://i/","aud":"api","exp":"soon"}`), pol, now).code, "JWT_CLAIMS");
-  assert.deepEqual(b64urlDecode("QQ"), [65]);
+  assert.deepEqual(b64urlDecode("QQ"), new Uint8Array([65]));
   assert.equal(b64urlDecode("QR"), null);
 });
