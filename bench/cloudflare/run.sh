@@ -8,7 +8,8 @@
 # It prints, per table, the generated matcher's agreement with the reference gateway and the median time
 # per match of each matcher with its ratio to the best Hono router; the init time at 1,000 routes; and per
 # JWT algorithm the full verification beside crypto.subtle.verify alone, with the key imports of the warm
-# path. Exit status 1 when a goal is not met or a check fails.
+# path. Exit status 1 when a goal is not met or a check fails. BENCH_CLOCK=cpu times workerd's CPU time
+# instead of wall-clock time (Linux), for a machine shared with other work.
 set -eu
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
