@@ -10,7 +10,9 @@
 # JWT algorithm the full verification beside crypto.subtle.verify alone, with the key imports of the warm
 # path. Then the whole-request benchmark (seed.mjs): the seed scenario rendered by edgegw beside the same
 # behaviour as a Hono app, both proxying to a loopback origin, with time per request, workerd's CPU p50/p99
-# and the ratios. Exit status 1 when a goal is not met or a check fails.
+# and the ratios.
+# Exit status 1 when a goal is not met or a check fails. BENCH_CLOCK=cpu times workerd's CPU time instead of
+# wall-clock time (Linux), for a machine shared with other work.
 set -eu
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

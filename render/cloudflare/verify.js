@@ -1,27 +1,51 @@
 // Bearer-token verification for Workers, deciding as gateway/jwtverify does: the structure and claims come
 // from the shared runtime (jwt.js), signatures from WebCrypto. Keys are imported once per isolate, per key
-// and algorithm (importStats counts the imports, for the benchmark's warm-path check); JWKS documents are
-// fetched and cached per policy.
+// object and algorithm (importStats counts the imports, for the benchmark's warm-path check), so a warm
+// verification awaits nothing but crypto.subtle.verify; JWKS documents are fetched and cached per policy.
 
 import * as J from "edgegw-runtime/jwt.js";
 
 export const importStats = { imports: 0 };
 
-const importedKeys = new Map();
+// key object → {alg → {vp, key, promise}}: key is the CryptoKey once imported (null when the import failed
+// or the key can never verify alg), undefined while the import runs. A WeakMap, so keys that a JWKS refresh
+// replaces go with their imports.
+const imported = new WeakMap();
 
-const MAX_IMPORTED_KEYS = 1024; // JWKS refreshes bring new key objects: keep the cache bounded
-
-export async function importKey(key, alg, vp) {
-  const id = key.id + "|" + alg;
-  let p = importedKeys.get(id);
-  if (!p) {
-    if (importedKeys.size >= MAX_IMPORTED_KEYS) importedKeys.clear();
-    importStats.imports++;
-    p = crypto.subtle.importKey("jwk", key.jwk, vp.importAlg, false, ["verify"]).catch(() => null);
-    importedKeys.set(id, p);
+function importEntry(key, alg) {
+  let byAlg = imported.get(key);
+  if (byAlg === undefined) {
+    byAlg = {};
+    imported.set(key, byAlg);
   }
-  return p;
+  let e = byAlg[alg];
+  if (e === undefined) {
+    const vp = J.verifyParams(alg, key);
+    e = { vp, key: null, promise: null };
+    if (vp) {
+      importStats.imports++;
+      e.key = undefined;
+      e.promise = crypto.subtle.importKey("jwk", key.jwk, vp.importAlg, false, ["verify"]).then(
+        (k) => (e.key = k),
+        () => (e.key = null),
+      );
+    }
+    byAlg[alg] = e;
+  }
+  return e;
 }
+
+// importKey returns (a promise of) key's CryptoKey for alg, null when it cannot verify alg.
+export function importKey(key, alg) {
+  const e = importEntry(key, alg);
+  return e.key !== undefined ? Promise.resolve(e.key) : e.promise;
+}
+
+// The bytes WebCrypto verifies: the signing input is written here right before each crypto.subtle.verify,
+// which copies its arguments when called, so no buffer is allocated per token (a token is at most
+// J.MAX_TOKEN_SIZE bytes, its signing input fewer).
+const encoder = new TextEncoder();
+const signingBytes = new Uint8Array(J.MAX_TOKEN_SIZE);
 
 function b64url(bytes) {
   let s = "";
@@ -99,8 +123,9 @@ export async function verify(policy, authorization, env, now) {
   if (policy.keys.length === 0 && !policy.jwks && !secret) return { code: "JWT_KEY", detail: "no usable key" };
   const p = J.parseJWS(bt.token, policy.algorithms);
   if (p.code) return p;
-  const configured = secret ? policy.keys.concat([secret]) : policy.keys;
-  let keys = configured.filter((k) => J.keyFits(k, p.kid, p.alg));
+  let keys = [];
+  for (const k of policy.keys) if (J.keyFits(k, p.kid, p.alg)) keys.push(k);
+  if (secret && J.keyFits(secret, p.kid, p.alg)) keys.push(secret);
   if (policy.jwks) {
     const set = await jwksKeys(policy, p.kid, now);
     if (set.error && keys.length === 0) return { code: "JWT_KEY", detail: String(set.error) };
@@ -108,18 +133,27 @@ export async function verify(policy, authorization, env, now) {
   }
   if (keys.length === 0) return { code: "JWT_KEY", detail: "no configured key fits alg " + p.alg };
   if (p.joseError) return { code: "JWT_UNSUPPORTED", detail: p.joseError };
-  const ok = await verifySignature(keys, p.alg, new TextEncoder().encode(p.signingInput), new Uint8Array(p.signature));
-  if (!ok) return { code: "JWT_SIGNATURE", detail: "signature does not verify" };
+  if (!(await verifySignature(keys, p.alg, p.signingInput, p.signature))) return { code: "JWT_SIGNATURE", detail: "signature does not verify" };
   return J.checkClaims(p.payload, policy, now / 1000);
 }
 
-// verifySignature reports whether one of keys verifies sig over data with alg.
-export async function verifySignature(keys, alg, data, sig) {
-  for (const k of keys) {
-    const vp = J.verifyParams(alg, k);
-    if (!vp || (vp.sigLength && sig.length !== vp.sigLength)) continue;
-    const key = await importKey(k, alg, vp);
-    if (key && (await crypto.subtle.verify(vp.verifyAlg, key, sig, data))) return true;
+// verifySignature reports whether one of keys verifies sig over data (an ASCII string, as a JWS signing
+// input is, or bytes) with alg. It is not an async function: with warm keys it returns crypto.subtle.verify's promise
+// itself, so the caller's await is the only one.
+export function verifySignature(keys, alg, data, sig) {
+  for (let i = 0; i < keys.length; i++) {
+    const e = importEntry(keys[i], alg);
+    if (!e.vp || (e.vp.sigLength && sig.length !== e.vp.sigLength)) continue;
+    if (e.key === undefined) return e.promise.then(() => verifySignature(keys.slice(i), alg, data, sig));
+    if (e.key === null) continue;
+    const ok = crypto.subtle.verify(e.vp.verifyAlg, e.key, sig, bytesOf(data));
+    if (i === keys.length - 1) return ok;
+    return ok.then((v) => v || verifySignature(keys.slice(i + 1), alg, data, sig));
   }
-  return false;
+  return Promise.resolve(false);
+}
+
+function bytesOf(data) {
+  if (typeof data !== "string") return data;
+  return signingBytes.subarray(0, encoder.encodeInto(data, signingBytes).written);
 }

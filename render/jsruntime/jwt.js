@@ -9,43 +9,59 @@ import { scanObject, member, compact } from "./json.js";
 export var MAX_TOKEN_SIZE = 8192;
 
 var B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-var B64INDEX = {};
-(function () {
-  for (var i = 0; i < B64URL.length; i++) B64INDEX[B64URL.charAt(i)] = i;
-})();
+// B64INDEX maps a code unit to its value, -1 when it is not in the alphabet. Tables built at load time are
+// marked pure, so a bundle that never decodes a token drops them.
+var B64INDEX = /* @__PURE__ */ b64Index();
+function b64Index() {
+  var t = new Int16Array(256);
+  for (var i = 0; i < 256; i++) t[i] = B64URL.indexOf(String.fromCharCode(i));
+  return t;
+}
+
+// b64urlInto decodes s from index from to index to (unpadded base64url, strictly, with no CR or LF) into
+// out at o, which has room for the ((to - from) * 3) >> 2 bytes. It returns false when s is not that.
+function b64urlInto(s, from, to, out, o) {
+  if (((to - from) & 3) === 1) return false;
+  for (var i = from; i < to; i += 4) {
+    // a last group of 2 or 3 characters is padded with "A" (0), and its unused bits must be zero
+    var k = to - i;
+    var a = s.charCodeAt(i);
+    var b = s.charCodeAt(i + 1);
+    var c = k > 2 ? s.charCodeAt(i + 2) : 65;
+    var d = k > 3 ? s.charCodeAt(i + 3) : 65;
+    var x = (a | b | c | d) > 255 ? -1 : (B64INDEX[a] << 18) | (B64INDEX[b] << 12) | (B64INDEX[c] << 6) | B64INDEX[d];
+    if (x < 0 || (k < 4 && x & (k < 3 ? 0xffff : 0xff))) return false;
+    out[o++] = x >> 16;
+    if (k > 2) out[o++] = x >> 8;
+    if (k > 3) out[o++] = x;
+  }
+  return true;
+}
 
 // b64urlDecode decodes unpadded base64url strictly (no padding, no other characters, zero trailing bits),
-// ignoring CR and LF as Go's decoder does. It returns an array of byte values, or null.
+// ignoring CR and LF as Go's decoder does. It returns the bytes (a Uint8Array), or null.
 export function b64urlDecode(s) {
-  var vals = [];
-  for (var i = 0; i < s.length; i++) {
-    var ch = s.charAt(i);
-    if (ch === "\r" || ch === "\n") continue;
-    var v = B64INDEX[ch];
-    if (v === undefined) return null;
-    vals.push(v);
-  }
-  var rem = vals.length % 4;
-  if (rem === 1) return null;
-  var out = [];
-  var j = 0;
-  for (; j + 4 <= vals.length; j += 4) {
-    var n = (vals[j] << 18) | (vals[j + 1] << 12) | (vals[j + 2] << 6) | vals[j + 3];
-    out.push((n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
-  }
-  if (rem === 2) {
-    if (vals[j + 1] & 0x0f) return null;
-    out.push(((vals[j] << 2) | (vals[j + 1] >> 4)) & 0xff);
-  } else if (rem === 3) {
-    if (vals[j + 2] & 0x03) return null;
-    var m = (vals[j] << 10) | (vals[j + 1] << 4) | (vals[j + 2] >> 2);
-    out.push((m >> 8) & 0xff, m & 0xff);
-  }
-  return out;
+  var out = new Uint8Array((s.length * 3) >> 2);
+  if (b64urlInto(s, 0, s.length, out, 0)) return out;
+  return /[\r\n]/.test(s) ? b64urlDecode(s.replace(/[\r\n]/g, "")) : null;
+}
+
+// A strict native UTF-8 decoder where the runtime has one: valid UTF-8 decodes the same everywhere, so only
+// invalid input (which it refuses) needs the replacement rules below.
+var UTF8 = /* @__PURE__ */ strictUTF8();
+function strictUTF8() {
+  return typeof TextDecoder == "function" && new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 }
 
 // utf8Text decodes bytes as UTF-8, replacing invalid sequences with U+FFFD (as Go's JSON strings do).
 export function utf8Text(bytes) {
+  if (UTF8) {
+    try {
+      return UTF8.decode(bytes);
+    } catch (e) {
+      // not valid UTF-8, or not a buffer: decoded below
+    }
+  }
   var s = "";
   var i = 0;
   while (i < bytes.length) {
@@ -99,12 +115,14 @@ function err(code, detail) {
 // bearerToken reads the Authorization header value (null when absent) as jwtverify.FromHeader does.
 export function bearerToken(value) {
   if (value === null || value === undefined) return err("JWT_MISSING", "no Authorization header");
-  if (value.trim().toLowerCase() === "bearer") return err("JWT_MALFORMED", "empty bearer token");
+  var t = value.trim();
+  if (t.length === 6 && t.toLowerCase() === "bearer") return err("JWT_MALFORMED", "empty bearer token");
   var sp = value.indexOf(" ");
   if (sp < 0 || value.slice(0, sp).toLowerCase() !== "bearer") {
     return err("JWT_MISSING", "Authorization is not a Bearer credential");
   }
-  var token = value.slice(sp + 1).replace(/^ +/, "");
+  while (value.charCodeAt(sp + 1) === 0x20) sp++;
+  var token = value.slice(sp + 1);
   if (token === "") return err("JWT_MALFORMED", "empty bearer token");
   return { token: token };
 }
@@ -115,15 +133,9 @@ function isJSONString(raw) {
   return raw.charAt(0) === '"';
 }
 
-// goStructField finds, as Go's decoder does for a struct, the member that sets field: an exact name, else
-// an ASCII case-insensitive one; the last such member wins.
-function goStructField(members, field) {
-  var raw;
-  for (var i = 0; i < members.length; i++) {
-    var n = members[i].name;
-    if (n === field || n.toLowerCase() === field) raw = members[i].raw;
-  }
-  return raw;
+// jsonString is the value of a JSON string the scanner accepted.
+function jsonString(raw) {
+  return raw.indexOf("\\") < 0 ? raw.slice(1, -1) : JSON.parse(raw);
 }
 
 // parseJWS checks a compact JWS before any crypto: size, three strict base64url parts, a JSON object header
@@ -131,13 +143,23 @@ function goStructField(members, field) {
 // {alg, kid, signingInput, signature, payload} or {code, detail}.
 export function parseJWS(token, algorithms) {
   if (token.length > MAX_TOKEN_SIZE) return err("JWT_TOO_LARGE", "token over " + MAX_TOKEN_SIZE + " bytes");
-  var parts = token.split(".");
-  if (parts.length !== 3) return err("JWT_MALFORMED", "compact JWS needs 3 parts, got " + parts.length);
+  var d1 = token.indexOf(".");
+  var d2 = d1 < 0 ? -1 : token.indexOf(".", d1 + 1);
+  if (d2 < 0 || token.indexOf(".", d2 + 1) >= 0) {
+    return err("JWT_MALFORMED", "compact JWS needs 3 parts, got " + token.split(".").length);
+  }
+  // The three parts decoded into one buffer, each read in place in the token; a part with CR or LF in it
+  // decodes on its own.
+  var ends = [d1, d2, token.length];
+  var buf = new Uint8Array((token.length * 3) >> 2);
   var raw = [];
+  var from = 0;
   for (var i = 0; i < 3; i++) {
-    var b = b64urlDecode(parts[i]);
+    var o = (from * 3) >> 2;
+    var b = b64urlInto(token, from, ends[i], buf, o) ? buf.subarray(o, o + (((ends[i] - from) * 3) >> 2)) : b64urlDecode(token.slice(from, ends[i]));
     if (b === null) return err("JWT_MALFORMED", "part " + (i + 1) + " is not base64url");
     raw.push(b);
+    from = ends[i] + 1;
   }
   var hdrText = utf8Text(raw[0]);
   var scan = scanObject(hdrText);
@@ -149,35 +171,38 @@ export function parseJWS(token, algorithms) {
       return err("JWT_UNSUPPORTED", "header " + EMBEDDED_KEY_HEADERS[i] + " names a key");
     }
   }
-  // Go's json.Unmarshal into {Alg *string; Kid string; Crit, B64 json.RawMessage}: a type error anywhere
-  // refuses the header.
-  var algRaw = goStructField(members, "alg");
-  var kidRaw = goStructField(members, "kid");
+  // Go's json.Unmarshal into {Alg *string; Kid string; Crit, B64 json.RawMessage}: a member sets the field
+  // its name folds to (the last one wins), and a type error anywhere refuses the header.
+  var algRaw, kidRaw, critRaw, b64Raw;
   var fieldsOK = true;
   for (i = 0; i < members.length; i++) {
     var ln = members[i].name.toLowerCase();
     var r = members[i].raw;
+    if (ln === "alg") algRaw = r;
+    else if (ln === "kid") kidRaw = r;
+    else if (ln === "crit") critRaw = r;
+    else if (ln === "b64") b64Raw = r;
     if ((ln === "alg" || ln === "kid") && r !== "null" && !isJSONString(r)) fieldsOK = false;
   }
   if (!fieldsOK) return err("JWT_UNSUPPORTED", "header: alg or kid is not a string");
-  var alg = algRaw === undefined || algRaw === "null" ? null : JSON.parse(algRaw);
-  var kid = kidRaw === undefined || kidRaw === "null" ? "" : JSON.parse(kidRaw);
+  var alg = algRaw === undefined || algRaw === "null" ? null : jsonString(algRaw);
+  var kid = kidRaw === undefined || kidRaw === "null" ? "" : jsonString(kidRaw);
   if (alg === null) return err("JWT_ALG", "header has no alg");
   if (algorithms.indexOf(alg) < 0) return err("JWT_ALG", "alg " + JSON.stringify(alg) + " is not allowed");
-  if (goStructField(members, "crit") !== undefined) return err("JWT_UNSUPPORTED", "crit header is not supported");
-  if (goStructField(members, "b64") !== undefined) return err("JWT_UNSUPPORTED", "b64 header is not supported");
+  if (critRaw !== undefined) return err("JWT_UNSUPPORTED", "crit header is not supported");
+  if (b64Raw !== undefined) return err("JWT_UNSUPPORTED", "b64 header is not supported");
   // What go-jose's own header parse refuses, which the reference meets only after picking keys (so a
   // token with no fitting key is JWT_KEY first): "alg" under its exact name must be the alg checked, and
   // "nonce" a string.
   var joseError = null;
   var exactAlg = member(members, "alg");
   var nonce = member(members, "nonce");
-  if (exactAlg === undefined || exactAlg === "null" || JSON.parse(exactAlg) !== alg) {
+  if (exactAlg === undefined || exactAlg === "null" || jsonString(exactAlg) !== alg) {
     joseError = "header alg is not the checked one";
   } else if (nonce !== undefined && nonce !== "null" && !isJSONString(nonce)) {
     joseError = "header nonce is not a string";
   }
-  return { alg: alg, kid: kid, signingInput: parts[0] + "." + parts[1], signature: raw[2], payload: raw[1], joseError: joseError };
+  return { alg: alg, kid: kid, signingInput: token.slice(0, d2), signature: raw[2], payload: raw[1], joseError: joseError };
 }
 
 // keyFits reports whether key ({kid, alg, fits: [algs]}) may verify alg for a token with kid.
@@ -286,11 +311,11 @@ export function checkClaims(payloadBytes, policy, now) {
   var subRaw = member(all, "sub");
   if (subRaw !== undefined && subRaw !== "null") {
     if (!isJSONString(subRaw)) return err("JWT_CLAIMS", "sub is not a string");
-    sub = JSON.parse(subRaw);
+    sub = jsonString(subRaw);
   }
   if (policy.issuer) {
     var issRaw = member(all, "iss");
-    var iss = issRaw !== undefined && isJSONString(issRaw) ? JSON.parse(issRaw) : null;
+    var iss = issRaw !== undefined && isJSONString(issRaw) ? jsonString(issRaw) : null;
     if (iss !== policy.issuer) return err("JWT_ISSUER", "issuer is not " + policy.issuer);
   }
   if (policy.audience && policy.audience.length > 0) {
@@ -298,7 +323,7 @@ export function checkClaims(payloadBytes, policy, now) {
     var auds = [];
     if (audRaw !== undefined) {
       if (audRaw === "null") auds = [""];
-      else if (isJSONString(audRaw)) auds = [JSON.parse(audRaw)];
+      else if (isJSONString(audRaw)) auds = [jsonString(audRaw)];
       else if (audRaw.charAt(0) === "[") {
         var arr = JSON.parse(audRaw);
         for (var i = 0; i < arr.length; i++) {
@@ -329,6 +354,6 @@ export function checkClaims(payloadBytes, policy, now) {
 export function claimText(claims, name) {
   var raw = member(claims, name);
   if (raw === undefined) return undefined;
-  if (isJSONString(raw)) return JSON.parse(raw);
+  if (isJSONString(raw)) return jsonString(raw);
   return compact(raw);
 }

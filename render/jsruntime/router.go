@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf16"
 )
 
 // The route matcher, generated at render time from a route table in IR order. The generated code decides
@@ -17,9 +18,9 @@ import (
 //   - prefix and template routes: up to RegexMaxRoutes of them in one anchored regular expression whose
 //     alternatives are in IR order, each ending in an empty capture group, so the index of the empty group
 //     is the route (a route whose conditions fail continues the scan after it); more of them in a segment
-//     trie emitted as code, one function per node, literal children by comparison or by a Map of
-//     functions, variables after literals, every branch skipped when it holds no route earlier than the
-//     best found so far;
+//     trie emitted as code, one function per node that walks the path by index (no split, no substring
+//     but for a Map key), literal children by length and code units or by a Map of functions, variables
+//     after literals, every branch skipped when it holds no route earlier than the best found so far;
 //   - regex and fallback routes: tested in IR order.
 //
 // Each group yields its earliest matching route; a group runs only when its earliest route comes before the
@@ -245,7 +246,7 @@ func (g *gen) run(opts MatcherOptions) (string, Strategy, error) {
 		groups = append(groups, group{dyn[0], dynCode})
 	}
 	if len(scanned) > 0 {
-		groups = append(groups, group{scanned[0], fmt.Sprintf("  k = R_scan(R_SCANNED, 0, path, segs, n, host, method, headers);\n  if (k >= 0 && k < b) b = k;\n")})
+		groups = append(groups, group{scanned[0], fmt.Sprintf("  k = R_scan(R_SCANNED, 0, path, null, 0, host, method, headers);\n  if (k >= 0 && k < b) b = k;\n")})
 	}
 	sort.SliceStable(groups, func(i, j int) bool { return groups[i].min < groups[j].min })
 
@@ -253,19 +254,14 @@ func (g *gen) run(opts MatcherOptions) (string, Strategy, error) {
 	fmt.Fprintf(b, "  var b = %d, k;\n", none)
 	b.WriteString("  var segs = null, n = 0;\n")
 	b.WriteString("  if (path.charCodeAt(0) !== 47) {\n    segs = [\"\"].concat(path.slice(1).split(\"/\"));\n    return R_scan(R_ALL, 0, path, segs, segs.length - 1, host, method, headers);\n  }\n")
-	const split = "  segs = path.split(\"/\");\n  n = segs.length - 1;\n"
 	for i, gr := range groups {
 		if i == 0 && gr.code == exactCode {
-			// An exact hit before every other route ends the match without splitting the path.
+			// An exact hit before every other route ends the match.
 			b.WriteString(indent(gr.code, "  "))
 			if len(groups) > 1 {
 				fmt.Fprintf(b, "  if (b < %d) return b;\n", groups[1].min)
-				b.WriteString(split)
 			}
 			continue
-		}
-		if i == 0 {
-			b.WriteString(split)
 		}
 		fmt.Fprintf(b, "  if (b > %d) {\n", gr.min)
 		b.WriteString(indent(gr.code, "    "))
@@ -414,6 +410,7 @@ func (g *gen) regexGroup(dyn []int) string {
 		code += "  k = R_DYN[i];\n"
 	} else {
 		// A route whose conditions fail: scan the alternatives after it.
+		code += "  segs = path.split(\"/\");\n  n = segs.length - 1;\n"
 		code += "  k = R_T[R_DYN[i]](path, segs, n, host, method, headers) ? R_DYN[i] : R_scan(R_DYN, i + 1, path, segs, n, host, method, headers);\n"
 	}
 	code += "  if (k >= 0 && k < b) b = k;\n}\n"
@@ -492,10 +489,36 @@ func (g *gen) trieGroup(dyn []int) string {
 		cur.tmpl = append(cur.tmpl, k)
 	}
 	g.emitNode(root)
-	return fmt.Sprintf("b = R_N%d(segs, n, host, method, headers, b);\n", root.id)
+	return fmt.Sprintf("b = R_N%d(path, 0, host, method, headers, b);\n", root.id)
 }
 
-// emitNode writes the function of n (children first) and returns its name.
+// trieCharCompare is the longest literal segment a trie node compares code unit by code unit (charCodeAt,
+// which the JIT inlines); a longer one is compared with startsWith.
+const trieCharCompare = 8
+
+// litTest is the JavaScript test that the segment starting at path index "p + 1" (whose length is known
+// to be the literal's) is s.
+func litTest(s string) string {
+	units := utf16.Encode([]rune(s))
+	if len(units) == 0 {
+		return "true"
+	}
+	if len(units) > trieCharCompare {
+		return fmt.Sprintf("path.startsWith(%s, p + 1)", jsString(s))
+	}
+	var parts []string
+	for i, u := range units {
+		parts = append(parts, fmt.Sprintf("path.charCodeAt(p + %d) === %d", i+1, u))
+	}
+	return strings.Join(parts, " && ")
+}
+
+func utf16Len(s string) int { return len(utf16.Encode([]rune(s))) }
+
+// emitNode writes the function of n (children first). A node's function walks the path itself, with no
+// split: p is the index in path of the "/" that ends the node's last segment, or path.length when the path
+// ends there (so n > depth is p < path.length, and n === depth is p === path.length); the next segment runs
+// from p + 1 to e, the next "/" or the end.
 func (g *gen) emitNode(n *node) {
 	for _, s := range n.litKeys {
 		g.emitNode(n.lits[s])
@@ -524,9 +547,11 @@ func (g *gen) emitNode(n *node) {
 		}
 	}
 	attach(n.prefix, "")
-	attach(n.slash, fmt.Sprintf("n > %d", n.depth))
-	attach(n.tmpl, fmt.Sprintf("n === %d", n.depth))
-	seg := fmt.Sprintf("segs[%d]", n.depth+1)
+	attach(n.slash, "p < len")
+	attach(n.tmpl, "p === len")
+	call := func(c *node) string {
+		return fmt.Sprintf("R_N%d(path, e, host, method, headers, b)", c.id)
+	}
 	if len(n.litKeys) > 0 {
 		lmin := -1
 		for _, s := range n.litKeys {
@@ -544,26 +569,46 @@ func (g *gen) emitNode(n *node) {
 				fmt.Fprintf(b, "[%s, R_N%d]", jsString(s), n.lits[s].id)
 			}
 			b.WriteString("]);\n")
-			code = fmt.Sprintf("if (b > %d && n > %d) {\n  var f = R_M%d.get(%s);\n  if (f !== undefined) b = f(segs, n, host, method, headers, b);\n}\n", lmin, n.depth, n.id, seg)
+			code = fmt.Sprintf("if (b > %d && p < len) {\n  var f = R_M%d.get(path.slice(p + 1, e));\n  if (f !== undefined) b = f(path, e, host, method, headers, b);\n}\n", lmin, n.id)
 		} else {
-			code = fmt.Sprintf("if (b > %d && n > %d) {\n  var s = %s;\n", lmin, n.depth, seg)
-			for i, s := range n.litKeys {
-				c := n.lits[s]
-				kw := "if"
-				if i > 0 {
-					kw = "else if"
+			// Literal children by segment length, then code unit by code unit.
+			byLen := map[int][]string{}
+			var lens []int
+			for _, s := range n.litKeys {
+				l := utf16Len(s)
+				if _, ok := byLen[l]; !ok {
+					lens = append(lens, l)
 				}
-				code += fmt.Sprintf("  %s (s === %s) { if (b > %d) b = R_N%d(segs, n, host, method, headers, b); }\n", kw, jsString(s), c.min, c.id)
+				byLen[l] = append(byLen[l], s)
 			}
-			code += "}\n"
+			code = fmt.Sprintf("if (b > %d && p < len) {\n  switch (e - p - 1) {\n", lmin)
+			for _, l := range lens {
+				code += fmt.Sprintf("    case %d:\n", l)
+				for i, s := range byLen[l] {
+					c := n.lits[s]
+					kw := "if"
+					if i > 0 {
+						kw = "else if"
+					}
+					code += fmt.Sprintf("      %s (%s) { if (b > %d) b = %s; }\n", kw, litTest(s), c.min, call(c))
+				}
+				code += "      break;\n"
+			}
+			code += "  }\n}\n"
 		}
 		items = append(items, item{lmin, code})
 	}
 	if n.varc != nil {
-		items = append(items, item{n.varc.min, fmt.Sprintf("if (b > %d && n > %d && %s !== \"\") b = R_N%d(segs, n, host, method, headers, b);\n", n.varc.min, n.depth, seg, n.varc.id)})
+		items = append(items, item{n.varc.min, fmt.Sprintf("if (b > %d && e > p + 1) b = %s;\n", n.varc.min, call(n.varc))})
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].min < items[j].min })
-	fmt.Fprintf(b, "function R_N%d(segs, n, host, method, headers, b) {\n", n.id)
+	fmt.Fprintf(b, "function R_N%d(path, p, host, method, headers, b) {\n", n.id)
+	if len(n.litKeys) > 0 || len(n.slash) > 0 || len(n.tmpl) > 0 || n.varc != nil {
+		b.WriteString("  var len = path.length;\n")
+	}
+	if len(n.litKeys) > 0 || n.varc != nil {
+		b.WriteString("  var e = len;\n  if (p < len) {\n    e = path.indexOf(\"/\", p + 1);\n    if (e < 0) e = len;\n  }\n")
+	}
 	for _, it := range items {
 		b.WriteString(indent(it.code, "  "))
 	}

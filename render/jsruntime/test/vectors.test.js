@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { normalize } from "../pathnorm.js";
 import { parseJWS, jwkInfo, keyFits, verifyParams, b64urlDecode, bearerToken, checkClaims } from "../jwt.js";
+import { scanObject } from "../json.js";
 
 const shared = process.env.EDGEGW_SHARED || join(import.meta.dirname, "..", "..", "..", "..", "shared");
 
@@ -111,6 +112,33 @@ test("bearer header and claim rules", () => {
   assert.equal(checkClaims(enc(`{"sub":"a","iss":"https://i/","aud":"web","exp":${now + 600}}`), pol, now).code, "JWT_AUDIENCE");
   assert.equal(checkClaims(enc(`{"sub":"a","iss":"https://x/","aud":"api","exp":${now + 600}}`), pol, now).code, "JWT_ISSUER");
   assert.equal(checkClaims(enc(`{"sub":"a","iss":"https://i/","aud":"api","exp":"soon"}`), pol, now).code, "JWT_CLAIMS");
-  assert.deepEqual(b64urlDecode("QQ"), [65]);
+  assert.deepEqual(b64urlDecode("QQ"), new Uint8Array([65]));
   assert.equal(b64urlDecode("QR"), null);
+});
+
+test("strict base64url and JSON scanning at their edges", () => {
+  const bytes = (s) => {
+    const b = b64urlDecode(s);
+    return b === null ? null : Array.from(b);
+  };
+  const cases = [
+    ["", []], ["QQ", [65]], ["QR", null], ["QUI", [65, 66]], ["QUJ", null], ["QUJD", [65, 66, 67]], ["Q", null],
+    ["QUJDR", null], ["QU\r\nJD", [65, 66, 67]], ["QQ==", null], ["Q+Q", null], ["Q/", null], ["-_8", [251, 255]],
+    ["\u0151UJD", null], ["QUJ\u0144", null], ["QU\u00e9D", null], ["QUJD.", null],
+  ];
+  for (const [s, want] of cases) assert.deepEqual(bytes(s), want, JSON.stringify(s));
+  const many = [];
+  for (let i = 0; i < 20; i++) many.push(`"k${i}":${i}`);
+  const scans = [
+    [`{${many.join(",")}}`, "ok"], [`{${many.join(",")},"k3":0}`, "duplicate"], ['{"a":1,"a":2}', "duplicate"],
+    ['{"__proto__":1,"__proto__":2}', "duplicate"], ['{"a\\u0062":1,"ab":2}', "duplicate"], ['{"a":{"b":1,"b":2}}', "duplicate"],
+    ['{"a":1e5,"b":-0.5E-2,"c":[true,false,null,{}],"d":"\\u00e9\\n"}', "ok"], ['{"a":01}', "syntax"], ['{"a":1.}', "syntax"],
+    ['{"a":-}', "syntax"], ['{"a":1e}', "syntax"], ['{"a":"\\u00g9"}', "syntax"], ['{"a":"\\x"}', "syntax"], ['{"a":"\u0010"}', "syntax"],
+    ['{"a":tru}', "syntax"], ['{"a":1,}', "syntax"], ['{"a":1} x', "syntax"], ["[1]", "not object"], [' {"a" : [ 1 , 2 ] } ', "ok"],
+  ];
+  for (const [text, want] of scans) {
+    const r = scanObject(text);
+    assert.equal(r.error || "ok", want, text);
+  }
+  assert.deepEqual(scanObject('{"a\\u0062":"x","n":-1.5}').members, [{ name: "ab", raw: '"x"' }, { name: "n", raw: "-1.5" }]);
 });

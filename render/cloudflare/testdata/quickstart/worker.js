@@ -395,129 +395,141 @@ function normalize(raw) {
 }
 
 // jsruntime:json.js
-function isWS(c) {
-  return c === 32 || c === 9 || c === 10 || c === 13;
+var T = "";
+var I = 0;
+var N = 0;
+function fail(kind) {
+  throw { scanError: kind };
 }
-function scanObject(text) {
-  var i = 0;
-  var n = text.length;
-  function ws() {
-    while (i < n && isWS(text.charCodeAt(i))) i++;
+function ws() {
+  for (; I < N; I++) {
+    var c = T.charCodeAt(I);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return;
   }
-  function fail(kind) {
-    throw { scanError: kind };
-  }
-  function str() {
-    var start = i;
-    i++;
-    while (i < n) {
-      var c = text.charCodeAt(i);
-      if (c === 34) {
-        i++;
-        return text.slice(start, i);
-      }
-      if (c < 32) fail("syntax");
-      if (c === 92) {
-        i++;
-        var e = text.charAt(i);
-        if (e === "u") {
-          for (var k = 1; k <= 4; k++) {
-            if (!/[0-9a-fA-F]/.test(text.charAt(i + k))) fail("syntax");
-          }
-          i += 5;
-          continue;
-        }
-        if ('"\\/bfnrt'.indexOf(e) < 0 || e === "") fail("syntax");
-      }
-      i++;
-    }
-    fail("syntax");
-  }
-  function num() {
-    var m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 400));
-    if (!m || m[0].length === 0 || m[0] === "-") fail("syntax");
-    i += m[0].length;
-    if (m[0].length === 400) {
-      while (i < n && /[0-9eE.+-]/.test(text.charAt(i))) i++;
+}
+function isDigit(c) {
+  return c >= 48 && c <= 57;
+}
+function digits() {
+  while (isDigit(T.charCodeAt(I))) I++;
+}
+function str() {
+  var esc = false;
+  I++;
+  while (I < N) {
+    var c = T.charCodeAt(I++);
+    if (c === 34) return esc;
+    if (c < 32) fail("syntax");
+    if (c === 92) {
+      esc = true;
+      var e = T.charAt(I++);
+      if (e === "u") {
+        if (!/^[0-9a-fA-F]{4}/.test(T.substr(I, 4))) fail("syntax");
+        I += 4;
+      } else if (e === "" || '"\\/bfnrt'.indexOf(e) < 0) fail("syntax");
     }
   }
-  function value(depth) {
-    if (depth > 1e4) fail("syntax");
+  fail("syntax");
+}
+function num() {
+  if (T.charCodeAt(I) === 45) I++;
+  var c = T.charCodeAt(I);
+  if (!isDigit(c)) fail("syntax");
+  I++;
+  if (c !== 48) digits();
+  if (T.charCodeAt(I) === 46 && isDigit(T.charCodeAt(I + 1))) {
+    I++;
+    digits();
+  }
+  var m = (T.charCodeAt(I) | 32) === 101 && /^.[+-]?[0-9]/.exec(T.substr(I, 3));
+  if (m) {
+    I += m[0].length;
+    digits();
+  }
+}
+function value(depth) {
+  if (depth > 1e4) fail("syntax");
+  ws();
+  var c = T.charCodeAt(I);
+  if (c === 123) return object(depth + 1, null);
+  if (c === 91) {
+    I++;
     ws();
-    if (i >= n) fail("syntax");
-    var c = text.charAt(i);
-    if (c === "{") return object(depth + 1, null);
-    if (c === "[") {
-      i++;
-      ws();
-      if (text.charAt(i) === "]") {
-        i++;
-        return;
-      }
-      for (; ; ) {
-        value(depth + 1);
-        ws();
-        var d = text.charAt(i);
-        i++;
-        if (d === "]") return;
-        if (d !== ",") fail("syntax");
-      }
-    }
-    if (c === '"') {
-      str();
-      return;
-    }
-    if (c === "-" || c >= "0" && c <= "9") {
-      num();
-      return;
-    }
-    var lits = ["true", "false", "null"];
-    for (var k = 0; k < lits.length; k++) {
-      if (text.substr(i, lits[k].length) === lits[k]) {
-        i += lits[k].length;
-        return;
-      }
-    }
-    fail("syntax");
-  }
-  function object(depth, members2) {
-    i++;
-    var seen = {};
-    ws();
-    if (text.charAt(i) === "}") {
-      i++;
+    if (T.charCodeAt(I) === 93) {
+      I++;
       return;
     }
     for (; ; ) {
+      value(depth + 1);
       ws();
-      if (text.charAt(i) !== '"') fail("syntax");
-      var name = JSON.parse(str());
-      if (Object.prototype.hasOwnProperty.call(seen, name)) fail("duplicate");
-      seen[name] = true;
-      ws();
-      if (text.charAt(i) !== ":") fail("syntax");
-      i++;
-      ws();
-      var start = i;
-      value(depth);
-      if (members2) members2.push({ name, raw: text.slice(start, i) });
-      ws();
-      var d = text.charAt(i);
-      i++;
-      if (d === "}") return;
-      if (d !== ",") fail("syntax");
+      c = T.charCodeAt(I++);
+      if (c === 93) return;
+      if (c !== 44) fail("syntax");
     }
   }
+  if (c === 34) {
+    str();
+    return;
+  }
+  if (c === 45 || isDigit(c)) return num();
+  var lit = c === 116 ? "true" : c === 102 ? "false" : "null";
+  if (!T.startsWith(lit, I)) fail("syntax");
+  I += lit.length;
+}
+function object(depth, members) {
+  I++;
+  var names = [];
+  var seen = null;
   ws();
-  if (text.charAt(i) !== "{") return { error: "not object" };
+  if (T.charCodeAt(I) === 125) {
+    I++;
+    return;
+  }
+  for (; ; ) {
+    ws();
+    if (T.charCodeAt(I) !== 34) fail("syntax");
+    var start = I;
+    var name = str() ? JSON.parse(T.slice(start, I)) : T.slice(start + 1, I - 1);
+    if (names.length < 16) {
+      if (names.indexOf(name) >= 0) fail("duplicate");
+    } else {
+      if (seen === null) {
+        seen = {};
+        for (var k = 0; k < names.length; k++) seen["$" + names[k]] = true;
+      }
+      if (seen["$" + name] === true) fail("duplicate");
+      seen["$" + name] = true;
+    }
+    names.push(name);
+    ws();
+    if (T.charCodeAt(I) !== 58) fail("syntax");
+    I++;
+    ws();
+    start = I;
+    value(depth);
+    if (members) members.push({ name, raw: T.slice(start, I) });
+    ws();
+    var c = T.charCodeAt(I++);
+    if (c === 125) return;
+    if (c !== 44) fail("syntax");
+  }
+}
+function scanObject(text) {
+  T = text;
+  I = 0;
+  N = text.length;
+  ws();
+  if (T.charCodeAt(I) !== 123) return { error: "not object" };
   var members = [];
   try {
     object(1, members);
     ws();
-    if (i !== n) return { error: "syntax" };
+    if (I !== N) return { error: "syntax" };
   } catch (e) {
     if (e && e.scanError) return { error: e.scanError };
     throw e;
+  } finally {
+    T = "";
   }
   return { members };
 }
@@ -551,38 +563,44 @@ function compact(raw) {
 // jsruntime:jwt.js
 var MAX_TOKEN_SIZE = 8192;
 var B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-var B64INDEX = {};
-(function() {
-  for (var i = 0; i < B64URL.length; i++) B64INDEX[B64URL.charAt(i)] = i;
-})();
+var B64INDEX = /* @__PURE__ */ b64Index();
+function b64Index() {
+  var t = new Int16Array(256);
+  for (var i = 0; i < 256; i++) t[i] = B64URL.indexOf(String.fromCharCode(i));
+  return t;
+}
+function b64urlInto(s, from, to, out, o) {
+  if ((to - from & 3) === 1) return false;
+  for (var i = from; i < to; i += 4) {
+    var k = to - i;
+    var a = s.charCodeAt(i);
+    var b = s.charCodeAt(i + 1);
+    var c = k > 2 ? s.charCodeAt(i + 2) : 65;
+    var d = k > 3 ? s.charCodeAt(i + 3) : 65;
+    var x = (a | b | c | d) > 255 ? -1 : B64INDEX[a] << 18 | B64INDEX[b] << 12 | B64INDEX[c] << 6 | B64INDEX[d];
+    if (x < 0 || k < 4 && x & (k < 3 ? 65535 : 255)) return false;
+    out[o++] = x >> 16;
+    if (k > 2) out[o++] = x >> 8;
+    if (k > 3) out[o++] = x;
+  }
+  return true;
+}
 function b64urlDecode(s) {
-  var vals = [];
-  for (var i = 0; i < s.length; i++) {
-    var ch = s.charAt(i);
-    if (ch === "\r" || ch === "\n") continue;
-    var v = B64INDEX[ch];
-    if (v === void 0) return null;
-    vals.push(v);
-  }
-  var rem = vals.length % 4;
-  if (rem === 1) return null;
-  var out = [];
-  var j = 0;
-  for (; j + 4 <= vals.length; j += 4) {
-    var n = vals[j] << 18 | vals[j + 1] << 12 | vals[j + 2] << 6 | vals[j + 3];
-    out.push(n >> 16 & 255, n >> 8 & 255, n & 255);
-  }
-  if (rem === 2) {
-    if (vals[j + 1] & 15) return null;
-    out.push((vals[j] << 2 | vals[j + 1] >> 4) & 255);
-  } else if (rem === 3) {
-    if (vals[j + 2] & 3) return null;
-    var m = vals[j] << 10 | vals[j + 1] << 4 | vals[j + 2] >> 2;
-    out.push(m >> 8 & 255, m & 255);
-  }
-  return out;
+  var out = new Uint8Array(s.length * 3 >> 2);
+  if (b64urlInto(s, 0, s.length, out, 0)) return out;
+  return /[\r\n]/.test(s) ? b64urlDecode(s.replace(/[\r\n]/g, "")) : null;
+}
+var UTF8 = /* @__PURE__ */ strictUTF8();
+function strictUTF8() {
+  return typeof TextDecoder == "function" && new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 }
 function utf8Text(bytes) {
+  if (UTF8) {
+    try {
+      return UTF8.decode(bytes);
+    } catch (e) {
+    }
+  }
   var s = "";
   var i = 0;
   while (i < bytes.length) {
@@ -631,14 +649,16 @@ function utf8Text(bytes) {
 function err(code, detail) {
   return { code, detail };
 }
-function bearerToken(value) {
-  if (value === null || value === void 0) return err("JWT_MISSING", "no Authorization header");
-  if (value.trim().toLowerCase() === "bearer") return err("JWT_MALFORMED", "empty bearer token");
-  var sp = value.indexOf(" ");
-  if (sp < 0 || value.slice(0, sp).toLowerCase() !== "bearer") {
+function bearerToken(value2) {
+  if (value2 === null || value2 === void 0) return err("JWT_MISSING", "no Authorization header");
+  var t = value2.trim();
+  if (t.length === 6 && t.toLowerCase() === "bearer") return err("JWT_MALFORMED", "empty bearer token");
+  var sp = value2.indexOf(" ");
+  if (sp < 0 || value2.slice(0, sp).toLowerCase() !== "bearer") {
     return err("JWT_MISSING", "Authorization is not a Bearer credential");
   }
-  var token = value.slice(sp + 1).replace(/^ +/, "");
+  while (value2.charCodeAt(sp + 1) === 32) sp++;
+  var token = value2.slice(sp + 1);
   if (token === "") return err("JWT_MALFORMED", "empty bearer token");
   return { token };
 }
@@ -646,23 +666,26 @@ var EMBEDDED_KEY_HEADERS = ["jwk", "jku", "x5u", "x5c"];
 function isJSONString(raw) {
   return raw.charAt(0) === '"';
 }
-function goStructField(members, field) {
-  var raw;
-  for (var i = 0; i < members.length; i++) {
-    var n = members[i].name;
-    if (n === field || n.toLowerCase() === field) raw = members[i].raw;
-  }
-  return raw;
+function jsonString(raw) {
+  return raw.indexOf("\\") < 0 ? raw.slice(1, -1) : JSON.parse(raw);
 }
 function parseJWS(token, algorithms) {
   if (token.length > MAX_TOKEN_SIZE) return err("JWT_TOO_LARGE", "token over " + MAX_TOKEN_SIZE + " bytes");
-  var parts = token.split(".");
-  if (parts.length !== 3) return err("JWT_MALFORMED", "compact JWS needs 3 parts, got " + parts.length);
+  var d1 = token.indexOf(".");
+  var d2 = d1 < 0 ? -1 : token.indexOf(".", d1 + 1);
+  if (d2 < 0 || token.indexOf(".", d2 + 1) >= 0) {
+    return err("JWT_MALFORMED", "compact JWS needs 3 parts, got " + token.split(".").length);
+  }
+  var ends = [d1, d2, token.length];
+  var buf = new Uint8Array(token.length * 3 >> 2);
   var raw = [];
+  var from = 0;
   for (var i = 0; i < 3; i++) {
-    var b = b64urlDecode(parts[i]);
+    var o = from * 3 >> 2;
+    var b = b64urlInto(token, from, ends[i], buf, o) ? buf.subarray(o, o + ((ends[i] - from) * 3 >> 2)) : b64urlDecode(token.slice(from, ends[i]));
     if (b === null) return err("JWT_MALFORMED", "part " + (i + 1) + " is not base64url");
     raw.push(b);
+    from = ends[i] + 1;
   }
   var hdrText = utf8Text(raw[0]);
   var scan = scanObject(hdrText);
@@ -674,30 +697,33 @@ function parseJWS(token, algorithms) {
       return err("JWT_UNSUPPORTED", "header " + EMBEDDED_KEY_HEADERS[i] + " names a key");
     }
   }
-  var algRaw = goStructField(members, "alg");
-  var kidRaw = goStructField(members, "kid");
+  var algRaw, kidRaw, critRaw, b64Raw;
   var fieldsOK = true;
   for (i = 0; i < members.length; i++) {
     var ln = members[i].name.toLowerCase();
     var r = members[i].raw;
+    if (ln === "alg") algRaw = r;
+    else if (ln === "kid") kidRaw = r;
+    else if (ln === "crit") critRaw = r;
+    else if (ln === "b64") b64Raw = r;
     if ((ln === "alg" || ln === "kid") && r !== "null" && !isJSONString(r)) fieldsOK = false;
   }
   if (!fieldsOK) return err("JWT_UNSUPPORTED", "header: alg or kid is not a string");
-  var alg = algRaw === void 0 || algRaw === "null" ? null : JSON.parse(algRaw);
-  var kid = kidRaw === void 0 || kidRaw === "null" ? "" : JSON.parse(kidRaw);
+  var alg = algRaw === void 0 || algRaw === "null" ? null : jsonString(algRaw);
+  var kid = kidRaw === void 0 || kidRaw === "null" ? "" : jsonString(kidRaw);
   if (alg === null) return err("JWT_ALG", "header has no alg");
   if (algorithms.indexOf(alg) < 0) return err("JWT_ALG", "alg " + JSON.stringify(alg) + " is not allowed");
-  if (goStructField(members, "crit") !== void 0) return err("JWT_UNSUPPORTED", "crit header is not supported");
-  if (goStructField(members, "b64") !== void 0) return err("JWT_UNSUPPORTED", "b64 header is not supported");
+  if (critRaw !== void 0) return err("JWT_UNSUPPORTED", "crit header is not supported");
+  if (b64Raw !== void 0) return err("JWT_UNSUPPORTED", "b64 header is not supported");
   var joseError = null;
   var exactAlg = member(members, "alg");
   var nonce = member(members, "nonce");
-  if (exactAlg === void 0 || exactAlg === "null" || JSON.parse(exactAlg) !== alg) {
+  if (exactAlg === void 0 || exactAlg === "null" || jsonString(exactAlg) !== alg) {
     joseError = "header alg is not the checked one";
   } else if (nonce !== void 0 && nonce !== "null" && !isJSONString(nonce)) {
     joseError = "header nonce is not a string";
   }
-  return { alg, kid, signingInput: parts[0] + "." + parts[1], signature: raw[2], payload: raw[1], joseError };
+  return { alg, kid, signingInput: token.slice(0, d2), signature: raw[2], payload: raw[1], joseError };
 }
 function keyFits(key, kid, alg) {
   if (kid !== "" && key.kid && key.kid !== kid) return false;
@@ -790,11 +816,11 @@ function checkClaims(payloadBytes, policy, now) {
   var subRaw = member(all, "sub");
   if (subRaw !== void 0 && subRaw !== "null") {
     if (!isJSONString(subRaw)) return err("JWT_CLAIMS", "sub is not a string");
-    sub = JSON.parse(subRaw);
+    sub = jsonString(subRaw);
   }
   if (policy.issuer) {
     var issRaw = member(all, "iss");
-    var iss = issRaw !== void 0 && isJSONString(issRaw) ? JSON.parse(issRaw) : null;
+    var iss = issRaw !== void 0 && isJSONString(issRaw) ? jsonString(issRaw) : null;
     if (iss !== policy.issuer) return err("JWT_ISSUER", "issuer is not " + policy.issuer);
   }
   if (policy.audience && policy.audience.length > 0) {
@@ -802,7 +828,7 @@ function checkClaims(payloadBytes, policy, now) {
     var auds = [];
     if (audRaw !== void 0) {
       if (audRaw === "null") auds = [""];
-      else if (isJSONString(audRaw)) auds = [JSON.parse(audRaw)];
+      else if (isJSONString(audRaw)) auds = [jsonString(audRaw)];
       else if (audRaw.charAt(0) === "[") {
         var arr = JSON.parse(audRaw);
         for (var i = 0; i < arr.length; i++) {
@@ -830,25 +856,37 @@ function checkClaims(payloadBytes, policy, now) {
 function claimText(claims, name) {
   var raw = member(claims, name);
   if (raw === void 0) return void 0;
-  if (isJSONString(raw)) return JSON.parse(raw);
+  if (isJSONString(raw)) return jsonString(raw);
   return compact(raw);
 }
 
 // workers:verify.js
 var importStats = { imports: 0 };
-var importedKeys = /* @__PURE__ */ new Map();
-var MAX_IMPORTED_KEYS = 1024;
-async function importKey(key, alg, vp) {
-  const id = key.id + "|" + alg;
-  let p = importedKeys.get(id);
-  if (!p) {
-    if (importedKeys.size >= MAX_IMPORTED_KEYS) importedKeys.clear();
-    importStats.imports++;
-    p = crypto.subtle.importKey("jwk", key.jwk, vp.importAlg, false, ["verify"]).catch(() => null);
-    importedKeys.set(id, p);
+var imported = /* @__PURE__ */ new WeakMap();
+function importEntry(key, alg) {
+  let byAlg = imported.get(key);
+  if (byAlg === void 0) {
+    byAlg = {};
+    imported.set(key, byAlg);
   }
-  return p;
+  let e = byAlg[alg];
+  if (e === void 0) {
+    const vp = verifyParams(alg, key);
+    e = { vp, key: null, promise: null };
+    if (vp) {
+      importStats.imports++;
+      e.key = void 0;
+      e.promise = crypto.subtle.importKey("jwk", key.jwk, vp.importAlg, false, ["verify"]).then(
+        (k) => e.key = k,
+        () => e.key = null
+      );
+    }
+    byAlg[alg] = e;
+  }
+  return e;
 }
+var encoder = new TextEncoder();
+var signingBytes = new Uint8Array(MAX_TOKEN_SIZE);
 function b64url(bytes) {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);
@@ -924,8 +962,9 @@ async function verify(policy, authorization, env, now) {
   if (policy.keys.length === 0 && !policy.jwks && !secret) return { code: "JWT_KEY", detail: "no usable key" };
   const p = parseJWS(bt.token, policy.algorithms);
   if (p.code) return p;
-  const configured = secret ? policy.keys.concat([secret]) : policy.keys;
-  let keys = configured.filter((k) => keyFits(k, p.kid, p.alg));
+  let keys = [];
+  for (const k of policy.keys) if (keyFits(k, p.kid, p.alg)) keys.push(k);
+  if (secret && keyFits(secret, p.kid, p.alg)) keys.push(secret);
   if (policy.jwks) {
     const set = await jwksKeys(policy, p.kid, now);
     if (set.error && keys.length === 0) return { code: "JWT_KEY", detail: String(set.error) };
@@ -933,18 +972,24 @@ async function verify(policy, authorization, env, now) {
   }
   if (keys.length === 0) return { code: "JWT_KEY", detail: "no configured key fits alg " + p.alg };
   if (p.joseError) return { code: "JWT_UNSUPPORTED", detail: p.joseError };
-  const ok = await verifySignature(keys, p.alg, new TextEncoder().encode(p.signingInput), new Uint8Array(p.signature));
-  if (!ok) return { code: "JWT_SIGNATURE", detail: "signature does not verify" };
+  if (!await verifySignature(keys, p.alg, p.signingInput, p.signature)) return { code: "JWT_SIGNATURE", detail: "signature does not verify" };
   return checkClaims(p.payload, policy, now / 1e3);
 }
-async function verifySignature(keys, alg, data, sig) {
-  for (const k of keys) {
-    const vp = verifyParams(alg, k);
-    if (!vp || vp.sigLength && sig.length !== vp.sigLength) continue;
-    const key = await importKey(k, alg, vp);
-    if (key && await crypto.subtle.verify(vp.verifyAlg, key, sig, data)) return true;
+function verifySignature(keys, alg, data, sig) {
+  for (let i = 0; i < keys.length; i++) {
+    const e = importEntry(keys[i], alg);
+    if (!e.vp || e.vp.sigLength && sig.length !== e.vp.sigLength) continue;
+    if (e.key === void 0) return e.promise.then(() => verifySignature(keys.slice(i), alg, data, sig));
+    if (e.key === null) continue;
+    const ok = crypto.subtle.verify(e.vp.verifyAlg, e.key, sig, bytesOf(data));
+    if (i === keys.length - 1) return ok;
+    return ok.then((v) => v || verifySignature(keys.slice(i + 1), alg, data, sig));
   }
-  return false;
+  return Promise.resolve(false);
+}
+function bytesOf(data) {
+  if (typeof data !== "string") return data;
+  return signingBytes.subarray(0, encoder.encodeInto(data, signingBytes).written);
 }
 
 // worker.js
@@ -1488,8 +1533,6 @@ function matchRoute(host, method, path, headers) {
     if (k >= 0 && k < b) b = k;
   }
   if (b < 1) return b;
-  segs = path.split("/");
-  n = segs.length - 1;
   if (b > 1) {
     var m = R_DYN_RE.exec(path);
     if (m !== null) {
@@ -1499,7 +1542,7 @@ function matchRoute(host, method, path, headers) {
     }
   }
   if (b > 2) {
-    k = R_scan(R_SCANNED, 0, path, segs, n, host, method, headers);
+    k = R_scan(R_SCANNED, 0, path, null, 0, host, method, headers);
     if (k >= 0 && k < b) b = k;
   }
   return b === 3 ? -1 : b;
@@ -1568,7 +1611,7 @@ async function handle(request, env) {
     if (TEST_MODE) headers.set(TEST_DECISION, JSON.stringify(d));
     return respond(status, headers, body2);
   };
-  const fail = (code, extra, detail) => {
+  const fail2 = (code, extra, detail) => {
     d.reason = code;
     if (detail) d.detail = detail;
     const e = edgeError(GATEWAY, code);
@@ -1577,11 +1620,11 @@ async function handle(request, env) {
     return finish(e.status, h, e.body);
   };
   const norm = normalize(target.path);
-  if (norm.reject !== void 0) return fail("BAD_PATH");
+  if (norm.reject !== void 0) return fail2("BAD_PATH");
   const path = norm.path;
   const host = hostOf(rawHost);
   const tenancy = matchHost(GATEWAY.domains, host);
-  if (!tenancy) return fail("HOST_UNKNOWN");
+  if (!tenancy) return fail2("HOST_UNKNOWN");
   const cors = GATEWAY.cors;
   if (cors) {
     const origin = client.get("origin");
@@ -1592,14 +1635,14 @@ async function handle(request, env) {
     }
   }
   const k = matchRoute(host, request.method, path, client);
-  if (k < 0) return fail("NO_ROUTE");
+  if (k < 0) return fail2("NO_ROUTE");
   route = ROUTES[k];
   d.route = route.name;
   let claims = null;
   let sub = "";
   if (route.auth) {
     const v = await verify(GATEWAY.policies[route.auth], client.get("authorization"), env, now);
-    if (v.code) return fail(v.code, null, v.detail);
+    if (v.code) return fail2(v.code, null, v.detail);
     claims = v.claims;
     sub = v.sub;
   }
@@ -1607,7 +1650,7 @@ async function handle(request, env) {
     const lim = GATEWAY.limits[route.limit];
     const key = rateLimitKey(lim, sub, client, clientIP);
     const r = await stub(env, "limit:" + route.limit + ":" + key).hit(now, lim.windowMs, lim.limit);
-    if (!r.allowed) return fail("RATE_LIMIT", [["Retry-After", String(r.retryAfter)]]);
+    if (!r.allowed) return fail2("RATE_LIMIT", [["Retry-After", String(r.retryAfter)]]);
   }
   if (route.respond) {
     const h = new Headers(route.respond.headers);
@@ -1644,7 +1687,7 @@ async function handle(request, env) {
     const states = await bstub.breakers(pool.origins.length);
     candidates = candidates.filter((i) => !breakerOpen(states[i], now));
   }
-  if (candidates.length === 0) return fail("ORIGINS_OPEN");
+  if (candidates.length === 0) return fail2("ORIGINS_OPEN");
   let body = null;
   if (request.method !== "GET" && request.method !== "HEAD") {
     body = await request.arrayBuffer();
@@ -1692,7 +1735,7 @@ async function handle(request, env) {
     }
     return finish(resp.status, h, resp.body);
   }
-  return fail(lastTimeout ? "UPSTREAM_TIMEOUT" : "UPSTREAM_UNREACHABLE");
+  return fail2(lastTimeout ? "UPSTREAM_TIMEOUT" : "UPSTREAM_UNREACHABLE");
 }
 var TEST_VERIFY_PATH = "/__edgegw-test/verify";
 var worker_default = {
