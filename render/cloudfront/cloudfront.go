@@ -178,47 +178,53 @@ func renderSized(g *ir.Gateway, opts Options) ([]render.Artifact, Sizes, error) 
 	if err != nil {
 		return nil, sz, err
 	}
-	testHead, err := tableSource(t, routes, g)
-	if err != nil {
-		return nil, sz, err
-	}
 	// Names serve only the test build's decision header: the production build leaves them out (the route
 	// comments of a plain build still name every route).
-	t.Name = ""
+	pt := *t
+	pt.Name = ""
+	pt.Pools, pt.Policies = names[poolT]{}, names[policyT]{}
 	for k, p := range t.Pools {
 		p.Name = ""
-		t.Pools[k] = p
+		pt.Pools[k] = p
 	}
 	for k, p := range t.Policies {
 		p.Name = ""
-		t.Policies[k] = p
+		pt.Policies[k] = p
 	}
-	named := make([]routeT, len(routes))
-	copy(named, routes)
-	for i := range routes {
-		routes[i].Name = ""
+	prodRoutes := make([]routeT, len(routes))
+	copy(prodRoutes, routes)
+	for i := range prodRoutes {
+		prodRoutes[i].Name = ""
 	}
-	head, err := tableSourceNamed(t, routes, named, g)
-	if err != nil {
-		return nil, sz, err
+	sourceOf := func(t *tables, rs []routeT, fn int) source {
+		return func(compact bool) (string, int, error) {
+			head, err := tableSourceNamed(t, rs, routes, g, fn, compact)
+			if err != nil {
+				return "", 0, err
+			}
+			if fn == forResponse {
+				return head + prelude + responseGlue, len(head), nil
+			}
+			head = fmt.Sprintf("const KVS_ID = %q;\n", KVSName) + head
+			return head + prelude + requestGlue, len(head), nil
+		}
 	}
 	// The limit applies to the production build; a test build (a few hundred bytes of test-mode code more)
 	// is checked through it and built at the same level.
-	reqHead := fmt.Sprintf("const KVS_ID = %q;\n", KVSName) + head
-	prodReq, reqLevel, err := function(RequestFile, reqHead+prelude+requestGlue, len(reqHead), len(routes), defines(g, false), opts, -1)
+	prodReq, reqLevel, err := function(RequestFile, sourceOf(&pt, prodRoutes, forRequest), len(routes), defines(g, false), opts, -1)
 	if err != nil {
 		return nil, sz, err
 	}
-	prodResp, respLevel, err := function(ResponseFile, head+prelude+responseGlue, len(head), len(routes), defines(g, false), opts, -1)
+	prodResp, respLevel, err := function(ResponseFile, sourceOf(&pt, prodRoutes, forResponse), len(routes), defines(g, false), opts, -1)
 	if err != nil {
 		return nil, sz, err
 	}
 	reqJS, respJS := prodReq, prodResp
 	if opts.Test {
-		if reqJS, _, err = function(RequestFile, fmt.Sprintf("const KVS_ID = %q;\n", KVSName)+testHead+prelude+requestGlue, 0, len(routes), defines(g, true), opts, reqLevel); err != nil {
+		if reqJS, _, err = function(RequestFile, sourceOf(t, routes, forRequest), len(routes), defines(g, true), opts, reqLevel); err != nil {
 			return nil, sz, err
 		}
-		if respJS, _, err = function(ResponseFile, testHead+prelude+responseGlue, 0, len(routes), defines(g, true), opts, respLevel); err != nil {
+		if respJS, _, err = function(ResponseFile, sourceOf(t, routes, forResponse), len(routes), defines(g, true), opts, respLevel); err != nil {
 			return nil, sz, err
 		}
 	}
@@ -281,46 +287,79 @@ func defines(g *ir.Gateway, test bool) map[string]string {
 		"HAS_FORWARD": fmt.Sprint(auth && forward)}
 }
 
-// tableSource is the generated part of both functions: the tables, one statement per route commented with
-// its manifest name (esbuild keeps legal comments, "//!", in a plain build and drops them when minifying).
-func tableSource(t *tables, routes []routeT, g *ir.Gateway) (string, error) {
-	return tableSourceNamed(t, routes, routes, g)
-}
-
-func tableSourceNamed(t *tables, routes, named []routeT, g *ir.Gateway) (string, error) {
+// tableSourceNamed is the generated part of a function (fn: forRequest or forResponse): the tables as that
+// function reads them, the routes, the matchers. In a plain build each route is one statement commented
+// with its manifest name (named: the routes with their names; esbuild keeps legal comments, "//!", in a plain build and drops them when
+// minifying); a compact one (a minified build) writes the routes straight into the ROUTES array.
+func tableSourceNamed(t *tables, routes, named []routeT, g *ir.Gateway, fn int, compact bool) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "//! Gateway %q, rendered by edgegw for CloudFront Functions (cloudfront-js-2.0). Generated: edit the manifest, not this file.\n", g.Name)
-	tj, err := jsLiteral(t)
+	// Routes share their effective transform (the gateway's, usually), and transforms their header edits:
+	// each distinct one used more than once is written once, as a constant.
+	trs := newShared("R_TRANSFORM_")
+	hts := newShared("R_HEADERS_")
+	transformOf := func(tr *routeTransformT) string {
+		if fn == forResponse {
+			tr = &routeTransformT{Response: tr.Response}
+		}
+		x := map[string]string{"request": hts.ref(tr.Request), "response": hts.ref(tr.Response)}
+		if fn == forResponse {
+			delete(x, "request")
+		}
+		if tr.RequestID != "" {
+			x["requestId"] = jsString(tr.RequestID)
+		}
+		if tr.KeepClientRequestID {
+			x["keepClientRequestId"] = "true"
+		}
+		return literalOf(x)
+	}
+	var transforms []*routeTransformT
+	gwTransform := t.Transform
+	transforms = append(transforms, &gwTransform)
+	none := routeTransform(ir.RouteTransform{})
+	for _, r := range routes {
+		if r.Transform == nil {
+			r.Transform = &none // every route carries one: the runtime reads it unconditionally
+		}
+		transforms = append(transforms, r.Transform)
+	}
+	// The header edits are counted first, so that a transform is counted as it is then written.
+	for _, tr := range transforms {
+		transformOf(tr)
+	}
+	hts.named()
+	for _, tr := range transforms {
+		trs.use(transformOf(tr))
+	}
+	trs.named()
+	refs := make([]string, len(transforms))
+	for i, tr := range transforms {
+		refs[i] = trs.use(transformOf(tr))
+	}
+	hts.write(&b)
+	trs.write(&b)
+	tj, err := jsLiteral(t.view(fn))
 	if err != nil {
 		return "", fmt.Errorf("render/cloudfront: tables: %w", err)
 	}
-	fmt.Fprintf(&b, "const GATEWAY = %s;\n", tj)
-	// Routes share their effective transform (the gateway's, usually): each distinct one is written once.
-	transforms := map[string]string{}
-	names := make([]string, 0, len(routes))
+	fmt.Fprintf(&b, "const GATEWAY = %s;\n", withField(tj, "transform", refs[0]))
+	var names []string
+	k := 1
 	for i, r := range routes {
-		tr := r.Transform
 		r.Transform = nil
+		if fn == forResponse {
+			r.Respond, r.Redirect, r.Auth, r.Limited = nil, nil, "", false
+		}
 		rj, err := jsLiteral(r)
 		if err != nil {
 			return "", fmt.Errorf("render/cloudfront: route %q: %w", named[i].Name, err)
 		}
-		if tr != nil {
-			tj, err := jsLiteral(tr)
-			if err != nil {
-				return "", fmt.Errorf("render/cloudfront: route %q: transform: %w", named[i].Name, err)
-			}
-			tv, ok := transforms[tj]
-			if !ok {
-				tv = fmt.Sprintf("R_TRANSFORM_%d", len(transforms))
-				transforms[tj] = tv
-				fmt.Fprintf(&b, "const %s = %s;\n", tv, tj)
-			}
-			sep := ", "
-			if rj == "{}" {
-				sep = ""
-			}
-			rj = strings.TrimSuffix(rj, "}") + sep + "transform: " + tv + "}"
+		rj = withField(rj, "transform", refs[k])
+		k++
+		if compact {
+			names = append(names, rj)
+			continue
 		}
 		v := fmt.Sprintf("route_%d", i)
 		fmt.Fprintf(&b, "//! route %q\n", named[i].Name)
@@ -337,6 +376,76 @@ func tableSourceNamed(t *tables, routes, named []routeT, g *ir.Gateway) (string,
 	return b.String(), nil
 }
 
+// withField adds "name: value" to the object literal lit.
+func withField(lit, name, value string) string {
+	sep := ", "
+	if lit == "{}" {
+		sep = ""
+	}
+	return strings.TrimSuffix(lit, "}") + sep + name + ": " + value + "}"
+}
+
+// literalOf writes an object literal from already written values, keys sorted (all internal names).
+func literalOf(x map[string]string) string {
+	keys := make([]string, 0, len(x))
+	for k := range x {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, k+": "+x[k])
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// shared names the literals used more than once: the first pass counts, the second names them in order
+// of first use.
+type shared struct {
+	prefix string
+	pass   int
+	count  map[string]int
+	name   map[string]string
+	order  []string
+}
+
+func newShared(prefix string) *shared {
+	return &shared{prefix: prefix, count: map[string]int{}, name: map[string]string{}}
+}
+
+// named ends the counting: from now on use names the literals used more than once.
+func (s *shared) named() { s.pass = 1 }
+
+// use counts lit (first pass) or names it (second pass), and returns what to write for it.
+func (s *shared) use(lit string) string {
+	if s.pass == 0 {
+		s.count[lit]++
+		return lit
+	}
+	if s.count[lit] < 2 {
+		return lit
+	}
+	if n, ok := s.name[lit]; ok {
+		return n
+	}
+	n := fmt.Sprintf("%s%d", s.prefix, len(s.order))
+	s.name[lit] = n
+	s.order = append(s.order, lit)
+	return n
+}
+
+// ref is use for a value to be written as a literal first.
+func (s *shared) ref(v any) string {
+	lit, _ := jsLiteral(v)
+	return s.use(lit)
+}
+
+func (s *shared) write(b *strings.Builder) {
+	for _, lit := range s.order {
+		fmt.Fprintf(b, "const %s = %s;\n", s.name[lit], lit)
+	}
+}
+
 const runtimePrefix = "edgegw-runtime/"
 
 // Build levels, smallest last: each is used only when the one before is over the limit.
@@ -346,17 +455,32 @@ const (
 	levelMangled        // minified, and the functions' internal property names shortened (internalNames)
 )
 
+// source returns a function's entry source, compact (the routes written without a statement and comment
+// each) or not, and the length of its generated head.
+type source func(compact bool) (src string, generated int, err error)
+
 // function bundles one function at the first level whose output fits; over the limit at every level is a
-// *SizeError that names the bytes of each source part (generated is the length of the source's generated
-// head, for that part's share). With level >= 0 (a test build) it builds at that level and checks no size.
-func function(file, src string, generated, routes int, defs map[string]string, opts Options, level int) ([]byte, int, error) {
-	src += "\nexport { handler };\n"
+// *SizeError that names the bytes of each source part (the generated head measured apart, for that part's
+// share). With level >= 0 (a test build) it builds at that level and checks no size.
+func function(file string, srcOf source, routes int, defs map[string]string, opts Options, level int) ([]byte, int, error) {
+	at := func(l int) (string, int, error) {
+		src, gen, err := srcOf(l > levelPlain)
+		return src + "\nexport { handler };\n", gen, err
+	}
 	if level >= 0 {
+		src, _, err := at(level)
+		if err != nil {
+			return nil, level, err
+		}
 		b, _, err := bundle(file, src, defs, level)
 		return b, level, err
 	}
 	var plain []byte
 	for l := levelPlain; l <= levelMangled; l++ {
+		src, generated, err := at(l)
+		if err != nil {
+			return nil, l, err
+		}
 		out, parts, err := bundle(file, src, defs, l)
 		if err != nil {
 			return nil, l, err

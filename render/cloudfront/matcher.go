@@ -84,6 +84,11 @@ func matcherSource(routes []routeT) (string, error) {
 		steps = append(steps, step{test: test, k: k})
 	}
 	for i, st := range steps {
+		if st.lookup != nil && len(st.keys) == 1 {
+			// One exact path: a comparison is shorter than a lookup.
+			steps[i] = step{test: "path === " + jsString(st.keys[0]), k: st.lookup[st.keys[0]]}
+			continue
+		}
 		if st.lookup == nil {
 			continue
 		}
@@ -99,7 +104,9 @@ func matcherSource(routes []routeT) (string, error) {
 	}
 	for i, st := range steps {
 		if st.lookup != nil {
-			fmt.Fprintf(&b, "  if (Object.prototype.hasOwnProperty.call(R_EXACT_%d, path)) return R_EXACT_%d[path];\n", i, i)
+			// A normalized path starts with "/", as no name an object inherits does: "in" finds only the
+			// table's own keys.
+			fmt.Fprintf(&b, "  if (path in R_EXACT_%d) return R_EXACT_%d[path];\n", i, i)
 			continue
 		}
 		fmt.Fprintf(&b, "  //! route %s\n", jsString(routes[st.k].Name))
@@ -158,10 +165,21 @@ func hostSource(domains []domainT) string {
 		b.WriteString("  return { tenantHeader: \"\", tenant: \"\" };\n}\n")
 		return b.String()
 	}
+	// The exact hosts, those with the same answer in one test.
+	var exact []domainT
 	for _, d := range domains {
 		if !d.Wildcard {
-			fmt.Fprintf(&b, "  if (host === %s) return %s;\n", jsString(d.Host), answer(d, `""`))
+			exact = append(exact, d)
 		}
+	}
+	for i := 0; i < len(exact); {
+		j := i
+		var tests []string
+		for ; j < len(exact) && exact[j].TenantHeader == exact[i].TenantHeader; j++ {
+			tests = append(tests, "host === "+jsString(exact[j].Host))
+		}
+		fmt.Fprintf(&b, "  if (%s) return %s;\n", strings.Join(tests, " || "), answer(exact[i], `""`))
+		i = j
 	}
 	dot := false
 	for _, d := range domains {

@@ -1,5 +1,5 @@
 // What both CloudFront Functions share: the CloudFront event's header objects as the runtime's Headers
-// (get, set, delete, forEach), the raw query rebuilt from the event's querystring object, and the request's
+// (get, set, delete: the runtime calls no other method), the raw query rebuilt from the event's querystring object, and the request's
 // public view (normalized path, host, tenant, CORS origin, route). GATEWAY, ROUTES and TEST_MODE are defined
 // above by the renderer; HAS_* are build-time constants that drop what the gateway does not use. cloudfront-js-2.0 only: no timers, no network, crypto hashes and HMACs only.
 
@@ -11,18 +11,6 @@ import { normalize } from "edgegw-cloudfront/pathnorm.js";
 var TEST_NOW = "x-edgegw-test-now";
 var TEST_SCHEME = "x-edgegw-test-scheme";
 var TEST_DECISION = "x-edgegw-test-decision";
-
-(function () {
-  var none = { request: { remove: [], set: [] }, response: { remove: [], set: [] } };
-  for (var i = 0; i < ROUTES.length; i++) if (!ROUTES[i].transform) ROUTES[i].transform = none;
-  var errs = GATEWAY.errors;
-  for (var c in errs) {
-    var e = errs[c];
-    errs[c] = { status: e[0], headers: GATEWAY.errorHeaders[e[1]].map(function (k) {
-        return GATEWAY.errorPairs[k];
-      }), body: e.length > 2 ? e[2] : '{"status":' + e[0] + ',"code":"' + c + '","message":"' + GATEWAY.messages[e[0]] + '"}\n' };
-  }
-})();
 
 // headersOf wraps a CloudFront headers object ({lower-case name: {value, multiValue}}) in place.
 function headersOf(obj) {
@@ -36,9 +24,6 @@ function headersOf(obj) {
     },
     delete: function (n) {
       delete obj[n.toLowerCase()];
-    },
-    forEach: function (f) {
-      for (var k in obj) f(obj[k].value, k);
     },
   };
 }
