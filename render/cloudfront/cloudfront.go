@@ -15,6 +15,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -339,6 +340,17 @@ func tableSourceNamed(t *tables, routes, named []routeT, g *ir.Gateway, fn int, 
 	}
 	hts.write(&b)
 	trs.write(&b)
+	if tv := t.view(fn); len(tv.Errors) > 0 {
+		var imports []string
+		for _, c := range slices.Sorted(maps.Keys(tv.Errors)) {
+			if strings.HasPrefix(c, "JWT_") {
+				imports = append(imports, strings.TrimPrefix(c, "JWT_")+" as "+jwtConst(c))
+			}
+		}
+		if imports != nil {
+			fmt.Fprintf(&b, "import { %s } from \"edgegw-cloudfront/hs256.js\";\n", strings.Join(imports, ", "))
+		}
+	}
 	tj, err := jsLiteral(t.view(fn))
 	if err != nil {
 		return "", fmt.Errorf("render/cloudfront: tables: %w", err)

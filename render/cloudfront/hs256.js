@@ -14,8 +14,10 @@ import crypto from "crypto";
 // answer, and the bytes are tight.
 
 // The refusal codes, named once (each is used several times and the bytes are tight).
-var ALG = "JWT_ALG", AUDIENCE = "JWT_AUDIENCE", CLAIMS = "JWT_CLAIMS", EXPIRED = "JWT_EXPIRED", ISSUER = "JWT_ISSUER", KEY = "JWT_KEY", MALFORMED = "JWT_MALFORMED", MISSING = "JWT_MISSING", NOT_YET_VALID = "JWT_NOT_YET_VALID", SIGNATURE = "JWT_SIGNATURE", TOO_LARGE = "JWT_TOO_LARGE", UNSUPPORTED = "JWT_UNSUPPORTED";
+export var ALG = "JWT_ALG", AUDIENCE = "JWT_AUDIENCE", CLAIMS = "JWT_CLAIMS", EXPIRED = "JWT_EXPIRED", ISSUER = "JWT_ISSUER", KEY = "JWT_KEY", MALFORMED = "JWT_MALFORMED", MISSING = "JWT_MISSING", NOT_YET_VALID = "JWT_NOT_YET_VALID", SIGNATURE = "JWT_SIGNATURE", TOO_LARGE = "JWT_TOO_LARGE", UNSUPPORTED = "JWT_UNSUPPORTED";
 
+// own reads a member by a name the manifest gives (a required or forwarded claim), which may be one an
+// object inherits ("constructor"); fixed names (exp, alg, ...) are read directly: no object inherits them.
 function own(o, k) {
   return Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
 }
@@ -142,7 +144,7 @@ export function verify(policy, authorization, secret, now) {
   if (h === "not object") return MALFORMED;
   if (typeof h === "string") return UNSUPPORTED;
   var embedded = ["jwk", "jku", "x5u", "x5c"];
-  for (i = 0; i < 4; i++) if (own(h, embedded[i]) !== undefined) return UNSUPPORTED;
+  for (i = 0; i < 4; i++) if (h[embedded[i]] !== undefined) return UNSUPPORTED;
   // Go's json.Unmarshal into {Alg *string; Kid string; Crit, B64 json.RawMessage}: names match case
   // insensitively, the last one wins, and a type error anywhere refuses the header.
   var f = {};
@@ -159,8 +161,8 @@ export function verify(policy, authorization, secret, now) {
   if (alg !== "HS256") return KEY;
   // What go-jose's own parse refuses after the key is picked: "alg" under its exact name must be the alg
   // checked, and "nonce" a string.
-  var nonce = own(h, "nonce");
-  if (own(h, "alg") !== alg) return UNSUPPORTED;
+  var nonce = h.nonce;
+  if (h.alg !== alg) return UNSUPPORTED;
   if (nonce !== undefined && nonce !== null && typeof nonce !== "string") return UNSUPPORTED;
   if (bytes < 32 || crypto.createHmac("sha256", secret).update(parts[0] + "." + parts[1]).digest("hex") !== b[2].toString("hex")) {
     return SIGNATURE;
@@ -180,14 +182,14 @@ export function verify(policy, authorization, secret, now) {
   if (nbf !== undefined && now + skew < nbf) return NOT_YET_VALID;
   if (iat !== iat) return CLAIMS;
   if (iat !== undefined && now + skew < iat) return NOT_YET_VALID;
-  var sub = own(c, "sub");
+  var sub = c.sub;
   if (sub !== undefined && sub !== null && typeof sub !== "string") return CLAIMS;
   if (policy.issuer) {
-    var iss = own(c, "iss");
+    var iss = c.iss;
     if (iss !== policy.issuer) return ISSUER;
   }
   if (policy.audience.length > 0) {
-    var aud = own(c, "aud");
+    var aud = c.aud;
     var auds = aud === null ? [""] : typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
     var found = false;
     for (i = 0; i < auds.length; i++) {

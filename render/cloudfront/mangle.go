@@ -77,7 +77,9 @@ func writeLiteral(b *strings.Builder, x any) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			if internalSet[k] {
+			if strings.HasPrefix(k, computedKey) {
+				b.WriteString("[" + strings.TrimPrefix(k, computedKey) + "]")
+			} else if internalSet[k] {
 				b.WriteString(k)
 			} else {
 				b.WriteString(jsString(k))
@@ -105,6 +107,9 @@ func writeLiteral(b *strings.Builder, x any) {
 		b.WriteString("null")
 	}
 }
+
+// computedKey marks, in a table's JSON, a key to write as a computed one: the name after it is a constant.
+const computedKey = "\x01"
 
 // nameKeyed marks, in a table's JSON, an object keyed by the manifest's own names (pools, auth policies):
 // its keys are quoted even when one is spelt like an internal name.

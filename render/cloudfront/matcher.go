@@ -133,7 +133,12 @@ func conditions(r routeT) string {
 	if len(r.Hosts) > 0 {
 		var hs []string
 		for _, h := range r.Hosts {
-			hs = append(hs, "G.wildcardLabel("+jsString(h)+", host) !== null")
+			if strings.HasPrefix(h, "*.") {
+				hs = append(hs, "G.wildcardLabel("+jsString(h)+", host) !== null")
+			} else {
+				// What wildcardLabel decides for a plain host: host is lower case already (hostOf).
+				hs = append(hs, "host === "+jsString(strings.ToLower(h)))
+			}
 		}
 		parts = append(parts, "("+strings.Join(hs, " || ")+")")
 	}

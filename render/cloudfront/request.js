@@ -17,19 +17,21 @@ function answer(v, d, status, pairs, body) {
 }
 
 // fail answers with the edge error of code: GATEWAY.errors holds every code the function answers with, as
-// [status, header set] when its body is the usual JSON (written back from status, code and message), else
-// [status, header set, body].
+// headers*1000+status when its body is the usual JSON (written back from status, code and message), else
+// [headers*1000+status, body]; headers indexes GATEWAY.errorHeaders.
 function fail(v, d, code) {
   if (TEST_MODE) d["reason"] = code;
   var e = GATEWAY.errors[code];
-  return answer(v, d, e[0], GATEWAY.errorHeaders[e[1]].map(function (k) {
+  var n = e.length ? e[0] : e;
+  var status = n % 1000;
+  return answer(v, d, status, GATEWAY.errorHeaders[(n - status) / 1000].map(function (k) {
     return GATEWAY.errorPairs[k];
-  }), e.length > 2 ? e[2] : '{"status":' + e[0] + ',"code":"' + code + '","message":"' + GATEWAY.messages[e[0]] + '"}\n');
+  }), e.length ? e[1] : '{"status":' + status + ',"code":"' + code + '","message":"' + GATEWAY.messages[status] + '"}\n');
 }
 
 // secret reads a policy's HMAC secret from the KeyValueStore by its key: null when it holds none.
 async function secret(policy) {
-  if (!policy.secretKey || !KVS) return null;
+  if (!policy.secretKey) return null;
   try {
     return await KVS.get(policy.secretKey);
   } catch (e) {

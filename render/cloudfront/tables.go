@@ -26,13 +26,13 @@ type tables struct {
 	Transform    routeTransformT `json:"-"` // written as a reference to the routes' shared transforms (tableSource)
 	StripHeaders []string        `json:"stripHeaders"`
 	// The edge errors, read by the viewer-request function only.
-	Errors       map[string]edgeErrorT `json:"errors,omitempty"`       // only the codes a function answers with
-	Messages     map[int]string        `json:"messages,omitempty"`     // the usual bodies' message by status
-	ErrorHeaders [][]int               `json:"errorHeaders,omitempty"` // header sets, as indexes into ErrorPairs
-	ErrorPairs   [][2]string           `json:"errorPairs,omitempty"`   // every header of an edge error, once
-	Origins      map[string]originT    `json:"-"`                      // the distribution's origins: the function names them by id
-	Pools        names[poolT]          `json:"pools"`
-	Policies     names[policyT]        `json:"policies,omitempty"` // viewer-request only
+	Errors       errorsT            `json:"errors,omitempty"`       // only the codes a function answers with
+	Messages     map[int]string     `json:"messages,omitempty"`     // the usual bodies' message by status
+	ErrorHeaders [][]int            `json:"errorHeaders,omitempty"` // header sets, as indexes into ErrorPairs
+	ErrorPairs   [][2]string        `json:"errorPairs,omitempty"`   // every header of an edge error, once
+	Origins      map[string]originT `json:"-"`                      // the distribution's origins: the function names them by id
+	Pools        names[poolT]       `json:"pools"`
+	Policies     names[policyT]     `json:"policies,omitempty"` // viewer-request only
 }
 
 // function kinds, for the parts of the tables each function reads (the code size is tight).
@@ -99,11 +99,29 @@ type routeTransformT struct {
 	KeepClientRequestID bool             `json:"keepClientRequestId,omitempty"`
 }
 
-// edgeErrorT is one edge error, as [status, headers] when its body is the reference's usual JSON
-// ({"status":S,"code":C,"message":M} and a newline, M by status in tables.Messages, which the prelude writes
-// back), else [status, headers, body]; headers is an index into tables.ErrorHeaders, since most errors
-// share theirs and the code size is tight.
-type edgeErrorT []any
+// edgeErrorT is one edge error: the number headers*1000+status when its body is the reference's usual
+// JSON ({"status":S,"code":C,"message":M} and a newline, M by status in tables.Messages, which the glue
+// writes back), else [headers*1000+status, body]; headers is an index into tables.ErrorHeaders, since most
+// errors share theirs and the code size is tight.
+type edgeErrorT any
+
+// errorsT is the edge error table, by code. The HS256 verifier's codes are written as its own constants
+// (computed keys), so each is spelt once in the function.
+type errorsT map[string]edgeErrorT
+
+func (e errorsT) MarshalJSON() ([]byte, error) {
+	m := map[string]edgeErrorT{}
+	for c, v := range e {
+		if strings.HasPrefix(c, "JWT_") {
+			c = computedKey + jwtConst(c)
+		}
+		m[c] = v
+	}
+	return json.Marshal(m)
+}
+
+// jwtConst is the generated head's name for the verifier's constant of a JWT_* code.
+func jwtConst(code string) string { return "R_" + code }
 
 func edgeErrorEntry(code string, status, headers int, body string) (edgeErrorT, string) {
 	msg := http.StatusText(status)
@@ -114,9 +132,9 @@ func edgeErrorEntry(code string, status, headers int, body string) (edgeErrorT, 
 	}{status, code, msg})
 	// The prelude concatenates the parts, so the short form needs parts JSON writes as they are.
 	if string(std)+"\n" == body && fmt.Sprintf(`{"status":%d,"code":"%s","message":"%s"}`+"\n", status, code, msg) == body {
-		return edgeErrorT{status, headers}, msg
+		return headers*1000 + status, msg
 	}
-	return edgeErrorT{status, headers, body}, ""
+	return []any{headers*1000 + status, body}, ""
 }
 
 // functionError reports whether the viewer-request function can answer with an edge error code. The
@@ -249,7 +267,7 @@ func routeTransform(t ir.RouteTransform) routeTransformT {
 }
 
 func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT, error) {
-	t := &tables{Name: g.Name, Domains: []domainT{}, Errors: map[string]edgeErrorT{}, Messages: map[int]string{}, Origins: map[string]originT{},
+	t := &tables{Name: g.Name, Domains: []domainT{}, Errors: errorsT{}, Messages: map[int]string{}, Origins: map[string]originT{},
 		Pools: names[poolT]{}, Policies: names[policyT]{}}
 	for _, d := range g.Domains {
 		t.Domains = append(t.Domains, domainT{Host: strings.ToLower(d.Host), Wildcard: d.Wildcard || strings.HasPrefix(d.Host, "*."), TenantHeader: d.TenantHeader})

@@ -29,13 +29,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/edgegw/edgegw/gateway/testrun"
 	"github.com/edgegw/edgegw/manifest/ir"
-	"github.com/edgegw/edgegw/providers"
 	"github.com/edgegw/edgegw/render/cloudfront"
 )
 
@@ -52,8 +50,6 @@ type Engine struct {
 	// IgnoreSizeLimit renders functions over CloudFront's code-size limit too, to check their semantics;
 	// such functions cannot be deployed, so Default leaves it off.
 	IgnoreSizeLimit bool
-
-	refused sync.Map // *ir.Gateway → Unexecutable's reason ("" for none)
 }
 
 var _ testrun.Engine = (*Engine)(nil)
@@ -651,33 +647,4 @@ func cookieHeader(fwd, viewer *EventRequest) string {
 		}
 	}
 	return strings.Join(parts, "; ")
-}
-
-var _ testrun.Unexecutable = (*Engine)(nil)
-
-// Unexecutable implements testrun.Unexecutable: the cases of a gateway that validate refuses for cloudfront
-// (a route needs a feature the capability table says Cannot) and whose functions are over CloudFront
-// Functions' code limit, so that render refuses it as well. There is no function to load: CloudFront would
-// take neither the manifest nor its code, and the suite runs the cases it does not skip only on a function
-// that exists. A gateway that validates but is over the limit is never declared: its cases fail with the
-// size error, as a user must see. With IgnoreSizeLimit (the semantics checks of go test) nothing is.
-func (e *Engine) Unexecutable(g *ir.Gateway, tc ir.TestCase) string {
-	if e.IgnoreSizeLimit {
-		return ""
-	}
-	if v, ok := e.refused.Load(g); ok {
-		return v.(string)
-	}
-	reason := ""
-	var se *cloudfront.SizeError
-	if _, err := cloudfront.Measure(g, cloudfront.Options{}); errors.As(err, &se) {
-		if _, known := providers.Lookup(cloudfront.Name); known {
-			if fs := providers.CheckCapabilities(g, cloudfront.Name); len(fs) > 0 {
-				reason = fmt.Sprintf("no function to run: validate refuses this gateway for cloudfront (%s: %s), and its %s is %d bytes, over CloudFront Functions' %d-byte limit, so render refuses it too (go test ./render/cloudfront/njs runs these cases with the limit lifted)",
-					fs[0].Pos, fs[0].Feature, se.File, se.Size, cloudfront.MaxFunctionBytes)
-			}
-		}
-	}
-	e.refused.Store(g, reason)
-	return reason
 }
