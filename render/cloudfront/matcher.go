@@ -19,7 +19,11 @@ import (
 // without conditions are one property lookup; the code is what the table needs and no more (the generic
 // interpreter and its index would cost more bytes than most tables). Every other name it declares starts
 // with "R_".
-func matcherSource(routes []routeT) (string, error) {
+//
+// With kvs (levelKVS) the exact and prefix routes are in the KeyValueStore and routes are the others: the
+// function is async and returns the route's entry, or null, looking the store up first (kvsroutes.js;
+// maxLen is the longest stem).
+func matcherSource(routes []routeT, kvs bool, maxLen int) (string, error) {
 	var b strings.Builder
 	b.WriteString("//! The route matcher, generated from the routes in IR order.\n")
 	for k, r := range routes {
@@ -98,7 +102,14 @@ func matcherSource(routes []routeT) (string, error) {
 		}
 		fmt.Fprintf(&b, "var R_EXACT_%d = { %s };\n", i, strings.Join(pairs, ", "))
 	}
-	b.WriteString("function matchRoute(host, method, path, headers) {\n")
+	ret := func(k int) string { return fmt.Sprint(k) }
+	if kvs {
+		ret = func(k int) string { return fmt.Sprintf("ROUTES[%d]", k) }
+		b.WriteString("async function matchRoute(host, method, path, headers) {\n")
+		fmt.Fprintf(&b, "  var r = await lookup(ROUTE_KVS, %d, R_TRANSFORMS, host, method, path, headers);\n  if (r) return r;\n", maxLen)
+	} else {
+		b.WriteString("function matchRoute(host, method, path, headers) {\n")
+	}
 	if usesSegs {
 		b.WriteString("  var s = path.split(\"/\"), n = s.length - 1;\n")
 	}
@@ -111,12 +122,16 @@ func matcherSource(routes []routeT) (string, error) {
 		}
 		fmt.Fprintf(&b, "  //! route %s\n", jsString(routes[st.k].Name))
 		if st.test == "" {
-			fmt.Fprintf(&b, "  return %d;\n}\n", st.k)
+			fmt.Fprintf(&b, "  return %s;\n}\n", ret(st.k))
 			return b.String(), nil
 		}
-		fmt.Fprintf(&b, "  if (%s) return %d;\n", st.test, st.k)
+		fmt.Fprintf(&b, "  if (%s) return %s;\n", st.test, ret(st.k))
 	}
-	b.WriteString("  return -1;\n}\n")
+	if kvs {
+		b.WriteString("  return null;\n}\n")
+	} else {
+		b.WriteString("  return -1;\n}\n")
+	}
 	return b.String(), nil
 }
 

@@ -5,6 +5,11 @@
 
 import * as G from "edgegw-runtime/gateway.js";
 import { normalize } from "edgegw-cloudfront/pathnorm.js";
+import { lookup } from "edgegw-cloudfront/kvsroutes.js";
+import cf from "cloudfront";
+
+// The route table's KeyValueStore, for a table too large for the code (HAS_KVS).
+var ROUTE_KVS = HAS_KVS ? cf.kvs(KVS_ID) : null;
 
 // Test-mode request headers: the clock, the client's scheme, the decision. Only a TEST_MODE build reads or
 // writes them.
@@ -46,7 +51,7 @@ function rawQuery(qs) {
 }
 
 // view reads what both functions decide on: {fail} for an edge error before routing, else the public view.
-function view(req) {
+async function view(req) {
   var client = headersOf(req.headers);
   var v = { client: client, now: Date.now(), scheme: "https", route: null, corsOrigin: "", preflight: false };
   if (TEST_MODE) {
@@ -70,9 +75,10 @@ function view(req) {
       return { v: v };
     }
   }
-  var k = matchRoute(v.host, req.method, v.path, client);
-  if (k < 0) return { fail: "NO_ROUTE", v: v };
-  v.route = ROUTES[k];
+  // (njs cannot await inside a call's arguments.)
+  var k = await matchRoute(v.host, req.method, v.path, client);
+  if (HAS_KVS ? !k : k < 0) return { fail: "NO_ROUTE", v: v };
+  v.route = HAS_KVS ? k : ROUTES[k];
   v.segs = v.path.slice(1).split("/");
   return { v: v };
 }

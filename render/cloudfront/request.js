@@ -1,6 +1,5 @@
 // The viewer-request function: routing, HS256, redirects and synthetic answers, the upstream request.
 
-import cf from "cloudfront";
 import { verify, claimText } from "edgegw-cloudfront/hs256.js";
 
 var KVS = HAS_AUTH ? cf.kvs(KVS_ID) : null;
@@ -43,7 +42,7 @@ async function handler(event) {
   var req = event.request;
   // The decision, reported by a test build only (its keys quoted: they are never shortened).
   var d = TEST_MODE ? { "route": "", "pool": "", "origin": "", "reason": "" } : {};
-  var r = view(req);
+  var r = await view(req);
   var v = r.v;
   if (r.fail) return fail(v, d, r.fail);
   if (HAS_CORS && v.preflight) {

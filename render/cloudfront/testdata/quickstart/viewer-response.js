@@ -194,6 +194,7 @@ function matchHost(host) {
   if (host === "api.example.com") return { tenantHeader: "", tenant: "" };
   return null;
 }
+var ROUTE_KVS = false ? cf.kvs(KVS_ID) : null;
 function headersOf(obj) {
   return {
     get: function(n) {
@@ -208,7 +209,7 @@ function headersOf(obj) {
     }
   };
 }
-function view(req) {
+async function view(req) {
   var client = headersOf(req.headers);
   var v = { client, now: Date.now(), scheme: "https", route: null, corsOrigin: "", preflight: false };
   if (false) {
@@ -232,15 +233,15 @@ function view(req) {
       return { v };
     }
   }
-  var k = matchRoute(v.host, req.method, v.path, client);
-  if (k < 0) return { fail: "NO_ROUTE", v };
-  v.route = ROUTES[k];
+  var k = await matchRoute(v.host, req.method, v.path, client);
+  if (false ? !k : k < 0) return { fail: "NO_ROUTE", v };
+  v.route = false ? k : ROUTES[k];
   v.segs = v.path.slice(1).split("/");
   return { v };
 }
-function handler(event) {
+async function handler(event) {
   var resp = event.response;
-  var r = view(event.request);
+  var r = await view(event.request);
   var v = r.v;
   var h = headersOf(resp.headers);
   if (v.route && v.route.pool) {
