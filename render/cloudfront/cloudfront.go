@@ -556,6 +556,14 @@ func function(file string, srcOf source, routes int, defs map[string]string, opt
 		return b, level, err
 	}
 	var plain []byte
+	type attempt struct {
+		out       []byte
+		parts     []Part
+		src       string
+		generated int
+		defs      map[string]string
+	}
+	var best *attempt // the smallest build, for the size error
 	for l := levelPlain; l <= levelKVS; l++ {
 		out, parts, src, generated, err := build(l)
 		if err != nil {
@@ -564,6 +572,13 @@ func function(file string, srcOf source, routes int, defs map[string]string, opt
 		if l == levelPlain {
 			plain = out
 		}
+		if best == nil || len(out) < len(best.out) {
+			dd := defs
+			if l == levelKVS {
+				dd = d(defs)
+			}
+			best = &attempt{out, parts, src, generated, dd}
+		}
 		if len(out) <= MaxFunctionBytes || (l == levelPlain && opts.NoMinify) || (l == levelKVS && opts.IgnoreSizeLimit) {
 			if len(out) > MaxFunctionBytes && !opts.IgnoreSizeLimit {
 				return nil, l, &SizeError{File: file, Size: len(out), Plain: len(out), Routes: routes, Position: position(out, MaxFunctionBytes), Parts: parts}
@@ -571,7 +586,7 @@ func function(file string, srcOf source, routes int, defs map[string]string, opt
 			return out, l, nil
 		}
 		if l == levelKVS {
-			return nil, l, &SizeError{File: file, Size: len(out), Plain: len(plain), Routes: routes, Position: position(out, MaxFunctionBytes), Parts: splitGenerated(parts, src, generated, d(defs))}
+			return nil, l, &SizeError{File: file, Size: len(best.out), Plain: len(plain), Routes: routes, Position: position(best.out, MaxFunctionBytes), Parts: splitGenerated(best.parts, best.src, best.generated, best.defs)}
 		}
 	}
 	panic("unreachable")
