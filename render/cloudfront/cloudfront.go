@@ -15,8 +15,10 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -46,7 +48,7 @@ const KVSName = "edgegw"
 
 // library holds this target's own modules, imported as edgegw-cloudfront/NAME.
 //
-//go:embed hs256.js pathnorm.js
+//go:embed hs256.js pathnorm.js kvsroutes.js
 var library embed.FS
 
 var (
@@ -147,6 +149,8 @@ type Sizes struct {
 	Request, Response int
 	Minified          bool // either function is minified
 	Mangled           bool // either function's internal property names are shortened too
+	// KVSKeys and KVSBytes: the route table's KeyValueStore entries (KVSFile), when it is there.
+	KVSKeys, KVSBytes int
 }
 
 // RenderWith renders the two functions.
@@ -187,49 +191,63 @@ func renderSized(g *ir.Gateway, opts Options) ([]render.Artifact, Sizes, error) 
 	if err != nil {
 		return nil, sz, err
 	}
-	testHead, err := tableSource(t, routes, g)
-	if err != nil {
-		return nil, sz, err
-	}
 	// Names serve only the test build's decision header: the production build leaves them out (the route
 	// comments of a plain build still name every route).
-	t.Name = ""
+	pt := *t
+	pt.Name = ""
+	pt.Pools, pt.Policies = names[poolT]{}, names[policyT]{}
 	for k, p := range t.Pools {
 		p.Name = ""
-		t.Pools[k] = p
+		pt.Pools[k] = p
 	}
 	for k, p := range t.Policies {
 		p.Name = ""
-		t.Policies[k] = p
+		pt.Policies[k] = p
 	}
-	named := make([]routeT, len(routes))
-	copy(named, routes)
-	for i := range routes {
-		routes[i].Name = ""
+	prodRoutes := make([]routeT, len(routes))
+	copy(prodRoutes, routes)
+	for i := range prodRoutes {
+		prodRoutes[i].Name = ""
 	}
-	head, err := tableSourceNamed(t, routes, named, g)
-	if err != nil {
-		return nil, sz, err
+	sourceOf := func(t *tables, rs []routeT, fn int) source {
+		return func(level int) (string, int, []kvsCandidate, error) {
+			head, cands, err := tableSourceNamed(t, rs, routes, g, fn, level)
+			if err != nil {
+				return "", 0, nil, err
+			}
+			head = fmt.Sprintf("const KVS_ID = %q;\n", KVSName) + head
+			if fn == forResponse {
+				return head + prelude + responseGlue, len(head), cands, nil
+			}
+			return head + prelude + requestGlue, len(head), cands, nil
+		}
 	}
+	// The functions of a KeyValueStore build share one set of shortened property names, which the store's
+	// entries are written with.
+	var cache map[string]any
+	var prodKVS, testKVS []kvsCandidate
 	// The limit applies to the production build; a test build (a few hundred bytes of test-mode code more)
 	// is checked through it and built at the same level.
-	reqHead := fmt.Sprintf("const KVS_ID = %q;\n", KVSName) + head
-	prodReq, reqLevel, err := function(RequestFile, reqHead+prelude+requestGlue, len(reqHead), len(routes), defines(g, false), opts, -1)
+	prodReq, reqLevel, err := function(RequestFile, sourceOf(&pt, prodRoutes, forRequest), len(routes), defines(g, false), opts, -1, &cache, &prodKVS)
 	if err != nil {
 		return nil, sz, err
 	}
-	prodResp, respLevel, err := function(ResponseFile, head+prelude+responseGlue, len(head), len(routes), defines(g, false), opts, -1)
+	prodResp, respLevel, err := function(ResponseFile, sourceOf(&pt, prodRoutes, forResponse), len(routes), defines(g, false), opts, -1, &cache, &prodKVS)
 	if err != nil {
 		return nil, sz, err
 	}
 	reqJS, respJS := prodReq, prodResp
 	if opts.Test {
-		if reqJS, _, err = function(RequestFile, fmt.Sprintf("const KVS_ID = %q;\n", KVSName)+testHead+prelude+requestGlue, 0, len(routes), defines(g, true), opts, reqLevel); err != nil {
+		if reqJS, _, err = function(RequestFile, sourceOf(t, routes, forRequest), len(routes), defines(g, true), opts, reqLevel, &cache, &testKVS); err != nil {
 			return nil, sz, err
 		}
-		if respJS, _, err = function(ResponseFile, testHead+prelude+responseGlue, 0, len(routes), defines(g, true), opts, respLevel); err != nil {
+		if respJS, _, err = function(ResponseFile, sourceOf(t, routes, forResponse), len(routes), defines(g, true), opts, respLevel, &cache, &testKVS); err != nil {
 			return nil, sz, err
 		}
+	}
+	kvsCands := prodKVS
+	if opts.Test {
+		kvsCands = testKVS
 	}
 	// The limit plan reports against; a test build (its test-mode code) and a build over the limit for
 	// the semantics checks are not what deploys, so they carry none.
@@ -238,15 +256,24 @@ func renderSized(g *ir.Gateway, opts Options) ([]render.Artifact, Sizes, error) 
 		limit = 0
 	}
 	sz = Sizes{Request: len(prodReq), Response: len(prodResp), Minified: reqLevel > levelPlain || respLevel > levelPlain,
-		Mangled: reqLevel == levelMangled || respLevel == levelMangled}
+		Mangled: reqLevel >= levelMangled || respLevel >= levelMangled}
+	arts := []render.Artifact{
+		{Target: Name, Path: RequestFile, MediaType: "application/javascript", Data: reqJS, MaxBytes: limit},
+		{Target: Name, Path: ResponseFile, MediaType: "application/javascript", Data: respJS, MaxBytes: limit},
+	}
+	if kvsCands != nil {
+		data, keys, err := kvsFile(kvsCands, cache)
+		if err != nil {
+			return nil, sz, err
+		}
+		sz.KVSKeys, sz.KVSBytes = keys, len(data)
+		arts = append(arts, render.Artifact{Target: Name, Path: KVSFile, MediaType: "application/json", Data: data})
+	}
 	wafArts, err := wafArtifacts(g)
 	if err != nil {
 		return nil, sz, err
 	}
-	return append([]render.Artifact{
-		{Target: Name, Path: RequestFile, MediaType: "application/javascript", Data: reqJS, MaxBytes: limit},
-		{Target: Name, Path: ResponseFile, MediaType: "application/javascript", Data: respJS, MaxBytes: limit},
-	}, wafArts...), sz, nil
+	return append(arts, wafArts...), sz, nil
 }
 
 // defines are the build-time constants of the glue: test mode, and which features the gateway uses, so the
@@ -270,46 +297,124 @@ func defines(g *ir.Gateway, test bool) map[string]string {
 		"HAS_FORWARD": fmt.Sprint(auth && forward)}
 }
 
-// tableSource is the generated part of both functions: the tables, one statement per route commented with
-// its manifest name (esbuild keeps legal comments, "//!", in a plain build and drops them when minifying).
-func tableSource(t *tables, routes []routeT, g *ir.Gateway) (string, error) {
-	return tableSourceNamed(t, routes, routes, g)
-}
-
-func tableSourceNamed(t *tables, routes, named []routeT, g *ir.Gateway) (string, error) {
+// tableSourceNamed is the generated part of a function (fn: forRequest or forResponse): the tables as that
+// function reads them, the routes, the matchers. In a plain build each route is one statement commented
+// with its manifest name (named: the routes with their names; esbuild keeps legal comments, "//!", in a plain build and drops them when
+// minifying); a compact one (a minified build) writes the routes straight into the ROUTES array.
+func tableSourceNamed(t *tables, routes, named []routeT, g *ir.Gateway, fn int, level int) (string, []kvsCandidate, error) {
+	compact := level > levelPlain
+	// At levelKVS the exact and prefix routes, which come first in IR order, are in the KeyValueStore.
+	nk := 0
+	if level == levelKVS {
+		for nk < len(routes) && kvsRoute(routes[nk]) {
+			nk++
+		}
+		for _, r := range named[nk:] {
+			if kvsRoute(r) {
+				return "", nil, fmt.Errorf("render/cloudfront: route %q: an exact or prefix route after a template, regex or fallback route: the routes are not in IR order", r.Name)
+			}
+		}
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "//! Gateway %q, rendered by edgegw for CloudFront Functions (cloudfront-js-2.0). Generated: edit the manifest, not this file.\n", g.Name)
-	tj, err := jsLiteral(t)
-	if err != nil {
-		return "", fmt.Errorf("render/cloudfront: tables: %w", err)
+	// Routes share their effective transform (the gateway's, usually), and transforms their header edits:
+	// each distinct one used more than once is written once, as a constant.
+	trs := newShared("R_TRANSFORM_")
+	hts := newShared("R_HEADERS_")
+	transformOf := func(tr *routeTransformT) string {
+		if fn == forResponse {
+			tr = &routeTransformT{Response: tr.Response}
+		}
+		x := map[string]string{"request": hts.ref(tr.Request), "response": hts.ref(tr.Response)}
+		if fn == forResponse {
+			delete(x, "request")
+		}
+		if tr.RequestID != "" {
+			x["requestId"] = jsString(tr.RequestID)
+		}
+		if tr.KeepClientRequestID {
+			x["keepClientRequestId"] = "true"
+		}
+		return literalOf(x)
 	}
-	fmt.Fprintf(&b, "const GATEWAY = %s;\n", tj)
-	// Routes share their effective transform (the gateway's, usually): each distinct one is written once.
-	transforms := map[string]string{}
-	names := make([]string, 0, len(routes))
+	var transforms []*routeTransformT
+	gwTransform := t.Transform
+	transforms = append(transforms, &gwTransform)
+	none := routeTransform(ir.RouteTransform{})
+	for _, r := range routes {
+		if r.Transform == nil {
+			r.Transform = &none // every route carries one: the runtime reads it unconditionally
+		}
+		transforms = append(transforms, r.Transform)
+	}
+	// The header edits are counted first, so that a transform is counted as it is then written.
+	for _, tr := range transforms {
+		transformOf(tr)
+	}
+	hts.named()
+	for _, tr := range transforms {
+		trs.use(transformOf(tr))
+	}
+	trs.named()
+	refs := make([]string, len(transforms))
+	for i, tr := range transforms {
+		refs[i] = trs.use(transformOf(tr))
+	}
+	hts.write(&b)
+	trs.write(&b)
+	if tv := t.view(fn); len(tv.Errors) > 0 {
+		var imports []string
+		for _, c := range slices.Sorted(maps.Keys(tv.Errors)) {
+			if strings.HasPrefix(c, "JWT_") {
+				imports = append(imports, strings.TrimPrefix(c, "JWT_")+" as "+jwtConst(c))
+			}
+		}
+		if imports != nil {
+			fmt.Fprintf(&b, "import { %s } from \"edgegw-cloudfront/hs256.js\";\n", strings.Join(imports, ", "))
+		}
+	}
+	tj, err := jsLiteral(t.view(fn))
+	if err != nil {
+		return "", nil, fmt.Errorf("render/cloudfront: tables: %w", err)
+	}
+	fmt.Fprintf(&b, "const GATEWAY = %s;\n", withField(tj, "transform", refs[0]))
+	var names []string
+	var cands []kvsCandidate
+	var kvsTransforms, kvsKeys []string
+	maxLen := 0
+	k := 1
 	for i, r := range routes {
-		tr := r.Transform
+		if i < nk {
+			// Both functions read the same entries: the index is of the whole transform.
+			full, _ := jsLiteral(r.Transform)
+			tr := slices.Index(kvsKeys, full)
+			if tr < 0 {
+				tr = len(kvsKeys)
+				kvsKeys = append(kvsKeys, full)
+				kvsTransforms = append(kvsTransforms, refs[k])
+			}
+			k++
+			c, err := candidate(r, tr)
+			if err != nil {
+				return "", nil, &render.RouteError{Route: named[i].Name, Err: err}
+			}
+			maxLen = max(maxLen, len(c.stem))
+			cands = append(cands, c)
+			continue
+		}
 		r.Transform = nil
+		if fn == forResponse {
+			r.Respond, r.Redirect, r.Auth, r.Limited = nil, nil, "", false
+		}
 		rj, err := jsLiteral(r)
 		if err != nil {
-			return "", fmt.Errorf("render/cloudfront: route %q: %w", named[i].Name, err)
+			return "", nil, fmt.Errorf("render/cloudfront: route %q: %w", named[i].Name, err)
 		}
-		if tr != nil {
-			tj, err := jsLiteral(tr)
-			if err != nil {
-				return "", fmt.Errorf("render/cloudfront: route %q: transform: %w", named[i].Name, err)
-			}
-			tv, ok := transforms[tj]
-			if !ok {
-				tv = fmt.Sprintf("R_TRANSFORM_%d", len(transforms))
-				transforms[tj] = tv
-				fmt.Fprintf(&b, "const %s = %s;\n", tv, tj)
-			}
-			sep := ", "
-			if rj == "{}" {
-				sep = ""
-			}
-			rj = strings.TrimSuffix(rj, "}") + sep + "transform: " + tv + "}"
+		rj = withField(rj, "transform", refs[k])
+		k++
+		if compact {
+			names = append(names, rj)
+			continue
 		}
 		v := fmt.Sprintf("route_%d", i)
 		fmt.Fprintf(&b, "//! route %q\n", named[i].Name)
@@ -317,13 +422,89 @@ func tableSourceNamed(t *tables, routes, named []routeT, g *ir.Gateway) (string,
 		names = append(names, v)
 	}
 	fmt.Fprintf(&b, "const ROUTES = [%s];\n", strings.Join(names, ", "))
-	m, err := matcherSource(named)
+	if level == levelKVS {
+		fmt.Fprintf(&b, "//! The exact and prefix routes are in the KeyValueStore (%s): their transforms.\nconst R_TRANSFORMS = [%s];\n", KVSFile, strings.Join(kvsTransforms, ", "))
+	}
+	m, err := matcherSource(named[nk:], level == levelKVS, maxLen)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	b.WriteString(m)
 	b.WriteString(hostSource(t.Domains))
-	return b.String(), nil
+	if level == levelKVS && cands == nil {
+		cands = []kvsCandidate{}
+	}
+	return b.String(), cands, nil
+}
+
+// withField adds "name: value" to the object literal lit.
+func withField(lit, name, value string) string {
+	sep := ", "
+	if lit == "{}" {
+		sep = ""
+	}
+	return strings.TrimSuffix(lit, "}") + sep + name + ": " + value + "}"
+}
+
+// literalOf writes an object literal from already written values, keys sorted (all internal names).
+func literalOf(x map[string]string) string {
+	keys := make([]string, 0, len(x))
+	for k := range x {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, k+": "+x[k])
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// shared names the literals used more than once: the first pass counts, the second names them in order
+// of first use.
+type shared struct {
+	prefix string
+	pass   int
+	count  map[string]int
+	name   map[string]string
+	order  []string
+}
+
+func newShared(prefix string) *shared {
+	return &shared{prefix: prefix, count: map[string]int{}, name: map[string]string{}}
+}
+
+// named ends the counting: from now on use names the literals used more than once.
+func (s *shared) named() { s.pass = 1 }
+
+// use counts lit (first pass) or names it (second pass), and returns what to write for it.
+func (s *shared) use(lit string) string {
+	if s.pass == 0 {
+		s.count[lit]++
+		return lit
+	}
+	if s.count[lit] < 2 {
+		return lit
+	}
+	if n, ok := s.name[lit]; ok {
+		return n
+	}
+	n := fmt.Sprintf("%s%d", s.prefix, len(s.order))
+	s.name[lit] = n
+	s.order = append(s.order, lit)
+	return n
+}
+
+// ref is use for a value to be written as a literal first.
+func (s *shared) ref(v any) string {
+	lit, _ := jsLiteral(v)
+	return s.use(lit)
+}
+
+func (s *shared) write(b *strings.Builder) {
+	for _, lit := range s.order {
+		fmt.Fprintf(b, "const %s = %s;\n", s.name[lit], lit)
+	}
 }
 
 const runtimePrefix = "edgegw-runtime/"
@@ -333,37 +514,79 @@ const (
 	levelPlain   = iota // readable: indented, with the route comments
 	levelMinify         // esbuild's minifier
 	levelMangled        // minified, and the functions' internal property names shortened (internalNames)
+	levelKVS            // mangled, and the exact and prefix routes in the KeyValueStore (KVSFile)
 )
 
+// source returns a function's entry source for a build level (a minified one writes the routes without a
+// statement and comment each; levelKVS leaves the exact and prefix routes out, as KeyValueStore
+// candidates), the length of its generated head, and those candidates.
+type source func(level int) (src string, generated int, kvs []kvsCandidate, err error)
+
 // function bundles one function at the first level whose output fits; over the limit at every level is a
-// *SizeError that names the bytes of each source part (generated is the length of the source's generated
-// head, for that part's share). With level >= 0 (a test build) it builds at that level and checks no size.
-func function(file, src string, generated, routes int, defs map[string]string, opts Options, level int) ([]byte, int, error) {
-	src += "\nexport { handler };\n"
+// *SizeError that names the bytes of each source part (the generated head measured apart, for that part's
+// share). With level >= 0 (a test build) it builds at that level and checks no size. cache holds the
+// shortened property names, shared by the builds that shorten them; a levelKVS build sets *kvs.
+func function(file string, srcOf source, routes int, defs map[string]string, opts Options, level int, cache *map[string]any, kvs *[]kvsCandidate) ([]byte, int, error) {
+	build := func(l int) ([]byte, []Part, string, int, error) {
+		src, gen, cands, err := srcOf(l)
+		if err != nil {
+			return nil, nil, "", 0, err
+		}
+		src += "\nexport { handler };\n"
+		d := maps.Clone(defs)
+		d["HAS_KVS"] = fmt.Sprint(l == levelKVS)
+		out, parts, err := bundle(file, src, d, l, cache)
+		if err == nil && l == levelKVS {
+			*kvs = cands
+		}
+		return out, parts, src, gen, err
+	}
 	if level >= 0 {
-		b, _, err := bundle(file, src, defs, level)
+		b, _, _, _, err := build(level)
 		return b, level, err
 	}
 	var plain []byte
-	for l := levelPlain; l <= levelMangled; l++ {
-		out, parts, err := bundle(file, src, defs, l)
+	type attempt struct {
+		out       []byte
+		parts     []Part
+		src       string
+		generated int
+		defs      map[string]string
+	}
+	var best *attempt // the smallest build, for the size error
+	for l := levelPlain; l <= levelKVS; l++ {
+		out, parts, src, generated, err := build(l)
 		if err != nil {
 			return nil, l, err
 		}
 		if l == levelPlain {
 			plain = out
 		}
-		if len(out) <= MaxFunctionBytes || (l == levelPlain && opts.NoMinify) || (l == levelMangled && opts.IgnoreSizeLimit) {
+		if best == nil || len(out) < len(best.out) {
+			dd := defs
+			if l == levelKVS {
+				dd = d(defs)
+			}
+			best = &attempt{out, parts, src, generated, dd}
+		}
+		if len(out) <= MaxFunctionBytes || (l == levelPlain && opts.NoMinify) || (l == levelKVS && opts.IgnoreSizeLimit) {
 			if len(out) > MaxFunctionBytes && !opts.IgnoreSizeLimit {
 				return nil, l, &SizeError{File: file, Size: len(out), Plain: len(out), Routes: routes, Position: position(out, MaxFunctionBytes), Parts: parts}
 			}
 			return out, l, nil
 		}
-		if l == levelMangled {
-			return nil, l, &SizeError{File: file, Size: len(out), Plain: len(plain), Routes: routes, Position: position(out, MaxFunctionBytes), Parts: splitGenerated(parts, src, generated, defs)}
+		if l == levelKVS {
+			return nil, l, &SizeError{File: file, Size: len(best.out), Plain: len(plain), Routes: routes, Position: position(best.out, MaxFunctionBytes), Parts: splitGenerated(best.parts, best.src, best.generated, best.defs)}
 		}
 	}
 	panic("unreachable")
+}
+
+// d is defs as a levelKVS build sees them.
+func d(defs map[string]string) map[string]string {
+	x := maps.Clone(defs)
+	x["HAS_KVS"] = "true"
+	return x
 }
 
 // splitGenerated splits the entry's share of parts into the code generated from the manifest (its first
@@ -373,7 +596,10 @@ func splitGenerated(parts []Part, src string, generated int, defs map[string]str
 		return parts
 	}
 	// Kept alive by one assignment (a few bytes), as the bundle keeps them.
-	const keep = "\nglobalThis.k = [GATEWAY, ROUTES, matchRoute];\n"
+	keep := "\nglobalThis.k = [GATEWAY, ROUTES, matchRoute];\n"
+	if defs["HAS_KVS"] == "true" {
+		keep = "\nglobalThis.k = [GATEWAY, ROUTES, R_TRANSFORMS, matchRoute];\n"
+	}
 	res := api.Transform(src[:generated]+keep, api.TransformOptions{Loader: api.LoaderJS, MinifyWhitespace: true, MinifySyntax: true, MinifyIdentifiers: true, Target: api.ES2017, Define: defs, MangleProps: mangleProps(), LegalComments: api.LegalCommentsNone, Format: api.FormatIIFE})
 	if len(res.Errors) > 0 {
 		return parts
@@ -431,7 +657,7 @@ var exportLine = regexp.MustCompile(`(?s)\n?export\s*\{\s*([\w$]+)(?:\s+as\s+han
 
 // bundle runs esbuild over the entry source, resolving edgegw-runtime/* to the embedded library; cloudfront
 // and crypto are cloudfront-js-2.0's own modules.
-func bundle(file, src string, defs map[string]string, level int) ([]byte, []Part, error) {
+func bundle(file, src string, defs map[string]string, level int, cache *map[string]any) ([]byte, []Part, error) {
 	minify := level >= levelMinify
 	plugin := api.Plugin{Name: "edgegw-runtime", Setup: func(pb api.PluginBuild) {
 		pb.OnResolve(api.OnResolveOptions{Filter: `^edgegw-runtime/`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
@@ -470,8 +696,13 @@ func bundle(file, src string, defs map[string]string, level int) ([]byte, []Part
 		legal = api.LegalCommentsNone
 	}
 	mangle := ""
-	if level == levelMangled {
+	var mcache map[string]any
+	if level >= levelMangled {
 		mangle = mangleProps()
+		mcache = maps.Clone(*cache)
+		if mcache == nil {
+			mcache = map[string]any{}
+		}
 	}
 	res := api.Build(api.BuildOptions{
 		Stdin:             &api.StdinOptions{Contents: src, Sourcefile: file, Loader: api.LoaderJS},
@@ -492,7 +723,11 @@ func bundle(file, src string, defs map[string]string, level int) ([]byte, []Part
 		Plugins:           []api.Plugin{plugin},
 		Metafile:          true,
 		MangleProps:       mangle,
+		MangleCache:       mcache,
 	})
+	if mangle != "" && len(res.Errors) == 0 && level == levelKVS {
+		*cache = res.MangleCache
+	}
 	if len(res.Errors) > 0 {
 		return nil, nil, fmt.Errorf("render/cloudfront: bundle %s: %s", file, jsruntime.BuildErrors(res.Errors))
 	}

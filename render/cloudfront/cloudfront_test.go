@@ -180,40 +180,67 @@ func TestSizeLimit(t *testing.T) {
 	}
 }
 
-// sizeLimit grows a table of prefix routes shaped as the quickstart's route named shape (an answer at
-// the edge, or a pool) until the function is over the limit.
-func sizeLimit(t *testing.T, shape string) {
+// table is the quickstart with n prefix routes shaped as its route named shape (an answer at the edge, or
+// a pool), of kind.
+func table(t *testing.T, shape string, n int, kind ir.PathKind) *ir.Gateway {
 	g := load(t, "quickstart")
 	base := *g.Route(shape)
-	fits := 0
-	for n := 1; n <= 400; n++ {
-		g.Routes = g.Routes[:0]
-		for i := 0; i < n; i++ {
-			r := base
-			r.Name = fmt.Sprintf("route-%03d", i)
-			r.Match.Kind = ir.PathPrefix
-			r.Match.Path = fmt.Sprintf("/service-%03d", i)
-			g.Routes = append(g.Routes, r)
+	g.Routes = nil
+	for i := 0; i < n; i++ {
+		r := base
+		r.Name = fmt.Sprintf("route-%05d", i)
+		r.Match.Kind = kind
+		r.Match.Path = fmt.Sprintf("/service-%05d", i)
+		if kind == ir.PathRegex {
+			r.Match.Path = fmt.Sprintf("^/service-%05d/[a-z]+$", i)
 		}
-		_, err := Renderer{}.Render(g)
-		var se *SizeError
-		if errors.As(err, &se) {
-			if !strings.Contains(err.Error(), RequestFile) || !strings.Contains(err.Error(), "10240-byte limit") || se.Position == "" {
-				t.Fatalf("size error does not say which file, the limit and where: %v", err)
-			}
-			// The parts, largest first: with this many routes the generated tables lead.
-			if len(se.Parts) < 3 || se.Parts[0].Name != "the tables and route matcher generated from the manifest" || !strings.Contains(err.Error(), "bytes by part: the tables and route matcher") {
-				t.Fatalf("size error does not say which part is large: %v", err)
-			}
-			t.Logf("largest inline route table: %d prefix routes shaped as route %q; %d routes: %v", fits, shape, n, err)
-			return
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		fits = n
+		g.Routes = append(g.Routes, r)
 	}
-	t.Fatal("400 routes still fit: the size check never fired")
+	return g
+}
+
+// sizeLimit finds the largest table of prefix routes that stays inline (a larger one goes to the
+// KeyValueStore and still fits), and checks the size error of a table that cannot move there (regex
+// routes).
+func sizeLimit(t *testing.T, shape string) {
+	lo, hi := 1, 400 // inline at lo, in the KeyValueStore at hi
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		s, err := Measure(table(t, shape, mid, ir.PathPrefix), Options{})
+		if err != nil {
+			t.Fatalf("%d routes: %v", mid, err)
+		}
+		if s.KVSKeys > 0 {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	s, err := Measure(table(t, shape, hi, ir.PathPrefix), Options{})
+	if err != nil || s.KVSKeys != hi || s.Request > MaxFunctionBytes {
+		t.Fatalf("%d routes: %+v %v, want %d KeyValueStore keys", hi, s, err, hi)
+	}
+	t.Logf("largest inline route table: %d prefix routes shaped as route %q; %d go to the KeyValueStore (viewer-request %d bytes)", lo, shape, hi, s.Request)
+	for n := 100; n <= 400; n += 100 {
+		_, err := Renderer{}.Render(table(t, shape, n, ir.PathRegex))
+		var se *SizeError
+		if !errors.As(err, &se) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if !strings.Contains(err.Error(), RequestFile) || !strings.Contains(err.Error(), "10240-byte limit") || se.Position == "" {
+			t.Fatalf("size error does not say which file, the limit and where: %v", err)
+		}
+		// The parts, largest first: with this many routes the generated tables lead.
+		if len(se.Parts) < 3 || se.Parts[0].Name != "the tables and route matcher generated from the manifest" || !strings.Contains(err.Error(), "bytes by part: the tables and route matcher") {
+			t.Fatalf("size error does not say which part is large: %v", err)
+		}
+		t.Logf("%d regex routes (never in the KeyValueStore): %v", n, err)
+		return
+	}
+	t.Fatal("400 regex routes still fit: the size check never fired")
 }
 
 const limitedManifest = `version: 1

@@ -10,15 +10,14 @@
 
 import crypto from "crypto";
 
-// E is a refusal. The reference's detail text is left out: only the code decides the answer, and the
-// bytes are tight.
-function E(code) {
-  return { code: code };
-}
+// A refusal is its code, a string. The reference's detail text is left out: only the code decides the
+// answer, and the bytes are tight.
 
 // The refusal codes, named once (each is used several times and the bytes are tight).
-var ALG = "JWT_ALG", AUDIENCE = "JWT_AUDIENCE", CLAIMS = "JWT_CLAIMS", EXPIRED = "JWT_EXPIRED", ISSUER = "JWT_ISSUER", KEY = "JWT_KEY", MALFORMED = "JWT_MALFORMED", MISSING = "JWT_MISSING", NOT_YET_VALID = "JWT_NOT_YET_VALID", SIGNATURE = "JWT_SIGNATURE", TOO_LARGE = "JWT_TOO_LARGE", UNSUPPORTED = "JWT_UNSUPPORTED";
+export var ALG = "JWT_ALG", AUDIENCE = "JWT_AUDIENCE", CLAIMS = "JWT_CLAIMS", EXPIRED = "JWT_EXPIRED", ISSUER = "JWT_ISSUER", KEY = "JWT_KEY", MALFORMED = "JWT_MALFORMED", MISSING = "JWT_MISSING", NOT_YET_VALID = "JWT_NOT_YET_VALID", SIGNATURE = "JWT_SIGNATURE", TOO_LARGE = "JWT_TOO_LARGE", UNSUPPORTED = "JWT_UNSUPPORTED";
 
+// own reads a member by a name the manifest gives (a required or forwarded claim), which may be one an
+// object inherits ("constructor"); fixed names (exp, alg, ...) are read directly: no object inherits them.
 function own(o, k) {
   return Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
 }
@@ -79,12 +78,12 @@ function object(t) {
 
 // bearer reads the Authorization header value (null when absent) as jwtverify.FromHeader does.
 function bearer(value) {
-  if (value === null || value === undefined) return E(MISSING);
-  if (value.trim().toLowerCase() === "bearer") return E(MALFORMED);
+  if (value === null || value === undefined) return MISSING;
+  if (value.trim().toLowerCase() === "bearer") return MALFORMED;
   var sp = value.indexOf(" ");
-  if (sp < 0 || value.slice(0, sp).toLowerCase() !== "bearer") return E(MISSING);
+  if (sp < 0 || value.slice(0, sp).toLowerCase() !== "bearer") return MISSING;
   var token = value.slice(sp + 1).replace(/^ +/, "");
-  return token === "" ? E(MALFORMED) : { token: token };
+  return token === "" ? MALFORMED : { token: token };
 }
 
 // date reads a NumericDate claim as Go's json.Unmarshal into float64 does: absent → undefined, null → 0,
@@ -125,72 +124,72 @@ export function claimText(claims, name) {
 
 // verify decides an Authorization value (undefined: more than one header) for policy {algorithms,
 // issuer, audience, clockSkew, required, minSecretBytes} with secret (a string, or null when the
-// KeyValueStore holds none) at now (ms). It returns {claims} or {code, detail}.
+// KeyValueStore holds none) at now (ms). It returns {claims}, or the refusal's code.
 export function verify(policy, authorization, secret, now) {
-  if (authorization === undefined) return E(MALFORMED);
+  if (authorization === undefined) return MALFORMED;
   var bt = bearer(authorization);
-  if (bt.code) return bt;
+  if (typeof bt === "string") return bt;
   var bytes = typeof secret === "string" ? Buffer.from(secret).length : 0;
-  if (bytes === 0 || bytes < policy.minSecretBytes) return E(KEY);
+  if (bytes === 0 || bytes < policy.minSecretBytes) return KEY;
   var token = bt.token;
-  if (token.length > 8192) return E(TOO_LARGE);
+  if (token.length > 8192) return TOO_LARGE;
   var parts = token.split(".");
-  if (parts.length !== 3) return E(MALFORMED);
+  if (parts.length !== 3) return MALFORMED;
   var b = [];
   for (var i = 0; i < 3; i++) {
     b.push(part(parts[i]));
-    if (b[i] === null) return E(MALFORMED);
+    if (b[i] === null) return MALFORMED;
   }
   var h = object(text(b[0]));
-  if (h === "not object") return E(MALFORMED);
-  if (typeof h === "string") return E(UNSUPPORTED);
+  if (h === "not object") return MALFORMED;
+  if (typeof h === "string") return UNSUPPORTED;
   var embedded = ["jwk", "jku", "x5u", "x5c"];
-  for (i = 0; i < 4; i++) if (own(h, embedded[i]) !== undefined) return E(UNSUPPORTED);
+  for (i = 0; i < 4; i++) if (h[embedded[i]] !== undefined) return UNSUPPORTED;
   // Go's json.Unmarshal into {Alg *string; Kid string; Crit, B64 json.RawMessage}: names match case
   // insensitively, the last one wins, and a type error anywhere refuses the header.
   var f = {};
   for (var k in h) {
     var l = k.toLowerCase();
-    if ((l === "alg" || l === "kid") && h[k] !== null && typeof h[k] !== "string") return E(UNSUPPORTED);
+    if ((l === "alg" || l === "kid") && h[k] !== null && typeof h[k] !== "string") return UNSUPPORTED;
     if (l === "alg" || l === "crit" || l === "b64") f[l] = h[k];
   }
   var alg = f.alg;
-  if (alg === undefined || alg === null) return E(ALG);
-  if (policy.algorithms.indexOf(alg) < 0) return E(ALG);
-  if (f.crit !== undefined) return E(UNSUPPORTED);
-  if (f.b64 !== undefined) return E(UNSUPPORTED);
-  if (alg !== "HS256") return E(KEY);
+  if (alg === undefined || alg === null) return ALG;
+  if (policy.algorithms.indexOf(alg) < 0) return ALG;
+  if (f.crit !== undefined) return UNSUPPORTED;
+  if (f.b64 !== undefined) return UNSUPPORTED;
+  if (alg !== "HS256") return KEY;
   // What go-jose's own parse refuses after the key is picked: "alg" under its exact name must be the alg
   // checked, and "nonce" a string.
-  var nonce = own(h, "nonce");
-  if (own(h, "alg") !== alg) return E(UNSUPPORTED);
-  if (nonce !== undefined && nonce !== null && typeof nonce !== "string") return E(UNSUPPORTED);
+  var nonce = h.nonce;
+  if (h.alg !== alg) return UNSUPPORTED;
+  if (nonce !== undefined && nonce !== null && typeof nonce !== "string") return UNSUPPORTED;
   if (bytes < 32 || crypto.createHmac("sha256", secret).update(parts[0] + "." + parts[1]).digest("hex") !== b[2].toString("hex")) {
-    return E(SIGNATURE);
+    return SIGNATURE;
   }
   var t = text(b[1]);
   var c = object(t);
-  if (typeof c === "string") return E(UNSUPPORTED);
+  if (typeof c === "string") return UNSUPPORTED;
   var skew = policy.clockSkew;
   now /= 1000;
   var exp = date(c, "exp");
   var nbf = date(c, "nbf");
   var iat = date(c, "iat");
-  if (exp !== exp) return E(CLAIMS);
-  if (exp === undefined) return E(EXPIRED);
-  if (!(now < exp + skew)) return E(EXPIRED);
-  if (nbf !== nbf) return E(CLAIMS);
-  if (nbf !== undefined && now + skew < nbf) return E(NOT_YET_VALID);
-  if (iat !== iat) return E(CLAIMS);
-  if (iat !== undefined && now + skew < iat) return E(NOT_YET_VALID);
-  var sub = own(c, "sub");
-  if (sub !== undefined && sub !== null && typeof sub !== "string") return E(CLAIMS);
+  if (exp !== exp) return CLAIMS;
+  if (exp === undefined) return EXPIRED;
+  if (!(now < exp + skew)) return EXPIRED;
+  if (nbf !== nbf) return CLAIMS;
+  if (nbf !== undefined && now + skew < nbf) return NOT_YET_VALID;
+  if (iat !== iat) return CLAIMS;
+  if (iat !== undefined && now + skew < iat) return NOT_YET_VALID;
+  var sub = c.sub;
+  if (sub !== undefined && sub !== null && typeof sub !== "string") return CLAIMS;
   if (policy.issuer) {
-    var iss = own(c, "iss");
-    if (iss !== policy.issuer) return E(ISSUER);
+    var iss = c.iss;
+    if (iss !== policy.issuer) return ISSUER;
   }
   if (policy.audience.length > 0) {
-    var aud = own(c, "aud");
+    var aud = c.aud;
     var auds = aud === null ? [""] : typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
     var found = false;
     for (i = 0; i < auds.length; i++) {
@@ -200,11 +199,11 @@ export function verify(policy, authorization, secret, now) {
       }
       if (policy.audience.indexOf(auds[i] === null ? "" : auds[i]) >= 0) found = true;
     }
-    if (!found) return E(AUDIENCE);
+    if (!found) return AUDIENCE;
   }
   for (i = 0; i < policy.required.length; i++) {
     var rq = own(c, policy.required[i]);
-    if (rq === undefined || rq === null) return E(CLAIMS);
+    if (rq === undefined || rq === null) return CLAIMS;
   }
   return { claims: { set: c, text: t } };
 }

@@ -19,7 +19,11 @@ import (
 // without conditions are one property lookup; the code is what the table needs and no more (the generic
 // interpreter and its index would cost more bytes than most tables). Every other name it declares starts
 // with "R_".
-func matcherSource(routes []routeT) (string, error) {
+//
+// With kvs (levelKVS) the exact and prefix routes are in the KeyValueStore and routes are the others: the
+// function is async and returns the route's entry, or null, looking the store up first (kvsroutes.js;
+// maxLen is the longest stem).
+func matcherSource(routes []routeT, kvs bool, maxLen int) (string, error) {
 	var b strings.Builder
 	b.WriteString("//! The route matcher, generated from the routes in IR order.\n")
 	for k, r := range routes {
@@ -84,6 +88,11 @@ func matcherSource(routes []routeT) (string, error) {
 		steps = append(steps, step{test: test, k: k})
 	}
 	for i, st := range steps {
+		if st.lookup != nil && len(st.keys) == 1 {
+			// One exact path: a comparison is shorter than a lookup.
+			steps[i] = step{test: "path === " + jsString(st.keys[0]), k: st.lookup[st.keys[0]]}
+			continue
+		}
 		if st.lookup == nil {
 			continue
 		}
@@ -93,23 +102,36 @@ func matcherSource(routes []routeT) (string, error) {
 		}
 		fmt.Fprintf(&b, "var R_EXACT_%d = { %s };\n", i, strings.Join(pairs, ", "))
 	}
-	b.WriteString("function matchRoute(host, method, path, headers) {\n")
+	ret := func(k int) string { return fmt.Sprint(k) }
+	if kvs {
+		ret = func(k int) string { return fmt.Sprintf("ROUTES[%d]", k) }
+		b.WriteString("async function matchRoute(host, method, path, headers) {\n")
+		fmt.Fprintf(&b, "  var r = await lookup(ROUTE_KVS, %d, R_TRANSFORMS, host, method, path, headers);\n  if (r) return r;\n", maxLen)
+	} else {
+		b.WriteString("function matchRoute(host, method, path, headers) {\n")
+	}
 	if usesSegs {
 		b.WriteString("  var s = path.split(\"/\"), n = s.length - 1;\n")
 	}
 	for i, st := range steps {
 		if st.lookup != nil {
-			fmt.Fprintf(&b, "  if (Object.prototype.hasOwnProperty.call(R_EXACT_%d, path)) return R_EXACT_%d[path];\n", i, i)
+			// A normalized path starts with "/", as no name an object inherits does: "in" finds only the
+			// table's own keys.
+			fmt.Fprintf(&b, "  if (path in R_EXACT_%d) return R_EXACT_%d[path];\n", i, i)
 			continue
 		}
 		fmt.Fprintf(&b, "  //! route %s\n", jsString(routes[st.k].Name))
 		if st.test == "" {
-			fmt.Fprintf(&b, "  return %d;\n}\n", st.k)
+			fmt.Fprintf(&b, "  return %s;\n}\n", ret(st.k))
 			return b.String(), nil
 		}
-		fmt.Fprintf(&b, "  if (%s) return %d;\n", st.test, st.k)
+		fmt.Fprintf(&b, "  if (%s) return %s;\n", st.test, ret(st.k))
 	}
-	b.WriteString("  return -1;\n}\n")
+	if kvs {
+		b.WriteString("  return null;\n}\n")
+	} else {
+		b.WriteString("  return -1;\n}\n")
+	}
 	return b.String(), nil
 }
 
@@ -126,7 +148,12 @@ func conditions(r routeT) string {
 	if len(r.Hosts) > 0 {
 		var hs []string
 		for _, h := range r.Hosts {
-			hs = append(hs, "G.wildcardLabel("+jsString(h)+", host) !== null")
+			if strings.HasPrefix(h, "*.") {
+				hs = append(hs, "G.wildcardLabel("+jsString(h)+", host) !== null")
+			} else {
+				// What wildcardLabel decides for a plain host: host is lower case already (hostOf).
+				hs = append(hs, "host === "+jsString(strings.ToLower(h)))
+			}
 		}
 		parts = append(parts, "("+strings.Join(hs, " || ")+")")
 	}
@@ -158,10 +185,21 @@ func hostSource(domains []domainT) string {
 		b.WriteString("  return { tenantHeader: \"\", tenant: \"\" };\n}\n")
 		return b.String()
 	}
+	// The exact hosts, those with the same answer in one test.
+	var exact []domainT
 	for _, d := range domains {
 		if !d.Wildcard {
-			fmt.Fprintf(&b, "  if (host === %s) return %s;\n", jsString(d.Host), answer(d, `""`))
+			exact = append(exact, d)
 		}
+	}
+	for i := 0; i < len(exact); {
+		j := i
+		var tests []string
+		for ; j < len(exact) && exact[j].TenantHeader == exact[i].TenantHeader; j++ {
+			tests = append(tests, "host === "+jsString(exact[j].Host))
+		}
+		fmt.Fprintf(&b, "  if (%s) return %s;\n", strings.Join(tests, " || "), answer(exact[i], `""`))
+		i = j
 	}
 	dot := false
 	for _, d := range domains {

@@ -1,28 +1,21 @@
 // What both CloudFront Functions share: the CloudFront event's header objects as the runtime's Headers
-// (get, set, delete, forEach), the raw query rebuilt from the event's querystring object, and the request's
+// (get, set, delete: the runtime calls no other method), the raw query rebuilt from the event's querystring object, and the request's
 // public view (normalized path, host, tenant, CORS origin, route). GATEWAY, ROUTES and TEST_MODE are defined
 // above by the renderer; HAS_* are build-time constants that drop what the gateway does not use. cloudfront-js-2.0 only: no timers, no network, crypto hashes and HMACs only.
 
 import * as G from "edgegw-runtime/gateway.js";
 import { normalize } from "edgegw-cloudfront/pathnorm.js";
+import { lookup } from "edgegw-cloudfront/kvsroutes.js";
+import cf from "cloudfront";
+
+// The route table's KeyValueStore, for a table too large for the code (HAS_KVS).
+var ROUTE_KVS = HAS_KVS ? cf.kvs(KVS_ID) : null;
 
 // Test-mode request headers: the clock, the client's scheme, the decision. Only a TEST_MODE build reads or
 // writes them.
 var TEST_NOW = "x-edgegw-test-now";
 var TEST_SCHEME = "x-edgegw-test-scheme";
 var TEST_DECISION = "x-edgegw-test-decision";
-
-(function () {
-  var none = { request: { remove: [], set: [] }, response: { remove: [], set: [] } };
-  for (var i = 0; i < ROUTES.length; i++) if (!ROUTES[i].transform) ROUTES[i].transform = none;
-  var errs = GATEWAY.errors;
-  for (var c in errs) {
-    var e = errs[c];
-    errs[c] = { status: e[0], headers: GATEWAY.errorHeaders[e[1]].map(function (k) {
-        return GATEWAY.errorPairs[k];
-      }), body: e.length > 2 ? e[2] : '{"status":' + e[0] + ',"code":"' + c + '","message":"' + GATEWAY.messages[e[0]] + '"}\n' };
-  }
-})();
 
 // headersOf wraps a CloudFront headers object ({lower-case name: {value, multiValue}}) in place.
 function headersOf(obj) {
@@ -36,9 +29,6 @@ function headersOf(obj) {
     },
     delete: function (n) {
       delete obj[n.toLowerCase()];
-    },
-    forEach: function (f) {
-      for (var k in obj) f(obj[k].value, k);
     },
   };
 }
@@ -61,7 +51,7 @@ function rawQuery(qs) {
 }
 
 // view reads what both functions decide on: {fail} for an edge error before routing, else the public view.
-function view(req) {
+async function view(req) {
   var client = headersOf(req.headers);
   var v = { client: client, now: Date.now(), scheme: "https", route: null, corsOrigin: "", preflight: false };
   if (TEST_MODE) {
@@ -85,9 +75,10 @@ function view(req) {
       return { v: v };
     }
   }
-  var k = matchRoute(v.host, req.method, v.path, client);
-  if (k < 0) return { fail: "NO_ROUTE", v: v };
-  v.route = ROUTES[k];
+  // (njs cannot await inside a call's arguments.)
+  var k = await matchRoute(v.host, req.method, v.path, client);
+  if (HAS_KVS ? !k : k < 0) return { fail: "NO_ROUTE", v: v };
+  v.route = HAS_KVS ? k : ROUTES[k];
   v.segs = v.path.slice(1).split("/");
   return { v: v };
 }

@@ -1,6 +1,5 @@
 // The viewer-request function: routing, HS256, redirects and synthetic answers, the upstream request.
 
-import cf from "cloudfront";
 import { verify, claimText } from "edgegw-cloudfront/hs256.js";
 
 var KVS = HAS_AUTH ? cf.kvs(KVS_ID) : null;
@@ -16,15 +15,22 @@ function answer(v, d, status, pairs, body) {
   return r;
 }
 
-function fail(v, d, code, extra) {
-  d.reason = code;
-  var e = G.edgeError(GATEWAY, code);
-  return answer(v, d, e.status, (extra || []).concat(e.headers), e.body);
+// fail answers with the edge error of code: GATEWAY.errors holds every code the function answers with, as
+// headers*1000+status when its body is the usual JSON (written back from status, code and message), else
+// [headers*1000+status, body]; headers indexes GATEWAY.errorHeaders.
+function fail(v, d, code) {
+  if (TEST_MODE) d["reason"] = code;
+  var e = GATEWAY.errors[code];
+  var n = e.length ? e[0] : e;
+  var status = n % 1000;
+  return answer(v, d, status, GATEWAY.errorHeaders[(n - status) / 1000].map(function (k) {
+    return GATEWAY.errorPairs[k];
+  }), e.length ? e[1] : '{"status":' + status + ',"code":"' + code + '","message":"' + GATEWAY.messages[status] + '"}\n');
 }
 
 // secret reads a policy's HMAC secret from the KeyValueStore by its key: null when it holds none.
 async function secret(policy) {
-  if (!policy.secretKey || !KVS) return null;
+  if (!policy.secretKey) return null;
   try {
     return await KVS.get(policy.secretKey);
   } catch (e) {
@@ -34,17 +40,17 @@ async function secret(policy) {
 
 async function handler(event) {
   var req = event.request;
-  // The decision, reported by a test build only.
-  var d = TEST_MODE ? { route: "", pool: "", origin: "", reason: "" } : {};
-  var r = view(req);
+  // The decision, reported by a test build only (its keys quoted: they are never shortened).
+  var d = TEST_MODE ? { "route": "", "pool": "", "origin": "", "reason": "" } : {};
+  var r = await view(req);
   var v = r.v;
   if (r.fail) return fail(v, d, r.fail);
   if (HAS_CORS && v.preflight) {
-    d.reason = "CORS_PREFLIGHT";
+    if (TEST_MODE) d["reason"] = "CORS_PREFLIGHT";
     return answer(v, d, 204, v.corsOrigin ? GATEWAY.cors.preflightAllowed : GATEWAY.cors.preflightRefused, "");
   }
   var route = v.route;
-  d.route = route.name;
+  if (TEST_MODE) d["route"] = route.name;
   var client = v.client;
   var claims = null;
   if (HAS_AUTH && route.auth) {
@@ -53,7 +59,7 @@ async function handler(event) {
     // (njs cannot await inside a call's arguments.)
     var key = await secret(policy);
     var ok = verify(policy, az && az.multiValue && az.multiValue.length > 1 ? undefined : client.get("authorization"), key, v.now);
-    if (ok.code) return fail(v, d, ok.code);
+    if (typeof ok === "string") return fail(v, d, ok);
     claims = ok.claims;
   }
   // A rate limit only an AWS WAF rule could enforce, without that rule: refused, never unlimited.
@@ -67,7 +73,7 @@ async function handler(event) {
     return answer(v, d, route.redirect.status, [["Location", G.redirectLocation(route.redirect, rawQuery(req.querystring))]], "");
   }
   var pool = GATEWAY.pools[route.pool];
-  d.pool = route.pool;
+  if (TEST_MODE) d["pool"] = route.pool;
   var up = copyHeaders(req.headers);
   var uh = headersOf(up);
   uh.delete("host");

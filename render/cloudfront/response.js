@@ -2,9 +2,9 @@
 // and CORS headers, as the reference writes every response. It decides the route again from the viewer's
 // request (a CloudFront Function keeps no state between the two events).
 
-function handler(event) {
+async function handler(event) {
   var resp = event.response;
-  var r = view(event.request);
+  var r = await view(event.request);
   var v = r.v;
   var h = headersOf(resp.headers);
   if (v.route && v.route.pool) {

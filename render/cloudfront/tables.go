@@ -19,19 +19,57 @@ import (
 // headers are mapped back, the preflight answers, the edge errors a function can answer with.
 
 type tables struct {
-	Name         string                `json:"name,omitempty"` // test builds only (the decision header)
-	Domains      []domainT             `json:"-"`              // in the generated host matcher (hostSource)
-	HSTS         string                `json:"hsts"`
-	CORS         *corsT                `json:"cors"`
-	Transform    routeTransformT       `json:"transform"`
-	StripHeaders []string              `json:"stripHeaders"`
-	Errors       map[string]edgeErrorT `json:"errors"`       // only the codes a function answers with
-	Messages     map[int]string        `json:"messages"`     // the usual bodies' message by status
-	ErrorHeaders [][]int               `json:"errorHeaders"` // header sets, as indexes into ErrorPairs
-	ErrorPairs   [][2]string           `json:"errorPairs"`   // every header of an edge error, once
-	Origins      map[string]originT    `json:"-"`            // the distribution's origins: the function names them by id
-	Pools        map[string]poolT      `json:"pools"`
-	Policies     map[string]policyT    `json:"policies"`
+	Name         string          `json:"name,omitempty"` // test builds only (the decision header)
+	Domains      []domainT       `json:"-"`              // in the generated host matcher (hostSource)
+	HSTS         string          `json:"hsts"`
+	CORS         *corsT          `json:"cors"`
+	Transform    routeTransformT `json:"-"` // written as a reference to the routes' shared transforms (tableSource)
+	StripHeaders []string        `json:"stripHeaders"`
+	// The edge errors, read by the viewer-request function only.
+	Errors       errorsT            `json:"errors,omitempty"`       // only the codes a function answers with
+	Messages     map[int]string     `json:"messages,omitempty"`     // the usual bodies' message by status
+	ErrorHeaders [][]int            `json:"errorHeaders,omitempty"` // header sets, as indexes into ErrorPairs
+	ErrorPairs   [][2]string        `json:"errorPairs,omitempty"`   // every header of an edge error, once
+	Origins      map[string]originT `json:"-"`                      // the distribution's origins: the function names them by id
+	Pools        names[poolT]       `json:"pools"`
+	Policies     names[policyT]     `json:"policies,omitempty"` // viewer-request only
+}
+
+// function kinds, for the parts of the tables each function reads (the code size is tight).
+const (
+	forRequest = iota
+	forResponse
+)
+
+// view returns the tables as one function reads them: the viewer-request function never reads the CORS
+// headers an origin's answer loses or the hosts whose Location is mapped back; the viewer-response
+// function never reads the edge errors, the auth policies, the strip list or a pool's origins.
+func (t *tables) view(fn int) *tables {
+	c := *t
+	c.Pools = names[poolT]{}
+	for k, p := range t.Pools {
+		if fn == forRequest {
+			p.OriginHosts = nil
+		} else {
+			p.Origins, p.Failover = nil, nil
+		}
+		c.Pools[k] = p
+	}
+	if fn == forRequest {
+		if t.CORS != nil {
+			cc := *t.CORS
+			cc.Owned = nil
+			c.CORS = &cc
+		}
+		return &c
+	}
+	if t.CORS != nil {
+		cc := *t.CORS
+		cc.PreflightAllowed, cc.PreflightRefused = nil, nil
+		c.CORS = &cc
+	}
+	c.Errors, c.Messages, c.ErrorHeaders, c.ErrorPairs, c.Policies, c.StripHeaders = nil, nil, nil, nil, nil, nil
+	return &c
 }
 
 type domainT struct {
@@ -44,9 +82,9 @@ type corsT struct {
 	AllowOrigins     []string    `json:"allowOrigins"`
 	AllowCredentials bool        `json:"allowCredentials"`
 	SimpleHeaders    [][2]string `json:"simpleHeaders"`
-	PreflightAllowed [][2]string `json:"preflightAllowed"`
-	PreflightRefused [][2]string `json:"preflightRefused"`
-	Owned            []string    `json:"owned"` // removed from an origin's answer (ir.CORSOwnedHeaders)
+	PreflightAllowed [][2]string `json:"preflightAllowed,omitempty"` // viewer-request only
+	PreflightRefused [][2]string `json:"preflightRefused,omitempty"` // viewer-request only
+	Owned            []string    `json:"owned,omitempty"`            // viewer-response only: removed from an origin's answer (ir.CORSOwnedHeaders)
 }
 
 type headerTransformT struct {
@@ -61,11 +99,29 @@ type routeTransformT struct {
 	KeepClientRequestID bool             `json:"keepClientRequestId,omitempty"`
 }
 
-// edgeErrorT is one edge error, as [status, headers] when its body is the reference's usual JSON
-// ({"status":S,"code":C,"message":M} and a newline, M by status in tables.Messages, which the prelude writes
-// back), else [status, headers, body]; headers is an index into tables.ErrorHeaders, since most errors
-// share theirs and the code size is tight.
-type edgeErrorT []any
+// edgeErrorT is one edge error: the number headers*1000+status when its body is the reference's usual
+// JSON ({"status":S,"code":C,"message":M} and a newline, M by status in tables.Messages, which the glue
+// writes back), else [headers*1000+status, body]; headers is an index into tables.ErrorHeaders, since most
+// errors share theirs and the code size is tight.
+type edgeErrorT any
+
+// errorsT is the edge error table, by code. The HS256 verifier's codes are written as its own constants
+// (computed keys), so each is spelt once in the function.
+type errorsT map[string]edgeErrorT
+
+func (e errorsT) MarshalJSON() ([]byte, error) {
+	m := map[string]edgeErrorT{}
+	for c, v := range e {
+		if strings.HasPrefix(c, "JWT_") {
+			c = computedKey + jwtConst(c)
+		}
+		m[c] = v
+	}
+	return json.Marshal(m)
+}
+
+// jwtConst is the generated head's name for the verifier's constant of a JWT_* code.
+func jwtConst(code string) string { return "R_" + code }
 
 func edgeErrorEntry(code string, status, headers int, body string) (edgeErrorT, string) {
 	msg := http.StatusText(status)
@@ -76,9 +132,9 @@ func edgeErrorEntry(code string, status, headers int, body string) (edgeErrorT, 
 	}{status, code, msg})
 	// The prelude concatenates the parts, so the short form needs parts JSON writes as they are.
 	if string(std)+"\n" == body && fmt.Sprintf(`{"status":%d,"code":"%s","message":"%s"}`+"\n", status, code, msg) == body {
-		return edgeErrorT{status, headers}, msg
+		return headers*1000 + status, msg
 	}
-	return edgeErrorT{status, headers, body}, ""
+	return []any{headers*1000 + status, body}, ""
 }
 
 // functionError reports whether the viewer-request function can answer with an edge error code. The
@@ -92,6 +148,37 @@ func functionError(code string, auth, limited bool) bool {
 	return (auth && strings.HasPrefix(code, "JWT_")) || (limited && code == "RATE_LIMIT")
 }
 
+// functionCodes are the codes the viewer-request function can answer with (functionError decides which of
+// them a gateway needs).
+var functionCodes = []string{"BAD_PATH", "HOST_UNKNOWN", "NO_ROUTE", "RATE_LIMIT", "JWT_ALG", "JWT_AUDIENCE", "JWT_CLAIMS", "JWT_EXPIRED",
+	"JWT_ISSUER", "JWT_KEY", "JWT_MALFORMED", "JWT_MISSING", "JWT_NOT_YET_VALID", "JWT_SIGNATURE", "JWT_TOO_LARGE", "JWT_UNSUPPORTED"}
+
+// withFallbacks adds to errs, for each code the function can answer with and errs lacks, the answer the
+// runtime's edgeError gives it (UPSTREAM_UNREACHABLE's, else a bare 502), so the function looks every code
+// up in its table and carries no fallback code.
+func withFallbacks(errs []ir.EdgeError, auth, limited bool) []ir.EdgeError {
+	byCode := map[string]bool{}
+	var fallback *ir.EdgeError
+	for i, e := range errs {
+		byCode[e.Code] = true
+		if e.Code == "UPSTREAM_UNREACHABLE" {
+			fallback = &errs[i]
+		}
+	}
+	out := errs
+	for _, c := range functionCodes {
+		if byCode[c] || !functionError(c, auth, limited) {
+			continue
+		}
+		e := ir.EdgeError{Code: c, Status: http.StatusBadGateway}
+		if fallback != nil {
+			e.Status, e.Headers, e.Body = fallback.Status, fallback.Headers, fallback.Body
+		}
+		out = append(slices.Clip(out), e)
+	}
+	return out
+}
+
 type originT struct {
 	Name      string `json:"name,omitempty"` // test builds only (the decision header)
 	Base      string `json:"base"`           // scheme://host[:port][/path] without a trailing "/"
@@ -99,10 +186,10 @@ type originT struct {
 }
 
 type poolT struct {
-	Name        string     `json:"name,omitempty"` // test builds only (the decision header)
-	Origins     []string   `json:"origins"`
-	Failover    *failoverT `json:"failover"`
-	OriginHosts []string   `json:"originHosts"`
+	Name        string     `json:"name,omitempty"`        // test builds only (the decision header)
+	Origins     []string   `json:"origins,omitempty"`     // viewer-request only
+	Failover    *failoverT `json:"failover,omitempty"`    // viewer-request only
+	OriginHosts []string   `json:"originHosts,omitempty"` // viewer-response only
 }
 
 type failoverT struct {
@@ -131,8 +218,8 @@ type routeT struct {
 	Hosts     []string         `json:"-"`
 	Headers   [][2]string      `json:"-"`
 	Methods   []string         `json:"-"`
-	MatchKind string           `json:"kind,omitempty"` // with a rewrite only
-	MatchPath string           `json:"path,omitempty"` // with a rewrite only
+	MatchKind string           `json:"kind,omitempty"` // a prefix route with a rewrite only
+	MatchPath string           `json:"path,omitempty"` // a prefix route with a rewrite only
 	Vars      [][2]any         `json:"vars,omitempty"`
 	Pool      string           `json:"pool,omitempty"`
 	Respond   *respondT        `json:"respond,omitempty"`
@@ -140,7 +227,7 @@ type routeT struct {
 	Auth      string           `json:"auth,omitempty"`
 	Limited   bool             `json:"limited,omitempty"` // a rate limit no WAF rule enforces: refused (fail closed)
 	Rewrite   *ir.Rewrite      `json:"rewrite,omitempty"`
-	Transform *routeTransformT `json:"transform,omitempty"` // nil: nothing to do (the prelude fills it in)
+	Transform *routeTransformT `json:"-"` // nil: nothing to do; written by tableSourceNamed
 }
 
 type respondT struct {
@@ -180,8 +267,8 @@ func routeTransform(t ir.RouteTransform) routeTransformT {
 }
 
 func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT, error) {
-	t := &tables{Name: g.Name, Domains: []domainT{}, Errors: map[string]edgeErrorT{}, Messages: map[int]string{}, Origins: map[string]originT{},
-		Pools: map[string]poolT{}, Policies: map[string]policyT{}}
+	t := &tables{Name: g.Name, Domains: []domainT{}, Errors: errorsT{}, Messages: map[int]string{}, Origins: map[string]originT{},
+		Pools: names[poolT]{}, Policies: names[policyT]{}}
 	for _, d := range g.Domains {
 		t.Domains = append(t.Domains, domainT{Host: strings.ToLower(d.Host), Wildcard: d.Wildcard || strings.HasPrefix(d.Host, "*."), TenantHeader: d.TenantHeader})
 	}
@@ -211,6 +298,7 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 	}
 	t.ErrorHeaders = [][]int{}
 	t.ErrorPairs = [][2]string{}
+	errs = withFallbacks(errs, auth, limited)
 	for _, e := range errs {
 		if !functionError(e.Code, auth, limited) {
 			continue
@@ -317,7 +405,9 @@ func buildTables(g *ir.Gateway, originURLs map[string]string) (*tables, []routeT
 		r := &g.Routes[i]
 		rt := routeT{Name: r.Name, Kind: string(r.Match.Kind), Path: r.Match.Path, Hosts: r.Match.Hosts, Methods: r.Match.Methods,
 			Pool: r.Pool, Auth: r.Auth, Rewrite: r.Rewrite}
-		if r.Rewrite != nil {
+		if r.Rewrite != nil && r.Match.Kind == ir.PathPrefix {
+			// Only a prefix route's rewrite reads its kind and path (the runtime's rewritePath and
+			// publicPath): any other kind reads as not a prefix.
 			rt.MatchKind, rt.MatchPath = rt.Kind, rt.Path
 		}
 		if tr := routeTransform(g.EffectiveTransform(r)); !emptyTransform(tr) {

@@ -32,9 +32,9 @@ var knownCase = map[string]string{
 	"a POST with a body fails over too": "CloudFront origin groups fail over GET, HEAD and OPTIONS only (the capability table's failover limit)",
 }
 
-// semantics renders over the size limit too: TestConformance checks what the generated code decides, and
-// TestCorpusSizes what of it CloudFront would take.
-var semantics = &njs.Engine{IgnoreSizeLimit: true}
+// semantics is the engine as `edgegw test` runs it, with the size limit in force: every corpus manifest
+// fits (TestCorpusSizes), so TestConformance checks the functions CloudFront would take.
+var semantics = &njs.Engine{}
 
 // TestConformance runs the whole conformance corpus (paths.tsv, the HS256 Wycheproof cases included) on
 // the njs engine, differentially against the reference gateway, skipping the cases whose features the
@@ -109,8 +109,9 @@ func TestExamplesDifferential(t *testing.T) {
 	}
 }
 
-// TestCorpusSizes renders every corpus manifest as production would and reports which fit CloudFront
-// Functions' code limit; a function that renders is never over it.
+// TestCorpusSizes renders every corpus manifest as production would: each fits CloudFront Functions' code
+// limit (so the engine runs every case it does not skip by capability, with the limit in force), and a
+// function that renders is never over it.
 func TestCorpusSizes(t *testing.T) {
 	ms, _, err := conformance.Load(conformance.LoadOptions{Vectors: "../../../" + conformance.DefaultVectors})
 	if err != nil {
@@ -122,7 +123,7 @@ func TestCorpusSizes(t *testing.T) {
 		var se *cloudfront.SizeError
 		switch {
 		case errors.As(err, &se):
-			t.Logf("%s: over the limit: %s %d bytes minified", m.File, se.File, se.Size)
+			t.Errorf("%s: over the limit: %v", m.File, se)
 		case err != nil:
 			t.Errorf("%s: %v", m.File, err)
 		default:

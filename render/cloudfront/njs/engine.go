@@ -35,7 +35,7 @@ import (
 
 	"github.com/edgegw/edgegw/gateway/testrun"
 	"github.com/edgegw/edgegw/manifest/ir"
-	"github.com/edgegw/edgegw/providers"
+	"github.com/edgegw/edgegw/render"
 	"github.com/edgegw/edgegw/render/cloudfront"
 	"github.com/edgegw/edgegw/render/cloudfront/lambdaedge"
 	"github.com/edgegw/edgegw/render/cloudfront/lambdaedge/node"
@@ -55,7 +55,12 @@ type Engine struct {
 	// such functions cannot be deployed, so Default leaves it off.
 	IgnoreSizeLimit bool
 
-	refused sync.Map // *ir.Gateway → Unexecutable's reason ("" for none)
+	renders sync.Map // renderKey → []render.Artifact: a case opens an instance each, and a large table renders in seconds
+}
+
+type renderKey struct {
+	g       *ir.Gateway
+	origins string
 }
 
 var _ testrun.Engine = (*Engine)(nil)
@@ -112,9 +117,19 @@ func (e *Engine) OpenInstance(g *ir.Gateway, origins map[string]string, env test
 	if err := e.Available(); err != nil {
 		return nil, err
 	}
-	arts, err := cloudfront.RenderWith(g, cloudfront.Options{Test: true, OriginURLs: origins, IgnoreSizeLimit: e.IgnoreSizeLimit})
-	if err != nil {
-		return nil, err
+	routeKVS := map[string]string{}
+	ok, _ := json.Marshal(origins)
+	key := renderKey{g, string(ok)}
+	var arts []render.Artifact
+	if v, hit := e.renders.Load(key); hit {
+		arts = v.([]render.Artifact)
+	} else {
+		var err error
+		arts, err = cloudfront.RenderWith(g, cloudfront.Options{Test: true, OriginURLs: origins, IgnoreSizeLimit: e.IgnoreSizeLimit})
+		if err != nil {
+			return nil, err
+		}
+		e.renders.Store(key, arts)
 	}
 	in := &Instance{e: e, g: g, origins: map[string]originInfo{},
 		client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
@@ -124,6 +139,16 @@ func (e *Engine) OpenInstance(g *ir.Gateway, origins map[string]string, env test
 			in.request, in.RequestBytes = string(a.Data), len(a.Data)
 		case cloudfront.ResponseFile:
 			in.response, in.ResponseBytes = string(a.Data), len(a.Data)
+		case cloudfront.KVSFile:
+			var f struct {
+				Data []struct{ Key, Value string } `json:"data"`
+			}
+			if err := json.Unmarshal(a.Data, &f); err != nil {
+				return nil, fmt.Errorf("render/cloudfront/njs: %s: %w", a.Path, err)
+			}
+			for _, it := range f.Data {
+				routeKVS[it.Key] = it.Value
+			}
 		}
 	}
 	for _, o := range g.Origins {
@@ -144,7 +169,7 @@ func (e *Engine) OpenInstance(g *ir.Gateway, origins map[string]string, env test
 		}
 		in.origins[o.Name] = oi
 	}
-	kvs := map[string]string{}
+	kvs := routeKVS
 	for _, p := range g.AuthPolicies {
 		key := cloudfront.SecretKey(p)
 		if key == "" {
@@ -171,21 +196,32 @@ func (e *Engine) OpenInstance(g *ir.Gateway, origins map[string]string, env test
 	return in, nil
 }
 
-// shim is the `cloudfront` module (njs resolves the name as a file in -p without adding .js): the KeyValueStore (get resolves a key's value, rejects an absent key, as
-// the documented API does) and the origin-selection calls, recorded for the engine.
+// shim is the `cloudfront` module (njs resolves the name as a file in -p without adding .js): the
+// KeyValueStore (the route table's kvs.json entries and the case's secrets; get resolves a key's value,
+// parsed with {format: "json"}, and rejects an absent key, exists resolves whether it is there, as the
+// documented API does; both are counted) and the origin-selection calls, recorded for the engine.
 const shim = `var DATA = %s;
 var picked = null;
+var reads = 0;
 export default {
   kvs: function (id) {
-    return { get: function (k) {
-      if (Object.prototype.hasOwnProperty.call(DATA, k)) return Promise.resolve(DATA[k]);
-      return Promise.reject(new Error("KeyValueStore: key not found: " + k));
-    } };
+    return {
+      get: function (k, opts) {
+        if (!Object.prototype.hasOwnProperty.call(DATA, k)) return Promise.reject(new Error("KeyValueStore: key not found: " + k));
+        reads++;
+        return Promise.resolve(opts && opts.format === "json" ? JSON.parse(DATA[k]) : DATA[k]);
+      },
+      exists: function (k) {
+        reads++;
+        return Promise.resolve(Object.prototype.hasOwnProperty.call(DATA, k));
+      }
+    };
   },
   selectRequestOriginById: function (id) { picked = { ids: [id], statusCodes: [] }; },
   createRequestOriginGroup: function (g) { picked = { ids: g.originIds, statusCodes: g.failoverCriteria.statusCodes }; },
   updateRequestOrigin: function () { throw new Error("updateRequestOrigin is not used by edgegw's functions"); },
-  __picked: function () { return picked; }
+  __picked: function () { return picked; },
+  __reads: function () { return reads; }
 };
 `
 
@@ -193,7 +229,7 @@ const driver = `
 import __edgegw_cf from "cloudfront";
 var __edgegw_event = %s;
 Promise.resolve(handler(__edgegw_event)).then(function (r) {
-  console.log(JSON.stringify({ result: r, origin: __edgegw_cf.__picked() }));
+  console.log(JSON.stringify({ result: r, origin: __edgegw_cf.__picked(), kvsReads: __edgegw_cf.__reads() }));
 }, function (e) {
   console.log(JSON.stringify({ error: String(e) }));
 });
@@ -249,13 +285,19 @@ type EventResponse struct {
 	} `json:"body,omitempty"`
 }
 
-type result struct {
+// Request is the viewer-request function's code.
+func (in *Instance) Request() string { return in.request }
+
+// Result is what one function run returned: its result, the origin it picked, its KeyValueStore reads.
+type Result struct {
 	Result json.RawMessage `json:"result"`
 	Origin *struct {
 		IDs         []string `json:"ids"`
 		StatusCodes []int    `json:"statusCodes"`
 	} `json:"origin"`
 	Error string `json:"error"`
+	// KVSReads counts the function's KeyValueStore calls (get and exists).
+	KVSReads int `json:"kvsReads"`
 }
 
 func values(vals []string) Value {
@@ -400,7 +442,7 @@ func marshalEvent(ev *Event) ([]byte, error) {
 }
 
 // Run runs one function's code on an event in njs and returns its result.
-func (in *Instance) Run(ctx context.Context, code string, ev *Event) (*result, error) {
+func (in *Instance) Run(ctx context.Context, code string, ev *Event) (*Result, error) {
 	evJSON, err := marshalEvent(ev)
 	if err != nil {
 		return nil, err
@@ -417,7 +459,7 @@ func (in *Instance) Run(ctx context.Context, code string, ev *Event) (*result, e
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("render/cloudfront/njs: njs: %v: %s%s", err, stderr.String(), stdout.String())
 	}
-	var r result
+	var r Result
 	out := bytes.TrimSpace(stdout.Bytes())
 	if i := bytes.LastIndexByte(out, '\n'); i >= 0 {
 		out = out[i+1:]
@@ -657,33 +699,4 @@ func cookieHeader(fwd, viewer *EventRequest) string {
 		}
 	}
 	return strings.Join(parts, "; ")
-}
-
-var _ testrun.Unexecutable = (*Engine)(nil)
-
-// Unexecutable implements testrun.Unexecutable: the cases of a gateway that validate refuses for cloudfront
-// (a route needs a feature the capability table says Cannot) and whose functions are over CloudFront
-// Functions' code limit, so that render refuses it as well. There is no function to load: CloudFront would
-// take neither the manifest nor its code, and the suite runs the cases it does not skip only on a function
-// that exists. A gateway that validates but is over the limit is never declared: its cases fail with the
-// size error, as a user must see. With IgnoreSizeLimit (the semantics checks of go test) nothing is.
-func (e *Engine) Unexecutable(g *ir.Gateway, tc ir.TestCase) string {
-	if e.IgnoreSizeLimit {
-		return ""
-	}
-	if v, ok := e.refused.Load(g); ok {
-		return v.(string)
-	}
-	reason := ""
-	var se *cloudfront.SizeError
-	if _, err := cloudfront.Measure(g, cloudfront.Options{}); errors.As(err, &se) {
-		if _, known := providers.Lookup(cloudfront.Name); known {
-			if fs := providers.CheckCapabilities(g, cloudfront.Name); len(fs) > 0 {
-				reason = fmt.Sprintf("no function to run: validate refuses this gateway for cloudfront (%s: %s), and its %s is %d bytes, over CloudFront Functions' %d-byte limit, so render refuses it too (go test ./render/cloudfront/njs runs these cases with the limit lifted)",
-					fs[0].Pos, fs[0].Feature, se.File, se.Size, cloudfront.MaxFunctionBytes)
-			}
-		}
-	}
-	e.refused.Store(g, reason)
-	return reason
 }

@@ -170,18 +170,20 @@ function normalize(raw) {
 
 // viewer-response.js
 //! Gateway "quickstart", rendered by edgegw for CloudFront Functions (cloudfront-js-2.0). Generated: edit the manifest, not this file.
-var GATEWAY = { cors: null, errorHeaders: [[0, 1, 2]], errorPairs: [["Cache-Control", "no-store"], ["Content-Type", "application/json"], ["X-Content-Type-Options", "nosniff"]], errors: { "BAD_PATH": [400, 0], "HOST_UNKNOWN": [404, 0], "NO_ROUTE": [404, 0] }, hsts: "", messages: { "400": "Bad Request", "404": "Not Found" }, policies: {}, pools: { "app": { failover: null, originHosts: ["127.0.0.1:9000"], origins: ["app"] } }, stripHeaders: [], transform: { "request": { remove: [], set: [] }, "response": { remove: [], set: [] } } };
+var R_HEADERS_1 = { remove: [], set: [] };
+var R_TRANSFORM_0 = { response: R_HEADERS_1 };
+var GATEWAY = { cors: null, hsts: "", pools: { "app": { originHosts: ["127.0.0.1:9000"] } }, stripHeaders: null, transform: R_TRANSFORM_0 };
 //! route "health"
-var route_0 = { respond: { "body": "ok", defaultType: true, "headers": [], "status": 200 } };
+var route_0 = { transform: R_TRANSFORM_0 };
 //! route "api"
-var route_1 = { "pool": "app" };
+var route_1 = { pool: "app", transform: R_TRANSFORM_0 };
 //! route "default"
-var route_2 = { respond: { "body": "not found", defaultType: true, "headers": [], "status": 404 } };
+var route_2 = { transform: R_TRANSFORM_0 };
 var ROUTES = [route_0, route_1, route_2];
 //! The route matcher, generated from the routes in IR order.
-var R_EXACT_0 = { "/health": 0 };
 function matchRoute(host, method, path, headers) {
-  if (Object.prototype.hasOwnProperty.call(R_EXACT_0, path)) return R_EXACT_0[path];
+  //! route "health"
+  if (path === "/health") return 0;
   //! route "api"
   if (prefixMatches("/api", path)) return 1;
   //! route "default"
@@ -192,17 +194,7 @@ function matchHost(host) {
   if (host === "api.example.com") return { tenantHeader: "", tenant: "" };
   return null;
 }
-(function() {
-  var none = { request: { remove: [], set: [] }, response: { remove: [], set: [] } };
-  for (var i = 0; i < ROUTES.length; i++) if (!ROUTES[i].transform) ROUTES[i].transform = none;
-  var errs = GATEWAY.errors;
-  for (var c in errs) {
-    var e = errs[c];
-    errs[c] = { status: e[0], headers: GATEWAY.errorHeaders[e[1]].map(function(k) {
-      return GATEWAY.errorPairs[k];
-    }), body: e.length > 2 ? e[2] : '{"status":' + e[0] + ',"code":"' + c + '","message":"' + GATEWAY.messages[e[0]] + '"}\n' };
-  }
-})();
+var ROUTE_KVS = false ? cf.kvs(KVS_ID) : null;
 function headersOf(obj) {
   return {
     get: function(n) {
@@ -214,13 +206,10 @@ function headersOf(obj) {
     },
     delete: function(n) {
       delete obj[n.toLowerCase()];
-    },
-    forEach: function(f) {
-      for (var k in obj) f(obj[k].value, k);
     }
   };
 }
-function view(req) {
+async function view(req) {
   var client = headersOf(req.headers);
   var v = { client, now: Date.now(), scheme: "https", route: null, corsOrigin: "", preflight: false };
   if (false) {
@@ -244,15 +233,15 @@ function view(req) {
       return { v };
     }
   }
-  var k = matchRoute(v.host, req.method, v.path, client);
-  if (k < 0) return { fail: "NO_ROUTE", v };
-  v.route = ROUTES[k];
+  var k = await matchRoute(v.host, req.method, v.path, client);
+  if (false ? !k : k < 0) return { fail: "NO_ROUTE", v };
+  v.route = false ? k : ROUTES[k];
   v.segs = v.path.slice(1).split("/");
   return { v };
 }
-function handler(event) {
+async function handler(event) {
   var resp = event.response;
-  var r = view(event.request);
+  var r = await view(event.request);
   var v = r.v;
   var h = headersOf(resp.headers);
   if (v.route && v.route.pool) {
