@@ -39,6 +39,9 @@ type Settings struct {
 	// LambdaFunction names the Lambda@Edge function (us-east-1, runtime nodejs20.x, handler index.handler)
 	// the lambda-edge-auth companion deploys to; the function and its execution role are created once.
 	LambdaFunction string `yaml:"lambda_function,omitempty" jsonschema_description:"the Lambda@Edge function (us-east-1, nodejs20.x, handler index.handler) the lambda-edge-auth companion publishes versions of; created once with its execution role"`
+	// KeyValueStore names the CloudFront KeyValueStore the viewer-request function reads HS256 secrets
+	// from (its name, created when missing, or its ARN); the function's name when unset.
+	KeyValueStore string `yaml:"key_value_store,omitempty" jsonschema_description:"the CloudFront KeyValueStore that holds the HS256 secrets the viewer-request function reads: its name (created when missing) or its ARN; default: the function's name"`
 }
 
 // durations returns the block's poll interval and propagation timeout, zero where unset.
