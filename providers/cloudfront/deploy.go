@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	cf "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
@@ -95,6 +97,10 @@ type Options struct {
 	// chain, which reads the process environment and the shared config files itself.
 	Getenv     func(string) string
 	HTTPClient *http.Client
+	// DialContext, when set, dials every connection of the SDK's own HTTP client (HTTPClient unset): a
+	// test points the KeyValueStore data plane, whose host the SDK prefixes with the account id, at a
+	// local server with it.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// BaseDir is the manifest's directory; the deploy records live under it (RecordsDir).
 	BaseDir string
 	// PollInterval is how often Verify reads the distribution's status while it deploys; PollTimeout bounds
@@ -130,6 +136,8 @@ func Open(g *ir.Gateway, o Options) (*Provider, error) {
 	opts := []func(*config.LoadOptions) error{config.WithRegion(Region), config.WithLogger(logging.Nop{})}
 	if o.HTTPClient != nil {
 		opts = append(opts, config.WithHTTPClient(o.HTTPClient))
+	} else if o.DialContext != nil {
+		opts = append(opts, config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) { tr.DialContext = o.DialContext })))
 	}
 	if o.MaxBackoff > 0 {
 		opts = append(opts, config.WithRetryer(func() aws.Retryer {
@@ -252,7 +260,7 @@ type liveFunction struct {
 	etag    string // the LIVE stage's ETag
 	arn     string
 	comment string
-	code    []byte // the LIVE code
+	code    []byte   // the LIVE code
 	kvs     []string // the KeyValueStore ARNs the LIVE stage associates
 }
 

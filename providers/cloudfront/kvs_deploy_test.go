@@ -1,0 +1,183 @@
+package cloudfront_test
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgegw/edgegw/providers/apitest"
+	"github.com/edgegw/edgegw/providers/cloudfront"
+	"github.com/edgegw/edgegw/providers/endpoint"
+)
+
+// kvsManifest is an HS256 gateway whose secret the viewer-request function reads from gw-secrets.
+const kvsManifest = `version: 1
+name: hs
+domains:
+  - {host: api.example.com, zone: example.com}
+tls: {hsts: {max_age: 31536000}}
+origins:
+  app: {url: "http://127.0.0.1:9000"}
+pools:
+  app: {origins: [app]}
+auth:
+  users:
+    jwt:
+      algorithms: [HS256]
+      secret: {env: JWT_SECRET}
+      issuer: https://auth.example.com/
+      audience: [api]
+      clock_skew: 30s
+      forward_claims: {sub: X-User}
+routes:
+  - name: health
+    match: {path: {exact: /health}}
+    respond: {status: 200, body: ok}
+  - name: api
+    match: {path: {prefix: /api}}
+    pool: app
+    auth: users
+targets:
+  cloudfront: {distribution_id: E2EXAMPLE, function: gw, key_value_store: gw-secrets}
+`
+
+// kvsProvider opens the provider for the HS256 gateway with env as the process environment.
+func (e *env) kvsProvider(env map[string]string) *cloudfront.Provider {
+	e.t.Helper()
+	getenv := e.f.Getenv(func(k string) string { return env[k] }, endpoint.CloudFront)
+	p, err := cloudfront.Open(load(e.t, kvsManifest), cloudfront.Options{Getenv: getenv, DialContext: accountDial, BaseDir: e.dir,
+		PollInterval: time.Millisecond, MaxBackoff: time.Millisecond})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+func isPutKey(r apitest.Request) bool {
+	return r.Method == http.MethodPut && strings.Contains(r.Path, "/keys/")
+}
+
+// An HS256 gateway's secret: the first apply creates the store, associates it with the viewer-request
+// function and writes the key (through a throttled answer and an ETag conflict); a re-apply makes no
+// mutating call; a rotated value is one PutKey. The value is in no request but the PutKeys, and in no
+// deploy record.
+func TestKeyValueStoreSecret(t *testing.T) {
+	e := newEnv(t)
+	const first, second = "first-secret-value-of-32-bytes-or-more", "second-secret-value-of-32-bytes-or-more"
+	env := map[string]string{"JWT_SECRET": first}
+	g := load(t, kvsManifest)
+
+	putOnce := func() apitest.Matcher {
+		return apitest.MatchFunc("PutKey", func(r *apitest.Request) bool { return isPutKey(*r) })
+	}
+	e.f.inject(putOnce(), func(w http.ResponseWriter, r *apitest.Request) {
+		kvsError(w, http.StatusTooManyRequests, "ThrottlingException", "Rate exceeded")
+	})
+	e.f.inject(putOnce(), func(w http.ResponseWriter, r *apitest.Request) {
+		kvsError(w, http.StatusConflict, "ConflictException", "the ETag does not match")
+	})
+	p := e.kvsProvider(env)
+	if _, err := e.apply(p, g, e.plan(p, g)); err != nil {
+		t.Fatal(err)
+	}
+	c := e.callsSince(0)
+	t.Logf("first apply: %d reads, %d tests, %d mutating: %v", c.reads, c.tests, c.writes, c.list)
+	if v, ok := e.f.item("gw-secrets", "JWT_SECRET"); !ok || v != first {
+		t.Fatalf("the store holds %q (%v) under JWT_SECRET, want the environment's value", v, ok)
+	}
+	e.f.mu.Lock()
+	fn, store := e.f.fns["gw-viewer-request"], e.f.stores["gw-secrets"]
+	e.f.mu.Unlock()
+	if fn == nil || fn.live == nil || store == nil || fn.live.kvs != store.arn {
+		t.Fatalf("the LIVE viewer-request function does not associate the store %v", store)
+	}
+	puts := 0
+	for _, r := range e.f.Requests() {
+		if isPutKey(r) {
+			puts++
+		}
+	}
+	if puts != 3 { // throttled, conflict, written
+		t.Errorf("%d PutKey requests, want 3 (one throttled, one refused for its ETag, one written)", puts)
+	}
+
+	from := len(e.f.Requests())
+	p = e.kvsProvider(env)
+	plan := e.plan(p, g)
+	if plan.HasChanges() {
+		t.Fatalf("re-plan has changes: %+v", plan.Targets[0].Changes)
+	}
+	if _, err := e.apply(p, g, plan); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.callsSince(from); c.writes != 0 {
+		t.Fatalf("re-apply made %d mutating calls: %v", c.writes, c.list)
+	}
+
+	env["JWT_SECRET"] = second
+	from = len(e.f.Requests())
+	p = e.kvsProvider(env)
+	plan = e.plan(p, g)
+	if len(plan.Targets[0].Changes) != 1 || !strings.Contains(plan.Targets[0].Changes[0].Name, "key JWT_SECRET") {
+		t.Fatalf("the rotation plans %+v, want one key change", plan.Targets[0].Changes)
+	}
+	if _, err := e.apply(p, g, plan); err != nil {
+		t.Fatal(err)
+	}
+	c = e.callsSince(from)
+	t.Logf("rotation: %d reads, %d mutating: %v", c.reads, c.writes, c.list)
+	if c.writes != 1 || !strings.HasSuffix(c.list[0], "/keys/JWT_SECRET") {
+		t.Fatalf("the rotation made %v, want one PutKey", c.list)
+	}
+	if v, _ := e.f.item("gw-secrets", "JWT_SECRET"); v != second {
+		t.Fatalf("the store holds %q after the rotation", v)
+	}
+
+	for _, r := range e.f.Requests() {
+		if isPutKey(r) {
+			continue
+		}
+		line := r.Method + " " + r.EscapedPath + " " + r.Query.Encode() + " " + string(r.Body)
+		for _, vs := range r.Header {
+			line += " " + strings.Join(vs, " ")
+		}
+		if strings.Contains(line, first) || strings.Contains(line, second) {
+			t.Errorf("%s %s carries the secret", r.Method, r.Path)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(e.dir, cloudfront.RecordsDir(distID), "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no deploy record")
+	}
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if strings.Contains(string(b), first) || strings.Contains(string(b), second) {
+			t.Errorf("deploy record %s holds the secret", f)
+		}
+	}
+}
+
+// A secret whose variable is not set fails the apply before it changes anything, naming the variable.
+func TestKeyValueStoreMissingSecret(t *testing.T) {
+	e := newEnv(t)
+	g := load(t, kvsManifest)
+	p := e.kvsProvider(map[string]string{})
+	plan := e.plan(p, g)
+	from := len(e.f.Requests())
+	_, err := e.apply(p, g, plan)
+	if err == nil || !strings.Contains(err.Error(), "export JWT_SECRET") {
+		t.Fatalf("apply without JWT_SECRET: %v", err)
+	}
+	if code := exitCode(err); code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+	if c := e.callsSince(from); c.writes != 0 || c.tests != 0 {
+		t.Fatalf("the refused apply made %v", c.list)
+	}
+	if len(e.f.fns) != 0 || len(e.f.stores) != 0 {
+		t.Fatalf("the refused apply created functions %v or stores %v", e.f.fns, e.f.stores)
+	}
+}
