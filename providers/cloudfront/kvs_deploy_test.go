@@ -92,7 +92,7 @@ func TestKeyValueStoreSecret(t *testing.T) {
 	fn, store := e.f.fns["gw-viewer-request"], e.f.stores["gw-secrets"]
 	e.f.mu.Unlock()
 	if fn == nil || fn.live == nil || store == nil || fn.live.kvs != store.arn {
-		t.Fatalf("the LIVE viewer-request function does not associate the store %v", store)
+		t.Fatalf("the LIVE viewer-request function does not associate the store gw-secrets")
 	}
 	puts := 0
 	for _, r := range e.f.Requests() {
