@@ -1,6 +1,7 @@
 package cloudfront_test
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgegw/edgegw/providers"
 	"github.com/edgegw/edgegw/providers/apitest"
 	"github.com/edgegw/edgegw/providers/cloudfront"
 	"github.com/edgegw/edgegw/providers/endpoint"
@@ -179,5 +181,51 @@ func TestKeyValueStoreMissingSecret(t *testing.T) {
 	}
 	if len(e.f.fns) != 0 || len(e.f.stores) != 0 {
 		t.Fatalf("the refused apply created functions %v or stores %v", e.f.fns, e.f.stores)
+	}
+}
+
+// A rollback leaves the keys as they are and keeps the viewer-request function's association: it writes
+// no key, and the plan after it lists no key change.
+func TestKeyValueStoreRollbackLeavesKeys(t *testing.T) {
+	e := newEnv(t)
+	const secret = "the-secret-value-of-32-bytes-or-more-x"
+	env := map[string]string{"JWT_SECRET": secret}
+	g1 := load(t, kvsManifest)
+	p := e.kvsProvider(env)
+	if _, err := e.apply(p, g1, e.plan(p, g1)); err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(kvsManifest, "body: ok}", "body: changed}", 1)
+	g2 := load(t, changed)
+	p2, err := cloudfront.Open(g2, cloudfront.Options{Getenv: e.f.Getenv(func(k string) string { return env[k] }, endpoint.CloudFront),
+		DialContext: accountDial, BaseDir: e.dir, PollInterval: time.Millisecond, MaxBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.apply(p2, g2, e.plan(p2, g2)); err != nil {
+		t.Fatal(err)
+	}
+	from := len(e.f.Requests())
+	if _, err := providers.Rollback(context.Background(), []providers.Provider{p2}, providers.RollbackOptions{Who: "sre@laptop", Getenv: func(string) string { return "" }}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range e.f.Requests()[from:] {
+		if strings.Contains(r.Path, "/keys/") {
+			t.Errorf("the rollback wrote a key: %s %s", r.Method, r.Path)
+		}
+	}
+	e.f.mu.Lock()
+	fn, store := e.f.fns["gw-viewer-request"], e.f.stores["gw-secrets"]
+	e.f.mu.Unlock()
+	if fn.live.kvs != store.arn {
+		t.Fatalf("after the rollback the viewer-request function associates %q, want the store", fn.live.kvs)
+	}
+	if v, _ := e.f.item("gw-secrets", "JWT_SECRET"); v != secret {
+		t.Fatal("the rollback changed the key's value")
+	}
+	for _, c := range e.plan(e.kvsProvider(env), g1).Targets[0].Changes {
+		if strings.Contains(c.Kind, "keyvaluestore") {
+			t.Errorf("after the rollback the plan lists %+v", c)
+		}
 	}
 }
