@@ -229,3 +229,29 @@ func TestKeyValueStoreRollbackLeavesKeys(t *testing.T) {
 		}
 	}
 }
+
+// A store whose ETag keeps moving (4 conflicts in a row) stops the apply as a stale plan before anything
+// is published.
+func TestKeyValueStoreConflictStopsApply(t *testing.T) {
+	e := newEnv(t)
+	g := load(t, kvsManifest)
+	p := e.kvsProvider(map[string]string{"JWT_SECRET": "the-secret-value-of-32-bytes-or-more-y"})
+	plan := e.plan(p, g)
+	for range 4 {
+		e.f.inject(apitest.MatchFunc("PutKey", func(r *apitest.Request) bool { return isPutKey(*r) }), func(w http.ResponseWriter, r *apitest.Request) {
+			kvsError(w, http.StatusConflict, "ConflictException", "the ETag does not match")
+		})
+	}
+	_, err := e.apply(p, g, plan)
+	if err == nil || !strings.Contains(err.Error(), "ConflictException") {
+		t.Fatalf("apply against a moving store: %v", err)
+	}
+	if code := exitCode(err); code != 5 {
+		t.Errorf("exit code %d, want 5 (stale plan)", code)
+	}
+	for _, r := range e.f.Requests() {
+		if strings.HasSuffix(r.Path, "/publish") || strings.Contains(r.Path, "/distribution/") && r.Method == http.MethodPut {
+			t.Errorf("the refused apply made %s %s", r.Method, r.Path)
+		}
+	}
+}
