@@ -64,6 +64,13 @@ func (s *Settings) durations() (poll, timeout time.Duration, problems []manifest
 // with -viewer-request and -viewer-response (16 characters) appended, within CloudFront's 64.
 var functionName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,48}$`)
 
+// kvsName and kvsARN are what targets.cloudfront.key_value_store may be: a store's name as CloudFront
+// allows it, or a store's ARN.
+var (
+	kvsName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	kvsARN  = regexp.MustCompile(`^arn:aws[a-z-]*:cloudfront::[0-9]{12}:key-value-store/[A-Za-z0-9-]+$`)
+)
+
 // CompanionList implements ir.Companioned.
 func (s *Settings) CompanionList() []string { return s.Companions }
 
@@ -81,6 +88,10 @@ func checkSettings(cfg any) []manifest.BlockProblem {
 	}
 	if slices.Contains(s.Companions, "lambda-edge-auth") && s.LambdaFunction == "" {
 		out = append(out, manifest.MissingField("lambda_function", "name the Lambda@Edge function (us-east-1, nodejs20.x) the lambda-edge-auth companion deploys to"))
+	}
+	if v := s.KeyValueStore; v != "" && !kvsName.MatchString(v) && !kvsARN.MatchString(v) {
+		out = append(out, manifest.InvalidField("key_value_store", "write the store's name (letters, digits, - and _, at most 64 characters) or its ARN (arn:aws:cloudfront::ACCOUNT:key-value-store/ID)",
+			"%q is neither a KeyValueStore name nor a KeyValueStore ARN", v))
 	}
 	_, _, bad := s.durations()
 	return append(out, bad...)

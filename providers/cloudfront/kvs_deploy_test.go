@@ -2,6 +2,7 @@ package cloudfront_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgegw/edgegw/manifest"
 	"github.com/edgegw/edgegw/providers"
 	"github.com/edgegw/edgegw/providers/apitest"
 	"github.com/edgegw/edgegw/providers/cloudfront"
@@ -252,6 +254,27 @@ func TestKeyValueStoreConflictStopsApply(t *testing.T) {
 	for _, r := range e.f.Requests() {
 		if strings.HasSuffix(r.Path, "/publish") || strings.Contains(r.Path, "/distribution/") && r.Method == http.MethodPut {
 			t.Errorf("the refused apply made %s %s", r.Method, r.Path)
+		}
+	}
+}
+
+// targets.cloudfront.key_value_store is a store's name or its ARN; anything else is a manifest error at
+// the block, before any call.
+func TestKeyValueStoreSettingChecked(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		ok    bool
+	}{
+		{"gw-secrets", true},
+		{"arn:aws:cloudfront::123456789012:key-value-store/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111", true},
+		{"gw secrets", false},
+		{strings.Repeat("a", 65), false},
+		{"arn:aws:s3:::bucket", false},
+	} {
+		src := strings.Replace(kvsManifest, "key_value_store: gw-secrets}", "key_value_store: \""+tc.value+"\"}", 1)
+		_, diags := manifest.LoadBytes("edgegw.yaml", []byte(src), manifest.LoadOptions{})
+		if diags.HasErrors() == tc.ok || !tc.ok && !strings.Contains(fmt.Sprint(diags), "neither a KeyValueStore name nor") {
+			t.Errorf("key_value_store %q: ok %v, diagnostics %v", tc.value, tc.ok, diags)
 		}
 	}
 }
