@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +48,12 @@ func (p *Provider) Apply(ctx context.Context, tp *providers.TargetPlan, rec prov
 	if tok := l.token(); tok != tp.BaseToken {
 		return nil, &providers.StalePlanError{Target: Name, Reason: fmt.Sprintf("the distribution or its functions moved since the plan was made (ETags %q, now %q)", tp.BaseToken, tok)}
 	}
+	// Every secret is read before anything changes: a variable that is not set fails the apply here.
+	kp, err := p.prepareSecrets()
+	if err != nil {
+		return nil, err
+	}
+	p.pending = kp
 	codes := map[string][]byte{}
 	for _, f := range functions {
 		codes[f.artifact] = want[f.artifact].Data
@@ -63,16 +70,48 @@ func (p *Provider) Apply(ctx context.Context, tp *providers.TargetPlan, rec prov
 // ship makes codes live on the distribution and writes rec: Apply with tests, Rollback without.
 func (p *Provider) ship(ctx context.Context, l *liveState, codes map[string][]byte, rec providers.DeployRecord, test bool) (*providers.Result, error) {
 	note := comment(rec, rec.Version)
+	kp := p.pending
+	p.pending, p.recordSecrets = nil, nil
+	// The store: created when missing (an apply with secrets), else found (a rollback keeps the
+	// function's association with it).
+	storeARN := ""
+	if kp != nil {
+		arn, err := p.ensureStore(ctx)
+		if err != nil {
+			return nil, err
+		}
+		storeARN, kp.arn = arn, arn
+	} else if p.kvs != nil {
+		arn, err := p.findStore(ctx)
+		if err != nil {
+			return nil, err
+		}
+		storeARN = arn
+	}
 	var changed []function
-	for _, f := range functions {
-		if lf := l.fns[f.artifact]; !lf.live || !bytes.Equal(lf.code, codes[f.artifact]) {
+	for i, f := range functions {
+		lf := l.fns[f.artifact]
+		if !lf.live || !bytes.Equal(lf.code, codes[f.artifact]) || (i == 0 && storeARN != "" && !slices.Contains(lf.kvs, storeARN)) {
 			changed = append(changed, f)
 		}
 	}
 	for _, f := range changed {
-		if err := p.upload(ctx, f, l.fns[f.artifact], codes[f.artifact], note); err != nil {
+		arn := ""
+		if f.artifact == functions[0].artifact {
+			arn = storeARN
+		}
+		if err := p.upload(ctx, f, l.fns[f.artifact], codes[f.artifact], note, arn); err != nil {
 			return nil, err
 		}
+	}
+	// The keys go in before TestFunction, which reads the associated store as the edge does. A failure
+	// from here on leaves the written values: the old ones are not known to put back.
+	if kp != nil {
+		recs, _ := p.readRecords()
+		if err := p.writeSecrets(ctx, kp, recs); err != nil {
+			return nil, err
+		}
+		p.recordSecrets = kp.fps
 	}
 	if test {
 		if err := p.testFunctions(ctx, l, changed); err != nil {
@@ -114,9 +153,9 @@ func (p *Provider) ship(ctx context.Context, l *liveState, codes map[string][]by
 // upload writes code to the function's DEVELOPMENT stage (creating the function when it does not exist)
 // and reads the stage's fresh ETag and ARN into lf. The SDK does not read UpdateFunction's ETag header,
 // so the ETag always comes from DescribeFunction.
-func (p *Provider) upload(ctx context.Context, f function, lf *liveFunction, code []byte, note string) error {
+func (p *Provider) upload(ctx context.Context, f function, lf *liveFunction, code []byte, note, storeARN string) error {
 	name := p.fnName(f)
-	fc := &types.FunctionConfig{Comment: aws.String(note), Runtime: types.FunctionRuntimeCloudfrontJs20}
+	fc := &types.FunctionConfig{Comment: aws.String(note), Runtime: types.FunctionRuntimeCloudfrontJs20, KeyValueStoreAssociations: kvsAssociations(storeARN)}
 	if lf.exists {
 		if _, err := p.client.UpdateFunction(ctx, &cf.UpdateFunctionInput{Name: aws.String(name), IfMatch: aws.String(lf.devETag), FunctionCode: code, FunctionConfig: fc}); err != nil {
 			return p.apiError("update function "+name, err)
@@ -159,7 +198,7 @@ func (p *Provider) restore(ctx context.Context, l *liveState, published []functi
 		if dev, err := p.client.DescribeFunction(ctx, &cf.DescribeFunctionInput{Name: aws.String(p.fnName(f)), Stage: types.FunctionStageDevelopment}); err == nil {
 			lf.devETag = aws.ToString(dev.ETag)
 		}
-		if err := p.upload(ctx, f, lf, lf.code, lf.comment); err != nil {
+		if err := p.upload(ctx, f, lf, lf.code, lf.comment, firstStore(lf)); err != nil {
 			problems = append(problems, err.Error())
 			continue
 		}
@@ -276,7 +315,7 @@ func (p *Provider) shipUnassociated(ctx context.Context, l *liveState, codes map
 		if lf.live && bytes.Equal(lf.code, codes[f.artifact]) {
 			continue
 		}
-		if err := p.upload(ctx, f, lf, codes[f.artifact], note); err != nil {
+		if err := p.upload(ctx, f, lf, codes[f.artifact], note, firstStore(lf)); err != nil {
 			return nil, err
 		}
 		if _, err := p.client.PublishFunction(ctx, &cf.PublishFunctionInput{Name: aws.String(p.fnName(f)), IfMatch: aws.String(lf.devETag)}); err != nil {

@@ -39,6 +39,9 @@ type Settings struct {
 	// LambdaFunction names the Lambda@Edge function (us-east-1, runtime nodejs20.x, handler index.handler)
 	// the lambda-edge-auth companion deploys to; the function and its execution role are created once.
 	LambdaFunction string `yaml:"lambda_function,omitempty" jsonschema_description:"the Lambda@Edge function (us-east-1, nodejs20.x, handler index.handler) the lambda-edge-auth companion publishes versions of; created once with its execution role"`
+	// KeyValueStore names the CloudFront KeyValueStore the viewer-request function reads HS256 secrets
+	// from (its name, created when missing, or its ARN); the function's name when unset.
+	KeyValueStore string `yaml:"key_value_store,omitempty" jsonschema_description:"the CloudFront KeyValueStore that holds the HS256 secrets the viewer-request function reads: its name (created when missing) or its ARN; default: the function's name"`
 }
 
 // durations returns the block's poll interval and propagation timeout, zero where unset.
@@ -61,6 +64,13 @@ func (s *Settings) durations() (poll, timeout time.Duration, problems []manifest
 // with -viewer-request and -viewer-response (16 characters) appended, within CloudFront's 64.
 var functionName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,48}$`)
 
+// kvsName and kvsARN are what targets.cloudfront.key_value_store may be: a store's name as CloudFront
+// allows it, or a store's ARN.
+var (
+	kvsName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	kvsARN  = regexp.MustCompile(`^arn:aws[a-z-]*:cloudfront::[0-9]{12}:key-value-store/[A-Za-z0-9-]+$`)
+)
+
 // CompanionList implements ir.Companioned.
 func (s *Settings) CompanionList() []string { return s.Companions }
 
@@ -78,6 +88,10 @@ func checkSettings(cfg any) []manifest.BlockProblem {
 	}
 	if slices.Contains(s.Companions, "lambda-edge-auth") && s.LambdaFunction == "" {
 		out = append(out, manifest.MissingField("lambda_function", "name the Lambda@Edge function (us-east-1, nodejs20.x) the lambda-edge-auth companion deploys to"))
+	}
+	if v := s.KeyValueStore; v != "" && !kvsName.MatchString(v) && !kvsARN.MatchString(v) {
+		out = append(out, manifest.InvalidField("key_value_store", "write the store's name (letters, digits, - and _, at most 64 characters) or its ARN (arn:aws:cloudfront::ACCOUNT:key-value-store/ID)",
+			"%q is neither a KeyValueStore name nor a KeyValueStore ARN", v))
 	}
 	_, _, bad := s.durations()
 	return append(out, bad...)

@@ -6,17 +6,21 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	cf "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+	kvs "github.com/aws/aws-sdk-go-v2/service/cloudfrontkeyvaluestore"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
@@ -67,6 +71,11 @@ type Provider struct {
 	recordsDir string
 	gateway    *ir.Gateway
 	waf        *wafDeploy // nil without the waf-rate-limit companion
+	kvs        *kvsStore  // nil when the viewer-request function reads no secret (kvs.go)
+	// pending is what Apply writes to the store (ship consumes it); recordSecrets the fingerprints the
+	// next deploy record keeps.
+	pending       *kvsPlan
+	recordSecrets map[string]string
 
 	pollInterval time.Duration
 	pollTimeout  time.Duration
@@ -88,6 +97,10 @@ type Options struct {
 	// chain, which reads the process environment and the shared config files itself.
 	Getenv     func(string) string
 	HTTPClient *http.Client
+	// DialContext, when set, dials every connection of the SDK's own HTTP client (HTTPClient unset): a
+	// test points the KeyValueStore data plane, whose host the SDK prefixes with the account id, at a
+	// local server with it.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// BaseDir is the manifest's directory; the deploy records live under it (RecordsDir).
 	BaseDir string
 	// PollInterval is how often Verify reads the distribution's status while it deploys; PollTimeout bounds
@@ -123,6 +136,8 @@ func Open(g *ir.Gateway, o Options) (*Provider, error) {
 	opts := []func(*config.LoadOptions) error{config.WithRegion(Region), config.WithLogger(logging.Nop{})}
 	if o.HTTPClient != nil {
 		opts = append(opts, config.WithHTTPClient(o.HTTPClient))
+	} else if o.DialContext != nil {
+		opts = append(opts, config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) { tr.DialContext = o.DialContext })))
 	}
 	if o.MaxBackoff > 0 {
 		opts = append(opts, config.WithRetryer(func() aws.Retryer {
@@ -157,6 +172,17 @@ func Open(g *ir.Gateway, o Options) (*Provider, error) {
 		progress: o.Progress, sleep: sleepCtx}
 	if err := p.openWAF(s, awsCfg, o.Getenv); err != nil {
 		return nil, err
+	}
+	if len(cfrender.SecretKeys(g)) > 0 {
+		kbase, kok, err := endpoint.Get(o.Getenv, endpoint.AWSCloudFrontKeyValueStore)
+		if err != nil {
+			return nil, fmt.Errorf("providers/%s: %w", Name, err)
+		}
+		p.kvs = &kvsStore{setting: kvsDefaultName(s), getenv: o.Getenv, data: kvs.NewFromConfig(awsCfg, func(ko *kvs.Options) {
+			if kok {
+				ko.BaseEndpoint = aws.String(kbase)
+			}
+		})}
 	}
 	poll, timeout, _ := s.durations()
 	if p.pollInterval <= 0 {
@@ -234,7 +260,8 @@ type liveFunction struct {
 	etag    string // the LIVE stage's ETag
 	arn     string
 	comment string
-	code    []byte // the LIVE code
+	code    []byte   // the LIVE code
+	kvs     []string // the KeyValueStore ARNs the LIVE stage associates
 }
 
 // liveState is what plan and apply read: both functions and the distribution's config.
@@ -303,6 +330,7 @@ func (p *Provider) readFunction(ctx context.Context, f function) (*liveFunction,
 	default:
 		lf.live, lf.etag = true, aws.ToString(live.ETag)
 		lf.arn, lf.comment = summaryARN(live.FunctionSummary), summaryComment(live.FunctionSummary)
+		lf.kvs = summaryKVS(live.FunctionSummary)
 	}
 	dev, err := p.client.DescribeFunction(ctx, &cf.DescribeFunctionInput{Name: aws.String(name), Stage: types.FunctionStageDevelopment})
 	switch {
@@ -438,6 +466,16 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 		tp.Changes = append(tp.Changes, providers.Change{Action: providers.Update, Kind: "association",
 			Name: fmt.Sprintf("distribution %s: %d cache behavior(s) to associate with %s and %s", p.distID, n, p.fnName(functions[0]), p.fnName(functions[1]))})
 	}
+	kch, kwarn, arn, err := p.kvsChanges(ctx, recs)
+	if err != nil {
+		return nil, err
+	}
+	if lf := l.fns[functions[0].artifact]; arn != "" && lf.live && !slices.Contains(lf.kvs, arn) {
+		tp.Changes = append(tp.Changes, providers.Change{Action: providers.Update, Kind: "keyvaluestore association",
+			Name: fmt.Sprintf("function %s: associate KeyValueStore %s", p.fnName(functions[0]), p.kvs.setting)})
+	}
+	tp.Changes = append(tp.Changes, kch...)
+	tp.Warnings = append(tp.Warnings, kwarn...)
 	if p.associateWAF(l, copyConfig(l.dist)) > 0 {
 		tp.Changes = append(tp.Changes, providers.Change{Action: providers.Update, Kind: "association",
 			Name: fmt.Sprintf("distribution %s: web ACL %s (was %q)", p.distID, p.waf.name, aws.ToString(l.dist.WebACLId))})

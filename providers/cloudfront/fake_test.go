@@ -44,12 +44,14 @@ type fakeCloudFront struct {
 	// utilization is the ComputeUtilization TestFunction reports.
 	utilization string
 	njs         *njs.Instance
+	stores      map[string]*fakeStore // KeyValueStores by name (kvs_fake_test.go)
 }
 
 type fakeStage struct {
 	code    []byte
 	comment string
 	etag    string
+	kvs     string // the KeyValueStore ARN the stage associates
 }
 
 type fakeFunction struct {
@@ -152,7 +154,11 @@ func (f *fakeCloudFront) summary(fn *fakeFunction, st *fakeStage, stage string) 
 			status = "DEPLOYED"
 		}
 	}
-	return fmt.Sprintf(`<FunctionSummary xmlns="%s"><Name>%s</Name><Status>%s</Status><FunctionConfig><Comment>%s</Comment><Runtime>cloudfront-js-2.0</Runtime></FunctionConfig><FunctionMetadata><FunctionARN>%s</FunctionARN><Stage>%s</Stage><CreatedTime>2026-01-02T03:04:05Z</CreatedTime><LastModifiedTime>2026-01-02T03:04:05Z</LastModifiedTime></FunctionMetadata></FunctionSummary>`,
+	assoc := ""
+	if st.kvs != "" {
+		assoc = "<KeyValueStoreAssociations><Quantity>1</Quantity><Items><KeyValueStoreAssociation><KeyValueStoreARN>" + esc(st.kvs) + "</KeyValueStoreARN></KeyValueStoreAssociation></Items></KeyValueStoreAssociations>"
+	}
+	return fmt.Sprintf(`<FunctionSummary xmlns="%s"><Name>%s</Name><Status>%s</Status><FunctionConfig><Comment>%s</Comment><Runtime>cloudfront-js-2.0</Runtime>`+assoc+`</FunctionConfig><FunctionMetadata><FunctionARN>%s</FunctionARN><Stage>%s</Stage><CreatedTime>2026-01-02T03:04:05Z</CreatedTime><LastModifiedTime>2026-01-02T03:04:05Z</LastModifiedTime></FunctionMetadata></FunctionSummary>`,
 		xmlns, esc(fn.name), status, esc(st.comment), f.arn(fn.name), stage)
 }
 
@@ -161,6 +167,7 @@ type functionRequest struct {
 	FunctionConfig struct {
 		Comment string `xml:"Comment"`
 		Runtime string `xml:"Runtime"`
+		KVS     string `xml:"KeyValueStoreAssociations>Items>KeyValueStoreAssociation>KeyValueStoreARN"`
 	} `xml:"FunctionConfig"`
 	FunctionCode string `xml:"FunctionCode"`
 	Stage        string `xml:"Stage"`
@@ -208,6 +215,10 @@ func (f *fakeCloudFront) serve(w http.ResponseWriter, r *apitest.Request) {
 			op = segs[2]
 		}
 		f.function(w, r, fn, op)
+	case segs[0] == "key-value-store":
+		f.kvsControl(w, r, segs)
+	case segs[0] == "key-value-stores":
+		f.kvsData(w, r)
 	case segs[0] == "distribution" && len(segs) >= 2:
 		if segs[1] != f.distID {
 			awsError(http.StatusNotFound, "NoSuchDistribution", "The specified distribution does not exist.")(w, r)
@@ -234,7 +245,7 @@ func (f *fakeCloudFront) createFunction(w http.ResponseWriter, r *apitest.Reques
 		awsError(http.StatusBadRequest, "InvalidArgument", "bad code, runtime or comment")(w, r)
 		return
 	}
-	fn := &fakeFunction{name: req.Name, dev: &fakeStage{code: code, comment: req.FunctionConfig.Comment, etag: f.etag("EDEV")}}
+	fn := &fakeFunction{name: req.Name, dev: &fakeStage{code: code, comment: req.FunctionConfig.Comment, etag: f.etag("EDEV"), kvs: req.FunctionConfig.KVS}}
 	f.fns[req.Name] = fn
 	w.Header().Set("Location", "https://cloudfront.amazonaws.com"+apiPath+"/function/"+f.arn(req.Name))
 	writeXML(w, http.StatusCreated, fn.dev.etag, "ETag", f.summary(fn, fn.dev, "DEVELOPMENT"))
@@ -278,13 +289,13 @@ func (f *fakeCloudFront) function(w http.ResponseWriter, r *apitest.Request, fn 
 			awsError(http.StatusBadRequest, "InvalidArgument", "bad code or comment")(w, r)
 			return
 		}
-		fn.dev = &fakeStage{code: code, comment: req.FunctionConfig.Comment, etag: f.etag("EDEV")}
+		fn.dev = &fakeStage{code: code, comment: req.FunctionConfig.Comment, etag: f.etag("EDEV"), kvs: req.FunctionConfig.KVS}
 		writeXML(w, http.StatusOK, fn.dev.etag, "ETag", f.summary(fn, fn.dev, "DEVELOPMENT"))
 	case op == "publish" && r.Method == http.MethodPost:
 		if !ifMatch(w, r, fn.dev.etag) {
 			return
 		}
-		fn.live = &fakeStage{code: fn.dev.code, comment: fn.dev.comment, etag: f.etag("ELIVE")}
+		fn.live = &fakeStage{code: fn.dev.code, comment: fn.dev.comment, etag: f.etag("ELIVE"), kvs: fn.dev.kvs}
 		writeXML(w, http.StatusOK, "", "", f.summary(fn, fn.live, "LIVE"))
 	case op == "test" && r.Method == http.MethodPost:
 		var req functionRequest

@@ -30,6 +30,8 @@ type storedRecord struct {
 	Record providers.DeployRecord `json:"record"`
 	// Code is the code made live, by artifact path; none for a rollback to nothing.
 	Code map[string][]byte `json:"code,omitempty"`
+	// Secrets are the KeyValueStore keys as fingerprints (kvsFingerprint), never their values.
+	Secrets map[string]string `json:"keyvaluestore_fingerprints,omitempty"`
 }
 
 const maxRecordBytes = 16 << 20
@@ -71,7 +73,13 @@ func (p *Provider) readRecords() ([]storedRecord, error) {
 
 // writeRecord writes rec (with the code it made live) as the next record file, atomically.
 func (p *Provider) writeRecord(rec providers.DeployRecord, codes map[string][]byte) error {
-	b, err := json.MarshalIndent(storedRecord{Record: rec, Code: codes}, "", "  ")
+	secrets := p.recordSecrets
+	if secrets == nil {
+		// A rollback or restore leaves the keys as they are: the newest fingerprints stay true.
+		recs, _ := p.readRecords()
+		secrets = newestFingerprints(recs)
+	}
+	b, err := json.MarshalIndent(storedRecord{Record: rec, Code: codes, Secrets: secrets}, "", "  ")
 	if err != nil {
 		return err
 	}

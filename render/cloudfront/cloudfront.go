@@ -42,10 +42,6 @@ const (
 // MaxFunctionBytes is CloudFront Functions' limit on a function's code.
 const MaxFunctionBytes = 10240
 
-// KVSName is the placeholder the function names its KeyValueStore by until the deploy associates the
-// distribution's store (its ARN is written in at deploy time).
-const KVSName = "edgegw"
-
 // library holds this target's own modules, imported as edgegw-cloudfront/NAME.
 //
 //go:embed hs256.js pathnorm.js kvsroutes.js
@@ -215,7 +211,6 @@ func renderSized(g *ir.Gateway, opts Options) ([]render.Artifact, Sizes, error) 
 			if err != nil {
 				return "", 0, nil, err
 			}
-			head = fmt.Sprintf("const KVS_ID = %q;\n", KVSName) + head
 			if fn == forResponse {
 				return head + prelude + responseGlue, len(head), cands, nil
 			}

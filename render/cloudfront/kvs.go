@@ -18,7 +18,7 @@ import (
 // value, JSON text, lists the exact and prefix routes of that stem in IR order, each as [1 for a prefix
 // route else 0, path, methods or 0, hosts or 0, [[header, value]] or 0, the route's table entry, with its
 // property names as the functions' code spells them and its transform an index into the code's
-// R_TRANSFORMS]. The deploy writes these keys into the store the functions read (KVSName), beside the
+// R_TRANSFORMS]. The deploy writes these keys into the one store associated with the functions (opened as cf.kvs()), beside the
 // HS256 secrets (SecretKeys), and removes the "r" keys no longer listed.
 const KVSFile = "kvs.json"
 

@@ -9,7 +9,7 @@ import { lookup } from "edgegw-cloudfront/kvsroutes.js";
 import cf from "cloudfront";
 
 // The route table's KeyValueStore, for a table too large for the code (HAS_KVS).
-var ROUTE_KVS = HAS_KVS ? cf.kvs(KVS_ID) : null;
+var ROUTE_KVS = HAS_KVS ? cf.kvs() : null;
 
 // Test-mode request headers: the clock, the client's scheme, the decision. Only a TEST_MODE build reads or
 // writes them.

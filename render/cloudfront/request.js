@@ -2,7 +2,7 @@
 
 import { verify, claimText } from "edgegw-cloudfront/hs256.js";
 
-var KVS = HAS_AUTH ? cf.kvs(KVS_ID) : null;
+var KVS = HAS_AUTH ? cf.kvs() : null;
 
 function answer(v, d, status, pairs, body) {
   var h = {};

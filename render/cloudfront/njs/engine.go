@@ -204,7 +204,10 @@ const shim = `var DATA = %s;
 var picked = null;
 var reads = 0;
 export default {
-  kvs: function (id) {
+  kvs: function () {
+    // The deploy associates one store with the functions, which open it as cf.kvs(), as CloudFront
+    // documents; an id here names a store nothing associates.
+    if (arguments.length) throw new Error("cf.kvs(id): the function must open its one associated store as cf.kvs()");
     return {
       get: function (k, opts) {
         if (!Object.prototype.hasOwnProperty.call(DATA, k)) return Promise.reject(new Error("KeyValueStore: key not found: " + k));

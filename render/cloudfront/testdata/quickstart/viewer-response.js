@@ -194,7 +194,7 @@ function matchHost(host) {
   if (host === "api.example.com") return { tenantHeader: "", tenant: "" };
   return null;
 }
-var ROUTE_KVS = false ? cf.kvs(KVS_ID) : null;
+var ROUTE_KVS = false ? cf.kvs() : null;
 function headersOf(obj) {
   return {
     get: function(n) {
