@@ -70,7 +70,6 @@ async function handler(event) {
   d.pool = route.pool;
   var up = copyHeaders(req.headers);
   var uh = headersOf(up);
-  uh.delete("host");
   G.upstreamHeaders(uh, {
     clientHeaders: client, stripHeaders: GATEWAY.stripHeaders, transform: route.transform,
     tenantHeader: v.tenancy.tenantHeader, tenant: v.tenancy.tenant, claims: claims, forward: HAS_FORWARD && route.auth ? GATEWAY.policies[route.auth].forward : null,
@@ -79,6 +78,10 @@ async function handler(event) {
     },
     clientIP: event.viewer.ip, host: v.rawHost, scheme: v.scheme,
   }, HAS_FORWARD ? claimText : null);
+  // CloudFront answers 502 to a function that adds X-Forwarded-Proto (a disallowed header) or changes
+  // Host (read-only): the origin gets the Host its origin settings give.
+  uh.delete("x-forwarded-proto");
+  if (req.headers.host) up.host = req.headers.host;
   // An origin group fails over on a connection failure or timeout, and on the listed statuses: a pool
   // without failover lists none, as the reference then moves on only when an origin is unreachable.
   if (HAS_FAILOVER && pool.origins.length > 1) {

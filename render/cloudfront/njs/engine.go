@@ -330,6 +330,9 @@ func BuildEvent(req *testrun.ClientRequest, requestID string) *Event {
 			continue
 		}
 		ln := strings.ToLower(name)
+		if isDisallowed(ln) {
+			continue // not exposed to edge functions
+		}
 		if ln == "cookie" {
 			er.rawCookie = strings.Join(vals, "; ")
 			multi := map[string][]string{}
@@ -509,21 +512,28 @@ var (
 	readOnlyResponse = []string{"content-encoding", "content-length", "transfer-encoding", "warning", "via"}
 )
 
+func isDisallowed(name string) bool {
+	for _, d := range disallowed {
+		if name == d {
+			return true
+		}
+	}
+	for _, p := range disallowedPrefix {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // invalidHeaders says which header rule a function's result (after) breaks against its event (before), or "".
 func invalidHeaders(before, after map[string]Value, readOnly []string) string {
 	for name := range after {
 		if _, had := before[name]; had {
 			continue
 		}
-		for _, d := range disallowed {
-			if name == d {
-				return "the function added the disallowed header " + name
-			}
-		}
-		for _, p := range disallowedPrefix {
-			if strings.HasPrefix(name, p) {
-				return "the function added the disallowed header " + name
-			}
+		if isDisallowed(name) {
+			return "the function added the disallowed header " + name
 		}
 	}
 	for _, name := range readOnly {
