@@ -24,10 +24,12 @@ var knownDivergence = map[string]map[string]string{
 	"cloudfront": {
 		"without failover a listed status is passed through":               cloudfrontNoViewerResponse,
 		"without failover a second origin gets nothing on a listed status": cloudfrontNoViewerResponse,
+		"a single origin timing out is 504":                                cloudfrontNoViewerResponse,
+		"a single origin refusing the connection is 502 from the edge":     cloudfrontNoViewerResponse,
 	},
 }
 
-const cloudfrontNoViewerResponse = "CloudFront runs no viewer-response function when the origin answers 400 or more (AWS, Restrictions on all edge functions): the origin's answer reaches the client without HSTS"
+const cloudfrontNoViewerResponse = "CloudFront runs no viewer-response function when the origin answers 400 or more or is unreachable (AWS, Restrictions on all edge functions): the origin's answer, or the distribution's 502 or 504, reaches the client without HSTS"
 
 // TestConformanceOnEveryEngine runs the corpus on every registered engine: the reference on its own, every
 // other engine differentially against it. A case whose feature the target declares it cannot enforce is
