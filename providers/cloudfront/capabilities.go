@@ -42,12 +42,12 @@ var capabilities = func() providers.Capabilities {
 		providers.Failover: providers.Limited("an origin group (primary, secondary, the pool's status codes) chosen by the viewer-request function; CloudFront fails over GET, HEAD and OPTIONS only, keeps no breaker state and bounds each attempt by the origin's timeouts",
 			providers.FailoverMethods("GET", "HEAD", "OPTIONS"), providers.MaxPoolOrigins(2)),
 		providers.Breaker:         providers.Cannot("CloudFront keeps no state between requests: origin groups retry per request and never open a breaker"),
-		providers.CORS:            providers.Can(code + ": preflights answered by the viewer-request function, headers by the viewer-response function"),
-		providers.HSTS:            providers.Can("written by both functions"),
-		providers.Transform:       providers.Can(code + "; request ids are CloudFront's own request id (event.context.requestId)"),
+		providers.CORS:            providers.Can(code + ": preflights answered by the viewer-request function, headers by the viewer-response function, which CloudFront runs on answers below 400 only"),
+		providers.HSTS:            providers.Can("written by both functions; CloudFront runs no viewer-response function on an origin's answer of 400 or more, which goes out without it (a known divergence the conformance suite reports)"),
+		providers.Transform:       providers.Can(code + "; request ids are CloudFront's own request id (event.context.requestId); the response transform runs on answers below 400 only"),
 		providers.NativeRollback:  providers.Cannot("CloudFront keeps no function history: a rollback republishes the previous code from the deploy record"),
 		providers.PathNormalize:   providers.Can("a compact normalizer, checked against the reference's on every paths.tsv row, runs in the viewer-request function before matching and fails closed"),
 		providers.SyntheticErrors: providers.Can("the IR's error table, written by the viewer-request function; upstream errors as the distribution's custom error responses"),
-		providers.HSTSOnErrors:    providers.Can("the viewer-request function sets HSTS on every answer it writes"),
+		providers.HSTSOnErrors:    providers.Can("the viewer-request function sets HSTS on every answer it writes; the distribution's own 502 and 504 for an unreachable or timed-out origin go out without it (no viewer-response function runs on them)"),
 	}
 }()

@@ -76,15 +76,16 @@ async function handler(event) {
   if (TEST_MODE) d["pool"] = route.pool;
   var up = copyHeaders(req.headers);
   var uh = headersOf(up);
-  uh.delete("host");
   G.upstreamHeaders(uh, {
     clientHeaders: client, stripHeaders: GATEWAY.stripHeaders, transform: route.transform,
     tenantHeader: v.tenancy.tenantHeader, tenant: v.tenancy.tenant, claims: claims, forward: HAS_FORWARD && route.auth ? GATEWAY.policies[route.auth].forward : null,
     newRequestID: function () {
       return event.context.requestId;
     },
-    clientIP: event.viewer.ip, host: v.rawHost, scheme: v.scheme,
+    clientIP: event.viewer.ip, host: v.rawHost,
   }, HAS_FORWARD ? claimText : null);
+  // No scheme above: CloudFront answers 502 to a function that adds X-Forwarded-Proto (a disallowed
+  // header) or changes Host (read-only, so it is left as the viewer sent it).
   // An origin group fails over on a connection failure or timeout, and on the listed statuses: a pool
   // without failover lists none, as the reference then moves on only when an origin is unreachable.
   if (HAS_FAILOVER && pool.origins.length > 1) {

@@ -247,7 +247,8 @@ export function upstreamHeaders(h, st, claimText) {
   }
   h.set("X-Forwarded-For", st.clientIP);
   h.set("X-Forwarded-Host", st.host);
-  h.set("X-Forwarded-Proto", st.scheme);
+  // A platform that forbids a function to set it (CloudFront) passes no scheme and sets it itself.
+  if (st.scheme) h.set("X-Forwarded-Proto", st.scheme);
   return id;
 }
 

@@ -375,6 +375,9 @@ func BuildEvent(req *testrun.ClientRequest, requestID string) *Event {
 			continue
 		}
 		ln := strings.ToLower(name)
+		if isDisallowed(ln) {
+			continue // not exposed to edge functions
+		}
 		if ln == "cookie" {
 			er.rawCookie = strings.Join(vals, "; ")
 			multi := map[string][]string{}
@@ -504,10 +507,21 @@ func (in *Instance) Do(ctx context.Context, req *testrun.ClientRequest) (*testru
 	}
 	decision := fwd.Headers[headerDecision]
 	delete(fwd.Headers, headerDecision)
+	if bad := invalidHeaders(ev.Request.Headers, fwd.Headers, readOnlyRequest); bad != "" {
+		return validationError(bad), nil
+	}
 	if r.Origin == nil || len(r.Origin.IDs) == 0 {
 		return nil, errors.New("render/cloudfront/njs: the function forwarded the request without picking an origin")
 	}
 	resp, body := in.forward(ctx, ev.Request, &fwd, r.Origin.IDs, r.Origin.StatusCodes, req.Body)
+	if resp.StatusCode >= 400 {
+		// CloudFront invokes no viewer-response function when the origin answers 400 or more (or the
+		// distribution answers for an unreachable origin): the answer goes to the viewer as it is.
+		if decision.Value != "" {
+			resp.Headers[headerDecision] = decision
+		}
+		return clientResponse(resp, body)
+	}
 	// viewer-response: the viewer's request as it arrived, and the origin's (or distribution's) answer.
 	var vev Event
 	_ = json.Unmarshal(viewerJSON, &vev)
@@ -521,10 +535,65 @@ func (in *Instance) Do(ctx context.Context, req *testrun.ClientRequest) (*testru
 	if err := json.Unmarshal(rr.Result, &final); err != nil {
 		return nil, fmt.Errorf("render/cloudfront/njs: viewer-response result: %v", err)
 	}
+	if bad := invalidHeaders(resp.Headers, final.Headers, readOnlyResponse); bad != "" {
+		return validationError(bad), nil
+	}
 	if decision.Value != "" {
 		final.Headers[headerDecision] = decision
 	}
 	return clientResponse(&final, body)
+}
+
+// The header rules of "Restrictions on all edge functions" (AWS): a function's result that adds a
+// disallowed header, or adds, changes or removes a read-only one, fails CloudFront's validation and the
+// viewer gets a 502.
+var (
+	disallowed = []string{"connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization",
+		"proxy-connection", "trailer", "upgrade", "x-cache", "x-forwarded-proto", "x-real-ip", "x-amzn-auth",
+		"x-amzn-cf-billing", "x-amzn-cf-id", "x-amzn-cf-xff", "x-amzn-errortype", "x-amzn-fle-profile",
+		"x-amzn-header-count", "x-amzn-header-order", "x-amzn-lambda-integration-tag", "x-amzn-requestid"}
+	disallowedPrefix = []string{"x-accel-", "x-amz-cf-", "x-edge-"}
+	readOnlyRequest  = []string{"content-length", "host", "transfer-encoding", "via"}
+	readOnlyResponse = []string{"content-encoding", "content-length", "transfer-encoding", "warning", "via"}
+)
+
+func isDisallowed(name string) bool {
+	for _, d := range disallowed {
+		if name == d {
+			return true
+		}
+	}
+	for _, p := range disallowedPrefix {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// invalidHeaders says which header rule a function's result (after) breaks against its event (before), or "".
+func invalidHeaders(before, after map[string]Value, readOnly []string) string {
+	for name := range after {
+		if _, had := before[name]; had {
+			continue
+		}
+		if isDisallowed(name) {
+			return "the function added the disallowed header " + name
+		}
+	}
+	for _, name := range readOnly {
+		a, aok := before[name]
+		b, bok := after[name]
+		if aok != bok || strings.Join(a.all(), "\x00") != strings.Join(b.all(), "\x00") {
+			return "the function changed the read-only header " + name
+		}
+	}
+	return ""
+}
+
+// validationError is CloudFront's answer to a function result that fails its validation.
+func validationError(why string) *testrun.ClientResponse {
+	return &testrun.ClientResponse{Status: http.StatusBadGateway, Header: http.Header{}, Body: []byte("FunctionValidationError: " + why)}
 }
 
 func clientResponse(resp *EventResponse, body []byte) (*testrun.ClientResponse, error) {

@@ -123,7 +123,7 @@ function upstreamHeaders(h, st, claimText2) {
   }
   h.set("X-Forwarded-For", st.clientIP);
   h.set("X-Forwarded-Host", st.host);
-  h.set("X-Forwarded-Proto", st.scheme);
+  if (st.scheme) h.set("X-Forwarded-Proto", st.scheme);
   return id;
 }
 function finishHeaders(h, gw, route, corsOrigin) {
