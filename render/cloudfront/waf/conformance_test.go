@@ -101,7 +101,7 @@ var wafDivergent = map[string]string{
 func TestConformanceBehindWAF(t *testing.T) {
 	_, err := exec.LookPath("njs")
 	testenv.Require(t, "njs (Debian njs)", err)
-	ms, _, err := conformance.Load(conformance.LoadOptions{Vectors: "../../../../" + conformance.DefaultVectors, RequireVectors: os.Getenv("CI") != ""})
+	ms, _, err := conformance.Load(conformance.LoadOptions{Vectors: "../../../" + conformance.DefaultVectors, RequireVectors: os.Getenv("CI") != ""})
 	if err != nil {
 		t.Fatal(err)
 	}
