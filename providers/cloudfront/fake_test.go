@@ -40,7 +40,7 @@ type fakeCloudFront struct {
 	deploying int  // GetDistribution reads still answering InProgress
 	stuck     bool // every GetDistribution answers InProgress
 	seq       int
-	faults    []*fault
+	faults    *apitest.Faults
 	// utilization is the ComputeUtilization TestFunction reports.
 	utilization string
 	njs         *njs.Instance
@@ -57,12 +57,6 @@ type fakeStage struct {
 type fakeFunction struct {
 	name      string
 	dev, live *fakeStage
-}
-
-type fault struct {
-	match   apitest.Matcher
-	respond apitest.Responder
-	used    bool
 }
 
 const (
@@ -93,23 +87,13 @@ func newFake(t testing.TB, g *ir.Gateway) *fakeCloudFront {
 	f := &fakeCloudFront{Server: apitest.New(t), t: t, fns: map[string]*fakeFunction{}, distID: distID,
 		dist: []byte(seedDistribution), distETag: "EDIST1", utilization: "12", njs: in}
 	f.Register(apitest.MatchFunc("the fake CloudFront API", func(*apitest.Request) bool { return true }), f.serve).Always()
-	t.Cleanup(func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		for _, ft := range f.faults {
-			if !ft.used {
-				t.Errorf("fake cloudfront: fault never used: %s", ft.match)
-			}
-		}
-	})
+	f.faults = apitest.NewFaults(t, "fake cloudfront")
 	return f
 }
 
 // inject makes the next request m matches get respond's answer instead of the fake's.
 func (f *fakeCloudFront) inject(m apitest.Matcher, respond apitest.Responder) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faults = append(f.faults, &fault{match: m, respond: respond})
+	f.faults.Add(m, respond)
 }
 
 func (f *fakeCloudFront) etag(prefix string) string {
@@ -189,15 +173,11 @@ func ifMatch(w http.ResponseWriter, r *apitest.Request, etag string) bool {
 }
 
 func (f *fakeCloudFront) serve(w http.ResponseWriter, r *apitest.Request) {
-	f.mu.Lock()
-	for _, ft := range f.faults {
-		if !ft.used && ft.match.Match(r) {
-			ft.used = true
-			f.mu.Unlock()
-			ft.respond(w, r)
-			return
-		}
+	if respond, ok := f.faults.Take(r); ok {
+		respond(w, r)
+		return
 	}
+	f.mu.Lock()
 	defer f.mu.Unlock()
 	path := strings.TrimPrefix(r.Path, apiPath)
 	segs := strings.Split(strings.Trim(path, "/"), "/")

@@ -33,29 +33,17 @@ type fakeLambda struct {
 	revision int
 	updating int // GetFunction reads still answering InProgress
 	versions [][]byte
-	faults   []*fault
+	faults   *apitest.Faults
 }
 
 func newFakeLambda(t testing.TB, name string) *fakeLambda {
 	f := &fakeLambda{Server: apitest.New(t), t: t, name: name, runtime: "nodejs20.x", zip: []byte("seed"), revision: 1}
 	f.Register(apitest.MatchFunc("the fake Lambda API", func(*apitest.Request) bool { return true }), f.serve).Always()
-	t.Cleanup(func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		for _, ft := range f.faults {
-			if !ft.used {
-				t.Errorf("fake lambda: fault never used: %s", ft.match)
-			}
-		}
-	})
+	f.faults = apitest.NewFaults(t, "fake lambda")
 	return f
 }
 
-func (f *fakeLambda) inject(m apitest.Matcher, respond apitest.Responder) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faults = append(f.faults, &fault{match: m, respond: respond})
-}
+func (f *fakeLambda) inject(m apitest.Matcher, respond apitest.Responder) { f.faults.Add(m, respond) }
 
 func (f *fakeLambda) arn() string {
 	return "arn:aws:lambda:us-east-1:" + account + ":function:" + f.name
@@ -93,15 +81,11 @@ func (f *fakeLambda) status() string {
 }
 
 func (f *fakeLambda) serve(w http.ResponseWriter, r *apitest.Request) {
-	f.mu.Lock()
-	for _, ft := range f.faults {
-		if !ft.used && ft.match.Match(r) {
-			ft.used = true
-			f.mu.Unlock()
-			ft.respond(w, r)
-			return
-		}
+	if respond, ok := f.faults.Take(r); ok {
+		respond(w, r)
+		return
 	}
+	f.mu.Lock()
 	defer f.mu.Unlock()
 	rest, ok := strings.CutPrefix(r.Path, "/2015-03-31/functions/")
 	segs := strings.Split(rest, "/")

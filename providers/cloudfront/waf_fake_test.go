@@ -26,7 +26,7 @@ type fakeWAF struct {
 	mu     sync.Mutex
 	acl    types.WebACL
 	lock   int
-	faults []*fault
+	faults *apitest.Faults
 }
 
 const (
@@ -54,23 +54,11 @@ func newFakeWAF(t testing.TB) *fakeWAF {
 		CustomResponseBodies: map[string]types.CustomResponseBody{"team-body": {Content: aws.String("go away"), ContentType: types.ResponseContentTypeTextPlain}},
 	}}
 	f.Register(apitest.MatchFunc("the fake AWS WAF API", func(*apitest.Request) bool { return true }), f.serve).Always()
-	t.Cleanup(func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		for _, ft := range f.faults {
-			if !ft.used {
-				t.Errorf("fake waf: fault never used: %s", ft.match)
-			}
-		}
-	})
+	f.faults = apitest.NewFaults(t, "fake waf")
 	return f
 }
 
-func (f *fakeWAF) inject(m apitest.Matcher, respond apitest.Responder) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faults = append(f.faults, &fault{match: m, respond: respond})
-}
+func (f *fakeWAF) inject(m apitest.Matcher, respond apitest.Responder) { f.faults.Add(m, respond) }
 
 // wafError answers the JSON 1.1 error shape.
 func wafError(status int, code, msg string) apitest.Responder {
@@ -85,15 +73,11 @@ func wafError(status int, code, msg string) apitest.Responder {
 func (f *fakeWAF) token() string { return fmt.Sprintf("lock-%d", f.lock) }
 
 func (f *fakeWAF) serve(w http.ResponseWriter, r *apitest.Request) {
-	f.mu.Lock()
-	for _, ft := range f.faults {
-		if !ft.used && ft.match.Match(r) {
-			ft.used = true
-			f.mu.Unlock()
-			ft.respond(w, r)
-			return
-		}
+	if respond, ok := f.faults.Take(r); ok {
+		respond(w, r)
+		return
 	}
+	f.mu.Lock()
 	defer f.mu.Unlock()
 	if r.Method != http.MethodPost || r.Path != "/" {
 		wafError(http.StatusBadRequest, "UnknownOperationException", r.Method+" "+r.Path)(w, r)
