@@ -13,7 +13,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -245,30 +244,15 @@ func matchRoutes(routes []routeT) []jsruntime.MatchRoute {
 	return out
 }
 
-const runtimePrefix = "edgegw-runtime/"
-
 // bundle runs esbuild over the entry source, resolving edgegw-runtime/* to the embedded library.
 func bundle(src string) ([]byte, error) {
 	plugin := api.Plugin{Name: "edgegw-runtime", Setup: func(pb api.PluginBuild) {
-		pb.OnResolve(api.OnResolveOptions{Filter: `^edgegw-runtime/`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
-			return api.OnResolveResult{Path: strings.TrimPrefix(a.Path, runtimePrefix), Namespace: "jsruntime"}, nil
-		})
-		pb.OnResolve(api.OnResolveOptions{Filter: `^\./`, Namespace: "jsruntime"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
-			return api.OnResolveResult{Path: path.Clean(path.Join(path.Dir(a.Importer), a.Path)), Namespace: "jsruntime"}, nil
-		})
+		jsruntime.Resolve(pb)
 		pb.OnResolve(api.OnResolveOptions{Filter: `^edgegw-workers/verify\.js$`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
 			return api.OnResolveResult{Path: "verify.js", Namespace: "workers"}, nil
 		})
 		pb.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: "workers"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
 			return api.OnLoadResult{Contents: &verifyModule, Loader: api.LoaderJS}, nil
-		})
-		pb.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: "jsruntime"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
-			b, err := jsruntime.Files.ReadFile(a.Path)
-			if err != nil {
-				return api.OnLoadResult{}, fmt.Errorf("no runtime module %s", a.Path)
-			}
-			s := string(b)
-			return api.OnLoadResult{Contents: &s, Loader: api.LoaderJS}, nil
 		})
 	}}
 	res := api.Build(api.BuildOptions{

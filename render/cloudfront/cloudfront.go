@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -502,8 +501,6 @@ func (s *shared) write(b *strings.Builder) {
 	}
 }
 
-const runtimePrefix = "edgegw-runtime/"
-
 // Build levels, smallest last: each is used only when the one before is over the limit.
 const (
 	levelPlain   = iota // readable: indented, with the route comments
@@ -655,9 +652,7 @@ var exportLine = regexp.MustCompile(`(?s)\n?export\s*\{\s*([\w$]+)(?:\s+as\s+han
 func bundle(file, src string, defs map[string]string, level int, cache *map[string]any) ([]byte, []Part, error) {
 	minify := level >= levelMinify
 	plugin := api.Plugin{Name: "edgegw-runtime", Setup: func(pb api.PluginBuild) {
-		pb.OnResolve(api.OnResolveOptions{Filter: `^edgegw-runtime/`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
-			return api.OnResolveResult{Path: strings.TrimPrefix(a.Path, runtimePrefix), Namespace: "jsruntime"}, nil
-		})
+		jsruntime.Resolve(pb)
 		// cloudfront-js-2.0's own modules, external; importing them does nothing else, so an import the
 		// function does not use is dropped.
 		pb.OnResolve(api.OnResolveOptions{Filter: `^(cloudfront|crypto)$`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
@@ -670,17 +665,6 @@ func bundle(file, src string, defs map[string]string, level int, cache *map[stri
 			b, err := library.ReadFile(a.Path)
 			if err != nil {
 				return api.OnLoadResult{}, fmt.Errorf("no module %s", a.Path)
-			}
-			s := string(b)
-			return api.OnLoadResult{Contents: &s, Loader: api.LoaderJS}, nil
-		})
-		pb.OnResolve(api.OnResolveOptions{Filter: `^\./`, Namespace: "jsruntime"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
-			return api.OnResolveResult{Path: path.Clean(path.Join(path.Dir(a.Importer), a.Path)), Namespace: "jsruntime"}, nil
-		})
-		pb.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: "jsruntime"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
-			b, err := jsruntime.Files.ReadFile(a.Path)
-			if err != nil {
-				return api.OnLoadResult{}, fmt.Errorf("no runtime module %s", a.Path)
 			}
 			s := string(b)
 			return api.OnLoadResult{Contents: &s, Loader: api.LoaderJS}, nil

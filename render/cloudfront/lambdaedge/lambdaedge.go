@@ -17,7 +17,6 @@ package lambdaedge
 import (
 	_ "embed"
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 
@@ -114,32 +113,17 @@ func refuse(g *ir.Gateway) error {
 	return nil
 }
 
-const runtimePrefix = "edgegw-runtime/"
-
 // bundle runs esbuild over the entry source for Node.js 20 as CommonJS, resolving edgegw-runtime/* to the
 // embedded library and edgegw-workers/verify.js to the Workers verification.
 func bundle(src, banner string) ([]byte, error) {
 	verify := cloudflare.VerifyModule()
 	plugin := api.Plugin{Name: "edgegw-runtime", Setup: func(pb api.PluginBuild) {
-		pb.OnResolve(api.OnResolveOptions{Filter: `^edgegw-runtime/`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
-			return api.OnResolveResult{Path: strings.TrimPrefix(a.Path, runtimePrefix), Namespace: "jsruntime"}, nil
-		})
-		pb.OnResolve(api.OnResolveOptions{Filter: `^\./`, Namespace: "jsruntime"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
-			return api.OnResolveResult{Path: path.Clean(path.Join(path.Dir(a.Importer), a.Path)), Namespace: "jsruntime"}, nil
-		})
+		jsruntime.Resolve(pb)
 		pb.OnResolve(api.OnResolveOptions{Filter: `^edgegw-workers/verify\.js$`}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
 			return api.OnResolveResult{Path: "verify.js", Namespace: "verify"}, nil
 		})
 		pb.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: "verify"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
 			return api.OnLoadResult{Contents: &verify, Loader: api.LoaderJS}, nil
-		})
-		pb.OnLoad(api.OnLoadOptions{Filter: `.*`, Namespace: "jsruntime"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
-			b, err := jsruntime.Files.ReadFile(a.Path)
-			if err != nil {
-				return api.OnLoadResult{}, fmt.Errorf("no runtime module %s", a.Path)
-			}
-			s := string(b)
-			return api.OnLoadResult{Contents: &s, Loader: api.LoaderJS}, nil
 		})
 	}}
 	res := api.Build(api.BuildOptions{
