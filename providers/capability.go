@@ -41,6 +41,9 @@ const (
 	PathNormalize   Feature = "path.normalize"   // fail-closed normalization before matching (400 on attack paths)
 	SyntheticErrors Feature = "errors.synthetic" // the IR's edge error responses, byte for byte
 	HSTSOnErrors    Feature = "hsts.errors"      // HSTS on the edge's own answers too, not only proxied ones
+	// HSTSOnUpstreamErrors is HSTS on the edge's 502 and 504 for an origin it could not reach or that timed
+	// out: needed by every manifest with tls.hsts, since any origin may fail.
+	HSTSOnUpstreamErrors Feature = "hsts.upstream_errors"
 )
 
 // Always lists the features every manifest needs.
@@ -51,7 +54,7 @@ var AllFeatures = []Feature{
 	MatchExact, MatchPrefix, MatchTemplate, MatchRegex, MatchHeader, MatchMethod, MatchHost,
 	Respond, Redirect, Rewrite, JWTHS256, JWTRS256, JWTES256, JWTOther,
 	RateLimitSub, RateLimitIP, RateLimitHdr, Failover, Breaker, CORS, HSTS, Transform, NativeRollback,
-	PathNormalize, SyntheticErrors, HSTSOnErrors,
+	PathNormalize, SyntheticErrors, HSTSOnErrors, HSTSOnUpstreamErrors,
 }
 
 // Support says whether a target enforces a feature natively, and why. Every entry carries a reason. A
@@ -245,7 +248,7 @@ func CheckCapabilities(g *ir.Gateway, target string) []Finding {
 	}
 	companions := TargetCompanions(g, target)
 	var out []Finding
-	sections := map[Feature]string{HSTS: "tls.hsts", CORS: "cors", Transform: "transform"}
+	sections := map[Feature]string{HSTS: "tls.hsts", HSTSOnUpstreamErrors: "tls.hsts", CORS: "cors", Transform: "transform"}
 	for _, f := range Always {
 		sections[f] = "targets." + target
 	}
@@ -286,6 +289,7 @@ func CheckCapabilities(g *ir.Gateway, target string) []Finding {
 	// A gateway-wide feature is found at the section that asks for it.
 	if g.HSTS != nil {
 		check("", g.SectionPos("tls.hsts"), HSTS)
+		check("", g.SectionPos("tls.hsts"), HSTSOnUpstreamErrors)
 	}
 	if g.CORS != nil {
 		check("", g.SectionPos("cors"), CORS)

@@ -20,20 +20,7 @@ import (
 
 // knownDivergence are, per engine, the corpus cases a target decides differently from the reference by
 // its vendor's documented behaviour, with why; each must still fail.
-var knownDivergence = map[string]map[string]string{
-	"cloudfront": {
-		"without failover a listed status is passed through":               cloudfrontNoViewerResponse,
-		"without failover a second origin gets nothing on a listed status": cloudfrontNoViewerResponse,
-		"a single origin timing out is 504":                                cloudfrontNoViewerResponse,
-		"a single origin refusing the connection is 502 from the edge":     cloudfrontNoViewerResponse,
-		"hsts on a 502": cloudfrontNoViewerResponse,
-		"hsts value: on a proxied 500 passed through": cloudfrontNoViewerResponse,
-		"hsts value: on a 502":                        cloudfrontNoViewerResponse,
-		"hsts value: on a 504":                        cloudfrontNoViewerResponse,
-	},
-}
-
-const cloudfrontNoViewerResponse = "CloudFront runs no viewer-response function when the origin answers 400 or more or is unreachable (AWS, Restrictions on all edge functions): the origin's answer, or the distribution's 502 or 504, reaches the client without HSTS"
+var knownDivergence = map[string]map[string]string{}
 
 // TestConformanceOnEveryEngine runs the corpus on every registered engine: the reference on its own, every
 // other engine differentially against it. A case whose feature the target declares it cannot enforce is

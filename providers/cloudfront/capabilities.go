@@ -11,6 +11,11 @@ import (
 // distribution itself does. What a function cannot do (asymmetric signatures, counters, state) is Cannot,
 // with the companion that lifts it: lambda-edge-auth is rendered (render/cloudfront/lambdaedge) and deployed
 // (lambda.go); waf-rate-limit is rendered (render/cloudfront/waf) and deployed (waf.go) within the WAF's limits.
+// PlatformErrors is the companion that accepts the distribution's own 502 and 504 (an unreachable or
+// timed-out origin) without HSTS: AWS documents the response headers policy on answers served from the
+// cache or forwarded from the origin, not on those.
+const PlatformErrors = "platform-errors"
+
 var capabilities = func() providers.Capabilities {
 	const code = "CloudFront Function code generated from the routes in IR order"
 	const auth = "lambda-edge-auth"
@@ -43,11 +48,13 @@ var capabilities = func() providers.Capabilities {
 			providers.FailoverMethods("GET", "HEAD", "OPTIONS"), providers.MaxPoolOrigins(2)),
 		providers.Breaker:         providers.Cannot("CloudFront keeps no state between requests: origin groups retry per request and never open a breaker"),
 		providers.CORS:            providers.Can(code + ": preflights answered by the viewer-request function, headers by the viewer-response function, which CloudFront runs on answers below 400 only"),
-		providers.HSTS:            providers.Can("written by both functions; CloudFront runs no viewer-response function on an origin's answer of 400 or more, which goes out without it (a known divergence the conformance suite reports)"),
+		providers.HSTS:            providers.Can("written by the viewer-request function on its own answers and, on every answer of the origin (of 400 or more too, where CloudFront runs no viewer-response function), by the distribution's response headers policy (Strict-Transport-Security, overriding the origin's), which apply attaches to every cache behavior"),
 		providers.Transform:       providers.Can(code + "; request ids are CloudFront's own request id (event.context.requestId); the response transform runs on answers below 400 only"),
 		providers.NativeRollback:  providers.Cannot("CloudFront keeps no function history: a rollback republishes the previous code from the deploy record"),
 		providers.PathNormalize:   providers.Can("a compact normalizer, checked against the reference's on every paths.tsv row, runs in the viewer-request function before matching and fails closed"),
 		providers.SyntheticErrors: providers.Can("the IR's error table, written by the viewer-request function; upstream errors as the distribution's custom error responses"),
-		providers.HSTSOnErrors:    providers.Can("the viewer-request function sets HSTS on every answer it writes; the distribution's own 502 and 504 for an unreachable or timed-out origin go out without it (no viewer-response function runs on them)"),
+		providers.HSTSOnErrors:    providers.Can("the viewer-request function sets HSTS on every answer it writes"),
+		providers.HSTSOnUpstreamErrors: providers.Cannot("the distribution writes the 502 or 504 for an unreachable or timed-out origin itself, where no function runs, and AWS documents the response headers policy only on answers served from the cache or forwarded from the origin").Unless(PlatformErrors,
+			"the distribution's own 502 and 504 go out without Strict-Transport-Security; every other answer carries it"),
 	}
 }()

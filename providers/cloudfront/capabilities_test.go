@@ -97,7 +97,7 @@ routes:
     pool: app
     auth: users
 targets:
-  cloudfront: {distribution_id: E2EXAMPLE, function: gw}
+  cloudfront: {distribution_id: E2EXAMPLE, function: gw, companions: [platform-errors]}
 `
 
 // TestHS256Fits: the table says HS256 is enforced, so a gateway verifying it (issuer, audience, skew,
@@ -121,4 +121,30 @@ func TestHS256Fits(t *testing.T) {
 		t.Fatalf("rendered over the limit: %+v", s)
 	}
 	t.Logf("HS256 gateway: viewer-request %d, viewer-response %d of %d bytes", s.Request, s.Response, render.MaxFunctionBytes)
+}
+
+// TestHSTSNeedsPlatformErrors: with tls.hsts, the distribution's own 502 and 504 go out without it, so the
+// manifest is refused at tls.hsts, naming platform-errors, until it lists the companion; without tls.hsts
+// there is nothing to accept.
+func TestHSTSNeedsPlatformErrors(t *testing.T) {
+	load := func(src string) []providers.Finding {
+		t.Helper()
+		g, diags := manifest.LoadBytes("hs.yaml", []byte(src), manifest.LoadOptions{})
+		if g == nil {
+			t.Fatalf("manifest does not load: %v", diags)
+		}
+		return providers.CheckCapabilities(g, Name)
+	}
+	without := strings.Replace(hsManifest, ", companions: [platform-errors]", "", 1)
+	fs := load(without)
+	if len(fs) != 1 || fs[0].Feature != providers.HSTSOnUpstreamErrors || fs[0].Companion != PlatformErrors || fs[0].Section != "tls.hsts" || fs[0].Pos.Line != 5 {
+		t.Fatalf("findings %+v, want one hsts.upstream_errors finding at tls.hsts (line 5) naming %s", fs, PlatformErrors)
+	}
+	noHSTS := strings.Replace(without, "tls: {hsts: {max_age: 31536000}}\n", "", 1)
+	if noHSTS == without {
+		t.Fatal("the test manifest's tls.hsts was not removed")
+	}
+	if fs := load(noHSTS); len(fs) != 0 {
+		t.Fatalf("a gateway without tls.hsts is refused: %v", fs)
+	}
 }

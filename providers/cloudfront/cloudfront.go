@@ -105,7 +105,7 @@ func init() {
 		Capabilities:  capabilities,
 		Settings:      func() any { return &Settings{} },
 		CheckSettings: checkSettings,
-		Companions:    []string{"lambda-edge-auth", "waf-rate-limit"},
+		Companions:    []string{"lambda-edge-auth", "waf-rate-limit", PlatformErrors},
 		EdgeHeaders:   []string{"X-Amz-Cf-Id"},
 		Credentials:   "the AWS default credential chain",
 		PublicDNS:     true,

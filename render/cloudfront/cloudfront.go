@@ -25,6 +25,7 @@ import (
 
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/render"
+	"github.com/edgegw/edgegw/render/cloudfront/headers"
 	"github.com/edgegw/edgegw/render/cloudfront/lambdaedge"
 	"github.com/edgegw/edgegw/render/jsruntime"
 )
@@ -36,6 +37,8 @@ const Name = "cloudfront"
 const (
 	RequestFile  = "viewer-request.js"
 	ResponseFile = "viewer-response.js"
+	// HeadersPolicyFile is the response headers policy that carries HSTS (render/cloudfront/headers).
+	HeadersPolicyFile = headers.File
 )
 
 // MaxFunctionBytes is CloudFront Functions' limit on a function's code.
@@ -176,11 +179,11 @@ func renderSized(g *ir.Gateway, opts Options) ([]render.Artifact, Sizes, error) 
 		if err != nil {
 			return nil, sz, err
 		}
-		wafArts, err := wafArtifacts(g)
+		side, err := sideArtifacts(g)
 		if err != nil {
 			return nil, sz, err
 		}
-		return append(arts, wafArts...), sz, nil
+		return append(arts, side...), sz, nil
 	}
 	t, routes, err := buildTables(g, opts.OriginURLs)
 	if err != nil {
@@ -270,11 +273,27 @@ func renderSized(g *ir.Gateway, opts Options) ([]render.Artifact, Sizes, error) 
 		sz.KVSKeys, sz.KVSBytes = keys, len(data)
 		arts = append(arts, render.Artifact{Target: Name, Path: KVSFile, MediaType: "application/json", Data: data})
 	}
-	wafArts, err := wafArtifacts(g)
+	side, err := sideArtifacts(g)
 	if err != nil {
 		return nil, sz, err
 	}
-	return append(arts, wafArts...), sz, nil
+	return append(arts, side...), sz, nil
+}
+
+// sideArtifacts are what the distribution carries beside the code: the response headers policy (with
+// tls.hsts) and the waf-rate-limit companion's web ACL rules.
+func sideArtifacts(g *ir.Gateway) ([]render.Artifact, error) {
+	var out []render.Artifact
+	if a, ok, err := headers.Render(g, Name); err != nil {
+		return nil, err
+	} else if ok {
+		out = append(out, a)
+	}
+	wafArts, err := wafArtifacts(g)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, wafArts...), nil
 }
 
 // defines are the build-time constants of the glue: test mode, and which features the gateway uses, so the

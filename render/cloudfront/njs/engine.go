@@ -9,7 +9,8 @@
 // function picked, as CloudFront would send it: the origin's path prepended, the origin's Host, the
 // origin's timeout, and, for an origin group, the secondary on a failover status or a failed attempt for
 // GET, HEAD and OPTIONS only. The origin's answer (or the edge error the distribution's custom error
-// responses give for an unreachable or timed-out origin) then runs through the viewer-response function.
+// responses give for an unreachable or timed-out origin) then runs through the viewer-response function,
+// below 400 only, and the origin's answer gets the response headers policy's headers (HSTS).
 // The package is a test runtime: nothing in production uses it.
 package njs
 
@@ -37,6 +38,7 @@ import (
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/render"
 	"github.com/edgegw/edgegw/render/cloudfront"
+	"github.com/edgegw/edgegw/render/cloudfront/headers"
 	"github.com/edgegw/edgegw/render/cloudfront/lambdaedge"
 	"github.com/edgegw/edgegw/render/cloudfront/lambdaedge/node"
 )
@@ -97,6 +99,7 @@ type Instance struct {
 	origins  map[string]originInfo
 	request  string // the viewer-request function's code
 	response string
+	policy   *headers.Policy // the response headers policy, nil without one
 	client   *http.Client
 	seq      atomic.Int64
 	// Sizes of the rendered functions, in bytes.
@@ -139,6 +142,12 @@ func (e *Engine) OpenInstance(g *ir.Gateway, origins map[string]string, env test
 			in.request, in.RequestBytes = string(a.Data), len(a.Data)
 		case cloudfront.ResponseFile:
 			in.response, in.ResponseBytes = string(a.Data), len(a.Data)
+		case cloudfront.HeadersPolicyFile:
+			p, err := headers.Parse(a.Data)
+			if err != nil {
+				return nil, fmt.Errorf("render/cloudfront/njs: %w", err)
+			}
+			in.policy = p
 		case cloudfront.KVSFile:
 			var f struct {
 				Data []struct{ Key, Value string } `json:"data"`
@@ -286,6 +295,8 @@ type EventResponse struct {
 		Encoding string `json:"encoding"`
 		Data     string `json:"data"`
 	} `json:"body,omitempty"`
+
+	edge bool // the distribution's own answer (an unreachable or timed-out origin), not the origin's
 }
 
 // Request is the viewer-request function's code.
@@ -516,11 +527,12 @@ func (in *Instance) Do(ctx context.Context, req *testrun.ClientRequest) (*testru
 	resp, body := in.forward(ctx, ev.Request, &fwd, r.Origin.IDs, r.Origin.StatusCodes, req.Body)
 	if resp.StatusCode >= 400 {
 		// CloudFront invokes no viewer-response function when the origin answers 400 or more (or the
-		// distribution answers for an unreachable origin): the answer goes to the viewer as it is.
+		// distribution answers for an unreachable origin): the answer goes to the viewer with only the
+		// response headers policy's headers, on the origin's answer.
 		if decision.Value != "" {
 			resp.Headers[headerDecision] = decision
 		}
-		return clientResponse(resp, body)
+		return in.withPolicy(resp, body)
 	}
 	// viewer-response: the viewer's request as it arrived, and the origin's (or distribution's) answer.
 	var vev Event
@@ -541,7 +553,18 @@ func (in *Instance) Do(ctx context.Context, req *testrun.ClientRequest) (*testru
 	if decision.Value != "" {
 		final.Headers[headerDecision] = decision
 	}
-	return clientResponse(&final, body)
+	final.edge = resp.edge
+	return in.withPolicy(&final, body)
+}
+
+// withPolicy is the viewer's answer: resp with the response headers policy applied when it covers resp
+// (an answer the origin gave; AWS documents no policy on the distribution's own answers).
+func (in *Instance) withPolicy(resp *EventResponse, body []byte) (*testrun.ClientResponse, error) {
+	out, err := clientResponse(resp, body)
+	if err == nil && in.policy != nil && !resp.edge {
+		in.policy.Apply(out.Header)
+	}
+	return out, err
 }
 
 // The header rules of "Restrictions on all edge functions" (AWS): a function's result that adds a
@@ -718,7 +741,7 @@ func (in *Instance) edgeError(code string) *EventResponse {
 	}
 	for _, e := range errs {
 		if e.Code == code {
-			r := &EventResponse{StatusCode: e.Status, Headers: map[string]Value{}}
+			r := &EventResponse{StatusCode: e.Status, Headers: map[string]Value{}, edge: true}
 			for _, h := range e.Headers {
 				r.Headers[strings.ToLower(h.Name)] = Value{Value: h.Value}
 			}
@@ -729,7 +752,7 @@ func (in *Instance) edgeError(code string) *EventResponse {
 			return r
 		}
 	}
-	return &EventResponse{StatusCode: http.StatusBadGateway, Headers: map[string]Value{}}
+	return &EventResponse{StatusCode: http.StatusBadGateway, Headers: map[string]Value{}, edge: true}
 }
 
 // rawQuery is the query CloudFront forwards: the viewer's, unless the function changed the querystring

@@ -34,6 +34,8 @@ var companionCannot = map[providers.Feature]string{
 	providers.RateLimitHdr: "Lambda@Edge keeps no counters across containers",
 	providers.Failover:     "a Lambda@Edge function cannot choose an origin group (render refuses a pool of two origins)",
 	providers.Breaker:      "CloudFront keeps no breaker state",
+	// The distribution's own 502 and 504 carry no HSTS (the platform-errors companion accepts that).
+	providers.HSTSOnUpstreamErrors: "the distribution writes its 502 and 504 itself, where no trigger runs and no response headers policy is documented",
 }
 
 // withCompanion is g as a manifest that opts cloudfront into the companion.
@@ -99,14 +101,7 @@ func TestWycheproof(t *testing.T) {
 
 // knownCase are corpus cases the handler decides differently from the reference by CloudFront's
 // documented behaviour, with why; each must still fail.
-var knownCase = map[string]string{
-	"hsts on a 502": noViewerResponse,
-	"hsts value: on a proxied 500 passed through": noViewerResponse,
-	"hsts value: on a 502":                        noViewerResponse,
-	"hsts value: on a 504":                        noViewerResponse,
-}
-
-const noViewerResponse = "CloudFront runs no viewer-response trigger when the origin answers 400 or more or is unreachable (AWS, Restrictions on all edge functions): the answer keeps the origin's (or the custom error response's) headers, without HSTS or the CORS Vary"
+var knownCase = map[string]string{}
 
 // TestCorpus runs the rest of the conformance corpus through the handler (the whole gateway runs in it
 // with the companion), skipping what the companion does not enforce, and logs the counts.

@@ -10,7 +10,8 @@
 // runs through the origin-request event, goes to the origin it names (request.origin.custom: protocol,
 // domain, port, path, readTimeout in whole seconds), and the origin's answer runs through the
 // viewer-response event, which CloudFront skips when the origin answered 400 or more. An unreachable or
-// timed-out origin is the distribution's custom error response (the IR's edge error). The package is a test
+// timed-out origin is the distribution's custom error response (the IR's edge error). The origin's answer
+// gets the distribution's response headers policy (HSTS, render/cloudfront/headers). The package is a test
 // runtime: nothing in production uses it.
 package node
 
@@ -35,6 +36,7 @@ import (
 
 	"github.com/edgegw/edgegw/gateway/testrun"
 	"github.com/edgegw/edgegw/manifest/ir"
+	"github.com/edgegw/edgegw/render/cloudfront/headers"
 	"github.com/edgegw/edgegw/render/cloudfront/lambdaedge"
 )
 
@@ -84,6 +86,7 @@ type Instance struct {
 	mu     sync.Mutex
 	seq    int
 	client *http.Client
+	policy *headers.Policy // the distribution's response headers policy, nil without one
 	// Bytes is the size of the rendered handler.
 	Bytes int
 }
@@ -107,6 +110,16 @@ func (e *Engine) OpenInstance(g *ir.Gateway, origins map[string]string) (*Instan
 		return nil, err
 	}
 	in := &Instance{g: g, dir: dir, client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	// The response headers policy is the distribution's, rendered beside the handler (render/cloudfront).
+	if a, ok, err := headers.Render(g, "cloudfront"); err != nil {
+		in.Close()
+		return nil, err
+	} else if ok {
+		if in.policy, err = headers.Parse(a.Data); err != nil {
+			in.Close()
+			return nil, err
+		}
+	}
 	handler := filepath.Join(dir, lambdaedge.File)
 	if err := os.WriteFile(handler, arts[0].Data, 0o644); err != nil {
 		in.Close()
@@ -179,6 +192,8 @@ type Response struct {
 	Headers           map[string][]Header `json:"headers"`
 	Body              *string             `json:"body,omitempty"`
 	BodyEncoding      string              `json:"bodyEncoding,omitempty"`
+
+	fromOrigin bool // the origin's answer, which the response headers policy covers
 }
 
 type event struct {
@@ -352,9 +367,16 @@ func (in *Instance) Do(ctx context.Context, req *testrun.ClientRequest) (*testru
 			return nil, fmt.Errorf("render/cloudfront/lambdaedge/node: viewer-response result: %w", err)
 		}
 		final.Status = resp.Status // a viewer-response trigger cannot change the status
+		final.fromOrigin = resp.fromOrigin
 		resp = &final
 	}
-	return clientResponse(resp, body, decision)
+	out, err := clientResponse(resp, body, decision)
+	if err == nil && in.policy != nil && resp.fromOrigin {
+		// The response headers policy covers the origin's answer, whatever its status (AWS documents none
+		// on the distribution's own answers or a trigger's generated response).
+		in.policy.Apply(out.Header)
+	}
+	return out, err
 }
 
 func clientResponse(resp *Response, body []byte, decision Header) (*testrun.ClientResponse, error) {
@@ -433,7 +455,7 @@ func (in *Instance) forward(ctx context.Context, up *Request, body []byte) (*Res
 		rbody, err = io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err == nil {
-			out := &Response{Status: strconv.Itoa(resp.StatusCode), StatusDescription: http.StatusText(resp.StatusCode), Headers: map[string][]Header{}}
+			out := &Response{Status: strconv.Itoa(resp.StatusCode), StatusDescription: http.StatusText(resp.StatusCode), Headers: map[string][]Header{}, fromOrigin: true}
 			for name, vals := range resp.Header {
 				ln := strings.ToLower(name)
 				for _, v := range vals {
