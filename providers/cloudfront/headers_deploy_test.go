@@ -119,9 +119,12 @@ func changesOfKind(tp *providers.TargetPlan, kind string) []providers.Change {
 // true) and attaches it to both cache behaviors in the one UpdateDistribution; a re-apply makes no
 // mutating call; a changed max_age updates the policy with its ETag (the attachment unchanged); a
 // rollback puts the first config back; a manifest without tls.hsts detaches the policy and keeps it; a
-// rollback attaches it again.
+// rollback attaches it again. The policy is found by name on the list's second page.
 func TestHeadersPolicyLifecycle(t *testing.T) {
 	e := newEnv(t)
+	// Two other teams' policies come first, so edgegw's is on the list's second page.
+	e.f.addPolicy("team-a", 60)
+	e.f.addPolicy("team-b", 60)
 	src := withHSTS(quickstart("ok", "ok"), yearHSTS)
 	g := load(t, src)
 	p := e.provider(g)
@@ -290,17 +293,19 @@ func TestHeadersPolicyRefusesForeignPolicy(t *testing.T) {
 	if _, err := e.apply(p, g, plan); err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("apply over another policy: %v", err)
 	}
+	// Apply checks it itself too, when called without the engine's re-plan.
+	if _, err := p.Apply(context.Background(), plan.Targets[0], providers.DeployRecord{Kind: providers.KindApply}); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Apply over another policy: %v", err)
+	}
 	if c := e.callsSince(from); c.writes != 0 {
 		t.Errorf("a refused apply made mutating calls: %v", c.list)
 	}
 
 	// Without tls.hsts the other policy is none of edgegw's business.
-	g2 := load(t, quickstart("ok", "ok"))
 	e.deployHeaders(quickstart("ok", "ok"))
 	if d := e.f.config(); d.Behaviors[0].HeadersID != other.id || d.Default.HeadersID != "" {
 		t.Errorf("a deploy without tls.hsts touched the response headers policies: %+v", d)
 	}
-	_ = g2
 }
 
 // A 412 on UpdateResponseHeadersPolicy (the policy moved after the apply read it) is a stale plan with

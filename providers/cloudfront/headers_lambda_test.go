@@ -64,11 +64,26 @@ func TestHeadersPolicyLambdaEdge(t *testing.T) {
 func TestHeadersPolicyLambdaEdgeRefusesForeignPolicy(t *testing.T) {
 	e := newLambdaEnv(t)
 	other := e.f.addPolicy("images-cors", 60)
-	e.f.dist = []byte(strings.Replace(lambdaSeed, "<PathPattern>/static/*</PathPattern>", "<PathPattern>/static/*</PathPattern><ResponseHeadersPolicyId>"+other.id+"</ResponseHeadersPolicyId>", 1))
+	foreign := []byte(strings.Replace(lambdaSeed, "<PathPattern>/static/*</PathPattern>", "<PathPattern>/static/*</PathPattern><ResponseHeadersPolicyId>"+other.id+"</ResponseHeadersPolicyId>", 1))
+	e.f.dist = foreign
 	g := load(t, strings.Replace(authManifest("ok"), "name: authgw\n", "name: authgw\ntls: {hsts: {max_age: 600}}\n", 1))
-	_, err := tryPlanHeaders(e.provider(g), g)
-	if err == nil || !strings.Contains(err.Error(), `cache behavior "/static/*" uses the response headers policy `+other.id) {
+	p := e.provider(g)
+	_, err := tryPlanHeaders(p, g)
+	want := `cache behavior "/static/*" uses the response headers policy ` + other.id
+	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("plan over another policy: %v", err)
+	}
+	// Apply checks it itself, before it publishes a version, should the behavior change after the plan
+	// without the config's ETag moving.
+	e.f.mu.Lock()
+	e.f.dist = []byte(lambdaSeed)
+	e.f.mu.Unlock()
+	plan := planHeaders(t, p, g)
+	e.f.mu.Lock()
+	e.f.dist = foreign
+	e.f.mu.Unlock()
+	if _, err := p.Apply(context.Background(), plan.Targets[0], providers.DeployRecord{Kind: providers.KindApply}); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Apply over another policy: %v", err)
 	}
 	if w := e.lambdaWrites(0, 0); len(w) != 0 {
 		t.Errorf("mutating calls: %v", w)
