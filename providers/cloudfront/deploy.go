@@ -269,8 +269,9 @@ type liveState struct {
 	fns      map[string]*liveFunction // by artifact path
 	dist     *types.DistributionConfig
 	distETag string
-	waf      *liveWAF     // the web ACL, with the waf-rate-limit companion
-	headers  *liveHeaders // edgegw's response headers policy, once something needs it (headers.go)
+	waf      *liveWAF // the web ACL, with the waf-rate-limit companion
+
+	headers *liveHeaders // edgegw's response headers policy, once something needs it (headers.go)
 }
 
 func (l *liveState) token() string {

@@ -416,3 +416,30 @@ func TestHeadersPolicyFirstDeployRestoredToNothing(t *testing.T) {
 		t.Error("the policy the failed deploy created is gone")
 	}
 }
+
+// A changed policy whose distribution never finishes deploying is restored by the engine from the plan's
+// restore point: the previous config is put back, still attached.
+func TestHeadersPolicyPropagationTimeoutRestores(t *testing.T) {
+	e := newEnv(t)
+	e.deployHeaders(withHSTS(quickstart("ok", "ok"), yearHSTS))
+	pol := e.f.policy(policyName)
+	g := load(t, withHSTS(strings.Replace(quickstart("ok", "ok"), "function: quickstart}", "function: quickstart, poll_interval: 1ms, propagation_timeout: 20ms}", 1), "{max_age: 600}"))
+	p := e.provider(g)
+	saved, err := planHeaders(t, p, g).Marshal() // the restore point travels in the plan file
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := providers.ReadPlan("plan.json", saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.f.mu.Lock()
+	e.f.stuck = true
+	e.f.mu.Unlock()
+	rep, err := e.apply(p, g, plan)
+	if exitCode(err) != cmdutil.ExitPartial || rep.Targets[0].Status != providers.StatusRestored {
+		t.Fatalf("apply whose distribution never deploys: %v (exit %d), %+v", err, exitCode(err), rep.Targets)
+	}
+	wantHSTS(t, e.f.policy(policyName), 31536000, true, true)
+	wantAttached(t, e.f.config(), pol.id)
+}

@@ -108,13 +108,14 @@ func lambdaVersion(sha string) string {
 type lambdaLive struct {
 	dist      *types.DistributionConfig
 	distETag  string
-	arn       string       // the function's unqualified ARN
-	module    string       // the file the function's handler loads
-	revision  string       // $LATEST's revision, for UpdateFunctionCode
-	assoc     string       // the qualified ARN the default behavior runs on viewer-request, "" for none of ours
-	assocSha  string       // that version's CodeSha256
-	assocRoot string       // the prefix of our qualified ARNs (arn + ":")
-	headers   *liveHeaders // edgegw's response headers policy, once something needs it (headers.go)
+	arn       string // the function's unqualified ARN
+	module    string // the file the function's handler loads
+	revision  string // $LATEST's revision, for UpdateFunctionCode
+	assoc     string // the qualified ARN the default behavior runs on viewer-request, "" for none of ours
+	assocSha  string // that version's CodeSha256
+	assocRoot string // the prefix of our qualified ARNs (arn + ":")
+
+	headers *liveHeaders // edgegw's response headers policy, once something needs it (headers.go)
 }
 
 func (l *lambdaLive) token() string {
