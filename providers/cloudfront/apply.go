@@ -45,6 +45,9 @@ func (p *Provider) Apply(ctx context.Context, tp *providers.TargetPlan, rec prov
 	if err != nil {
 		return nil, err
 	}
+	if err := p.loadHeaders(ctx, &l.headers, l.dist, headersCodes(tp.RenderedArtifacts())); err != nil {
+		return nil, err
+	}
 	if tok := l.token(); tok != tp.BaseToken {
 		return nil, &providers.StalePlanError{Target: Name, Reason: fmt.Sprintf("the distribution or its functions moved since the plan was made (ETags %q, now %q)", tp.BaseToken, tok)}
 	}
@@ -59,6 +62,7 @@ func (p *Provider) Apply(ctx context.Context, tp *providers.TargetPlan, rec prov
 		codes[f.artifact] = want[f.artifact].Data
 	}
 	p.wafCode(codes, want)
+	headersCode(codes, want)
 	recs, _ := p.readRecords()
 	rec.Target, rec.Version, rec.Seq = Name, versionOf(codes), len(recs)+1
 	if rec.Previous.Target == "" {
@@ -72,6 +76,13 @@ func (p *Provider) ship(ctx context.Context, l *liveState, codes map[string][]by
 	note := comment(rec, rec.Version)
 	kp := p.pending
 	p.pending, p.recordSecrets = nil, nil
+	// A cache behavior with another response headers policy is refused before anything changes.
+	if err := p.loadHeaders(ctx, &l.headers, l.dist, codes); err != nil {
+		return nil, err
+	}
+	if err := p.checkHeaders(l.headers, l.dist, codes); err != nil {
+		return nil, err
+	}
 	// The store: created when missing (an apply with secrets), else found (a rollback keeps the
 	// function's association with it).
 	storeARN := ""
@@ -127,10 +138,17 @@ func (p *Provider) ship(ctx context.Context, l *liveState, codes map[string][]by
 	if err := p.shipWAF(ctx, l, codes); err != nil {
 		return nil, err
 	}
+	// The response headers policy is written before the distribution points at it.
+	if err := p.shipHeaders(ctx, l.headers, codes, note); err != nil {
+		if !wafShipped(l) {
+			return nil, err
+		}
+		return fail("write the response headers policy", err)
+	}
 	for _, f := range changed {
 		lf := l.fns[f.artifact]
 		if _, err := p.client.PublishFunction(ctx, &cf.PublishFunctionInput{Name: aws.String(p.fnName(f)), IfMatch: aws.String(lf.devETag)}); err != nil {
-			if len(published) == 0 && !wafShipped(l) {
+			if len(published) == 0 && !wafShipped(l) && !l.headers.wrote() {
 				return nil, p.apiError("publish function "+p.fnName(f), err)
 			}
 			return fail("publish function "+p.fnName(f), p.apiError("publish", err))
@@ -139,6 +157,7 @@ func (p *Provider) ship(ctx context.Context, l *liveState, codes map[string][]by
 	}
 	dc := copyConfig(l.dist)
 	n, _ := p.associate(l, dc, false)
+	n += p.attachHeaders(l.headers, dc, codes)
 	if n += p.associateWAF(l, dc); n > 0 {
 		if err := p.updateDistribution(ctx, dc, l.distETag, fmt.Sprintf("associate %s and %s with %d cache behavior(s)", p.fnName(functions[0]), p.fnName(functions[1]), n)); err != nil {
 			return fail("associate the functions", err)
@@ -209,6 +228,9 @@ func (p *Provider) restore(ctx context.Context, l *liveState, published []functi
 	if err := p.restoreWAF(ctx, l); err != nil {
 		problems = append(problems, err.Error())
 	}
+	if err := p.restoreHeaders(ctx, l.headers); err != nil {
+		problems = append(problems, err.Error())
+	}
 	if err := p.restoreAssociations(ctx, l.dist); err != nil {
 		problems = append(problems, err.Error())
 	}
@@ -238,6 +260,7 @@ func (p *Provider) restoreAssociations(ctx context.Context, old *types.Distribut
 	}
 	differs := aws.ToString(dc.WebACLId) != aws.ToString(old.WebACLId)
 	dc.WebACLId = old.WebACLId
+	differs = restoreHeaderIDs(dc, old) || differs
 	for i := range curAssocs {
 		if !sameAssociations(*oldAssocs[i], *curAssocs[i]) {
 			*curAssocs[i] = *oldAssocs[i]
@@ -284,8 +307,12 @@ func (p *Provider) Rollback(ctx context.Context, rp providers.RestorePoint, rec 
 	recs, _ := p.readRecords()
 	rec.Target, rec.Version, rec.Seq = Name, rp.Version, len(recs)+1
 	if rp.Version == "" {
+		none := map[string][]byte{headersPolicyFile: nil} // edgegw's response headers policy comes off too
+		if err := p.loadHeaders(ctx, &l.headers, l.dist, none); err != nil {
+			return nil, err
+		}
 		dc := copyConfig(l.dist)
-		if p.dissociate(dc) > 0 {
+		if p.dissociate(dc)+p.attachHeaders(l.headers, dc, none) > 0 {
 			if err := p.updateDistribution(ctx, dc, l.distETag, "remove edgegw's function associations (nothing was deployed before)"); err != nil {
 				return nil, err
 			}
@@ -368,6 +395,7 @@ func detailCode(d map[string]string) (map[string][]byte, bool) {
 			out[wafFile] = c
 		}
 	}
+	headersFromDetail(d, out)
 	return out, true
 }
 

@@ -109,7 +109,7 @@ func init() {
 		EdgeHeaders:   []string{"X-Amz-Cf-Id"},
 		Credentials:   "the AWS default credential chain",
 		PublicDNS:     true,
-		NotReverted:   []string{"KeyValueStore items", "the web ACL's own rules and, on a rollback to nothing deployed, edgegw's rules in it", "DNS records", "functions a failed first deploy created (published, associated with no cache behavior)", "published Lambda@Edge versions (kept; a rollback associates an earlier one)"},
+		NotReverted:   []string{"KeyValueStore items", "the web ACL's own rules and, on a rollback to nothing deployed, edgegw's rules in it", "DNS records", "functions a failed first deploy created (published, associated with no cache behavior)", "the response headers policy a failed first deploy created, and the one a manifest without tls.hsts detaches (kept, attached to no cache behavior)", "published Lambda@Edge versions (kept; a rollback associates an earlier one)"},
 		New:           New,
 	})
 }

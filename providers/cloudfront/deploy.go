@@ -270,6 +270,8 @@ type liveState struct {
 	dist     *types.DistributionConfig
 	distETag string
 	waf      *liveWAF // the web ACL, with the waf-rate-limit companion
+
+	headers *liveHeaders // edgegw's response headers policy, once something needs it (headers.go)
 }
 
 func (l *liveState) token() string {
@@ -285,6 +287,7 @@ func (l *liveState) token() string {
 	if l.waf != nil {
 		b.WriteString(" waf:" + l.waf.lockToken)
 	}
+	b.WriteString(l.headers.token())
 	return b.String()
 }
 
@@ -421,6 +424,10 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 	if err != nil {
 		return nil, err
 	}
+	hcodes := headersCodes(in.Artifacts)
+	if err := p.loadHeaders(ctx, &l.headers, l.dist, hcodes); err != nil {
+		return nil, err
+	}
 	recs, rerr := p.readRecords()
 	state := providers.LiveState{Token: l.token(), Version: l.version(), Detail: restoreDetail(l)}
 	if state.Version != "" {
@@ -433,6 +440,9 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 			state.Artifacts = append(state.Artifacts, a)
 		}
 		if a := wafArtifact(l); a != nil {
+			state.Artifacts = append(state.Artifacts, *a)
+		}
+		if a := headersArtifact(l.headers, l.dist, in.Artifacts); a != nil {
 			state.Artifacts = append(state.Artifacts, *a)
 		}
 		if r := lastRecordOf(recs, state.Version); r != nil {
@@ -466,6 +476,11 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 		tp.Changes = append(tp.Changes, providers.Change{Action: providers.Update, Kind: "association",
 			Name: fmt.Sprintf("distribution %s: %d cache behavior(s) to associate with %s and %s", p.distID, n, p.fnName(functions[0]), p.fnName(functions[1]))})
 	}
+	hch, hwarn, err := p.planHeaders(l.headers, l.dist, hcodes)
+	if err != nil {
+		return nil, err
+	}
+	tp.Changes, tp.Warnings = append(tp.Changes, hch...), append(tp.Warnings, hwarn...)
 	kch, kwarn, arn, err := p.kvsChanges(ctx, recs)
 	if err != nil {
 		return nil, err
@@ -504,6 +519,7 @@ func restoreDetail(l *liveState) map[string]string {
 	if l.waf != nil {
 		d[wafFile] = encodeCode(l.waf.doc) // edgegw's rules before the deploy; empty: none
 	}
+	d[headersPolicyFile] = headersDetail(l.headers, l.dist)
 	return d
 }
 

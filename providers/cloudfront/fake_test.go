@@ -45,6 +45,7 @@ type fakeCloudFront struct {
 	utilization string
 	njs         *njs.Instance
 	stores      map[string]*fakeStore // KeyValueStores by name (kvs_fake_test.go)
+	policies    []*fakePolicy         // response headers policies, in creation order (headers_fake_test.go)
 }
 
 type fakeStage struct {
@@ -199,6 +200,8 @@ func (f *fakeCloudFront) serve(w http.ResponseWriter, r *apitest.Request) {
 		f.kvsControl(w, r, segs)
 	case segs[0] == "key-value-stores":
 		f.kvsData(w, r)
+	case segs[0] == "response-headers-policy":
+		f.headersPolicy(w, r, segs)
 	case segs[0] == "distribution" && len(segs) >= 2:
 		if segs[1] != f.distID {
 			awsError(http.StatusNotFound, "NoSuchDistribution", "The specified distribution does not exist.")(w, r)
@@ -379,6 +382,7 @@ type xBehavior struct {
 	PathPattern string    `xml:"PathPattern"`
 	Functions   []xAssoc  `xml:"FunctionAssociations>Items>FunctionAssociation"`
 	Lambdas     []xLambda `xml:"LambdaFunctionAssociations>Items>LambdaFunctionAssociation"`
+	HeadersID   string    `xml:"ResponseHeadersPolicyId"`
 }
 
 type xDist struct {

@@ -114,9 +114,13 @@ type lambdaLive struct {
 	assoc     string // the qualified ARN the default behavior runs on viewer-request, "" for none of ours
 	assocSha  string // that version's CodeSha256
 	assocRoot string // the prefix of our qualified ARNs (arn + ":")
+
+	headers *liveHeaders // edgegw's response headers policy, once something needs it (headers.go)
 }
 
-func (l *lambdaLive) token() string { return "dist:" + l.distETag + " lambda:" + l.assoc }
+func (l *lambdaLive) token() string {
+	return "dist:" + l.distETag + " lambda:" + l.assoc + l.headers.token()
+}
 
 func (l *lambdaLive) version() string {
 	if l.assoc == "" {
@@ -278,17 +282,24 @@ func (p *Provider) planLambda(ctx context.Context, in providers.PlanInput, art r
 	if err != nil {
 		return nil, err
 	}
+	hcodes := headersCodes(in.Artifacts)
+	if err := p.loadHeaders(ctx, &l.headers, l.dist, hcodes); err != nil {
+		return nil, err
+	}
 	zipped, err := lambdaZip(l.module, art.Data)
 	if err != nil {
 		return nil, err
 	}
 	recs, rerr := p.readRecords()
-	state := providers.LiveState{Token: l.token(), Version: l.version(), Detail: map[string]string{detailLambda: l.assoc}}
+	state := providers.LiveState{Token: l.token(), Version: l.version(), Detail: map[string]string{detailLambda: l.assoc, headersPolicyFile: headersDetail(l.headers, l.dist)}}
 	switch {
 	case l.assoc == "":
 	case l.assocSha == codeSha(zipped):
 		// The same deterministic zip: the live code is the rendered bundle.
 		state.Artifacts = []render.Artifact{art}
+		if a := headersArtifact(l.headers, l.dist, in.Artifacts); a != nil {
+			state.Artifacts = append(state.Artifacts, *a)
+		}
 	default:
 		if r := lastRecordOf(recs, state.Version); r != nil {
 			rec := r.Record
@@ -314,6 +325,11 @@ func (p *Provider) planLambda(ctx context.Context, in providers.PlanInput, art r
 		tp.Changes = append(tp.Changes, providers.Change{Action: providers.Update, Kind: "association",
 			Name: fmt.Sprintf("distribution %s: %d cache behavior(s) to run a new version of Lambda@Edge function %s on %s", p.distID, n, p.lambdaFn, strings.Join(lambdaedge.Events, ", "))})
 	}
+	hch, hwarn, err := p.planHeaders(l.headers, l.dist, hcodes)
+	if err != nil {
+		return nil, err
+	}
+	tp.Changes, tp.Warnings = append(tp.Changes, hch...), append(tp.Warnings, hwarn...)
 	return tp, nil
 }
 
@@ -321,6 +337,10 @@ func (p *Provider) planLambda(ctx context.Context, in providers.PlanInput, art r
 func (p *Provider) applyLambda(ctx context.Context, tp *providers.TargetPlan, rec providers.DeployRecord, art render.Artifact) (*providers.Result, error) {
 	l, err := p.readLambda(ctx)
 	if err != nil {
+		return nil, err
+	}
+	codes := headersCodes(tp.RenderedArtifacts())
+	if err := p.loadHeaders(ctx, &l.headers, l.dist, codes); err != nil {
 		return nil, err
 	}
 	if tok := l.token(); tok != tp.BaseToken {
@@ -334,7 +354,10 @@ func (p *Provider) applyLambda(ctx context.Context, tp *providers.TargetPlan, re
 	recs, _ := p.readRecords()
 	rec.Target, rec.Version, rec.Seq = Name, lambdaVersion(sha), len(recs)+1
 	if rec.Previous.Target == "" {
-		rec.Previous = providers.RestorePoint{Target: Name, Version: l.version(), Detail: map[string]string{detailLambda: l.assoc}}
+		rec.Previous = providers.RestorePoint{Target: Name, Version: l.version(), Detail: map[string]string{detailLambda: l.assoc, headersPolicyFile: headersDetail(l.headers, l.dist)}}
+	}
+	if err := p.checkHeaders(l.headers, l.dist, codes); err != nil {
+		return nil, err
 	}
 	arn := l.assoc
 	if l.assoc == "" || l.assocSha != sha {
@@ -347,13 +370,22 @@ func (p *Provider) applyLambda(ctx context.Context, tp *providers.TargetPlan, re
 	if err != nil {
 		return nil, err
 	}
-	if n > 0 {
-		// Nothing was switched before this call: a refused update leaves the previous version live.
+	// The response headers policy is written before the distribution points at it.
+	if err := p.shipHeaders(ctx, l.headers, codes, comment(rec, rec.Version)); err != nil {
+		return nil, err
+	}
+	if n += p.attachHeaders(l.headers, dc, codes); n > 0 {
+		// Nothing was switched before this call but the policy's config: a refused update leaves the
+		// previous version live, and the previous config is put back.
 		if err := p.updateDistribution(ctx, dc, l.distETag, fmt.Sprintf("run %s on %d cache behavior(s)", arn, n)); err != nil {
+			if l.headers.wrote() {
+				return nil, p.restoreLambda(ctx, l, rec.Previous.Version, err)
+			}
 			return nil, err
 		}
 	}
-	if err := p.writeRecord(rec, map[string][]byte{lambdaedge.File: art.Data}); err != nil {
+	codes[lambdaedge.File] = art.Data
+	if err := p.writeRecord(rec, codes); err != nil {
 		cause := fmt.Errorf("providers/%s: write the deploy record: %w", Name, err)
 		return nil, p.restoreLambda(ctx, l, rec.Previous.Version, cause)
 	}
@@ -401,9 +433,11 @@ func (p *Provider) restoreLambda(ctx context.Context, l *lambdaLive, prev string
 		dc := out.DistributionConfig
 		if _, err = p.associateLambda(dc, l.assocRoot, l.assoc); err == nil {
 			restoreFunctions(dc, l.dist)
+			restoreHeaderIDs(dc, l.dist)
 			err = p.updateDistribution(ctx, dc, aws.ToString(out.ETag), "put the previous Lambda@Edge association back")
 		}
 	}
+	err = errors.Join(err, p.restoreHeaders(ctx, l.headers))
 	if err != nil {
 		tr.Status = providers.StatusRestoreFailed
 		tr.Error += "; restoring failed: " + err.Error() + ": check the distribution's associations by hand"
@@ -451,19 +485,37 @@ func (p *Provider) rollbackLambda(ctx context.Context, rp providers.RestorePoint
 		return nil, fmt.Errorf("providers/%s: the restore point names %s, not a version of %s: roll back with `edgegw rollback --to REF`", Name, to, l.arn)
 	}
 	rec.Target, rec.Version, rec.Seq = Name, rp.Version, len(recs)+1
+	// The response headers policy of that version: its config, none, or (a record older than the policy)
+	// left as it is.
+	codes := map[string][]byte{}
+	if doc, ok := headersOf(rp, recs); ok || to == "" {
+		codes[headersPolicyFile] = doc
+	}
+	if err := p.loadHeaders(ctx, &l.headers, l.dist, codes); err != nil {
+		return nil, err
+	}
+	if err := p.checkHeaders(l.headers, l.dist, codes); err != nil {
+		return nil, err
+	}
 	// What the rollback replaces, so that a later rollback --version can find this version's ARN.
-	rec.Previous = providers.RestorePoint{Target: Name, Version: l.version(), Detail: map[string]string{detailLambda: l.assoc}}
+	rec.Previous = providers.RestorePoint{Target: Name, Version: l.version(), Detail: map[string]string{detailLambda: l.assoc, headersPolicyFile: headersDetail(l.headers, l.dist)}}
 	dc := copyConfig(l.dist)
 	n, err := p.associateLambda(dc, l.assocRoot, to)
 	if err != nil {
 		return nil, err
 	}
-	if n > 0 {
+	if err := p.shipHeaders(ctx, l.headers, codes, comment(rec, rec.Version)); err != nil {
+		return nil, err
+	}
+	if n += p.attachHeaders(l.headers, dc, codes); n > 0 {
 		if err := p.updateDistribution(ctx, dc, l.distETag, "run "+orNone(to)+" again"); err != nil {
+			if l.headers.wrote() {
+				return nil, p.restoreLambda(ctx, l, l.version(), err)
+			}
 			return nil, err
 		}
 	}
-	if err := p.writeRecord(rec, nil); err != nil {
+	if err := p.writeRecord(rec, codes); err != nil {
 		return nil, err
 	}
 	return &providers.Result{Target: Name, Version: rp.Version, Record: rec.Seq}, nil
