@@ -35,8 +35,8 @@ import (
 )
 
 // headersPolicyFile is the artifact render/cloudfront writes when the manifest has tls.hsts, and the key of
-// the policy's config in deploy-record codes and restore points.
-const headersPolicyFile = "response-headers-policy.json"
+// the policy in deploy-record codes and restore points.
+const headersPolicyFile = cfrender.HeadersPolicyFile
 
 // headersSuffix is appended to targets.cloudfront.function to name the policy.
 const headersSuffix = "-headers"

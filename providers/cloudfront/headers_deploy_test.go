@@ -2,7 +2,6 @@ package cloudfront_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -14,41 +13,13 @@ import (
 	"github.com/edgegw/edgegw/providers"
 	"github.com/edgegw/edgegw/providers/apitest"
 	"github.com/edgegw/edgegw/providers/cloudfront"
-	"github.com/edgegw/edgegw/render"
 	cfrender "github.com/edgegw/edgegw/render/cloudfront"
 )
 
 // headersFile is render/cloudfront's response headers policy artifact.
-const headersFile = "response-headers-policy.json"
+const headersFile = cfrender.HeadersPolicyFile
 
-// headersRenderer is the cloudfront renderer with the response headers policy artifact added when the
-// manifest has tls.hsts and the renderer does not write it yet, as render/cloudfront writes it: the
-// API's ResponseHeadersPolicyConfig without Name and Comment.
-type headersRenderer struct{}
-
-func (headersRenderer) Name() string { return "cloudfront-with-headers-policy" }
-
-func (headersRenderer) Render(g *ir.Gateway) ([]render.Artifact, error) {
-	arts, err := cfrender.Renderer{}.Render(g)
-	if err != nil || g.HSTS == nil {
-		return arts, err
-	}
-	for _, a := range arts {
-		if a.Path == headersFile {
-			return arts, nil
-		}
-	}
-	doc, err := json.Marshal(map[string]any{"SecurityHeadersConfig": map[string]any{"StrictTransportSecurity": map[string]any{
-		"AccessControlMaxAgeSec": g.HSTS.MaxAge, "IncludeSubdomains": g.HSTS.IncludeSubdomains, "Preload": g.HSTS.Preload, "Override": true}}})
-	if err != nil {
-		return nil, err
-	}
-	return append(arts, render.Artifact{Target: cfrender.Name, Path: headersFile, MediaType: "application/json", Data: doc}), nil
-}
-
-func init() { render.Register(headersRenderer{}) }
-
-// planHeaders plans g on p as MakePlan does, rendered with headersRenderer.
+// planHeaders plans g on p as MakePlan does.
 func planHeaders(t *testing.T, p *cloudfront.Provider, g *ir.Gateway) *providers.Plan {
 	t.Helper()
 	plan, err := tryPlanHeaders(p, g)
@@ -60,7 +31,6 @@ func planHeaders(t *testing.T, p *cloudfront.Provider, g *ir.Gateway) *providers
 
 func tryPlanHeaders(p *cloudfront.Provider, g *ir.Gateway) (*providers.Plan, error) {
 	reg, _ := providers.Lookup(cloudfront.Name)
-	reg.Renderer = headersRenderer{}.Name()
 	return providers.MakePlan(context.Background(), g, []providers.Target{{Name: cloudfront.Name, Registration: reg, Provider: p}},
 		providers.PlanMeta{ManifestPath: "edgegw.yaml", Commit: commit, Now: time.Now()})
 }

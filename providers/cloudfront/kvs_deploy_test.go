@@ -107,9 +107,10 @@ func TestKeyValueStoreSecret(t *testing.T) {
 	if puts != 3 { // throttled, conflict, written
 		t.Errorf("%d PutKey requests, want 3 (one throttled, one refused for its ETag, one written)", puts)
 	}
-	// CreateKeyValueStore, 2 CreateFunction, the 3 PutKey, 2 PublishFunction, UpdateDistribution.
-	if c.writes != 9 || c.list[0] != "POST /2020-05-31/key-value-store" {
-		t.Errorf("the first apply made %v, want the store created first and 9 mutating calls", c.list)
+	// CreateKeyValueStore, 2 CreateFunction, the 3 PutKey, CreateResponseHeadersPolicy (the manifest's
+	// HSTS), 2 PublishFunction, UpdateDistribution.
+	if c.writes != 10 || c.list[0] != "POST /2020-05-31/key-value-store" {
+		t.Errorf("the first apply made %v, want the store created first and 10 mutating calls", c.list)
 	}
 
 	from := len(e.f.Requests())
