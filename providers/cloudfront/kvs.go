@@ -123,7 +123,7 @@ func (p *Provider) ensureStore(ctx context.Context) (string, error) {
 		return arn, err
 	}
 	out, err := p.client.CreateKeyValueStore(ctx, &cf.CreateKeyValueStoreInput{Name: aws.String(p.kvs.setting),
-		Comment: aws.String("edgegw: HS256 secrets of " + p.base + "-viewer-request")})
+		Comment: aws.String("edgegw: HS256 secrets and route table of " + p.base + "-viewer-request")})
 	if err != nil {
 		return "", p.apiError("create KeyValueStore "+p.kvs.setting, err)
 	}

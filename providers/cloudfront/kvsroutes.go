@@ -283,22 +283,22 @@ func (p *Provider) resolveRoutes(ctx context.Context, t *routeTable, recs []stor
 		}
 		sort.Strings(rd.deletes)
 	}
-	// The store holds both tables while the new code goes live: refuse a pair that does not fit.
-	total := 0
-	seen := map[string]bool{}
-	if t != nil {
-		for _, it := range t.items {
-			total += len(it.Key) + len(it.Value)
-			seen[it.Key] = true
-		}
-	}
+	// The old tables stay until the new code is live: refuse a table that does not fit beside them.
+	total, heldBytes := 0, 0
 	for k, v := range rd.held {
-		if !seen[k] && !slices.Contains(rd.deletes, k) {
-			total += len(k) + len(v)
+		heldBytes += len(k) + len(v)
+	}
+	if t != nil {
+		total = heldBytes
+		for _, it := range t.items {
+			if v, ok := rd.held[it.Key]; ok {
+				total -= len(it.Key) + len(v)
+			}
+			total += len(it.Key) + len(it.Value)
 		}
 	}
-	if t != nil && total > cfrender.MaxKVSBytes {
-		return nil, nil, fmt.Errorf("providers/%s: KeyValueStore %s would hold %d bytes of route keys, over a store's %d: route table %s (%d bytes) goes in beside the keys that stay until the new code is live (the live function's table %q and those no record accounts for): use fewer routes; nothing was changed", Name, p.kvs.setting, total, cfrender.MaxKVSBytes, t.version, t.bytes, rd.prev)
+	if total > cfrender.MaxKVSBytes {
+		return nil, nil, fmt.Errorf("providers/%s: KeyValueStore %s would hold %d bytes of route keys, over a store's %d: route table %s (%d bytes) goes in beside the %d bytes of route keys the store holds until the new code is live (older tables go only then): use fewer routes; nothing was changed", Name, p.kvs.setting, total, cfrender.MaxKVSBytes, t.version, t.bytes, heldBytes)
 	}
 	return rd, warnings, nil
 }

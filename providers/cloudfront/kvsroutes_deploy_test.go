@@ -347,7 +347,7 @@ func TestRouteTableApply(t *testing.T) {
 	p = e.routeProvider(b1)
 	tp = e.planRoutes(p, b1)
 	if tp.HasChanges() {
-		t.Fatalf("re-plan has changes: %+v", tp.Changes)
+		t.Fatalf("re-plan has %d changes, the first %+v", len(tp.Changes), tp.Changes[0])
 	}
 	from = len(e.f.Requests())
 	if err := e.applyRoutes(p, tp); err != nil {
@@ -400,7 +400,7 @@ func TestRouteTableApply(t *testing.T) {
 		t.Fatalf("the secret is %q after the third apply", v)
 	}
 	if tp := e.planRoutes(e.routeProvider(b3), b3); tp.HasChanges() {
-		t.Fatalf("the plan after the third apply has changes: %+v", tp.Changes)
+		t.Fatalf("the plan after the third apply has %d changes, the first %+v", len(tp.Changes), tp.Changes[0])
 	}
 }
 
@@ -553,5 +553,63 @@ func TestRouteTableBounds(t *testing.T) {
 				t.Errorf("plan of a table with a bad %s: %v", tc.name, err)
 			}
 		})
+	}
+
+	// A table that fits a store alone but not beside the live one is refused too.
+	p := e.routeProvider(b)
+	if err := e.applyRoutes(p, e.planRoutes(p, b)); err != nil {
+		t.Fatal(err)
+	}
+	var items []string
+	for i := range 5160 {
+		items = append(items, item(fmt.Sprintf("r0000abcd/k%05d", i), `"`+strings.Repeat("y", 998)+`"`))
+	}
+	tp := e.planRoutes(p, b)
+	tp.Artifacts = append(tp.Artifacts, providers.PlannedArtifact{Path: cfrender.KVSFile, Data: []byte(`{"data":[` + strings.Join(items, ",") + `]}`)})
+	for i := range tp.Artifacts[:len(tp.Artifacts)-1] {
+		if tp.Artifacts[i].Path == cfrender.KVSFile {
+			tp.Artifacts = append(tp.Artifacts[:i], tp.Artifacts[i+1:]...)
+			break
+		}
+	}
+	from := len(e.f.Requests())
+	if err := e.applyRoutes(p, tp); err == nil || !strings.Contains(err.Error(), "the store holds until the new code is live") {
+		t.Fatalf("apply of a table that does not fit beside the live one: %v", err)
+	}
+	if c := e.callsSince(from); c.writes != 0 {
+		t.Fatalf("the refused apply made %v", c.list)
+	}
+}
+
+// A failed apply after the keys went in (TestFunction refuses the code) leaves the new version's keys
+// beside the live table, and the live code as it was; the next apply of that table goes through.
+func TestRouteTableFailedApplyLeavesKeys(t *testing.T) {
+	e := newEnv(t)
+	b1, b2 := e.routeBuild("one"), e.routeBuild("two")
+	p := e.routeProvider(b1)
+	if err := e.applyRoutes(p, e.planRoutes(p, b1)); err != nil {
+		t.Fatal(err)
+	}
+	e.f.mu.Lock()
+	e.f.utilization = "95"
+	e.f.mu.Unlock()
+	p = e.routeProvider(b2)
+	if err := e.applyRoutes(p, e.planRoutes(p, b2)); err == nil || !strings.Contains(err.Error(), "compute budget") {
+		t.Fatalf("apply with a function over its compute budget: %v", err)
+	}
+	sameItems(t, "after the failed apply", e.routeItems(), union(b1.keys, b2.keys))
+	if got := e.f.liveCode("gw-viewer-request"); string(got) != string(code(t, b1, cfrender.RequestFile)) {
+		t.Fatal("after the failed apply the live code is not the first version's")
+	}
+	e.f.mu.Lock()
+	e.f.utilization = "12"
+	e.f.mu.Unlock()
+	p = e.routeProvider(b2)
+	if err := e.applyRoutes(p, e.planRoutes(p, b2)); err != nil {
+		t.Fatal(err)
+	}
+	sameItems(t, "after the apply that followed", e.routeItems(), union(b1.keys, b2.keys))
+	if v, _ := e.f.item("gw-routes", "JWT_SECRET"); v != routesSecret {
+		t.Fatalf("the secret is %q", v)
 	}
 }
