@@ -256,9 +256,16 @@ func renderSized(g *ir.Gateway, opts Options) ([]render.Artifact, Sizes, error) 
 		{Target: Name, Path: ResponseFile, MediaType: "application/javascript", Data: respJS, MaxBytes: limit},
 	}
 	if kvsCands != nil {
-		data, keys, err := kvsFile(kvsCands, cache)
+		data, version, keys, err := kvsFile(kvsCands, cache)
 		if err != nil {
 			return nil, sz, err
+		}
+		// The code reads the keys of this table's version only: write it in (as long as the placeholder,
+		// so no size changes).
+		for i := range arts {
+			if arts[i].Data, err = withRouteVersion(arts[i].Data, version); err != nil {
+				return nil, sz, err
+			}
 		}
 		sz.KVSKeys, sz.KVSBytes = keys, len(data)
 		arts = append(arts, render.Artifact{Target: Name, Path: KVSFile, MediaType: "application/json", Data: data})
@@ -527,6 +534,7 @@ func function(file string, srcOf source, routes int, defs map[string]string, opt
 		src += "\nexport { handler };\n"
 		d := maps.Clone(defs)
 		d["HAS_KVS"] = fmt.Sprint(l == levelKVS)
+		d["ROUTE_KEY_PREFIX"] = jsString(routeKeyPlaceholder)
 		out, parts, err := bundle(file, src, d, l, cache)
 		if err == nil && l == levelKVS {
 			*kvs = cands
@@ -578,6 +586,7 @@ func function(file string, srcOf source, routes int, defs map[string]string, opt
 func d(defs map[string]string) map[string]string {
 	x := maps.Clone(defs)
 	x["HAS_KVS"] = "true"
+	x["ROUTE_KEY_PREFIX"] = jsString(routeKeyPlaceholder)
 	return x
 }
 

@@ -302,3 +302,60 @@ func TestFullExampleSize(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// TestRouteKeysCarryTheTableVersion: every key of kvs.json is a route key of one version, the code reads
+// that version's keys and no placeholder is left, and another table is another version (a deploy writes it
+// beside the live one).
+func TestRouteKeysCarryTheTableVersion(t *testing.T) {
+	version := func(g *ir.Gateway) string {
+		t.Helper()
+		arts, err := Renderer{}.Render(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kvs struct {
+			Data []struct{ Key, Value string }
+		}
+		codes := map[string][]byte{}
+		for _, a := range arts {
+			switch a.Path {
+			case KVSFile:
+				if err := json.Unmarshal(a.Data, &kvs); err != nil {
+					t.Fatal(err)
+				}
+			case RequestFile, ResponseFile:
+				codes[a.Path] = a.Data
+			}
+		}
+		if len(kvs.Data) == 0 {
+			t.Fatal("no kvs.json entries: the table should not fit the code")
+		}
+		v, _ := RouteKeyVersion(kvs.Data[0].Key)
+		for _, it := range kvs.Data {
+			if got, ok := RouteKeyVersion(it.Key); !ok || got != v {
+				t.Errorf("key %q: version %q %v, want %q", it.Key, got, ok, v)
+			}
+		}
+		if !bytes.Contains(codes[RequestFile], []byte(`"r`+v+`"`)) {
+			t.Errorf("the viewer-request code does not read version %s", v)
+		}
+		for name, code := range codes {
+			if bytes.Contains(code, []byte("%KVSVER%")) {
+				t.Errorf("%s keeps the placeholder", name)
+			}
+		}
+		return v
+	}
+	a := version(table(t, "health", 400, ir.PathPrefix))
+	if again := version(table(t, "health", 400, ir.PathPrefix)); again != a {
+		t.Errorf("the same table has versions %s and %s", a, again)
+	}
+	if b := version(table(t, "health", 401, ir.PathPrefix)); b == a {
+		t.Errorf("two tables share version %s", a)
+	}
+	for _, key := range []string{"EDGEGW_SECRET_API", "JWT_SECRET", "r/v1", "r1234567/v1", "r12345678x"} {
+		if _, ok := RouteKeyVersion(key); ok {
+			t.Errorf("%q taken for a route key", key)
+		}
+	}
+}

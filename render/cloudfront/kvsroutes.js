@@ -1,6 +1,8 @@
 // The route lookup of a function whose exact and prefix routes are in the KeyValueStore (a table too
-// large for CloudFront's 10,240 bytes of code). Keys are "r" + a stem: a route's path without a trailing
-// "/" ("/" itself: ""). A key's value is the JSON list of its routes in IR order, each
+// large for CloudFront's 10,240 bytes of code). Keys are ROUTE_KEY_PREFIX ("r" and the table's version,
+// eight hex digits, written in by the renderer) + a stem: a route's path without a trailing "/" ("/"
+// itself: ""). A function reads only the keys of its own table's version, so a deploy writes a new table
+// beside the one the live code reads. A key's value is the JSON list of its routes in IR order, each
 // [prefix ? 1 : 0, path, methods or 0, hosts or 0, headers or 0, table entry]. Exact routes precede
 // prefix routes in IR order, and longer prefixes the shorter ones, so walking the path's stems from the
 // whole path to the root and taking the first route that matches is the reference's scan over them.
@@ -23,7 +25,7 @@ function holds(c, host, method, headers) {
 export async function lookup(kvs, maxLen, transforms, host, method, path, headers) {
   var stem = path.charAt(path.length - 1) === "/" ? path.slice(0, -1) : path;
   for (;;) {
-    var key = "r" + stem;
+    var key = ROUTE_KEY_PREFIX + stem;
     if (stem.length <= maxLen && (await kvs.exists(key))) {
       var list = await kvs.get(key, { format: "json" });
       for (var i = 0; i < list.length; i++) {
