@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 
@@ -35,19 +34,6 @@ import (
 //
 // A failed apply after the keys were written leaves the new version's keys in the store: harmless, since
 // the live code reads its own version only. Secret keys are never taken for route keys, never deleted.
-
-// routeKeyVersion returns the table version of a route key and whether key is one. It is the one place
-// that knows the key format, so cfrender.RouteKeyVersion can take its place.
-func routeKeyVersion(key string) (string, bool) {
-	m := routeKeyPattern.FindStringSubmatch(key)
-	if m == nil {
-		return "", false
-	}
-	return m[1], true
-}
-
-// routeKeyPattern is a route key: "r", the table's version, and a stem ("" or starting with "/").
-var routeKeyPattern = regexp.MustCompile(`^r([0-9a-f]{8})(/.*)?$`)
 
 // UpdateKeys' per-call limits, as AWS documents the quota: 50 keys (puts and deletes together) and a
 // 3 MB payload, whichever is reached first.
@@ -94,7 +80,7 @@ func parseRouteTable(data []byte, secrets []string, where string) (*routeTable, 
 	t := &routeTable{raw: data}
 	seen := map[string]bool{}
 	for _, it := range f.Data {
-		v, ok := routeKeyVersion(it.Key)
+		v, ok := cfrender.RouteKeyVersion(it.Key)
 		switch {
 		case slices.Contains(secrets, it.Key):
 			return nil, fmt.Errorf("providers/%s: %s lists key %q, which holds an HS256 secret: render it again with the cloudfront renderer; nothing was changed", Name, where, it.Key)
@@ -179,6 +165,21 @@ func heldFromRecords(recs []storedRecord) (map[string]string, bool) {
 	return held, true
 }
 
+// secretNames are the keys that hold HS256 secrets: the gateway's, and those any deploy record wrote.
+// A route key is never one of them (an env var may be named like a route key: rdeadbeef).
+func (p *Provider) secretNames() []string {
+	out := cfrender.SecretKeys(p.gatewayOrEmpty())
+	recs, _ := p.readRecords()
+	for _, r := range recs {
+		for k := range r.Secrets {
+			if !slices.Contains(out, k) {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
 // gatewayOrEmpty is the gateway the provider deploys, an empty one when it was opened without.
 func (p *Provider) gatewayOrEmpty() *ir.Gateway {
 	if p.gateway == nil {
@@ -257,7 +258,7 @@ func (p *Provider) resolveRoutes(ctx context.Context, t *routeTable, recs []stor
 	}
 	versions := map[string]bool{}
 	for k := range rd.held {
-		v, _ := routeKeyVersion(k)
+		v, _ := cfrender.RouteKeyVersion(k)
 		versions[v] = true
 	}
 	if t != nil {
@@ -277,7 +278,7 @@ func (p *Provider) resolveRoutes(ctx context.Context, t *routeTable, recs []stor
 	sort.Strings(rd.kept)
 	if trim {
 		for k := range rd.held {
-			if v, _ := routeKeyVersion(k); v != rd.version() && v != rd.prev {
+			if v, _ := cfrender.RouteKeyVersion(k); v != rd.version() && v != rd.prev {
 				rd.deletes = append(rd.deletes, k)
 			}
 		}
@@ -321,7 +322,7 @@ func (p *Provider) routeChanges(rd *routeDeploy) []providers.Change {
 
 // listRouteKeys reads the route keys the store holds, page by page; secret keys are left out.
 func (p *Provider) listRouteKeys(ctx context.Context, arn string) (map[string]string, error) {
-	secrets := cfrender.SecretKeys(p.gatewayOrEmpty())
+	secrets := p.secretNames()
 	out := map[string]string{}
 	pg := kvs.NewListKeysPaginator(p.kvs.data, &kvs.ListKeysInput{KvsARN: aws.String(arn)})
 	for pg.HasMorePages() {
@@ -331,7 +332,7 @@ func (p *Provider) listRouteKeys(ctx context.Context, arn string) (map[string]st
 		}
 		for _, it := range page.Items {
 			k := aws.ToString(it.Key)
-			if _, ok := routeKeyVersion(k); ok && !slices.Contains(secrets, k) {
+			if _, ok := cfrender.RouteKeyVersion(k); ok && !slices.Contains(secrets, k) {
 				out[k] = aws.ToString(it.Value)
 			}
 		}
@@ -343,7 +344,7 @@ func (p *Provider) listRouteKeys(ctx context.Context, arn string) (map[string]st
 // store's ETag; a conflict (the store moved meanwhile) reads the ETag again, up to 3 times per call.
 // Deletes never name a secret key.
 func (p *Provider) updateKeys(ctx context.Context, arn string, puts []routeItem, deletes []string) error {
-	secrets := cfrender.SecretKeys(p.gatewayOrEmpty())
+	secrets := p.secretNames()
 	type op struct {
 		key, value string
 		del        bool
@@ -353,7 +354,7 @@ func (p *Provider) updateKeys(ctx context.Context, arn string, puts []routeItem,
 		ops = append(ops, op{key: it.Key, value: it.Value})
 	}
 	for _, k := range deletes {
-		if _, ok := routeKeyVersion(k); !ok || slices.Contains(secrets, k) {
+		if _, ok := cfrender.RouteKeyVersion(k); !ok || slices.Contains(secrets, k) {
 			return fmt.Errorf("providers/%s: KeyValueStore %s: %q is not a route key, and only route keys are removed", Name, arn, k)
 		}
 		ops = append(ops, op{key: k, del: true})
@@ -484,7 +485,7 @@ func (p *Provider) prepareRollbackRoutes(ctx context.Context, recs []storedRecor
 	}
 	versions := map[string]bool{t.version: true}
 	for k := range rd.held {
-		v, _ := routeKeyVersion(k)
+		v, _ := cfrender.RouteKeyVersion(k)
 		versions[v] = true
 	}
 	for v := range versions {

@@ -2,12 +2,9 @@ package cloudfront_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -70,38 +67,6 @@ tests:
 
 const routesSecret = "the-route-test-secret-of-32-bytes-or-more"
 
-// routeKey is a route key of a versioned table.
-var routeKey = regexp.MustCompile(`^r([0-9a-f]{8})(/.*)?$`)
-
-// versioned returns a KVSFile whose keys carry a table version: as rendered when the renderer writes
-// one, else with the first eight hex digits of the file's SHA-256 put after each key's "r", as the
-// renderer's versioned keys look.
-func versioned(t testing.TB, data []byte) []byte {
-	t.Helper()
-	var f struct {
-		Data []struct {
-			Key   string `json:"key"`
-			Value string `json:"value"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(data, &f); err != nil {
-		t.Fatal(err)
-	}
-	if len(f.Data) > 0 && routeKey.MatchString(f.Data[0].Key) {
-		return data
-	}
-	sum := sha256.Sum256(data)
-	ver := hex.EncodeToString(sum[:])[:8]
-	for i := range f.Data {
-		f.Data[i].Key = "r" + ver + strings.TrimPrefix(f.Data[i].Key, "r")
-	}
-	b, err := json.MarshalIndent(f, "", " ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(b, '\n')
-}
-
 // table is a rendered KVSFile's keys and values.
 func table(t testing.TB, data []byte) map[string]string {
 	t.Helper()
@@ -136,7 +101,6 @@ func (e *env) routeBuild(answer string) routeBuild {
 	b := routeBuild{g: g}
 	for _, a := range arts {
 		if a.Path == cfrender.KVSFile {
-			a.Data = versioned(e.t, a.Data)
 			b.keys = table(e.t, a.Data)
 		}
 		b.arts = append(b.arts, a)
@@ -145,7 +109,11 @@ func (e *env) routeBuild(answer string) routeBuild {
 		e.t.Fatalf("the build has no %s: the table fits the function's code, give the test more routes", cfrender.KVSFile)
 	}
 	for k := range b.keys {
-		b.version = routeKey.FindStringSubmatch(k)[1]
+		v, ok := cfrender.RouteKeyVersion(k)
+		if !ok || b.version != "" && v != b.version {
+			e.t.Fatalf("%s holds key %q, not a route key of version %s", cfrender.KVSFile, k, b.version)
+		}
+		b.version = v
 	}
 	return b
 }
@@ -167,7 +135,7 @@ func (e *env) routeProvider(b routeBuild) *cloudfront.Provider {
 	return p
 }
 
-// planRoutes plans b with its versioned table.
+// planRoutes plans b through the provider alone.
 func (e *env) planRoutes(p *cloudfront.Provider, b routeBuild) *providers.TargetPlan {
 	e.t.Helper()
 	tp, err := p.Plan(context.Background(), providers.PlanInput{Gateway: b.g, Artifacts: b.arts})
@@ -609,6 +577,44 @@ func TestRouteTableFailedApplyLeavesKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameItems(t, "after the apply that followed", e.routeItems(), union(b1.keys, b2.keys))
+	if v, _ := e.f.item("gw-routes", "JWT_SECRET"); v != routesSecret {
+		t.Fatalf("the secret is %q", v)
+	}
+}
+
+// Through the engine, as `edgegw plan`, `apply` and `rollback` run it: the plan counts the route keys, the
+// apply writes the rendered table, a changed table goes in beside it, and `rollback` returns to the first
+// version, whose keys are still there, writing none.
+func TestRouteTableEngine(t *testing.T) {
+	e := newEnv(t)
+	b1, b2 := e.routeBuild("one"), e.routeBuild("two")
+	p := e.routeProvider(b1)
+	plan := e.plan(p, b1.g)
+	if n := keyChanges(plan.Targets[0]); n[providers.Create] != len(b1.keys) {
+		t.Fatalf("the plan counts %v route key changes, want %d to add", n, len(b1.keys))
+	}
+	if _, err := e.apply(p, b1.g, plan); err != nil {
+		t.Fatal(err)
+	}
+	sameItems(t, "after the first apply", e.routeItems(), b1.keys)
+	if plan := e.plan(e.routeProvider(b1), b1.g); plan.HasChanges() {
+		t.Fatalf("re-plan has %d changes, the first %+v", len(plan.Targets[0].Changes), plan.Targets[0].Changes[0])
+	}
+	p = e.routeProvider(b2)
+	if _, err := e.apply(p, b2.g, e.plan(p, b2.g)); err != nil {
+		t.Fatal(err)
+	}
+	sameItems(t, "after the second apply", e.routeItems(), union(b1.keys, b2.keys))
+	from := len(e.f.Requests())
+	if _, err := providers.Rollback(context.Background(), []providers.Provider{p}, providers.RollbackOptions{Who: "sre@laptop", Getenv: func(string) string { return "" }}); err != nil {
+		t.Fatal(err)
+	}
+	if w, _ := e.dataWrites(from); len(w) != 0 {
+		t.Fatalf("the rollback wrote %d UpdateKeys, the first table's keys were there", len(w))
+	}
+	if got := e.f.liveCode("gw-viewer-request"); string(got) != string(code(t, b1, cfrender.RequestFile)) {
+		t.Fatal("after the rollback the viewer-request function does not run the first version's code")
+	}
 	if v, _ := e.f.item("gw-routes", "JWT_SECRET"); v != routesSecret {
 		t.Fatalf("the secret is %q", v)
 	}
