@@ -311,9 +311,14 @@ func TestRouteTableApply(t *testing.T) {
 		t.Fatal("the LIVE viewer-request function does not associate the store gw-routes")
 	}
 
-	// A re-plan has nothing to do, and a re-apply makes no call that writes.
+	// A re-plan has nothing to do (the record answers it: the store's keys are not listed), and a
+	// re-apply makes no call that writes.
 	p = e.routeProvider(b1)
+	from = len(e.f.Requests())
 	tp = e.planRoutes(p, b1)
+	if n := e.listCalls(from); n != 0 {
+		t.Errorf("the re-plan listed the store's keys (%d ListKeys) though the deploy record accounts for them", n)
+	}
 	if tp.HasChanges() {
 		t.Fatalf("re-plan has %d changes, the first %+v", len(tp.Changes), tp.Changes[0])
 	}
@@ -402,13 +407,20 @@ func TestRouteTableRollback(t *testing.T) {
 		t.Fatal("after the rollback the viewer-request function does not run the second version's code")
 	}
 
-	// Back to the first: its keys were removed, and go back before its code.
+	// Back to the first: its keys were removed, and go back before its code. The rollback reads the
+	// store's keys, page by page.
 	from = len(e.f.Requests())
 	p = e.routeProvider(b2)
+	if n := e.listCalls(from); n != 0 {
+		t.Fatalf("%d ListKeys before the rollback", n)
+	}
 	if _, err := p.Rollback(context.Background(), providers.RestorePoint{Target: cloudfront.Name, Version: hist[0].Version}, providers.DeployRecord{Kind: "rollback", Who: "sre@laptop", Time: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	sameItems(t, "after the rollback to the first version", e.routeItems(), union(b1.keys, union(b2.keys, b3.keys)))
+	if n, want := e.listCalls(from), (len(b2.keys)+len(b3.keys)+1+9)/10; n != want {
+		t.Errorf("the rollback made %d ListKeys calls, want %d (every page of the store's %d keys)", n, want, len(b2.keys)+len(b3.keys)+1)
+	}
 	writes, at := e.dataWrites(from)
 	if len(writes) == 0 {
 		t.Fatal("the rollback wrote no key")
@@ -618,4 +630,15 @@ func TestRouteTableEngine(t *testing.T) {
 	if v, _ := e.f.item("gw-routes", "JWT_SECRET"); v != routesSecret {
 		t.Fatalf("the secret is %q", v)
 	}
+}
+
+// listCalls counts the ListKeys requests from on.
+func (e *env) listCalls(from int) int {
+	n := 0
+	for _, r := range e.f.Requests()[from:] {
+		if r.Method == http.MethodGet && strings.HasPrefix(r.Path, "/key-value-stores/") && strings.HasSuffix(r.Path, "/keys") {
+			n++
+		}
+	}
+	return n
 }
