@@ -64,6 +64,11 @@ func (p *Provider) Apply(ctx context.Context, tp *providers.TargetPlan, rec prov
 	p.wafCode(codes, want)
 	headersCode(codes, want)
 	recs, _ := p.readRecords()
+	// The route table too, bounds and all (kvsroutes.go).
+	if p.pendingRoutes, err = p.prepareRoutes(ctx, tp.RenderedArtifacts(), recs, l.version()); err != nil {
+		p.pending = nil
+		return nil, err
+	}
 	rec.Target, rec.Version, rec.Seq = Name, versionOf(codes), len(recs)+1
 	if rec.Previous.Target == "" {
 		rec.Previous = providers.RestorePoint{Target: Name, Version: l.version(), Detail: restoreDetail(l)}
@@ -74,8 +79,8 @@ func (p *Provider) Apply(ctx context.Context, tp *providers.TargetPlan, rec prov
 // ship makes codes live on the distribution and writes rec: Apply with tests, Rollback without.
 func (p *Provider) ship(ctx context.Context, l *liveState, codes map[string][]byte, rec providers.DeployRecord, test bool) (*providers.Result, error) {
 	note := comment(rec, rec.Version)
-	kp := p.pending
-	p.pending, p.recordSecrets = nil, nil
+	kp, rd := p.pending, p.pendingRoutes
+	p.pending, p.recordSecrets, p.pendingRoutes, p.recordRoutes = nil, nil, nil, nil
 	// A cache behavior with another response headers policy is refused before anything changes.
 	if err := p.loadHeaders(ctx, &l.headers, l.dist, codes); err != nil {
 		return nil, err
@@ -83,15 +88,21 @@ func (p *Provider) ship(ctx context.Context, l *liveState, codes map[string][]by
 	if err := p.checkHeaders(l.headers, l.dist, codes); err != nil {
 		return nil, err
 	}
-	// The store: created when missing (an apply with secrets), else found (a rollback keeps the
-	// function's association with it).
+	// The store: created when missing (an apply with secrets or a route table), else found (a rollback
+	// keeps the function's association with it).
 	storeARN := ""
-	if kp != nil {
+	if kp != nil || rd != nil {
 		arn, err := p.ensureStore(ctx)
 		if err != nil {
 			return nil, err
 		}
-		storeARN, kp.arn = arn, arn
+		storeARN = arn
+		if kp != nil {
+			kp.arn = arn
+		}
+		if rd != nil {
+			rd.arn = arn
+		}
 	} else if p.kvs != nil {
 		arn, err := p.findStore(ctx)
 		if err != nil {
@@ -123,6 +134,14 @@ func (p *Provider) ship(ctx context.Context, l *liveState, codes map[string][]by
 			return nil, err
 		}
 		p.recordSecrets = kp.fps
+	}
+	// The route keys of the new version too (a failure from here leaves them: the live code reads its
+	// own version only).
+	if rd != nil {
+		if err := p.writeRoutes(ctx, rd); err != nil {
+			return nil, err
+		}
+		p.recordRoutes = rd
 	}
 	if test {
 		if err := p.testFunctions(ctx, l, changed); err != nil {
@@ -166,6 +185,7 @@ func (p *Provider) ship(ctx context.Context, l *liveState, codes map[string][]by
 	if err := p.writeRecord(rec, codes); err != nil {
 		return fail("write the deploy record", err)
 	}
+	p.trimRoutes(ctx, rd, rec.Version)
 	return &providers.Result{Target: Name, Version: rec.Version, Record: rec.Seq}, nil
 }
 
@@ -324,6 +344,10 @@ func (p *Provider) Rollback(ctx context.Context, rp providers.RestorePoint, rec 
 	}
 	codes, err := codeOf(rp, recs)
 	if err != nil {
+		return nil, err
+	}
+	// The version's route keys go back before its code (kvsroutes.go).
+	if p.pendingRoutes, err = p.prepareRollbackRoutes(ctx, recs, rp.Version); err != nil {
 		return nil, err
 	}
 	if rp.Detail != nil && rp.Detail[detailAssociated] == "" && rp.Detail[functions[0].artifact] != "" {

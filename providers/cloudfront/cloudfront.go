@@ -39,8 +39,9 @@ type Settings struct {
 	// LambdaFunction names the Lambda@Edge function (us-east-1, runtime nodejs20.x, handler index.handler)
 	// the lambda-edge-auth companion deploys to; the function and its execution role are created once.
 	LambdaFunction string `yaml:"lambda_function,omitempty" jsonschema_description:"the Lambda@Edge function (us-east-1, nodejs20.x, handler index.handler) the lambda-edge-auth companion publishes versions of; created once with its execution role"`
-	// KeyValueStore names the CloudFront KeyValueStore the viewer-request function reads HS256 secrets
-	// from (its name, created when missing, or its ARN); the function's name when unset.
+	// KeyValueStore names the CloudFront KeyValueStore the viewer-request function reads HS256 secrets,
+	// and a route table too large for its code, from (its name, created when missing, or its ARN); the
+	// function's name when unset.
 	KeyValueStore string `yaml:"key_value_store,omitempty" jsonschema_description:"the CloudFront KeyValueStore that holds the HS256 secrets the viewer-request function reads: its name (created when missing) or its ARN; default: the function's name"`
 }
 
@@ -109,7 +110,7 @@ func init() {
 		EdgeHeaders:   []string{"X-Amz-Cf-Id"},
 		Credentials:   "the AWS default credential chain",
 		PublicDNS:     true,
-		NotReverted:   []string{"KeyValueStore items", "the web ACL's own rules and, on a rollback to nothing deployed, edgegw's rules in it", "DNS records", "functions a failed first deploy created (published, associated with no cache behavior)", "the response headers policy a failed first deploy created, and the one a manifest without tls.hsts detaches (kept, attached to no cache behavior)", "published Lambda@Edge versions (kept; a rollback associates an earlier one)"},
+		NotReverted:   []string{"KeyValueStore secrets (a rollback puts back the route table its version reads)", "the web ACL's own rules and, on a rollback to nothing deployed, edgegw's rules in it", "DNS records", "functions a failed first deploy created (published, associated with no cache behavior)", "the response headers policy a failed first deploy created, and the one a manifest without tls.hsts detaches (kept, attached to no cache behavior)", "published Lambda@Edge versions (kept; a rollback associates an earlier one)"},
 		New:           New,
 	})
 }

@@ -71,11 +71,16 @@ type Provider struct {
 	recordsDir string
 	gateway    *ir.Gateway
 	waf        *wafDeploy // nil without the waf-rate-limit companion
-	kvs        *kvsStore  // nil when the viewer-request function reads no secret (kvs.go)
+	kvs        *kvsStore  // nil when the viewer-request function reads no secret and no route table (kvs.go)
+	store      *kvsStore  // the store kvs becomes when the build's route table goes there (kvsroutes.go)
 	// pending is what Apply writes to the store (ship consumes it); recordSecrets the fingerprints the
 	// next deploy record keeps.
 	pending       *kvsPlan
 	recordSecrets map[string]string
+	// pendingRoutes is what Apply or Rollback does with the route keys (ship consumes it); recordRoutes
+	// what the next deploy record keeps of them (kvsroutes.go).
+	pendingRoutes *routeDeploy
+	recordRoutes  *routeDeploy
 
 	pollInterval time.Duration
 	pollTimeout  time.Duration
@@ -173,16 +178,19 @@ func Open(g *ir.Gateway, o Options) (*Provider, error) {
 	if err := p.openWAF(s, awsCfg, o.Getenv); err != nil {
 		return nil, err
 	}
-	if len(cfrender.SecretKeys(g)) > 0 {
-		kbase, kok, err := endpoint.Get(o.Getenv, endpoint.AWSCloudFrontKeyValueStore)
-		if err != nil {
-			return nil, fmt.Errorf("providers/%s: %w", Name, err)
+	// The store is there for the secrets, and for a route table too large for the function's code, which
+	// only the rendered artifacts tell (kvsroutes.go).
+	kbase, kok, err := endpoint.Get(o.Getenv, endpoint.AWSCloudFrontKeyValueStore)
+	if err != nil {
+		return nil, fmt.Errorf("providers/%s: %w", Name, err)
+	}
+	p.store = &kvsStore{setting: kvsDefaultName(s), getenv: o.Getenv, data: kvs.NewFromConfig(awsCfg, func(ko *kvs.Options) {
+		if kok {
+			ko.BaseEndpoint = aws.String(kbase)
 		}
-		p.kvs = &kvsStore{setting: kvsDefaultName(s), getenv: o.Getenv, data: kvs.NewFromConfig(awsCfg, func(ko *kvs.Options) {
-			if kok {
-				ko.BaseEndpoint = aws.String(kbase)
-			}
-		})}
+	})}
+	if len(cfrender.SecretKeys(g)) > 0 {
+		p.kvs = p.store
 	}
 	poll, timeout, _ := s.durations()
 	if p.pollInterval <= 0 {
@@ -445,6 +453,9 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 		if a := headersArtifact(l.headers, l.dist, in.Artifacts); a != nil {
 			state.Artifacts = append(state.Artifacts, *a)
 		}
+		if a := liveRouteArtifact(recs, state.Version, want); a != nil {
+			state.Artifacts = append(state.Artifacts, *a)
+		}
 		if r := lastRecordOf(recs, state.Version); r != nil {
 			rec := r.Record
 			state.Record = &rec
@@ -481,7 +492,7 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 		return nil, err
 	}
 	tp.Changes, tp.Warnings = append(tp.Changes, hch...), append(tp.Warnings, hwarn...)
-	kch, kwarn, arn, err := p.kvsChanges(ctx, recs)
+	kch, kwarn, arn, err := p.kvsChanges(ctx, recs, in.Artifacts, state.Version)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/edgegw/edgegw/providers"
+	"github.com/edgegw/edgegw/render"
 	cfrender "github.com/edgegw/edgegw/render/cloudfront"
 )
 
@@ -122,7 +123,7 @@ func (p *Provider) ensureStore(ctx context.Context) (string, error) {
 		return arn, err
 	}
 	out, err := p.client.CreateKeyValueStore(ctx, &cf.CreateKeyValueStoreInput{Name: aws.String(p.kvs.setting),
-		Comment: aws.String("edgegw: HS256 secrets of " + p.base + "-viewer-request")})
+		Comment: aws.String("edgegw: HS256 secrets and route table of " + p.base + "-viewer-request")})
 	if err != nil {
 		return "", p.apiError("create KeyValueStore "+p.kvs.setting, err)
 	}
@@ -132,11 +133,17 @@ func (p *Provider) ensureStore(ctx context.Context) (string, error) {
 	return aws.ToString(out.KeyValueStore.ARN), nil
 }
 
-// kvsChanges lists the keys a plan would write: those whose fingerprint differs from the newest record's.
-// A key whose variable is not set here is a warning (apply refuses it).
-func (p *Provider) kvsChanges(ctx context.Context, recs []storedRecord) (changes []providers.Change, warnings []string, arn string, err error) {
+// kvsChanges lists the keys a plan would write: the secrets whose fingerprint differs from the newest
+// record's, and the route keys to write and remove (kvsroutes.go). A key whose variable is not set here
+// is a warning (apply refuses it).
+func (p *Provider) kvsChanges(ctx context.Context, recs []storedRecord, arts []render.Artifact, liveVersion string) (changes []providers.Change, warnings []string, arn string, err error) {
+	table, err := routeTableOf(arts, cfrender.SecretKeys(p.gatewayOrEmpty()))
+	if err != nil {
+		return nil, nil, "", err
+	}
+	routes := p.usesRoutes(table, recs)
 	keys := p.secretKeys()
-	if len(keys) == 0 {
+	if len(keys) == 0 && !routes {
 		return nil, nil, "", nil
 	}
 	if arn, err = p.findStore(ctx); err != nil {
@@ -154,6 +161,14 @@ func (p *Provider) kvsChanges(ctx context.Context, recs []storedRecord) (changes
 		if arn == "" || recorded[sk.key] != kvsFingerprint(arn, sk.key, sk.value) {
 			changes = append(changes, providers.Change{Action: providers.Update, Kind: "keyvaluestore key", Name: fmt.Sprintf("KeyValueStore %s: key %s", p.kvs.setting, sk.key)})
 		}
+	}
+	if routes {
+		rd, w, err := p.resolveRoutes(ctx, table, recs, arn, liveVersion)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		changes = append(changes, p.routeChanges(rd)...)
+		warnings = append(warnings, w...)
 	}
 	return changes, warnings, arn, nil
 }
@@ -232,7 +247,7 @@ func (p *Provider) kvsError(what string, err error) error {
 		switch ae.ErrorCode() {
 		case "AccessDeniedException":
 			return &providers.CredentialsError{Target: Name, Var: CredentialsHint,
-				Err: fmt.Errorf("%s: AWS refused the credentials (%s): give them cloudfront-keyvaluestore:DescribeKeyValueStore and cloudfront-keyvaluestore:PutKey", what, ae.ErrorCode())}
+				Err: fmt.Errorf("%s: AWS refused the credentials (%s): give them cloudfront-keyvaluestore:DescribeKeyValueStore, PutKey, UpdateKeys and ListKeys", what, ae.ErrorCode())}
 		case "ConflictException":
 			return &providers.StalePlanError{Target: Name, Reason: what + ": the store's ETag kept moving (409 ConflictException): someone writes it meanwhile"}
 		}

@@ -32,6 +32,11 @@ type storedRecord struct {
 	Code map[string][]byte `json:"code,omitempty"`
 	// Secrets are the KeyValueStore keys as fingerprints (kvsFingerprint), never their values.
 	Secrets map[string]string `json:"keyvaluestore_fingerprints,omitempty"`
+	// RouteTable is the route table (cfrender.KVSFile) the version reads from the KeyValueStore, "" when
+	// its code holds its routes; RouteVersions the table versions the store holds after this record
+	// (kvsroutes.go). Route tables are not secret.
+	RouteTable    string   `json:"keyvaluestore_routes,omitempty"`
+	RouteVersions []string `json:"keyvaluestore_route_versions,omitempty"`
 }
 
 const maxRecordBytes = 16 << 20
@@ -79,7 +84,15 @@ func (p *Provider) writeRecord(rec providers.DeployRecord, codes map[string][]by
 		recs, _ := p.readRecords()
 		secrets = newestFingerprints(recs)
 	}
-	b, err := json.MarshalIndent(storedRecord{Record: rec, Code: codes, Secrets: secrets}, "", "  ")
+	sr := storedRecord{Record: rec, Code: codes, Secrets: secrets}
+	if rd := p.recordRoutes; rd != nil {
+		sr.RouteTable, sr.RouteVersions = routeRecord(rd)
+	} else {
+		// A deploy that left the route keys alone: the store holds what the newest record says.
+		recs, _ := p.readRecords()
+		sr.RouteVersions, _ = heldVersions(recs)
+	}
+	b, err := json.MarshalIndent(sr, "", "  ")
 	if err != nil {
 		return err
 	}
