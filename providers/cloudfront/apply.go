@@ -110,18 +110,25 @@ func (p *Provider) ship(ctx context.Context, l *liveState, codes map[string][]by
 		}
 		storeARN = arn
 	}
+	// The viewer-request function reads the secrets and the route table; the viewer-response function,
+	// built from the same table, reads the route table too (both open cf.kvs()).
+	storeOf := func(i int) string {
+		if i == 0 || rd != nil {
+			return storeARN
+		}
+		return ""
+	}
 	var changed []function
+	var stores []string
 	for i, f := range functions {
 		lf := l.fns[f.artifact]
-		if !lf.live || !bytes.Equal(lf.code, codes[f.artifact]) || (i == 0 && storeARN != "" && !slices.Contains(lf.kvs, storeARN)) {
+		if !lf.live || !bytes.Equal(lf.code, codes[f.artifact]) || (storeOf(i) != "" && !slices.Contains(lf.kvs, storeOf(i))) {
 			changed = append(changed, f)
+			stores = append(stores, storeOf(i))
 		}
 	}
-	for _, f := range changed {
-		arn := ""
-		if f.artifact == functions[0].artifact {
-			arn = storeARN
-		}
+	for k, f := range changed {
+		arn := stores[k]
 		if err := p.upload(ctx, f, l.fns[f.artifact], codes[f.artifact], note, arn); err != nil {
 			return nil, err
 		}

@@ -496,9 +496,15 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 	if err != nil {
 		return nil, err
 	}
-	if lf := l.fns[functions[0].artifact]; arn != "" && lf.live && !slices.Contains(lf.kvs, arn) {
-		tp.Changes = append(tp.Changes, providers.Change{Action: providers.Update, Kind: "keyvaluestore association",
-			Name: fmt.Sprintf("function %s: associate KeyValueStore %s", p.fnName(functions[0]), p.kvs.setting)})
+	for i, f := range functions {
+		// The viewer-response function reads the store only for a route table (kvs.json).
+		if i > 0 && !hasArtifact(in.Artifacts, cfrender.KVSFile) {
+			continue
+		}
+		if lf := l.fns[f.artifact]; arn != "" && lf.live && !slices.Contains(lf.kvs, arn) {
+			tp.Changes = append(tp.Changes, providers.Change{Action: providers.Update, Kind: "keyvaluestore association",
+				Name: fmt.Sprintf("function %s: associate KeyValueStore %s", p.fnName(f), p.kvs.setting)})
+		}
 	}
 	tp.Changes = append(tp.Changes, kch...)
 	tp.Warnings = append(tp.Warnings, kwarn...)
@@ -695,4 +701,14 @@ func (p *Provider) checkOrigins(g *ir.Gateway, dc *types.DistributionConfig) err
 		}
 	}
 	return nil
+}
+
+// hasArtifact reports whether arts holds one at path.
+func hasArtifact(arts []render.Artifact, path string) bool {
+	for _, a := range arts {
+		if a.Path == path {
+			return true
+		}
+	}
+	return false
 }

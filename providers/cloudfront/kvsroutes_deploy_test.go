@@ -304,11 +304,14 @@ func TestRouteTableApply(t *testing.T) {
 	if test, pub := e.firstIndex(from, isTest), e.firstIndex(from, isPublish); test < 0 || pub < 0 || at[len(at)-1] > test || at[len(at)-1] > pub {
 		t.Errorf("the keys were written at requests %v, the first TestFunction is %d and the first publish %d: the keys must go first", at, test, pub)
 	}
-	e.f.mu.Lock()
-	fn, store := e.f.fns["gw-viewer-request"], e.f.stores["gw-routes"]
-	e.f.mu.Unlock()
-	if fn == nil || fn.live == nil || store == nil || fn.live.kvs != store.arn {
-		t.Fatal("the LIVE viewer-request function does not associate the store gw-routes")
+	// Both functions open the store: each looks the route up in it.
+	for _, name := range []string{"gw-viewer-request", "gw-viewer-response"} {
+		e.f.mu.Lock()
+		fn, store := e.f.fns[name], e.f.stores["gw-routes"]
+		e.f.mu.Unlock()
+		if fn == nil || fn.live == nil || store == nil || fn.live.kvs != store.arn {
+			t.Fatalf("the LIVE %s function does not associate the store gw-routes", name)
+		}
 	}
 
 	// A re-plan has nothing to do (the record answers it: the store's keys are not listed), and a
