@@ -44,6 +44,11 @@ const (
 	// HSTSOnUpstreamErrors is HSTS on the edge's 502 and 504 for an origin it could not reach or that timed
 	// out: needed by every manifest with tls.hsts, since any origin may fail.
 	HSTSOnUpstreamErrors Feature = "hsts.upstream_errors"
+	// ResponseOnOriginErrors is the response side on an origin's answer of 400 or more: the response
+	// transform, the CORS headers and the Location mapping of a rewrite, as on any other answer. Needed
+	// by a gateway with CORS or a response transform, and by a route that rewrites or transforms the
+	// response, when the answer comes from an origin.
+	ResponseOnOriginErrors Feature = "response.origin_errors"
 )
 
 // Always lists the features every manifest needs.
@@ -54,7 +59,7 @@ var AllFeatures = []Feature{
 	MatchExact, MatchPrefix, MatchTemplate, MatchRegex, MatchHeader, MatchMethod, MatchHost,
 	Respond, Redirect, Rewrite, JWTHS256, JWTRS256, JWTES256, JWTOther,
 	RateLimitSub, RateLimitIP, RateLimitHdr, Failover, Breaker, CORS, HSTS, Transform, NativeRollback,
-	PathNormalize, SyntheticErrors, HSTSOnErrors, HSTSOnUpstreamErrors,
+	PathNormalize, SyntheticErrors, HSTSOnErrors, HSTSOnUpstreamErrors, ResponseOnOriginErrors,
 }
 
 // Support says whether a target enforces a feature natively, and why. Every entry carries a reason. A
@@ -249,6 +254,11 @@ func CheckCapabilities(g *ir.Gateway, target string) []Finding {
 	companions := TargetCompanions(g, target)
 	var out []Finding
 	sections := map[Feature]string{HSTS: "tls.hsts", HSTSOnUpstreamErrors: "tls.hsts", CORS: "cors", Transform: "transform"}
+	if g.CORS != nil {
+		sections[ResponseOnOriginErrors] = "cors"
+	} else {
+		sections[ResponseOnOriginErrors] = "transform"
+	}
 	for _, f := range Always {
 		sections[f] = "targets." + target
 	}
@@ -298,6 +308,14 @@ func CheckCapabilities(g *ir.Gateway, target string) []Finding {
 		len(g.Transform.Response.RemoveHeaders)+len(g.Transform.Response.SetHeaders) > 0 || g.Transform.RequestIDHeader != "" {
 		check("", g.SectionPos("transform"), Transform)
 	}
+	if proxies(g) {
+		switch {
+		case g.CORS != nil:
+			check("", g.SectionPos("cors"), ResponseOnOriginErrors)
+		case responseEdits(g.Transform):
+			check("", g.SectionPos("transform"), ResponseOnOriginErrors)
+		}
+	}
 	for _, r := range g.Routes {
 		for _, f := range RouteFeatures(g, r) {
 			check(r.Name, r.Pos, f)
@@ -340,6 +358,9 @@ func RouteFeatures(g *ir.Gateway, r ir.Route) []Feature {
 	if r.Transform != nil {
 		fs = append(fs, Transform)
 	}
+	if r.Pool != "" && (r.Rewrite != nil || (r.Transform != nil && responseEdits(*r.Transform))) {
+		fs = append(fs, ResponseOnOriginErrors)
+	}
 	if ap := g.AuthPolicy(r.Auth); ap != nil && ap.JWT != nil {
 		for _, alg := range ap.JWT.Algorithms {
 			switch alg {
@@ -371,6 +392,21 @@ func RouteFeatures(g *ir.Gateway, r ir.Route) []Feature {
 		}
 	}
 	return dedupe(fs)
+}
+
+// proxies reports whether any route of g sends requests to an origin.
+func proxies(g *ir.Gateway) bool {
+	for _, r := range g.Routes {
+		if r.Pool != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// responseEdits reports whether t changes response headers.
+func responseEdits(t ir.Transform) bool {
+	return len(t.Response.RemoveHeaders)+len(t.Response.SetHeaders) > 0
 }
 
 func dedupe(fs []Feature) []Feature {

@@ -64,11 +64,12 @@ var capabilities = providers.Capabilities{
 	providers.HSTS:         providers.Can("a ModifyResponseHeader action (Overwrite Strict-Transport-Security) in every route's rule, on every response an origin answers"),
 	providers.Transform: providers.Limited("ModifyRequestHeader and ModifyResponseHeader actions (Delete, then Overwrite) in the route's rules",
 		noRequestID()),
-	providers.NativeRollback:       providers.Can("blue/green rule sets: each release is a new rule set and the previous one is kept, so a rollback switches the routes back to it"),
-	providers.PathNormalize:        providers.Cannot("Front Door matches routes and rules on the path as the client sent it: it neither refuses %2F, %5C, %00, double encodings or ';' with 400 nor resolves encoded dot segments before matching and forwarding").Unless(OriginNormalize, "the origin normalizes the path and refuses what the reference refuses; Front Door routes on the path as sent"),
-	providers.SyntheticErrors:      providers.Cannot("a request for a host Front Door does not serve, or that matches no route pattern, is answered with Front Door's own 400 page, not the IR's HOST_UNKNOWN or NO_ROUTE body; the rules engine cannot write a body").Unless(PlatformErrors, "Front Door's own pages answer an unknown host, a path no route matches and an unreachable origin"),
-	providers.HSTSOnErrors:         providers.Cannot("responses Front Door writes itself (its 400 and 5xx pages, a redirect, a WAF block) carry no rule-set header").Unless(PlatformErrors, "Front Door's own answers go out without Strict-Transport-Security"),
-	providers.HSTSOnUpstreamErrors: providers.Cannot("Front Door's own 502 and 504 for an unreachable or timed-out origin carry no rule-set header").Unless(PlatformErrors, "Front Door's own answers go out without Strict-Transport-Security"),
+	providers.NativeRollback:         providers.Can("blue/green rule sets: each release is a new rule set and the previous one is kept, so a rollback switches the routes back to it"),
+	providers.PathNormalize:          providers.Cannot("Front Door matches routes and rules on the path as the client sent it: it neither refuses %2F, %5C, %00, double encodings or ';' with 400 nor resolves encoded dot segments before matching and forwarding").Unless(OriginNormalize, "the origin normalizes the path and refuses what the reference refuses; Front Door routes on the path as sent"),
+	providers.SyntheticErrors:        providers.Cannot("a request for a host Front Door does not serve, or that matches no route pattern, is answered with Front Door's own 400 page, not the IR's HOST_UNKNOWN or NO_ROUTE body; the rules engine cannot write a body").Unless(PlatformErrors, "Front Door's own pages answer an unknown host, a path no route matches and an unreachable origin"),
+	providers.HSTSOnErrors:           providers.Cannot("responses Front Door writes itself (its 400 and 5xx pages, a redirect, a WAF block) carry no rule-set header").Unless(PlatformErrors, "Front Door's own answers go out without Strict-Transport-Security"),
+	providers.HSTSOnUpstreamErrors:   providers.Cannot("Front Door's own 502 and 504 for an unreachable or timed-out origin carry no rule-set header").Unless(PlatformErrors, "Front Door's own answers go out without Strict-Transport-Security"),
+	providers.ResponseOnOriginErrors: providers.Can("the route's ModifyResponseHeader actions apply to every answer an origin gives, as the HSTS action does"),
 }
 
 var noJWT = providers.Cannot("Front Door's rules engine cannot verify a JWT").Unless(OriginAuth,

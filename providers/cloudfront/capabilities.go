@@ -11,9 +11,10 @@ import (
 // distribution itself does. What a function cannot do (asymmetric signatures, counters, state) is Cannot,
 // with the companion that lifts it: lambda-edge-auth is rendered (render/cloudfront/lambdaedge) and deployed
 // (lambda.go); waf-rate-limit is rendered (render/cloudfront/waf) and deployed (waf.go) within the WAF's limits.
-// PlatformErrors is the companion that accepts the distribution's own 502 and 504 (an unreachable or
-// timed-out origin) without HSTS: AWS documents the response headers policy on answers served from the
-// cache or forwarded from the origin, not on those.
+// PlatformErrors is the companion that accepts CloudFront's error path as it is: the distribution's own
+// 502 and 504 (an unreachable or timed-out origin) without HSTS, since AWS documents the response headers
+// policy on answers served from the cache or forwarded from the origin, not on those; and an origin's
+// answers of 400 or more without what the viewer-response function writes, since CloudFront does not run it.
 const PlatformErrors = "platform-errors"
 
 var capabilities = func() providers.Capabilities {
@@ -56,5 +57,7 @@ var capabilities = func() providers.Capabilities {
 		providers.HSTSOnErrors:    providers.Can("the viewer-request function sets HSTS on every answer it writes"),
 		providers.HSTSOnUpstreamErrors: providers.Cannot("the distribution writes the 502 or 504 for an unreachable or timed-out origin itself, where no function runs, and AWS documents the response headers policy only on answers served from the cache or forwarded from the origin").Unless(PlatformErrors,
 			"the distribution's own 502 and 504 go out without Strict-Transport-Security; every other answer carries it"),
+		providers.ResponseOnOriginErrors: providers.Cannot("CloudFront runs no viewer-response function on an origin's answer of 400 or more, so the response transform, the CORS headers and the Location mapping that function writes are not applied to it").Unless(PlatformErrors,
+			"an origin's answers of 400 or more go out with the origin's own headers and the response headers policy's HSTS only"),
 	}
 }()

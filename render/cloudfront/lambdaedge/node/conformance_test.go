@@ -36,6 +36,8 @@ var companionCannot = map[providers.Feature]string{
 	providers.Breaker:      "CloudFront keeps no breaker state",
 	// The distribution's own 502 and 504 carry no HSTS (the platform-errors companion accepts that).
 	providers.HSTSOnUpstreamErrors: "the distribution writes its 502 and 504 itself, where no trigger runs and no response headers policy is documented",
+	// An origin's answers of 400 or more skip the viewer-response trigger (platform-errors accepts that).
+	providers.ResponseOnOriginErrors: "CloudFront runs no viewer-response trigger on an origin's answer of 400 or more",
 }
 
 // withCompanion is g as a manifest that opts cloudfront into the companion.
