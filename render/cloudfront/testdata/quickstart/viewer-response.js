@@ -126,6 +126,7 @@ function publicLocation(loc, st) {
 
 // cloudfront:pathnorm.js
 function normalize(raw) {
+  if (/^(?=\/)(\/(?!\.\.?(\/|$))[\w.~!$&'()*+,=:@-]+)*\/?$/.test(raw)) return raw;
   var s = /[^\x00-\xff]/.test(raw) ? encodeURIComponent(raw).replace(/%([\dA-F]{2})/g, function(m, h) {
     return String.fromCharCode(parseInt(h, 16));
   }) : raw;
@@ -159,7 +160,7 @@ function normalize(raw) {
     if (c === "/") {
       if (!end(false)) return null;
     } else if (/[\w.~-]/.test(c) || !decoded && /[!$&'()*+,=:@]/.test(c)) {
-      if (/[\dA-Fa-f]/.test(c) && /%25[\dA-Fa-f]$/.test(out)) return null;
+      if (/[\dA-Fa-f]/.test(c) && /%25[\dA-Fa-f]$/.test(out.slice(-4))) return null;
       out += c;
     } else {
       out += "%" + (x < 16 ? "0" : "") + x.toString(16).toUpperCase();
