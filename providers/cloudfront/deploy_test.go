@@ -245,7 +245,8 @@ func TestApplyReapplyChangeRollback(t *testing.T) {
 	}
 	t.Logf("re-apply: %d calls, %d mutating", again.total(), again.writes)
 
-	// A changed route: both functions carry the tables, so both are updated; the association stays.
+	// A changed route: only the viewer-request function reads the changed route (a respond route), so only it is
+	// updated; the association stays.
 	from = len(e.f.Requests())
 	e.progress = nil
 	p2, g2, _ := e.deploy(quickstart("healthy", "healthy"))
