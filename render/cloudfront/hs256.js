@@ -47,12 +47,13 @@ function text(b) {
     var c = b[i];
     var n = c < 128 ? 0 : c < 194 ? -1 : c < 224 ? 1 : c < 240 ? 2 : c < 245 ? 3 : -1;
     var cp = n ? c & (127 >> (n + 1)) : c;
-    for (var k = 1; n > 0 && k <= n; k++) {
+    for (var k = 1; k <= n; k++) {
       var d = b[i + k];
       if ((d & 192) !== 128) n = -1;
       else cp = (cp << 6) | (d & 63);
     }
-    if (n < 0 || cp < [0, 128, 2048, 65536][n] || cp > 1114111 || (cp >= 55296 && cp <= 57343)) {
+    // refused: a bad sequence, an overlong one, one past U+10FFFF, a surrogate (U+D800 to U+DFFF)
+    if (n < 0 || cp < [0, 128, 2048, 65536][n] || cp > 1114111 || cp >> 11 === 27) {
       s += "\ufffd";
       i++;
     } else {
@@ -80,7 +81,7 @@ function object(t) {
   } catch (e) {
     return UNSUPPORTED;
   }
-  t.replace(/"(?:[^"\\]|\\[\s\S])*"([ \t\n\r]*:)?/g, function (m, colon) {
+  t.replace(/"(?:[^"\\]|\\[\s\S])*"([ \t\n\r]*:)?/g, (m, colon) => {
     if (colon) names++;
     return m;
   });

@@ -17,17 +17,18 @@ var TEST_NOW = "x-edgegw-test-now";
 var TEST_SCHEME = "x-edgegw-test-scheme";
 var TEST_DECISION = "x-edgegw-test-decision";
 
-// headersOf wraps a CloudFront headers object ({lower-case name: {value, multiValue}}) in place.
+// headersOf wraps a CloudFront headers object ({lower-case name: {value, multiValue}}) in place. (Callbacks
+// that need no this are arrow functions, which cloudfront-js-2.0 has: they are shorter.)
 function headersOf(obj) {
   return {
-    get: function (n) {
+    get: (n) => {
       var v = obj[n.toLowerCase()];
       return v ? v.value : null;
     },
-    set: function (n, v) {
+    set: (n, v) => {
       obj[n.toLowerCase()] = { value: String(v) };
     },
-    delete: function (n) {
+    delete: (n) => {
       delete obj[n.toLowerCase()];
     },
   };

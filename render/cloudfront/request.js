@@ -24,9 +24,7 @@ function fail(v, code) {
   var e = GATEWAY.errors[code];
   var n = e.length ? e[0] : e;
   var status = n % 1000;
-  return answer(v, status, GATEWAY.errorHeaders[(n - status) / 1000].map(function (k) {
-    return GATEWAY.errorPairs[k];
-  }), e.length ? e[1] : '{"status":' + status + ',"code":"' + code + '","message":"' + GATEWAY.messages[status] + '"}\n');
+  return answer(v, status, GATEWAY.errorHeaders[(n - status) / 1000].map((k) => GATEWAY.errorPairs[k]), e.length ? e[1] : '{"status":' + status + ',"code":"' + code + '","message":"' + GATEWAY.messages[status] + '"}\n');
 }
 
 // secret reads a policy's HMAC secret from the KeyValueStore by its key: null when it holds none.
@@ -65,9 +63,10 @@ async function handler(event) {
   // A rate limit only an AWS WAF rule could enforce, without that rule: refused, never unlimited.
   if (HAS_LIMITED && route.limited) return fail(v, "RATE_LIMIT");
   if (HAS_RESPOND && route.respond) {
-    var pairs = route.respond.headers;
-    if (route.respond.defaultType) pairs = pairs.concat([["Content-Type", "text/plain; charset=utf-8"]]);
-    return answer(v, route.respond.status, pairs, route.respond.body);
+    var rs = route.respond;
+    var pairs = rs.headers;
+    if (rs.defaultType) pairs = pairs.concat([["Content-Type", "text/plain; charset=utf-8"]]);
+    return answer(v, rs.status, pairs, rs.body);
   }
   if (HAS_REDIRECT && route.redirect) {
     return answer(v, route.redirect.status, [["Location", G.redirectLocation(route.redirect, rawQuery(req.querystring))]], "");
@@ -78,10 +77,8 @@ async function handler(event) {
   var uh = headersOf(up);
   G.upstreamHeaders(uh, {
     clientHeaders: client, stripHeaders: GATEWAY.stripHeaders, transform: route.transform,
-    tenantHeader: v.tenancy.tenantHeader, tenant: v.tenancy.tenant, claims: claims, forward: HAS_FORWARD && route.auth ? GATEWAY.policies[route.auth].forward : null,
-    newRequestID: function () {
-      return event.context.requestId;
-    },
+    tenantHeader: v.tenancy.tenantHeader, tenant: v.tenancy.tenant, claims: claims, forward: HAS_FORWARD && route.auth ? policy.forward : null,
+    newRequestID: () => event.context.requestId,
     clientIP: event.viewer.ip, host: v.rawHost,
   }, HAS_FORWARD ? claimText : null);
   // No scheme above: CloudFront answers 502 to a function that adds X-Forwarded-Proto (a disallowed

@@ -127,9 +127,7 @@ function publicLocation(loc, st) {
 // cloudfront:pathnorm.js
 function normalize(raw) {
   if (/^(?=\/)(\/(?!\.\.?(\/|$))[\w.~!$&'()*+,=:@-]+)*\/?$/.test(raw)) return raw;
-  var s = /[^\x00-\xff]/.test(raw) ? encodeURIComponent(raw).replace(/%([\dA-F]{2})/g, function(m, h) {
-    return String.fromCharCode(parseInt(h, 16));
-  }) : raw;
+  var s = /[^\x00-\xff]/.test(raw) ? encodeURIComponent(raw).replace(/%([\dA-F]{2})/g, (m, h) => String.fromCharCode(parseInt(h, 16))) : raw;
   if (s.charAt(0) !== "/") return null;
   var out = "/";
   var seg = 1;
@@ -198,14 +196,14 @@ function matchHost(host) {
 var ROUTE_KVS = false ? cf.kvs() : null;
 function headersOf(obj) {
   return {
-    get: function(n) {
+    get: (n) => {
       var v = obj[n.toLowerCase()];
       return v ? v.value : null;
     },
-    set: function(n, v) {
+    set: (n, v) => {
       obj[n.toLowerCase()] = { value: String(v) };
     },
-    delete: function(n) {
+    delete: (n) => {
       delete obj[n.toLowerCase()];
     }
   };
