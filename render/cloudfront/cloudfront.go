@@ -770,8 +770,34 @@ func bundle(file, src string, defs map[string]string, level int, cache *map[stri
 	name := string(out[m[2]:m[3]])
 	js := append([]byte{}, out[:m[0]]...)
 	if name != "handler" {
-		// Minified: the handler was renamed; name it back at the top level.
-		js = append(js, fmt.Sprintf("\nfunction handler(e){return %s(e)}", name)...)
+		// Minified: the handler was renamed. When its short name is nowhere else in the code (the export
+		// was its only use), the declaration takes the name back; else a function of that name calls it.
+		if renamed, ok := renameHandler(js, name); ok {
+			js = renamed
+		} else {
+			js = append(js, fmt.Sprintf("\nfunction handler(e){return %s(e)}", name)...)
+		}
 	}
 	return append(js, '\n'), parts, nil
+}
+
+// renameHandler renames the top-level declaration "function name(" (async or not) of minified code js to
+// handler, on a line of its own, when that is the only place the identifier name occurs at all (in code,
+// strings or property names alike: anything else, and the code is left as it is) and handler occurs
+// nowhere.
+func renameHandler(js []byte, name string) ([]byte, bool) {
+	word := regexp.MustCompile(`(^|[^\w$])` + regexp.QuoteMeta(name) + `($|[^\w$])`)
+	decl := regexp.MustCompile(`(^|[;}\n])((?:async )?function )` + regexp.QuoteMeta(name) + `\(`)
+	m := decl.FindAllSubmatchIndex(js, 2)
+	if len(m) != 1 || len(word.FindAllIndex(js, 2)) != 1 || regexp.MustCompile(`\bhandler\b`).Match(js) {
+		return nil, false
+	}
+	var out []byte
+	out = append(out, js[:m[0][3]]...)
+	if m[0][3] > 0 && js[m[0][3]-1] != '\n' {
+		out = append(out, '\n')
+	}
+	out = append(out, js[m[0][4]:m[0][5]]...)
+	out = append(out, "handler("...)
+	return append(out, js[m[0][1]:]...), true
 }

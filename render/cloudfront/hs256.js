@@ -19,7 +19,17 @@ export var ALG = "JWT_ALG", AUDIENCE = "JWT_AUDIENCE", CLAIMS = "JWT_CLAIMS", EX
 // own reads a member by a name the manifest gives (a required or forwarded claim), which may be one an
 // object inherits ("constructor"); fixed names (exp, alg, ...) are read directly: no object inherits them.
 function own(o, k) {
-  return Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
+  return {}.hasOwnProperty.call(o, k) ? o[k] : undefined;
+}
+
+function isString(x) {
+  return typeof x === "string";
+}
+
+// badText is a JSON value that is neither absent, null nor a string (what Go refuses to read into a string
+// or *string).
+function badText(x) {
+  return x != null && !isString(x);
 }
 
 // part decodes one unpadded base64url part strictly (no padding, no other characters, zero trailing bits;
@@ -37,12 +47,13 @@ function text(b) {
     var c = b[i];
     var n = c < 128 ? 0 : c < 194 ? -1 : c < 224 ? 1 : c < 240 ? 2 : c < 245 ? 3 : -1;
     var cp = n ? c & (127 >> (n + 1)) : c;
-    for (var k = 1; n > 0 && k <= n; k++) {
+    for (var k = 1; k <= n; k++) {
       var d = b[i + k];
       if ((d & 192) !== 128) n = -1;
       else cp = (cp << 6) | (d & 63);
     }
-    if (n < 0 || cp < [0, 128, 2048, 65536][n] || cp > 1114111 || (cp >= 55296 && cp <= 57343)) {
+    // refused: a bad sequence, an overlong one, one past U+10FFFF, a surrogate (U+D800 to U+DFFF)
+    if (n < 0 || cp < [0, 128, 2048, 65536][n] || cp > 1114111 || cp >> 11 === 27) {
       s += "\ufffd";
       i++;
     } else {
@@ -53,11 +64,12 @@ function text(b) {
   return s;
 }
 
-// object reads t as one JSON object, as the reference's scanner does: the object, or "not object" when the
-// text does not start with "{", "syntax", or "duplicate" for a name repeated inside one object (JSON.parse
-// keeps the last; the reviver counts the members it kept, the text the names it holds).
+// object reads t as one JSON object, as the reference's scanner does: the object, or the refusal's code:
+// MALFORMED when the text does not start with "{", UNSUPPORTED when it is not JSON or repeats a name inside
+// one object (JSON.parse keeps the last; the reviver counts the members it kept, the text the names it
+// holds).
 function object(t) {
-  if (!/^[ \t\n\r]*\{/.test(t)) return "not object";
+  if (!/^[ \t\n\r]*\{/.test(t)) return MALFORMED;
   var kept = 0;
   var names = 0;
   var v;
@@ -67,32 +79,13 @@ function object(t) {
       return x;
     });
   } catch (e) {
-    return "syntax";
+    return UNSUPPORTED;
   }
-  t.replace(/"(?:[^"\\]|\\[\s\S])*"([ \t\n\r]*:)?/g, function (m, colon) {
+  t.replace(/"(?:[^"\\]|\\[\s\S])*"([ \t\n\r]*:)?/g, (m, colon) => {
     if (colon) names++;
     return m;
   });
-  return names === kept - 1 ? v : "duplicate";
-}
-
-// bearer reads the Authorization header value (null when absent) as jwtverify.FromHeader does.
-function bearer(value) {
-  if (value === null || value === undefined) return MISSING;
-  if (value.trim().toLowerCase() === "bearer") return MALFORMED;
-  var sp = value.indexOf(" ");
-  if (sp < 0 || value.slice(0, sp).toLowerCase() !== "bearer") return MISSING;
-  var token = value.slice(sp + 1).replace(/^ +/, "");
-  return token === "" ? MALFORMED : { token: token };
-}
-
-// date reads a NumericDate claim as Go's json.Unmarshal into float64 does: absent → undefined, null → 0,
-// a finite number → itself, anything else NaN.
-function date(c, name) {
-  var v = own(c, name);
-  if (v === undefined) return v;
-  if (v === null) return 0;
-  return typeof v === "number" && isFinite(v) ? v : NaN;
+  return names === kept - 1 ? v : UNSUPPORTED;
 }
 
 // raw returns the compact JSON text of the top-level member name of the object text t (valid, without
@@ -115,95 +108,83 @@ function raw(t, name) {
   }
 }
 
-// claimText returns a verified claim as header text (a string unquoted, anything else compact JSON), or
-// undefined when absent.
+// claimText returns a verified claim of claims (verify's {set, text}) as header text (a string unquoted,
+// anything else compact JSON), or undefined when absent.
 export function claimText(claims, name) {
   var v = own(claims.set, name);
-  return typeof v === "string" ? v : v === undefined ? v : raw(claims.text, name);
+  return isString(v) || v === undefined ? v : raw(claims.text, name);
 }
 
-// verify decides an Authorization value (undefined: more than one header) for policy {algorithms,
-// issuer, audience, clockSkew, required, minSecretBytes} with secret (a string, or null when the
-// KeyValueStore holds none) at now (ms). It returns {claims}, or the refusal's code.
+// verify decides an Authorization value (undefined: more than one header; null: none) for policy
+// {algorithms, issuer, audience, clockSkew, required, minSecretBytes} with secret (a string, or null when
+// the KeyValueStore holds none) at now (ms). It returns the verified claims {set, text}, or the refusal's
+// code (a string).
 export function verify(policy, authorization, secret, now) {
+  // The bearer credential, as jwtverify.FromHeader reads it.
   if (authorization === undefined) return MALFORMED;
-  var bt = bearer(authorization);
-  if (typeof bt === "string") return bt;
-  var bytes = typeof secret === "string" ? Buffer.from(secret).length : 0;
+  if (authorization === null) return MISSING;
+  if (authorization.trim().toLowerCase() === "bearer") return MALFORMED;
+  var sp = authorization.indexOf(" ");
+  if (sp < 0 || authorization.slice(0, sp).toLowerCase() !== "bearer") return MISSING;
+  var token = authorization.slice(sp + 1).replace(/^ +/, "");
+  if (token === "") return MALFORMED;
+  var bytes = isString(secret) ? Buffer.from(secret).length : 0;
   if (bytes === 0 || bytes < policy.minSecretBytes) return KEY;
-  var token = bt.token;
   if (token.length > 8192) return TOO_LARGE;
   var parts = token.split(".");
   if (parts.length !== 3) return MALFORMED;
-  var b = [];
-  for (var i = 0; i < 3; i++) {
-    b.push(part(parts[i]));
-    if (b[i] === null) return MALFORMED;
-  }
+  var b = parts.map(part);
+  if (b.indexOf(null) >= 0) return MALFORMED;
   var h = object(text(b[0]));
-  if (h === "not object") return MALFORMED;
-  if (typeof h === "string") return UNSUPPORTED;
-  var embedded = ["jwk", "jku", "x5u", "x5c"];
-  for (i = 0; i < 4; i++) if (h[embedded[i]] !== undefined) return UNSUPPORTED;
+  if (isString(h)) return h;
+  // A parsed member is never undefined and no object inherits these names: "in" is "present".
+  if ("jwk" in h || "jku" in h || "x5u" in h || "x5c" in h) return UNSUPPORTED;
   // Go's json.Unmarshal into {Alg *string; Kid string; Crit, B64 json.RawMessage}: names match case
   // insensitively, the last one wins, and a type error anywhere refuses the header.
-  var f = {};
+  var alg;
+  var extension = false;
   for (var k in h) {
     var l = k.toLowerCase();
-    if ((l === "alg" || l === "kid") && h[k] !== null && typeof h[k] !== "string") return UNSUPPORTED;
-    if (l === "alg" || l === "crit" || l === "b64") f[l] = h[k];
+    if ((l === "alg" || l === "kid") && badText(h[k])) return UNSUPPORTED;
+    if (l === "alg") alg = h[k];
+    if (l === "crit" || l === "b64") extension = true;
   }
-  var alg = f.alg;
-  if (alg === undefined || alg === null) return ALG;
-  if (policy.algorithms.indexOf(alg) < 0) return ALG;
-  if (f.crit !== undefined) return UNSUPPORTED;
-  if (f.b64 !== undefined) return UNSUPPORTED;
+  if (alg == null || policy.algorithms.indexOf(alg) < 0) return ALG;
+  if (extension) return UNSUPPORTED;
   if (alg !== "HS256") return KEY;
   // What go-jose's own parse refuses after the key is picked: "alg" under its exact name must be the alg
   // checked, and "nonce" a string.
-  var nonce = h.nonce;
-  if (h.alg !== alg) return UNSUPPORTED;
-  if (nonce !== undefined && nonce !== null && typeof nonce !== "string") return UNSUPPORTED;
+  if (h.alg !== alg || badText(h.nonce)) return UNSUPPORTED;
   if (bytes < 32 || crypto.createHmac("sha256", secret).update(parts[0] + "." + parts[1]).digest("hex") !== b[2].toString("hex")) {
     return SIGNATURE;
   }
   var t = text(b[1]);
   var c = object(t);
-  if (typeof c === "string") return UNSUPPORTED;
+  if (isString(c)) return UNSUPPORTED;
   var skew = policy.clockSkew;
   now /= 1000;
-  var exp = date(c, "exp");
-  var nbf = date(c, "nbf");
-  var iat = date(c, "iat");
-  if (exp !== exp) return CLAIMS;
-  if (exp === undefined) return EXPIRED;
-  if (!(now < exp + skew)) return EXPIRED;
-  if (nbf !== nbf) return CLAIMS;
-  if (nbf !== undefined && now + skew < nbf) return NOT_YET_VALID;
-  if (iat !== iat) return CLAIMS;
-  if (iat !== undefined && now + skew < iat) return NOT_YET_VALID;
-  var sub = c.sub;
-  if (sub !== undefined && sub !== null && typeof sub !== "string") return CLAIMS;
-  if (policy.issuer) {
-    var iss = c.iss;
-    if (iss !== policy.issuer) return ISSUER;
+  // exp, nbf and iat in turn, each read as Go's json.Unmarshal into float64 reads a NumericDate (absent
+  // stays undefined, null is 0, anything but a finite number is refused). An undefined bound compares
+  // false: no exp is expired, no nbf or iat is no bound.
+  for (var i = 0; i < 3; i++) {
+    var x = c[["exp", "nbf", "iat"][i]];
+    if (x === null) x = 0;
+    else if (x !== undefined && !(typeof x === "number" && isFinite(x))) return CLAIMS;
+    if (i ? now + skew < x : !(now < x + skew)) return i ? NOT_YET_VALID : EXPIRED;
   }
+  if (badText(c.sub)) return CLAIMS;
+  if (policy.issuer && c.iss !== policy.issuer) return ISSUER;
   if (policy.audience.length > 0) {
-    var aud = c.aud;
-    var auds = aud === null ? [""] : typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
+    // aud is one string or a list of them; null reads as "", anything else matches nothing.
+    var auds = [].concat(c.aud);
     var found = false;
     for (i = 0; i < auds.length; i++) {
-      if (auds[i] !== null && typeof auds[i] !== "string") {
-        found = false;
-        break;
-      }
-      if (policy.audience.indexOf(auds[i] === null ? "" : auds[i]) >= 0) found = true;
+      var a = auds[i] === null ? "" : auds[i];
+      if (!isString(a)) return AUDIENCE;
+      if (policy.audience.indexOf(a) >= 0) found = true;
     }
     if (!found) return AUDIENCE;
   }
-  for (i = 0; i < policy.required.length; i++) {
-    var rq = own(c, policy.required[i]);
-    if (rq === undefined || rq === null) return CLAIMS;
-  }
-  return { claims: { set: c, text: t } };
+  for (i = 0; i < policy.required.length; i++) if (own(c, policy.required[i]) == null) return CLAIMS;
+  return { set: c, text: t };
 }

@@ -10,9 +10,7 @@ export function normalize(raw) {
   // sub-delimiters, none of them "." or "..", and no escape. It is returned as it is, in one test.
   if (/^(?=\/)(\/(?!\.\.?(\/|$))[\w.~!$&'()*+,=:@-]+)*\/?$/.test(raw)) return raw;
   var s = /[^\x00-\xff]/.test(raw)
-    ? encodeURIComponent(raw).replace(/%([\dA-F]{2})/g, function (m, h) {
-        return String.fromCharCode(parseInt(h, 16));
-      })
+    ? encodeURIComponent(raw).replace(/%([\dA-F]{2})/g, (m, h) => String.fromCharCode(parseInt(h, 16)))
     : raw;
   if (s.charAt(0) !== "/") return null;
   var out = "/";

@@ -17,17 +17,18 @@ var TEST_NOW = "x-edgegw-test-now";
 var TEST_SCHEME = "x-edgegw-test-scheme";
 var TEST_DECISION = "x-edgegw-test-decision";
 
-// headersOf wraps a CloudFront headers object ({lower-case name: {value, multiValue}}) in place.
+// headersOf wraps a CloudFront headers object ({lower-case name: {value, multiValue}}) in place. (Callbacks
+// that need no this are arrow functions, which cloudfront-js-2.0 has: they are shorter.)
 function headersOf(obj) {
   return {
-    get: function (n) {
+    get: (n) => {
       var v = obj[n.toLowerCase()];
       return v ? v.value : null;
     },
-    set: function (n, v) {
+    set: (n, v) => {
       obj[n.toLowerCase()] = { value: String(v) };
     },
-    delete: function (n) {
+    delete: (n) => {
       delete obj[n.toLowerCase()];
     },
   };
@@ -50,10 +51,12 @@ function rawQuery(qs) {
   return parts.join("&");
 }
 
-// view reads what both functions decide on: {fail} for an edge error before routing, else the public view.
+// view reads what both functions decide on: the request's public view, with fail set to the code of an
+// edge error before routing. Unset members (scheme, route, corsOrigin, preflight) read as false: the
+// scheme is then https.
 async function view(req) {
   var client = headersOf(req.headers);
-  var v = { client: client, now: Date.now(), scheme: "https", route: null, corsOrigin: "", preflight: false };
+  var v = { client: client, now: Date.now() };
   if (TEST_MODE) {
     if (client.get(TEST_NOW)) v.now = Number(client.get(TEST_NOW));
     if (client.get(TEST_SCHEME)) v.scheme = client.get(TEST_SCHEME);
@@ -62,23 +65,28 @@ async function view(req) {
   }
   v.rawHost = client.get("host") || "";
   v.path = normalize(req.uri);
-  if (v.path === null) return { fail: "BAD_PATH", v: v };
+  if (v.path === null) return failed(v, "BAD_PATH");
   v.host = G.hostOf(v.rawHost);
   v.tenancy = matchHost(v.host);
-  if (!v.tenancy) return { fail: "HOST_UNKNOWN", v: v };
+  if (!v.tenancy) return failed(v, "HOST_UNKNOWN");
   var cors = GATEWAY.cors;
   if (HAS_CORS && cors) {
     var origin = client.get("origin");
     if (origin && G.corsAllows(cors, origin)) v.corsOrigin = origin;
     if (req.method === "OPTIONS" && origin && client.get("access-control-request-method")) {
       v.preflight = true;
-      return { v: v };
+      return v;
     }
   }
   // (njs cannot await inside a call's arguments.)
   var k = await matchRoute(v.host, req.method, v.path, client);
-  if (HAS_KVS ? !k : k < 0) return { fail: "NO_ROUTE", v: v };
+  if (HAS_KVS ? !k : k < 0) return failed(v, "NO_ROUTE");
   v.route = HAS_KVS ? k : ROUTES[k];
   v.segs = v.path.slice(1).split("/");
-  return { v: v };
+  return v;
+}
+
+function failed(v, code) {
+  v.fail = code;
+  return v;
 }

@@ -4,12 +4,13 @@ import { verify, claimText } from "edgegw-cloudfront/hs256.js";
 
 var KVS = HAS_AUTH ? cf.kvs() : null;
 
-function answer(v, d, status, pairs, body) {
+// answer is an edge answer to the request of view v. A test build reports v.decision in it.
+function answer(v, status, pairs, body) {
   var h = {};
   var hh = headersOf(h);
   for (var i = 0; i < pairs.length; i++) hh.set(pairs[i][0], pairs[i][1]);
   G.finishHeaders(hh, GATEWAY, v.route, v.corsOrigin);
-  if (TEST_MODE) hh.set(TEST_DECISION, JSON.stringify(d));
+  if (TEST_MODE) hh.set(TEST_DECISION, JSON.stringify(v.decision));
   var r = { statusCode: status, headers: h };
   if (body) r.body = { encoding: "text", data: body };
   return r;
@@ -18,14 +19,12 @@ function answer(v, d, status, pairs, body) {
 // fail answers with the edge error of code: GATEWAY.errors holds every code the function answers with, as
 // headers*1000+status when its body is the usual JSON (written back from status, code and message), else
 // [headers*1000+status, body]; headers indexes GATEWAY.errorHeaders.
-function fail(v, d, code) {
-  if (TEST_MODE) d["reason"] = code;
+function fail(v, code) {
+  if (TEST_MODE) v.decision["reason"] = code;
   var e = GATEWAY.errors[code];
   var n = e.length ? e[0] : e;
   var status = n % 1000;
-  return answer(v, d, status, GATEWAY.errorHeaders[(n - status) / 1000].map(function (k) {
-    return GATEWAY.errorPairs[k];
-  }), e.length ? e[1] : '{"status":' + status + ',"code":"' + code + '","message":"' + GATEWAY.messages[status] + '"}\n');
+  return answer(v, status, GATEWAY.errorHeaders[(n - status) / 1000].map((k) => GATEWAY.errorPairs[k]), e.length ? e[1] : '{"status":' + status + ',"code":"' + code + '","message":"' + GATEWAY.messages[status] + '"}\n');
 }
 
 // secret reads a policy's HMAC secret from the KeyValueStore by its key: null when it holds none.
@@ -40,17 +39,16 @@ async function secret(policy) {
 
 async function handler(event) {
   var req = event.request;
+  var v = await view(req);
   // The decision, reported by a test build only (its keys quoted: they are never shortened).
-  var d = TEST_MODE ? { "route": "", "pool": "", "origin": "", "reason": "" } : {};
-  var r = await view(req);
-  var v = r.v;
-  if (r.fail) return fail(v, d, r.fail);
+  if (TEST_MODE) v.decision = { "route": "", "pool": "", "origin": "", "reason": "" };
+  if (v.fail) return fail(v, v.fail);
   if (HAS_CORS && v.preflight) {
-    if (TEST_MODE) d["reason"] = "CORS_PREFLIGHT";
-    return answer(v, d, 204, v.corsOrigin ? GATEWAY.cors.preflightAllowed : GATEWAY.cors.preflightRefused, "");
+    if (TEST_MODE) v.decision["reason"] = "CORS_PREFLIGHT";
+    return answer(v, 204, v.corsOrigin ? GATEWAY.cors.preflightAllowed : GATEWAY.cors.preflightRefused, "");
   }
   var route = v.route;
-  if (TEST_MODE) d["route"] = route.name;
+  if (TEST_MODE) v.decision["route"] = route.name;
   var client = v.client;
   var claims = null;
   if (HAS_AUTH && route.auth) {
@@ -59,29 +57,28 @@ async function handler(event) {
     // (njs cannot await inside a call's arguments.)
     var key = await secret(policy);
     var ok = verify(policy, az && az.multiValue && az.multiValue.length > 1 ? undefined : client.get("authorization"), key, v.now);
-    if (typeof ok === "string") return fail(v, d, ok);
-    claims = ok.claims;
+    if (typeof ok === "string") return fail(v, ok);
+    claims = ok;
   }
   // A rate limit only an AWS WAF rule could enforce, without that rule: refused, never unlimited.
-  if (HAS_LIMITED && route.limited) return fail(v, d, "RATE_LIMIT");
+  if (HAS_LIMITED && route.limited) return fail(v, "RATE_LIMIT");
   if (HAS_RESPOND && route.respond) {
-    var pairs = route.respond.headers;
-    if (route.respond.defaultType) pairs = pairs.concat([["Content-Type", "text/plain; charset=utf-8"]]);
-    return answer(v, d, route.respond.status, pairs, route.respond.body);
+    var rs = route.respond;
+    var pairs = rs.headers;
+    if (rs.defaultType) pairs = pairs.concat([["Content-Type", "text/plain; charset=utf-8"]]);
+    return answer(v, rs.status, pairs, rs.body);
   }
   if (HAS_REDIRECT && route.redirect) {
-    return answer(v, d, route.redirect.status, [["Location", G.redirectLocation(route.redirect, rawQuery(req.querystring))]], "");
+    return answer(v, route.redirect.status, [["Location", G.redirectLocation(route.redirect, rawQuery(req.querystring))]], "");
   }
   var pool = GATEWAY.pools[route.pool];
-  if (TEST_MODE) d["pool"] = route.pool;
+  if (TEST_MODE) v.decision["pool"] = route.pool;
   var up = copyHeaders(req.headers);
   var uh = headersOf(up);
   G.upstreamHeaders(uh, {
     clientHeaders: client, stripHeaders: GATEWAY.stripHeaders, transform: route.transform,
-    tenantHeader: v.tenancy.tenantHeader, tenant: v.tenancy.tenant, claims: claims, forward: HAS_FORWARD && route.auth ? GATEWAY.policies[route.auth].forward : null,
-    newRequestID: function () {
-      return event.context.requestId;
-    },
+    tenantHeader: v.tenancy.tenantHeader, tenant: v.tenancy.tenant, claims: claims, forward: HAS_FORWARD && route.auth ? policy.forward : null,
+    newRequestID: () => event.context.requestId,
     clientIP: event.viewer.ip, host: v.rawHost,
   }, HAS_FORWARD ? claimText : null);
   // No scheme above: CloudFront answers 502 to a function that adds X-Forwarded-Proto (a disallowed
@@ -93,7 +90,7 @@ async function handler(event) {
   } else {
     cf.selectRequestOriginById(pool.origins[0]);
   }
-  if (TEST_MODE) uh.set(TEST_DECISION, JSON.stringify(d));
+  if (TEST_MODE) uh.set(TEST_DECISION, JSON.stringify(v.decision));
   req.headers = up;
   req.uri = G.rewritePath(route, v.path, v.segs);
   return req;

@@ -4,11 +4,10 @@
 
 async function handler(event) {
   var resp = event.response;
-  var r = await view(event.request);
-  var v = r.v;
+  var v = await view(event.request);
   var h = headersOf(resp.headers);
   if (v.route && v.route.pool) {
-    var st = { route: v.route, originHosts: GATEWAY.pools[v.route.pool].originHosts, scheme: v.scheme, publicHost: v.rawHost,
+    var st = { route: v.route, originHosts: GATEWAY.pools[v.route.pool].originHosts, scheme: v.scheme || "https", publicHost: v.rawHost,
       requestPath: v.path, upstreamPath: G.rewritePath(v.route, v.path, v.segs) };
     var names = ["location", "content-location"];
     for (var i = 0; i < names.length; i++) {

@@ -127,9 +127,7 @@ function publicLocation(loc, st) {
 // cloudfront:pathnorm.js
 function normalize(raw) {
   if (/^(?=\/)(\/(?!\.\.?(\/|$))[\w.~!$&'()*+,=:@-]+)*\/?$/.test(raw)) return raw;
-  var s = /[^\x00-\xff]/.test(raw) ? encodeURIComponent(raw).replace(/%([\dA-F]{2})/g, function(m, h) {
-    return String.fromCharCode(parseInt(h, 16));
-  }) : raw;
+  var s = /[^\x00-\xff]/.test(raw) ? encodeURIComponent(raw).replace(/%([\dA-F]{2})/g, (m, h) => String.fromCharCode(parseInt(h, 16))) : raw;
   if (s.charAt(0) !== "/") return null;
   var out = "/";
   var seg = 1;
@@ -198,21 +196,21 @@ function matchHost(host) {
 var ROUTE_KVS = false ? cf.kvs() : null;
 function headersOf(obj) {
   return {
-    get: function(n) {
+    get: (n) => {
       var v = obj[n.toLowerCase()];
       return v ? v.value : null;
     },
-    set: function(n, v) {
+    set: (n, v) => {
       obj[n.toLowerCase()] = { value: String(v) };
     },
-    delete: function(n) {
+    delete: (n) => {
       delete obj[n.toLowerCase()];
     }
   };
 }
 async function view(req) {
   var client = headersOf(req.headers);
-  var v = { client, now: Date.now(), scheme: "https", route: null, corsOrigin: "", preflight: false };
+  var v = { client, now: Date.now() };
   if (false) {
     if (client.get(TEST_NOW)) v.now = Number(client.get(TEST_NOW));
     if (client.get(TEST_SCHEME)) v.scheme = client.get(TEST_SCHEME);
@@ -221,35 +219,38 @@ async function view(req) {
   }
   v.rawHost = client.get("host") || "";
   v.path = normalize(req.uri);
-  if (v.path === null) return { fail: "BAD_PATH", v };
+  if (v.path === null) return failed(v, "BAD_PATH");
   v.host = hostOf(v.rawHost);
   v.tenancy = matchHost(v.host);
-  if (!v.tenancy) return { fail: "HOST_UNKNOWN", v };
+  if (!v.tenancy) return failed(v, "HOST_UNKNOWN");
   var cors = GATEWAY.cors;
   if (false) {
     var origin = client.get("origin");
     if (origin && corsAllows(cors, origin)) v.corsOrigin = origin;
     if (req.method === "OPTIONS" && origin && client.get("access-control-request-method")) {
       v.preflight = true;
-      return { v };
+      return v;
     }
   }
   var k = await matchRoute(v.host, req.method, v.path, client);
-  if (false ? !k : k < 0) return { fail: "NO_ROUTE", v };
+  if (false ? !k : k < 0) return failed(v, "NO_ROUTE");
   v.route = false ? k : ROUTES[k];
   v.segs = v.path.slice(1).split("/");
-  return { v };
+  return v;
+}
+function failed(v, code) {
+  v.fail = code;
+  return v;
 }
 async function handler(event) {
   var resp = event.response;
-  var r = await view(event.request);
-  var v = r.v;
+  var v = await view(event.request);
   var h = headersOf(resp.headers);
   if (v.route && v.route.pool) {
     var st = {
       route: v.route,
       originHosts: GATEWAY.pools[v.route.pool].originHosts,
-      scheme: v.scheme,
+      scheme: v.scheme || "https",
       publicHost: v.rawHost,
       requestPath: v.path,
       upstreamPath: rewritePath(v.route, v.path, v.segs)
