@@ -36,7 +36,7 @@ var capabilities = func() providers.Capabilities {
 		providers.Respond:       providers.Can("a response object returned by the viewer-request function"),
 		providers.Redirect:      providers.Can(code + "; the kept query is rebuilt from the event's querystring object"),
 		providers.Rewrite:       providers.Can("the viewer-request function rewrites request.uri"),
-		providers.JWTHS256:      providers.Can("crypto.createHmac('sha256') in a compact HS256-only verifier (the reference's checks in its order), in the function only for a gateway with an auth policy; the secret read from a KeyValueStore by key; a two-route HS256 gateway with issuer, audience and a forwarded claim is about 9,970 of the 10,240 bytes (minified)"),
+		providers.JWTHS256:      providers.Can("crypto.createHmac('sha256') in a compact HS256-only verifier (the reference's checks in its order), in the function only for a gateway with an auth policy; the secret read from a KeyValueStore by key; a two-route HS256 gateway with issuer, audience and a forwarded claim is about 9,250 of the 10,240 bytes (minified)"),
 		providers.JWTRS256:      providers.Cannot("CloudFront Functions' crypto has hashes and HMACs only, no signature verification").Unless(auth, authHow),
 		providers.JWTES256:      providers.Cannot("CloudFront Functions' crypto has hashes and HMACs only, no signature verification").Unless(auth, authHow),
 		providers.JWTOther:      providers.Cannot("CloudFront Functions' HMAC is SHA-256 only (no HS384/HS512) and it verifies no signatures; JWKS would need the network").Unless(auth, authHow),
