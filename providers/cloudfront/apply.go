@@ -110,10 +110,8 @@ func (p *Provider) ship(ctx context.Context, l *liveState, codes map[string][]by
 		}
 		storeARN = arn
 	}
-	// The viewer-request function reads the secrets and the route table; the viewer-response function,
-	// built from the same table, reads the route table too (both open cf.kvs()).
 	storeOf := func(i int) string {
-		if i == 0 || rd != nil {
+		if readsStore(i, rd != nil) {
 			return storeARN
 		}
 		return ""

@@ -496,9 +496,9 @@ func (p *Provider) Plan(ctx context.Context, in providers.PlanInput) (*providers
 	if err != nil {
 		return nil, err
 	}
+	_, routeTable := want[cfrender.KVSFile]
 	for i, f := range functions {
-		// The viewer-response function reads the store only for a route table (kvs.json).
-		if i > 0 && !hasArtifact(in.Artifacts, cfrender.KVSFile) {
+		if !readsStore(i, routeTable) {
 			continue
 		}
 		if lf := l.fns[f.artifact]; arn != "" && lf.live && !slices.Contains(lf.kvs, arn) {
@@ -703,12 +703,7 @@ func (p *Provider) checkOrigins(g *ir.Gateway, dc *types.DistributionConfig) err
 	return nil
 }
 
-// hasArtifact reports whether arts holds one at path.
-func hasArtifact(arts []render.Artifact, path string) bool {
-	for _, a := range arts {
-		if a.Path == path {
-			return true
-		}
-	}
-	return false
-}
+// readsStore reports whether functions[i] opens the KeyValueStore: the viewer-request function for the
+// secrets and the route table, the viewer-response function (built from the same table) only when the
+// routes are in the store.
+func readsStore(i int, routeTable bool) bool { return i == 0 || routeTable }

@@ -216,28 +216,44 @@ func (p *Provider) writeSecrets(ctx context.Context, kp *kvsPlan, recs []storedR
 		if recorded[sk.key] == fp {
 			continue
 		}
-		for attempt := 0; ; attempt++ {
-			if etag == "" {
-				d, err := p.kvs.data.DescribeKeyValueStore(ctx, &kvs.DescribeKeyValueStoreInput{KvsARN: aws.String(kp.arn)})
-				if err != nil {
-					return p.kvsError("read the ETag of KeyValueStore "+kp.arn, err)
-				}
-				etag = aws.ToString(d.ETag)
-			}
-			out, err := p.kvs.data.PutKey(ctx, &kvs.PutKeyInput{KvsARN: aws.String(kp.arn), Key: aws.String(sk.key), Value: aws.String(sk.value), IfMatch: aws.String(etag)})
-			var conflict *kvstypes.ConflictException
-			if errors.As(err, &conflict) && attempt < 3 {
-				etag = ""
-				continue
-			}
+		key := sk
+		if err := p.ifMatch(ctx, kp.arn, &etag, "write key "+sk.key+" of KeyValueStore "+kp.arn, func(etag string) (*string, error) {
+			out, err := p.kvs.data.PutKey(ctx, &kvs.PutKeyInput{KvsARN: aws.String(kp.arn), Key: aws.String(key.key), Value: aws.String(key.value), IfMatch: aws.String(etag)})
 			if err != nil {
-				return p.kvsError("write key "+sk.key+" of KeyValueStore "+kp.arn, err)
+				return nil, err
 			}
-			etag = aws.ToString(out.ETag)
-			break
+			return out.ETag, nil
+		}); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// ifMatch runs one conditional write to the store arn with its ETag (read first when *etag is empty) and
+// keeps the ETag the write answers in *etag; a ConflictException (the store moved meanwhile) reads the
+// ETag again, up to 3 times. what names the write in an error, without the value it carried.
+func (p *Provider) ifMatch(ctx context.Context, arn string, etag *string, what string, write func(etag string) (*string, error)) error {
+	for attempt := 0; ; attempt++ {
+		if *etag == "" {
+			d, err := p.kvs.data.DescribeKeyValueStore(ctx, &kvs.DescribeKeyValueStoreInput{KvsARN: aws.String(arn)})
+			if err != nil {
+				return p.kvsError("read the ETag of KeyValueStore "+arn, err)
+			}
+			*etag = aws.ToString(d.ETag)
+		}
+		next, err := write(*etag)
+		var conflict *kvstypes.ConflictException
+		if errors.As(err, &conflict) && attempt < 3 {
+			*etag = ""
+			continue
+		}
+		if err != nil {
+			return p.kvsError(what, err)
+		}
+		*etag = aws.ToString(next)
+		return nil
+	}
 }
 
 // kvsError says which data-plane call failed, without the value it carried.

@@ -3,7 +3,6 @@ package cloudfront
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -377,26 +376,15 @@ func (p *Provider) updateKeys(ctx context.Context, arn string, puts []routeItem,
 			}
 			n++
 		}
-		for attempt := 0; ; attempt++ {
-			if etag == "" {
-				d, err := p.kvs.data.DescribeKeyValueStore(ctx, &kvs.DescribeKeyValueStoreInput{KvsARN: aws.String(arn)})
-				if err != nil {
-					return p.kvsError("read the ETag of KeyValueStore "+arn, err)
-				}
-				etag = aws.ToString(d.ETag)
-			}
+		if err := p.ifMatch(ctx, arn, &etag, fmt.Sprintf("write %d route key(s) of KeyValueStore %s (from %s)", n, arn, ops[0].key), func(etag string) (*string, error) {
 			in.IfMatch = aws.String(etag)
 			out, err := p.kvs.data.UpdateKeys(ctx, in)
-			var conflict *kvstypes.ConflictException
-			if errors.As(err, &conflict) && attempt < 3 {
-				etag = ""
-				continue
-			}
 			if err != nil {
-				return p.kvsError(fmt.Sprintf("write %d route key(s) of KeyValueStore %s (from %s)", n, arn, ops[0].key), err)
+				return nil, err
 			}
-			etag = aws.ToString(out.ETag)
-			break
+			return out.ETag, nil
+		}); err != nil {
+			return err
 		}
 		ops = ops[n:]
 	}

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"strconv"
 
 	"github.com/edgegw/edgegw/manifest/ir"
 	"github.com/edgegw/edgegw/render"
@@ -74,19 +73,12 @@ func Parse(data []byte) (*Policy, error) {
 
 // Apply sets on h what CloudFront adds to a response the policy covers (one served from the cache or
 // forwarded from the origin): the Strict-Transport-Security header CloudFront writes for the setting
-// (max-age, then includeSubDomains and preload when set), replacing the origin's when Override is set.
+// (spelled as the reference spells the manifest's), replacing the origin's when Override is set.
 // A test runtime uses it to play the distribution.
 func (p *Policy) Apply(h http.Header) {
 	s := p.SecurityHeadersConfig.StrictTransportSecurity
 	if s == nil || (!s.Override && h.Get("Strict-Transport-Security") != "") {
 		return
 	}
-	v := "max-age=" + strconv.FormatInt(s.AccessControlMaxAgeSec, 10)
-	if s.IncludeSubdomains {
-		v += "; includeSubDomains"
-	}
-	if s.Preload {
-		v += "; preload"
-	}
-	h.Set("Strict-Transport-Security", v)
+	h.Set("Strict-Transport-Security", ir.HSTS{MaxAge: s.AccessControlMaxAgeSec, IncludeSubdomains: s.IncludeSubdomains, Preload: s.Preload}.Header())
 }
